@@ -1,0 +1,90 @@
+# Djass for nginx: everything builds under $(BUILD).
+#
+#   make            the module, djass-worker and djassctl
+#   make run        command one: set up, build and start the service
+#   make test       command two: set up, build and run the whole suite
+#   make test SANITIZE=1   the suite with ASan + UBSan builds
+#   make test VALGRIND=1   the suite with nginx and the worker under valgrind
+
+SHELL     := /bin/bash
+REPO      := $(CURDIR)
+SANITIZE  ?=
+ifeq ($(SANITIZE),1)
+BUILD     ?= $(REPO)/build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+else
+BUILD     ?= $(REPO)/build
+SAN_FLAGS :=
+endif
+
+NGX_SRC   ?= /usr/share/nginx/src
+CC        ?= cc
+WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 -D_GNU_SOURCE \
+             -D_FILE_OFFSET_BITS=64 -Ilib -Iworker
+LIBS      := -lhiredis -ljansson -larchive -lcrypto
+
+LIB_SRCS    := $(sort $(wildcard lib/*.c))
+LIB_HDRS    := $(wildcard lib/*.h)
+WORKER_SRCS := $(filter-out worker/djassctl.c, $(sort $(wildcard worker/*.c)))
+WORKER_HDRS := $(wildcard worker/*.h)
+MODULE_SRCS := $(wildcard ngx_djass_module/*.c ngx_djass_module/*.h)
+UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
+UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all module worker unit setup run test clean
+
+all: module worker unit
+
+module: $(BUILD)/ngx_http_djass_module.so
+worker: $(BUILD)/djass-worker $(BUILD)/djassctl
+unit: $(UNIT_BINS)
+
+# nginx's configure writes a Makefile into the folder it runs in, so it runs
+# in a folder of links to Debian's nginx source: nothing is written there.
+# reconfigure only when the set of module sources changes
+SRCLIST   := $(BUILD)/nginx-srclist
+$(shell mkdir -p $(BUILD); echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c)) \
+    | cmp -s - $(SRCLIST) || echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c)) \
+    > $(SRCLIST))
+
+$(BUILD)/nginx/Makefile: config $(SRCLIST)
+	@mkdir -p $(BUILD)/nginx-src $(BUILD)/nginx
+	@for f in auto src configure conf_flags; do \
+	    ln -sfn $(NGX_SRC)/$$f $(BUILD)/nginx-src/$$f; done
+	cd $(BUILD)/nginx-src && . ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	    --with-cc-opt="-g -O2 -Wextra -Wno-unused-parameter $(SAN_FLAGS)" \
+	    --with-ld-opt="$(SAN_FLAGS)" \
+	    --add-dynamic-module=$(REPO) --builddir=$(BUILD)/nginx >$(BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(BUILD)/configure.log; exit 1; }
+
+$(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+	$(MAKE) -C $(BUILD)/nginx-src -f $(BUILD)/nginx/Makefile modules
+	cp $(BUILD)/nginx/ngx_http_djass_module.so $@
+
+$(BUILD)/djass-worker: $(WORKER_SRCS) $(LIB_SRCS) $(LIB_HDRS) $(WORKER_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $(WORKER_SRCS) $(LIB_SRCS) $(LIBS)
+
+$(BUILD)/djassctl: worker/djassctl.c $(LIB_SRCS) $(LIB_HDRS) $(WORKER_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ worker/djassctl.c $(LIB_SRCS) $(LIBS)
+
+$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIB_SRCS) $(LIBS)
+
+setup:
+	scripts/setup
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+clean:
+	rm -rf $(REPO)/build

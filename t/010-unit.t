@@ -1,0 +1,35 @@
+# The C unit tests of the shared core: every build/unit/test_* binary speaks
+# TAP; each of its assertions becomes one assertion here.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Djass::Build qw(build_dir run_wrapped);
+
+my $dir = build_dir() . '/unit';
+my @bins = sort grep { -x $_ && !/\.dSYM$/ } glob("$dir/test_*");
+plan skip_all => "no C unit tests built in $dir" unless @bins;
+
+for my $bin (@bins) {
+    my $name = $bin =~ s{.*/}{}r;
+    subtest $name => sub {
+        my @cmd = run_wrapped($bin);
+        open my $fh, '-|', @cmd or die "cannot run $bin: $!";
+        my $seen = 0;
+        while (my $line = <$fh>) {
+            if ($line =~ /^(not )?ok \d+ - (.*)$/) {
+                ok(!defined $1, "$name: $2");
+                $seen++;
+            } elsif ($line =~ /^#/) {
+                diag($line =~ s/\n$//r);
+            }
+        }
+        close $fh;
+        is($? >> 8, 0, "$name exits 0 (no failure, no sanitizer or "
+                       . "valgrind report)");
+        ok($seen > 0, "$name ran at least one assertion");
+    };
+}
+
+done_testing();
