@@ -1,0 +1,260 @@
+/*
+ * The router: the path after the djass_api location's prefix picks one
+ * endpoint; a known path with the wrong method is 405, anything else 404.
+ */
+
+
+#include "ngx_http_djass_module.h"
+
+
+#define NGX_HTTP_DJASS_MAX_ID_DIGITS  18
+
+
+typedef struct {
+    ngx_str_t                   allow;
+    ngx_http_djass_route_pt     get;       /* GET and HEAD */
+    ngx_http_djass_route_pt     post;
+} ngx_http_djass_route_t;
+
+
+enum {
+    NGX_HTTP_DJASS_ROUTE_OPTIONS = 0,
+    NGX_HTTP_DJASS_ROUTE_PROJECTS,
+    NGX_HTTP_DJASS_ROUTE_PROJECT,
+    NGX_HTTP_DJASS_ROUTE_STATUS,
+    NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
+    NGX_HTTP_DJASS_ROUTE_NONE
+};
+
+
+static ngx_uint_t ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id);
+static ngx_int_t ngx_http_djass_parse_id(u_char *p, size_t len,
+    ngx_uint_t *id);
+static void ngx_http_djass_ctx_cleanup(void *data);
+
+
+static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
+    { ngx_string("GET, HEAD"), ngx_http_djass_options_handler, NULL },
+    { ngx_string("GET, HEAD, POST"), ngx_http_djass_list_handler,
+      ngx_http_djass_create_handler },
+    { ngx_string("GET, HEAD"), ngx_http_djass_get_handler, NULL },
+    { ngx_string("GET, HEAD"), ngx_http_djass_status_handler, NULL },
+    { ngx_string("GET, HEAD"), ngx_http_djass_download_handler, NULL },
+};
+
+
+ngx_int_t
+ngx_http_djass_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_table_elt_t            *h;
+    ngx_http_djass_ctx_t       *ctx;
+    ngx_http_djass_route_t     *route;
+    ngx_http_djass_route_pt     handler;
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
+    ctx = ngx_http_djass_get_ctx(r);
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_djass_set_ctx(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (r->uri.len >= dlcf->prefix.len) {
+        ctx->tail.data = r->uri.data + dlcf->prefix.len;
+        ctx->tail.len = r->uri.len - dlcf->prefix.len;
+
+    } else {
+        ngx_str_null(&ctx->tail);
+    }
+
+    ctx->route = ngx_http_djass_route(&ctx->tail, &ctx->project_id);
+
+    if (ctx->route == NGX_HTTP_DJASS_ROUTE_NONE) {
+        return ngx_http_djass_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         "No such API endpoint.", NULL);
+    }
+
+    route = &ngx_http_djass_routes[ctx->route];
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        handler = route->get;
+
+    } else if (r->method == NGX_HTTP_POST) {
+        handler = route->post;
+
+    } else {
+        handler = NULL;
+    }
+
+    if (handler == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        h->value = route->allow;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "method_not_allowed",
+                                         "Method not allowed for this "
+                                         "endpoint.", NULL);
+    }
+
+    rc = handler(r, ctx);
+
+    return rc;
+}
+
+
+static ngx_uint_t
+ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
+{
+    u_char  *p, *last, *slash;
+
+    p = tail->data;
+    last = p + tail->len;
+
+    if (tail->len == sizeof("project-options") - 1
+        && ngx_strncmp(p, "project-options", tail->len) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_OPTIONS;
+    }
+
+    if (tail->len < sizeof("projects") - 1
+        || ngx_strncmp(p, "projects", sizeof("projects") - 1) != 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_NONE;
+    }
+
+    p += sizeof("projects") - 1;
+
+    if (p == last) {
+        return NGX_HTTP_DJASS_ROUTE_PROJECTS;
+    }
+
+    if (*p++ != '/' || p == last) {
+        return NGX_HTTP_DJASS_ROUTE_NONE;
+    }
+
+    slash = ngx_strlchr(p, last, '/');
+
+    if (ngx_http_djass_parse_id(p, (slash ? slash : last) - p, id)
+        != NGX_OK)
+    {
+        /* a malformed id names no project: 404 project_not_found later */
+        *id = 0;
+    }
+
+    if (slash == NULL) {
+        return NGX_HTTP_DJASS_ROUTE_PROJECT;
+    }
+
+    p = slash + 1;
+
+    if ((size_t) (last - p) == sizeof("status") - 1
+        && ngx_strncmp(p, "status", sizeof("status") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_STATUS;
+    }
+
+    if ((size_t) (last - p) == sizeof("download") - 1
+        && ngx_strncmp(p, "download", sizeof("download") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_DOWNLOAD;
+    }
+
+    return NGX_HTTP_DJASS_ROUTE_NONE;
+}
+
+
+/* a project id: 1 to 18 decimal digits without a leading zero */
+
+static ngx_int_t
+ngx_http_djass_parse_id(u_char *p, size_t len, ngx_uint_t *id)
+{
+    ngx_uint_t  n;
+
+    if (len == 0 || len > NGX_HTTP_DJASS_MAX_ID_DIGITS || *p == '0') {
+        return NGX_ERROR;
+    }
+
+    for (n = 0; len; len--, p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        n = n * 10 + (*p - '0');
+    }
+
+    *id = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The context must survive internal redirects (the download hands the
+ * request to the artifacts location, which resets r->ctx): a pool cleanup
+ * entry keeps a second reference that get_ctx finds again.
+ */
+
+ngx_int_t
+ngx_http_djass_set_ctx(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_djass_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_djass_module);
+
+    return NGX_OK;
+}
+
+
+ngx_http_djass_ctx_t *
+ngx_http_djass_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_djass_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_djass_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_djass_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_djass_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_djass_ctx_cleanup(void *data)
+{
+    /* nothing to free: the context lives in the request pool */
+}

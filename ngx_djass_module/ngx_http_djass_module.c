@@ -1,0 +1,301 @@
+/*
+ * Djass for nginx: the module file only wires things together — the
+ * directives, the configuration levels and the process hooks.
+ */
+
+
+#include "ngx_http_djass_module.h"
+
+
+static void *ngx_http_djass_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_djass_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_djass_template(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_djass_cleanup_catalog(void *data);
+static ngx_int_t ngx_http_djass_init_process(ngx_cycle_t *cycle);
+static void ngx_http_djass_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_djass_commands[] = {
+
+    { ngx_string("djass_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, redis),
+      NULL },
+
+    { ngx_string("djass_redis_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, redis_password),
+      NULL },
+
+    { ngx_string("djass_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("djass_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, quota),
+      NULL },
+
+    { ngx_string("djass_template"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_djass_template,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_djass_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_artifacts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_djass_loc_conf_t, artifacts),
+      NULL },
+
+    { ngx_string("djass_query_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_djass_loc_conf_t, query_auth),
+      NULL },
+
+    { ngx_string("djass_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_djass_loc_conf_t, max_body_size),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_djass_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_djass_filter_init,            /* postconfiguration */
+
+    ngx_http_djass_create_main_conf,       /* create main configuration */
+    ngx_http_djass_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_djass_create_loc_conf,        /* create location configuration */
+    ngx_http_djass_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_djass_module = {
+    NGX_MODULE_V1,
+    &ngx_http_djass_module_ctx,            /* module context */
+    ngx_http_djass_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_djass_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_djass_exit_process,           /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_djass_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_djass_main_conf_t));
+    if (dmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     dmcf->redis = { 0, NULL };
+     *     dmcf->redis_password = { 0, NULL };
+     *     dmcf->template_dir = { 0, NULL };
+     *     dmcf->cookiecutter = NULL;
+     *     dmcf->options_body = { 0, NULL };
+     */
+
+    dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->quota = NGX_CONF_UNSET_UINT;
+
+    return dmcf;
+}
+
+
+static char *
+ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_djass_main_conf_t  *dmcf = conf;
+
+    ngx_conf_init_msec_value(dmcf->redis_timeout, 1000);
+    ngx_conf_init_uint_value(dmcf->quota, NGX_HTTP_DJASS_DEFAULT_QUOTA);
+
+    if (dmcf->redis.len == 0) {
+        ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    dlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_djass_loc_conf_t));
+    if (dlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     dlcf->artifacts = { 0, NULL };
+     *     dlcf->prefix = { 0, NULL };
+     */
+
+    dlcf->api = NGX_CONF_UNSET;
+    dlcf->query_auth = NGX_CONF_UNSET;
+    dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
+
+    return dlcf;
+}
+
+
+static char *
+ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_djass_loc_conf_t  *prev = parent;
+    ngx_http_djass_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->api, prev->api, 0);
+    ngx_conf_merge_str_value(conf->artifacts, prev->artifacts, "");
+    ngx_conf_merge_value(conf->query_auth, prev->query_auth, 1);
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
+
+    if (conf->api && conf->artifacts.len == 0) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "djass_api without djass_artifacts: "
+                      "downloads will answer 500");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_djass_template(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_djass_main_conf_t  *dmcf = conf;
+
+    ngx_str_t           *value;
+    ngx_pool_cleanup_t  *cln;
+
+    if (dmcf->template_dir.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    dmcf->template_dir = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &dmcf->template_dir, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_djass_cleanup_catalog;
+    cln->data = dmcf;
+
+    return ngx_http_djass_load_template(cf, dmcf);
+}
+
+
+static void
+ngx_http_djass_cleanup_catalog(void *data)
+{
+    ngx_http_djass_main_conf_t  *dmcf = data;
+
+    if (dmcf->cookiecutter) {
+        json_decref(dmcf->cookiecutter);
+        dmcf->cookiecutter = NULL;
+    }
+}
+
+
+static char *
+ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_djass_loc_conf_t  *dlcf = conf;
+
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    if (dlcf->api != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+    if (dmcf->cookiecutter == NULL) {
+        return "requires \"djass_template\" before it at the http level";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        return "cannot be used in a regex location";
+    }
+#endif
+
+    dlcf->api = 1;
+    dlcf->prefix = clcf->name;
+    clcf->handler = ngx_http_djass_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_djass_redis_init_process(cycle);
+}
+
+
+static void
+ngx_http_djass_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_djass_redis_exit_process(cycle);
+}

@@ -1,0 +1,113 @@
+/*
+ * Djass for nginx: the types every part of the module shares.
+ */
+
+#ifndef _NGX_HTTP_DJASS_MODULE_H_INCLUDED_
+#define _NGX_HTTP_DJASS_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+#define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
+#define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
+
+
+typedef struct {
+    ngx_str_t                    redis;          /* "host:port", "unix:/p" */
+    ngx_str_t                    redis_password;
+    ngx_msec_t                   redis_timeout;
+    ngx_uint_t                   quota;
+
+    ngx_str_t                    template_dir;
+    json_t                      *cookiecutter;   /* cookiecutter.json */
+    ngx_str_t                    options_body;   /* GET /project-options */
+    ngx_str_t                    options_etag;
+    time_t                       options_mtime;
+
+    void                        *redis_conn;     /* per-process adapter */
+} ngx_http_djass_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   api;
+    ngx_str_t                    artifacts;      /* internal location URI */
+    ngx_flag_t                   query_auth;
+    size_t                       max_body_size;
+    ngx_str_t                    prefix;         /* the location's name */
+} ngx_http_djass_loc_conf_t;
+
+
+/* one request's state; survives internal redirects (see get_ctx) */
+typedef struct {
+    ngx_uint_t                   replied;        /* body is our JSON */
+    ngx_uint_t                   download;       /* redirected to artifact */
+    ngx_uint_t                   replace_body;   /* filter swaps the body */
+    ngx_str_t                    error_body;
+    void                        *op;             /* pending Redis call */
+    ngx_str_t                    tail;           /* path after the prefix */
+    ngx_uint_t                   route;
+    ngx_uint_t                   project_id;
+} ngx_http_djass_ctx_t;
+
+
+typedef ngx_int_t (*ngx_http_djass_route_pt)(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+
+/* ngx_http_djass_handler.c: the router */
+ngx_int_t ngx_http_djass_handler(ngx_http_request_t *r);
+ngx_http_djass_ctx_t *ngx_http_djass_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_reply.c: JSON replies and the error envelope */
+ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *details);
+ngx_int_t ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
+    const char *code, const char *message, const char *details,
+    ngx_str_t *body);
+ngx_int_t ngx_http_djass_add_header(ngx_http_request_t *r, const char *name,
+    const char *value);
+const char *ngx_http_djass_error_category(ngx_uint_t status,
+    const char *code);
+u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
+size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
+
+/* ngx_http_djass_options.c: the catalog, read once at start */
+char *ngx_http_djass_load_template(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_is_flag(json_t *value);
+ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
+ngx_int_t ngx_http_djass_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_djass_api.c: the project endpoints */
+ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_get_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_redis.c: one async connection per worker process */
+ngx_int_t ngx_http_djass_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle);
+
+
+extern ngx_module_t  ngx_http_djass_module;
+
+
+#endif /* _NGX_HTTP_DJASS_MODULE_H_INCLUDED_ */

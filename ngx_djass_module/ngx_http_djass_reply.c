@@ -1,0 +1,215 @@
+/*
+ * JSON replies: every answer of the API leaves through here, errors in the
+ * spec's envelope.
+ */
+
+
+#include "ngx_http_djass_module.h"
+
+
+static ngx_str_t  ngx_http_djass_json_type = ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body)
+{
+    ngx_int_t              rc;
+    ngx_buf_t             *b;
+    ngx_chain_t            out;
+    ngx_http_djass_ctx_t  *ctx;
+
+    ctx = ngx_http_djass_get_ctx(r);
+    if (ctx) {
+        ctx->replied = 1;
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        /* GET and HEAD only: the body has been read or discarded */
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_djass_json_type;
+    r->headers_out.content_type_len = ngx_http_djass_json_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = body->len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = body->len ? 1 : 0;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_djass_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, const char *details)
+{
+    ngx_str_t  body;
+
+    if (ngx_http_djass_error_body(r->pool, status, code, message, details,
+                                  &body)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        || status == NGX_HTTP_TOO_MANY_REQUESTS)
+    {
+        if (ngx_http_djass_add_header(r, "Retry-After",
+                                      status == NGX_HTTP_SERVICE_UNAVAILABLE
+                                      ? "1" : "60")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_djass_send_json(r, status, &body);
+}
+
+
+ngx_int_t
+ngx_http_djass_add_header(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+const char *
+ngx_http_djass_error_category(ngx_uint_t status, const char *code)
+{
+    if (ngx_strcmp(code, "auth_required") == 0
+        || ngx_strcmp(code, "insufficient_scope") == 0)
+    {
+        return "auth";
+    }
+
+    if (ngx_strcmp(code, "quota_exceeded") == 0) {
+        return "quota";
+    }
+
+    if (ngx_strcmp(code, "artifact_not_ready") == 0
+        || status == NGX_HTTP_SERVICE_UNAVAILABLE
+        || status == NGX_HTTP_GATEWAY_TIME_OUT
+        || status == NGX_HTTP_BAD_GATEWAY
+        || status == NGX_HTTP_REQUEST_TIME_OUT)
+    {
+        return "retryable";
+    }
+
+    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return "internal";
+    }
+
+    return "validation";
+}
+
+
+ngx_int_t
+ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
+    const char *code, const char *message, const char *details,
+    ngx_str_t *body)
+{
+    size_t       len;
+    u_char      *p;
+    const char  *category, *retryable;
+
+    category = ngx_http_djass_error_category(status, code);
+    retryable = ngx_strcmp(category, "retryable") == 0 ? "true" : "false";
+
+    if (details == NULL) {
+        details = "{}";
+    }
+
+    len = sizeof("{\"error\":{\"code\":,\"category\":,\"message\":,"
+                 "\"retryable\":,\"details\":}}") - 1
+          + ngx_http_djass_json_str_len((u_char *) code, ngx_strlen(code))
+          + ngx_strlen(category) + 2
+          + ngx_http_djass_json_str_len((u_char *) message,
+                                        ngx_strlen(message))
+          + ngx_strlen(retryable)
+          + ngx_strlen(details);
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    p = ngx_cpymem(p, "{\"error\":{\"code\":", sizeof("{\"error\":{\"code\":") - 1);
+    p = ngx_http_djass_json_str(p, (u_char *) code, ngx_strlen(code));
+    p = ngx_sprintf(p, ",\"category\":\"%s\",\"message\":", category);
+    p = ngx_http_djass_json_str(p, (u_char *) message, ngx_strlen(message));
+    p = ngx_sprintf(p, ",\"retryable\":%s,\"details\":%s}}", retryable,
+                    details);
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+/* the length of src as a quoted JSON string */
+
+size_t
+ngx_http_djass_json_str_len(u_char *src, size_t len)
+{
+    return 2 + len + ngx_escape_json(NULL, src, len);
+}
+
+
+u_char *
+ngx_http_djass_json_str(u_char *p, u_char *src, size_t len)
+{
+    *p++ = '"';
+    p = (u_char *) ngx_escape_json(p, src, len);
+    *p++ = '"';
+
+    return p;
+}
