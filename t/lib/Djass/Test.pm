@@ -1,0 +1,491 @@
+package Djass::Test;
+
+# The test harness: real processes on real sockets.
+#
+#   my $redis = start_redis();
+#   my $nginx = start_nginx(redis => $redis, http => '...', location => '...');
+#   my $res = api(GET => '/projects', key => $key);   # decoded JSON in {json}
+#
+# Every process started here is stopped when the test file ends, and the
+# file fails if nginx's error log holds an [alert], [crit] or [emerg] line
+# or a sanitizer report.
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+use Test::More;
+use Djass::Build qw(repo_dir build_dir bin run_wrapped valgrind_on
+                    sanitize_on asan_env);
+
+our @EXPORT = qw(start_redis start_nginx start_worker stop_process
+                 redis_cli djassctl make_key api http_request base_url
+                 free_port wait_port temp_dir json_decode json_encode
+                 check_error_log nginx_error_log run_cases
+                 nginx_test_config
+                 wait_until redis_addr repo_dir build_dir bin);
+
+my @procs;         # { pid, name, kind, stop_signal }
+my $tmp_root;
+my $nginx_ctx;     # the last nginx started, for api()
+
+my $json = JSON::PP->new->utf8->canonical;
+
+sub json_decode { my $t = shift; my $v = eval { $json->decode($t) }; $v }
+sub json_encode { $json->encode(shift) }
+
+sub temp_dir {
+    $tmp_root //= do {
+        my $base = build_dir() . '/t';
+        make_path($base);
+        tempdir('run-XXXXXX', DIR => $base, CLEANUP => !$ENV{DJASS_KEEP});
+    };
+    return $tmp_root unless @_;
+    my $d = "$tmp_root/$_[0]";
+    make_path($d);
+    return $d;
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub wait_port {
+    my ($port, $timeout) = @_;
+    my $end = time + ($timeout // 10);
+    while (time < $end) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        if ($s) { close $s; return 1 }
+        sleep 0.05;
+    }
+    return 0;
+}
+
+sub wait_until {
+    my ($cond, $timeout, $step) = @_;
+    my $end = time + ($timeout // 10);
+    while (time < $end) {
+        return 1 if $cond->();
+        sleep($step // 0.1);
+    }
+    return $cond->() ? 1 : 0;
+}
+
+sub spawn {
+    my ($name, $env, @cmd) = @_;
+    my $log = temp_dir('logs') . "/$name.out";
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>&', \*STDOUT;
+        setpgrp(0, 0);
+        $ENV{$_} = $env->{$_} for keys %$env;
+        exec @cmd or die "exec $cmd[0]: $!";
+    }
+    my $p = { pid => $pid, name => $name, log => $log, cmd => \@cmd };
+    push @procs, $p;
+    return $p;
+}
+
+# --- redis -----------------------------------------------------------------
+
+sub start_redis {
+    my (%o) = @_;
+    my $port = $o{port} // free_port();
+    my $dir = temp_dir("redis-$port");
+    my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
+               '--save', '', '--appendonly', 'no', '--dir', $dir,
+               '--logfile', "$dir/redis.log", @{ $o{args} // [] });
+    my $p = spawn("redis-$port", {}, @cmd);
+    $p->{kind} = 'redis';
+    $p->{port} = $port;
+    $p->{addr} = "127.0.0.1:$port";
+    $p->{args} = $o{args};
+    wait_port($port, 10) or die "redis-server did not start on $port";
+    my $end = time + 10;
+    while (time < $end) {
+        last if (redis_cli($p, 'PING') // '') eq 'PONG';
+        sleep 0.05;
+    }
+    return $p;
+}
+
+sub redis_addr { $_[0]{addr} }
+
+# A minimal RESP client: one command, one reply (arrays as array refs).
+sub redis_cli {
+    my ($r, @cmd) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $r->{port}, Proto => 'tcp',
+                                  Timeout => 5) or return undef;
+    my $req = '*' . @cmd . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @cmd;
+    print $s $req;
+    my $v = _resp_read($s);
+    close $s;
+    return $v;
+}
+
+sub _resp_read {
+    my ($s) = @_;
+    my $line = <$s>;
+    return undef unless defined $line;
+    $line =~ s/\r\n$//;
+    my ($t, $rest) = (substr($line, 0, 1), substr($line, 1));
+    return $rest if $t eq '+';
+    return "ERR:$rest" if $t eq '-';
+    return 0 + $rest if $t eq ':';
+    if ($t eq '$') {
+        return undef if $rest < 0;
+        my $buf = '';
+        while (length($buf) < $rest + 2) {
+            my $n = read($s, $buf, $rest + 2 - length($buf), length($buf));
+            last unless $n;
+        }
+        return substr($buf, 0, $rest);
+    }
+    if ($t eq '*') {
+        return undef if $rest < 0;
+        return [ map { _resp_read($s) } 1 .. $rest ];
+    }
+    die "bad RESP reply: $line";
+}
+
+# --- djassctl --------------------------------------------------------------
+
+# Runs djassctl against $redis; returns (exit code, stdout, stderr).
+sub djassctl {
+    my ($redis, @args) = @_;
+    my $dir = temp_dir('ctl');
+    my ($out, $err) = ("$dir/out", "$dir/err");
+    my @cmd = run_wrapped(bin('djassctl'), '--redis', $redis->{addr}, @args);
+    my $pid = fork;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out;
+        open STDERR, '>', $err;
+        exec @cmd or exit 127;
+    }
+    waitpid($pid, 0);
+    my $rc = $? >> 8;
+    my $slurp = sub { local (@ARGV, $/) = @_; my $t = <>; $t // '' };
+    return ($rc, $slurp->($out), $slurp->($err));
+}
+
+# A profile and a key in one call: returns { profile, key }.
+sub make_key {
+    my ($redis, %o) = @_;
+    my ($rc, $pid) = djassctl($redis, 'profile', 'create',
+                              '--email', $o{email} // 'dev@example.test',
+                              defined $o{quota} ? ('--quota', $o{quota}) : ());
+    die "djassctl profile create failed" if $rc;
+    chomp $pid;
+    my @key = ('key', 'create', '--profile', $pid);
+    push @key, '--scopes', $o{scopes} if defined $o{scopes};
+    push @key, '--legacy' if $o{legacy};
+    my ($rc2, $key) = djassctl($redis, @key);
+    die "djassctl key create failed" if $rc2;
+    chomp $key;
+    return { profile => $pid, key => $key };
+}
+
+# --- nginx -----------------------------------------------------------------
+
+# start_nginx(redis => $r, http => 'extra http lines',
+#             location => 'extra lines in /api/v1/', server => '...',
+#             template => DIR, artifacts => DIR, main => '...')
+sub _nginx_setup {
+    my (%o) = @_;
+    my $port = $o{port} // free_port();
+    my $prefix = temp_dir("nginx-$port");
+    make_path("$prefix/logs", "$prefix/conf");
+    my $artifacts = $o{artifacts} // temp_dir('artifacts');
+    my $template = $o{template} // repo_dir() . '/template';
+    my $module = bin('ngx_http_djass_module.so');
+    my $vg = valgrind_on();
+    my $user = $> == 0 ? 'user root;' : '';
+    my $redis = $o{redis} ? "djass_redis $o{redis}{addr};" : '';
+    my $workers = $vg ? '' : 'worker_processes ' . ($o{workers} // 1) . ';';
+    my $master = $vg ? 'master_process off;' : '';
+    my $conf = <<"CONF";
+load_module $module;
+daemon off;
+$master
+$workers
+$user
+error_log $prefix/logs/error.log info;
+pid $prefix/logs/nginx.pid;
+env ASAN_OPTIONS;
+env UBSAN_OPTIONS;
+@{[ $o{main} // '' ]}
+events { worker_connections 1024; }
+http {
+    access_log $prefix/logs/access.log;
+    client_body_temp_path $prefix/body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    $redis
+    djass_template $template;
+    @{[ $o{http} // '' ]}
+    server {
+        listen 127.0.0.1:$port;
+        location /api/v1/ {
+            djass_api;
+            djass_artifacts /_djass_artifacts/;
+            @{[ $o{location} // '' ]}
+        }
+        location /_djass_artifacts/ {
+            internal;
+            alias $artifacts/;
+        }
+        @{[ $o{server} // '' ]}
+    }
+}
+CONF
+    $conf = $o{conf}->($conf) if $o{conf};
+    open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+
+    my %env;
+    my @cmd = ('/usr/sbin/nginx', '-p', $prefix, '-c',
+               "$prefix/conf/nginx.conf", '-e', "$prefix/logs/error.log");
+    if (sanitize_on()) {
+        %env = (asan_env(), LD_PRELOAD => asan_preload());
+        # nginx's own allocations at exit are not ours to chase
+        $env{ASAN_OPTIONS} .= ':detect_leaks=0';
+    }
+    return { port => $port, prefix => $prefix, artifacts => $artifacts,
+             conf => $conf, cmd => \@cmd, env => \%env };
+}
+
+# nginx -t on a generated configuration: returns (exit code, output).
+sub nginx_test_config {
+    my (%o) = @_;
+    my $n = _nginx_setup(%o);
+    my $out = "$n->{prefix}/logs/t.out";
+    my $pid = fork;
+    if ($pid == 0) {
+        $ENV{$_} = $n->{env}{$_} for keys %{ $n->{env} };
+        open STDOUT, '>', $out;
+        open STDERR, '>&', \*STDOUT;
+        exec @{ $n->{cmd} }, '-t' or exit 127;
+    }
+    waitpid($pid, 0);
+    my $rc = $? >> 8;
+    local (@ARGV, $/) = ($out);
+    return ($rc, scalar <>);
+}
+
+sub start_nginx {
+    my (%o) = @_;
+    my $n = _nginx_setup(%o);
+    my $vg = valgrind_on();
+    my @cmd = @{ $n->{cmd} };
+    if ($vg) {
+        @cmd = ('valgrind', '-q', '--error-exitcode=99',
+                '--leak-check=full', '--errors-for-leak-kinds=definite',
+                '--show-leak-kinds=definite',
+                "--log-file=$n->{prefix}/logs/valgrind.log", @cmd);
+    }
+    my $p = spawn("nginx-$n->{port}", $n->{env}, @cmd);
+    $p->{$_} = $n->{$_} for qw(port prefix artifacts conf);
+    $p->{kind} = 'nginx';
+    $p->{stop_signal} = 'QUIT';
+    if (!wait_port($n->{port}, $vg ? 60 : 10)) {
+        my $log = nginx_error_log($p);
+        die "nginx did not start on $n->{port}:\n$log";
+    }
+    $nginx_ctx = $p;
+    return $p;
+}
+
+sub asan_preload {
+    my @libs;
+    for my $lib ('libasan.so', 'libubsan.so') {
+        my $path = `gcc -print-file-name=$lib`;
+        chomp $path;
+        push @libs, $path if $path =~ m{^/} && -e $path;
+    }
+    return join(':', @libs);
+}
+
+sub nginx_error_log {
+    my ($p) = @_;
+    my $f = "$p->{prefix}/logs/error.log";
+    return '' unless -e $f;
+    local (@ARGV, $/) = ($f);
+    return <>;
+}
+
+sub base_url {
+    my ($p) = @_;
+    $p //= $nginx_ctx;
+    return "http://127.0.0.1:$p->{port}/api/v1";
+}
+
+# --- worker ----------------------------------------------------------------
+
+sub start_worker {
+    my (%o) = @_;
+    my @cmd = (bin('djass-worker'), '--redis', $o{redis}{addr},
+               '--template', $o{template} // repo_dir() . '/template',
+               '--artifacts', $o{artifacts}, @{ $o{args} // [] });
+    my %env = sanitize_on() ? asan_env() : ();
+    my $p = spawn('worker-' . (scalar @procs), \%env, run_wrapped(@cmd));
+    $p->{kind} = 'worker';
+    $p->{stop_signal} = 'TERM';
+    return $p;
+}
+
+# --- HTTP ------------------------------------------------------------------
+
+my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 0,
+                           max_redirect => 0);
+
+# http_request(METHOD, URL, headers => {}, body => '...') -> response hash
+sub http_request {
+    my ($method, $url, %o) = @_;
+    my $res = $http->request($method, $url, {
+        headers => $o{headers} // {},
+        defined $o{body} ? (content => $o{body}) : (),
+    });
+    $res->{json} = json_decode($res->{content})
+        if ($res->{headers}{'content-type'} // '') =~ m{application/json};
+    return $res;
+}
+
+# api(GET => '/projects', key => K, headers => {}, json => {...}, body => '')
+sub api {
+    my ($method, $path, %o) = @_;
+    my %h = %{ $o{headers} // {} };
+    $h{'X-API-Key'} = $o{key} if defined $o{key};
+    my $body = $o{body};
+    if (exists $o{json}) {
+        $body = ref $o{json} ? json_encode($o{json}) : $o{json};
+        $h{'Content-Type'} //= 'application/json';
+    }
+    my $url = base_url($o{nginx}) . $path;
+    return http_request($method, $url, headers => \%h, body => $body);
+}
+
+# Table-driven cases: each { name, method, path, key, headers, json,
+# status, code (error.code), like => { header => qr// }, check => sub }.
+sub run_cases {
+    my (@cases) = @_;
+    for my $c (@cases) {
+        my $res = api($c->{method} // 'GET', $c->{path}, %$c);
+        my $name = $c->{name};
+        is($res->{status}, $c->{status}, "$name: HTTP $c->{status}")
+            or diag($res->{content});
+        if (defined $c->{code}) {
+            is($res->{json}{error}{code}, $c->{code},
+               "$name: error.code is $c->{code}");
+        }
+        for my $h (sort keys %{ $c->{like} // {} }) {
+            like($res->{headers}{lc $h} // '', $c->{like}{$h},
+                 "$name: header $h");
+        }
+        $c->{check}->($res) if $c->{check};
+    }
+}
+
+# --- teardown --------------------------------------------------------------
+
+sub stop_process {
+    my ($p, $signal) = @_;
+    return unless $p->{pid};
+    kill($signal // $p->{stop_signal} // 'TERM', $p->{pid});
+    my $end = time + (valgrind_on() ? 60 : 15);
+    while (time < $end) {
+        my $r = waitpid($p->{pid}, WNOHANG);
+        if ($r == $p->{pid}) { $p->{status} = $?; last }
+        sleep 0.05;
+    }
+    if (!defined $p->{status}) {
+        kill 'KILL', -$p->{pid};
+        kill 'KILL', $p->{pid};
+        waitpid($p->{pid}, 0);
+        $p->{status} = $?;
+        $p->{killed} = 1;
+    }
+    $p->{pid} = 0;
+    return $p->{status};
+}
+
+sub check_error_log {
+    my ($p) = @_;
+    my $log = nginx_error_log($p);
+    my @bad = grep { /\[(alert|crit|emerg)\]/ || /AddressSanitizer|runtime error:|LeakSanitizer/ }
+              split /\n/, $log;
+    ok(!@bad, "nginx error log on port $p->{port} holds no alert, crit, "
+              . "emerg or sanitizer report")
+        or diag(join("\n", @bad));
+    my $vg = "$p->{prefix}/logs/valgrind.log";
+    if (-s $vg) {
+        local (@ARGV, $/) = ($vg);
+        my $t = <>;
+        ok(0, "valgrind found no error in nginx") or diag($t);
+    }
+}
+
+sub _asan_reports {
+    my @f = glob(build_dir() . '/asan.log.*');
+    return unless @f;
+    for my $f (@f) {
+        local (@ARGV, $/) = ($f);
+        my $t = <>;
+        ok(0, "sanitizer report in $f") or diag($t);
+        unlink $f;
+    }
+}
+
+sub _teardown {
+    # workers first, then nginx, then redis
+    my %order = (worker => 0, nginx => 1, redis => 2);
+    for my $p (sort { ($order{$a->{kind} // ''} // 0)
+                      <=> ($order{$b->{kind} // ''} // 0) } @procs) {
+        next unless $p->{pid};
+        stop_process($p);
+        check_error_log($p) if ($p->{kind} // '') eq 'nginx';
+    }
+    _asan_reports() if sanitize_on();
+}
+
+# Test::More's done_testing runs before END blocks: check there.
+{
+    no warnings 'redefine';
+    my $orig = \&Test::More::done_testing;
+    *Djass::Test::done_testing = sub {
+        _teardown();
+        $orig->(@_);
+    };
+    push @EXPORT, 'done_testing';
+}
+
+END {
+    # a file that died before done_testing: still stop what it started
+    for my $p (@procs) {
+        next unless $p->{pid};
+        kill 'KILL', $p->{pid};
+        waitpid($p->{pid}, 0);
+    }
+}
+
+1;
