@@ -65,17 +65,27 @@ $(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(LIB_
 	$(MAKE) -C $(BUILD)/nginx-src -f $(BUILD)/nginx/Makefile modules
 	cp $(BUILD)/nginx/ngx_http_djass_module.so $@
 
-$(BUILD)/djass-worker: $(WORKER_SRCS) $(LIB_SRCS) $(LIB_HDRS) $(WORKER_HDRS)
-	@mkdir -p $(BUILD)
-	$(CC) $(ALL_CFLAGS) -o $@ $(WORKER_SRCS) $(LIB_SRCS) $(LIBS)
+# the shared core as an archive: each program takes only what it uses
+LIB_OBJS  := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIBDJASS  := $(BUILD)/libdjass.a
 
-$(BUILD)/djassctl: worker/djassctl.c $(LIB_SRCS) $(LIB_HDRS) $(WORKER_HDRS)
-	@mkdir -p $(BUILD)
-	$(CC) $(ALL_CFLAGS) -o $@ worker/djassctl.c $(LIB_SRCS) $(LIBS)
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(BUILD)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
+$(LIBDJASS): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+$(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(WORKER_SRCS) $(LIBDJASS) $(LIBS)
+
+$(BUILD)/djassctl: worker/djassctl.c $(LIBDJASS)
+	$(CC) $(ALL_CFLAGS) -o $@ worker/djassctl.c $(LIBDJASS) $(LIBS)
+
+$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIB_SRCS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBDJASS) $(LIBS)
 
 setup:
 	scripts/setup
