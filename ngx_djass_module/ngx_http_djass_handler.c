@@ -151,6 +151,10 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
 
     slash = ngx_strlchr(p, last, '/');
 
+    if (slash == p) {
+        return NGX_HTTP_DJASS_ROUTE_NONE;
+    }
+
     if (ngx_http_djass_parse_id(p, (slash ? slash : last) - p, id)
         != NGX_OK)
     {
