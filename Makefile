@@ -9,6 +9,7 @@
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
 SANITIZE  ?=
+VALGRIND  ?=
 ifeq ($(SANITIZE),1)
 BUILD     ?= $(REPO)/build/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -94,7 +95,7 @@ run:
 	scripts/run
 
 test:
-	scripts/test
+	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) scripts/test
 
 clean:
 	rm -rf $(REPO)/build
