@@ -25,7 +25,7 @@ sub envelope_ok {
 
 for my $path ('/', '/nope', '/projects/', '/projects/1/', '/projects/1/zip',
               '/project-options/', '/PROJECTS', '/projects/1/status/x',
-              '/projects//status') {
+              '/projects/1/download/') {
     my $res = api(GET => $path);
     is($res->{status}, 404, "GET $path is 404");
     envelope_ok($res, "GET $path", 'not_found');
