@@ -42,7 +42,7 @@ sub asan_env {
 sub valgrind_cmd {
     return ('valgrind', '-q', '--error-exitcode=99', '--leak-check=full',
             '--errors-for-leak-kinds=definite', '--show-leak-kinds=definite',
-            '--track-fds=no');
+            '--track-fds=no', "--suppressions=$repo/t/valgrind.supp");
 }
 
 sub run_wrapped {

@@ -302,6 +302,7 @@ sub start_nginx {
         @cmd = ('valgrind', '-q', '--error-exitcode=99',
                 '--leak-check=full', '--errors-for-leak-kinds=definite',
                 '--show-leak-kinds=definite',
+                '--suppressions=' . repo_dir() . '/t/valgrind.supp',
                 "--log-file=$n->{prefix}/logs/valgrind.log", @cmd);
     }
     my $p = spawn("nginx-$n->{port}", $n->{env}, @cmd);
