@@ -182,7 +182,7 @@ ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
 
     body->data = p;
 
-    p = ngx_cpymem(p, "{\"error\":{\"code\":", sizeof("{\"error\":{\"code\":") - 1);
+    p = ngx_sprintf(p, "{\"error\":{\"code\":");
     p = ngx_http_djass_json_str(p, (u_char *) code, ngx_strlen(code));
     p = ngx_sprintf(p, ",\"category\":\"%s\",\"message\":", category);
     p = ngx_http_djass_json_str(p, (u_char *) message, ngx_strlen(message));
