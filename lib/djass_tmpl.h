@@ -1,0 +1,56 @@
+/*
+ * The template language of cookiecutter templates: the subset of Jinja2
+ * (configured as cookiecutter configures it: StrictUndefined,
+ * keep_trailing_newline, its default extensions) that cookiecutter
+ * templates use.  Pure C: libc and jansson only, so that the nginx module
+ * and the worker share it.
+ *
+ * A template is compiled once (djass_tmpl_compile) and rendered any number
+ * of times with a context object; djass_render_string does both.
+ */
+
+#ifndef DJASS_TMPL_H
+#define DJASS_TMPL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+
+typedef struct {
+    char  file[256];   /* template-relative file name, never an absolute path */
+    int   line;        /* 1-based, 0 if unknown */
+    char  msg[512];
+} djass_err_t;
+
+
+typedef struct djass_tmpl_s  djass_tmpl_t;
+
+
+/* sets err (file may be NULL: keeps err->file); always returns -1 */
+int djass_err_set(djass_err_t *err, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* compiles src (need not be NUL-terminated); NULL with err set */
+djass_tmpl_t *djass_tmpl_compile(const char *src, size_t len,
+    const char *name, djass_err_t *err);
+/* renders with the variables of vars (a JSON object, e.g. {"cookiecutter":
+ * ctx}); malloc'd NUL-terminated output, or NULL with err set */
+char *djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,
+    djass_err_t *err);
+void djass_tmpl_free(djass_tmpl_t *t);
+
+/* 1 if src has no template syntax at all: rendering it is the identity */
+int djass_tmpl_is_plain(const char *src, size_t len);
+
+/* Render one template string with {"cookiecutter": ctx}. Returns malloc'd
+ * NUL-terminated output (also *outlen), or NULL with err set (err->file =
+ * name). */
+char *djass_render_string(const char *src, size_t len, json_t *ctx,
+    const char *name, size_t *outlen, djass_err_t *err);
+
+/* Python's str() of a JSON value as Jinja prints it (True, None, 1.5,
+ * ['a', 'b'] ...), appended to a malloc'd string; NULL on no memory */
+char *djass_tmpl_str(json_t *v, size_t *len);
+
+#endif /* DJASS_TMPL_H */
