@@ -1,11 +1,46 @@
-#include <stdio.h>
+/*
+ * djass-worker --redis ADDR --template DIR --artifacts DIR [options]:
+ * turns queued projects into published ZIPs (doc/operations.md).
+ */
 
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "consumer.h"
 #include "djass_worker.h"
+#include "log.h"
+#include "signals.h"
+#include "supervise.h"
 
 
 int
 djass_worker_main(int argc, char **argv)
 {
-    fprintf(stderr, "djass-worker: the job consumer is not built yet\n");
-    return 2;
+    int           rc;
+    djass_conf_t  conf;
+
+    rc = djass_conf_parse(argc, argv, &conf);
+    if (rc != 0) {
+        djass_conf_free(&conf);
+        return rc > 0 ? 0 : 2;
+    }
+
+    djass_log_verbose = conf.verbose;
+    djass_signals_init();
+    srand((unsigned) getpid() ^ (unsigned) time(NULL));
+
+    djass_log("starting: redis %s, template %s, artifacts %s, %d "
+              "process(es), visibility timeout %d s, max attempts %d",
+              conf.redis, conf.template_dir, conf.artifacts_dir,
+              conf.concurrency, conf.visibility_ms / 1000,
+              conf.max_attempts);
+
+    rc = conf.concurrency > 1 ? djass_supervise(&conf)
+                              : djass_consumer_run(&conf);
+
+    djass_log("stopped%s", rc == 0 ? "" : " with errors");
+    djass_conf_free(&conf);
+    return rc;
 }

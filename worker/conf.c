@@ -1,0 +1,208 @@
+/*
+ * djass-worker --redis ADDR --template DIR --artifacts DIR [options]
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+
+
+static void
+djass_conf_usage(FILE *f)
+{
+    fprintf(f,
+"usage: djass-worker --redis ADDR --template DIR --artifacts DIR [options]\n"
+"\n"
+"Turns queued projects into ZIP files in the artifact store.\n"
+"\n"
+"  --redis ADDR               Redis: host:port, host, [::1]:port or\n"
+"                             unix:/path (required)\n"
+"  --template DIR             the cookiecutter template (required)\n"
+"  --artifacts DIR            the artifact store nginx serves (required)\n"
+"  --concurrency N            N worker processes under a supervisor\n"
+"                             (default %d)\n"
+"  --visibility-timeout SEC   a job whose worker went silent this long is\n"
+"                             taken over by another worker (default %d)\n"
+"  --max-attempts N           a job interrupted N times ends failed\n"
+"                             (default %d)\n"
+"  --hook-timeout SEC         a template hook running longer fails the job\n"
+"                             (default %d)\n"
+"  --redis-timeout MS         connect and command timeout (default %d)\n"
+"  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
+"  -v, --verbose              more log lines\n"
+"  -h, --help                 this text\n",
+        DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
+        DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_DEFAULT_HOOK_TIMEOUT,
+        DJASS_DEFAULT_REDIS_TIMEOUT);
+}
+
+
+static int
+djass_conf_int(const char *opt, const char *s, int min, int max, int *v)
+{
+    long   n;
+    char  *end;
+
+    errno = 0;
+    n = strtol(s, &end, 10);
+
+    if (errno || end == s || *end != '\0' || n < min || n > max) {
+        fprintf(stderr, "djass-worker: %s wants a number from %d to %d, "
+                "not \"%s\"\n", opt, min, max, s);
+        return -1;
+    }
+
+    *v = (int) n;
+    return 0;
+}
+
+
+/* resolves DIR to an absolute path and checks that it is a folder */
+static int
+djass_conf_dir(const char *opt, const char *s, const char **out)
+{
+    char         *p;
+    struct stat   st;
+
+    p = realpath(s, NULL);
+    if (p == NULL || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "djass-worker: %s %s: %s\n", opt, s,
+                p ? "not a folder" : strerror(errno));
+        free(p);
+        return -1;
+    }
+
+    free((char *) *out);
+    *out = p;
+    return 0;
+}
+
+
+static int
+djass_conf_check(djass_conf_t *conf)
+{
+    if (conf->redis == NULL || conf->template_dir == NULL
+        || conf->artifacts_dir == NULL)
+    {
+        fprintf(stderr, "djass-worker: --redis, --template and --artifacts "
+                "are required\n");
+        djass_conf_usage(stderr);
+        return -1;
+    }
+
+    if (djass_addr_parse(conf->redis, strlen(conf->redis), &conf->addr)
+        != 0)
+    {
+        fprintf(stderr, "djass-worker: --redis %s: not host:port, host or "
+                "unix:/path\n", conf->redis);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
+{
+    int          i, sec;
+    const char  *a, *v;
+
+    memset(conf, 0, sizeof(djass_conf_t));
+    conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
+    conf->visibility_ms = DJASS_DEFAULT_VISIBILITY * 1000;
+    conf->max_attempts = DJASS_DEFAULT_MAX_ATTEMPTS;
+    conf->hook_timeout_ms = DJASS_DEFAULT_HOOK_TIMEOUT * 1000;
+    conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
+    conf->password = getenv("DJASS_REDIS_PASSWORD");
+
+    for (i = 1; i < argc; i++) {
+        a = argv[i];
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            djass_conf_usage(stdout);
+            return 1;
+        }
+
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            conf->verbose = 1;
+            continue;
+        }
+
+        if (a[0] != '-' || i + 1 >= argc) {
+            fprintf(stderr, "djass-worker: %s: %s\n", a,
+                    a[0] == '-' ? "wants a value" : "unexpected argument");
+            return -1;
+        }
+
+        v = argv[++i];
+
+        if (strcmp(a, "--redis") == 0) {
+            conf->redis = v;
+
+        } else if (strcmp(a, "--password") == 0) {
+            conf->password = v;
+
+        } else if (strcmp(a, "--template") == 0) {
+            if (djass_conf_dir(a, v, &conf->template_dir) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--artifacts") == 0) {
+            if (djass_conf_dir(a, v, &conf->artifacts_dir) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--concurrency") == 0) {
+            if (djass_conf_int(a, v, 1, 256, &conf->concurrency) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--visibility-timeout") == 0) {
+            if (djass_conf_int(a, v, 1, 86400, &sec) != 0) {
+                return -1;
+            }
+            conf->visibility_ms = sec * 1000;
+
+        } else if (strcmp(a, "--max-attempts") == 0) {
+            if (djass_conf_int(a, v, 1, 1000, &conf->max_attempts) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--hook-timeout") == 0) {
+            if (djass_conf_int(a, v, 1, 86400, &sec) != 0) {
+                return -1;
+            }
+            conf->hook_timeout_ms = sec * 1000;
+
+        } else if (strcmp(a, "--redis-timeout") == 0) {
+            if (djass_conf_int(a, v, 10, 600000, &conf->redis_timeout_ms)
+                != 0)
+            {
+                return -1;
+            }
+
+        } else {
+            fprintf(stderr, "djass-worker: unknown option %s\n", a);
+            djass_conf_usage(stderr);
+            return -1;
+        }
+    }
+
+    return djass_conf_check(conf);
+}
+
+
+void
+djass_conf_free(djass_conf_t *conf)
+{
+    free((char *) conf->template_dir);
+    free((char *) conf->artifacts_dir);
+    conf->template_dir = NULL;
+    conf->artifacts_dir = NULL;
+}

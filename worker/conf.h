@@ -1,0 +1,41 @@
+/*
+ * The worker's command line: every option, its default and its check live
+ * here, in one place.
+ */
+
+#ifndef DJASS_CONF_H
+#define DJASS_CONF_H
+
+#include "djass_addr.h"
+
+
+#define DJASS_DEFAULT_CONCURRENCY       1
+#define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
+#define DJASS_DEFAULT_MAX_ATTEMPTS      3
+#define DJASS_DEFAULT_HOOK_TIMEOUT      120     /* seconds */
+#define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
+
+
+typedef struct {
+    const char    *redis;            /* ADDR as given, for log lines */
+    const char    *password;         /* --password or DJASS_REDIS_PASSWORD */
+    const char    *template_dir;     /* absolute */
+    const char    *artifacts_dir;    /* absolute */
+    djass_addr_t   addr;
+    int            concurrency;
+    int            visibility_ms;    /* a pending job idle this long is
+                                        reclaimed by another worker */
+    int            max_attempts;
+    int            hook_timeout_ms;
+    int            redis_timeout_ms;
+    int            verbose;
+} djass_conf_t;
+
+
+/* 0: conf is filled; 1: --help was printed; -1: an error was printed */
+int djass_conf_parse(int argc, char **argv, djass_conf_t *conf);
+
+/* releases what djass_conf_parse allocated */
+void djass_conf_free(djass_conf_t *conf);
+
+#endif /* DJASS_CONF_H */

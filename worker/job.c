@@ -1,0 +1,283 @@
+/*
+ * A job, from "generating" to "ready" or "failed".
+ *
+ * Redis may go away at any step.  Before the render the job is simply left
+ * pending (the reclaim sweep brings it back); after it, the outcome is
+ * kept and written once Redis is back, so no finished work is thrown
+ * away.  Only a second stop signal gives that up: the job then stays
+ * pending and is redone.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generate.h"
+#include "job.h"
+#include "log.h"
+#include "publish.h"
+#include "record.h"
+#include "signals.h"
+
+
+#define DJASS_SCRIPT_RETRIES   3
+
+
+typedef struct {
+    djass_queue_t       *queue;
+    const djass_job_t   *job;
+    int                  lost;       /* another worker took the job */
+} djass_beat_t;
+
+
+/* the heartbeat, while the child generates */
+static void
+djass_job_beat(void *data)
+{
+    djass_beat_t  *b = data;
+
+    if (djass_redis_try(b->queue->redis) != 0) {
+        return;
+    }
+
+    if (djass_queue_touch(b->queue, b->job) == 0 && !b->lost) {
+        b->lost = 1;
+        djass_log("project %s: another worker took the job over",
+                  b->job->project);
+    }
+}
+
+
+/*
+ * Runs step until it reaches Redis (returns >= 0).  Waits for Redis while
+ * djass_stop < stop_at; a script error with Redis up is retried a few
+ * times only.  -1 when it gave up.
+ */
+static int
+djass_job_redis(djass_queue_t *q, int stop_at,
+    int (*step)(djass_queue_t *q, void *data), void *data)
+{
+    int  rc, errors;
+
+    for (errors = 0; errors < DJASS_SCRIPT_RETRIES; ) {
+        if (djass_redis_connect(q->redis, stop_at) != 0) {
+            return -1;
+        }
+
+        rc = step(q, data);
+        if (rc >= 0) {
+            return rc;
+        }
+
+        if (q->redis->ctx) {
+            errors++;
+            djass_redis_sleep(1000, stop_at);
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+djass_job_drop_step(djass_queue_t *q, void *data)
+{
+    return djass_queue_drop(q, data);
+}
+
+
+typedef struct {
+    const djass_job_t   *job;
+    djass_start_t       *start;
+    int                  attempt;
+    const djass_finish_t *finish;
+} djass_job_args_t;
+
+
+static int
+djass_job_start_step(djass_queue_t *q, void *data)
+{
+    djass_job_args_t  *a = data;
+
+    return djass_record_start(q, a->job, a->start);
+}
+
+
+static int
+djass_job_owned_step(djass_queue_t *q, void *data)
+{
+    djass_job_args_t  *a = data;
+
+    return djass_record_owned(q, a->job, a->attempt);
+}
+
+
+static int
+djass_job_finish_step(djass_queue_t *q, void *data)
+{
+    djass_job_args_t  *a = data;
+
+    return djass_record_finish(q, a->job, a->attempt, a->finish);
+}
+
+
+/* render, zip, publish; fills f (error_message points into err) */
+static int
+djass_job_generate(djass_queue_t *q, const djass_job_t *job,
+    djass_job_args_t *a, const char *payload, djass_publish_t *p,
+    djass_generate_t *res, djass_finish_t *f)
+{
+    int                  tick;
+    djass_beat_t         beat;
+    const djass_conf_t  *conf;
+
+    conf = q->redis->conf;
+    memset(f, 0, sizeof(djass_finish_t));
+
+    if (djass_publish_prepare(conf->artifacts_dir, job->project, a->attempt,
+                              p, res->error, sizeof(res->error))
+        != 0)
+    {
+        f->error_message = res->error;
+        return 0;
+    }
+
+    beat.queue = q;
+    beat.job = job;
+    beat.lost = 0;
+    tick = conf->visibility_ms / 3 > 0 ? conf->visibility_ms / 3 : 1;
+
+    (void) djass_generate(conf, payload, p, res, tick, djass_job_beat,
+                          &beat);
+
+    if (!res->ok) {
+        f->error_message = res->error;
+        return 0;
+    }
+
+    /* a worker that was silent too long must not replace the artifact of
+     * the one that took its job over */
+    if (beat.lost || djass_job_redis(q, 1, djass_job_owned_step, a) == 0) {
+        return -1;
+    }
+
+    if (djass_publish_commit(conf->artifacts_dir, p, res->error,
+                             sizeof(res->error))
+        != 0)
+    {
+        f->error_message = res->error;
+        return 0;
+    }
+
+    f->artifact = p->rel;
+    f->artifact_size = res->size;
+    f->artifact_sha256 = res->sha256;
+
+    return 0;
+}
+
+
+static void
+djass_job_started(djass_queue_t *q, const djass_job_t *job,
+    djass_start_t *st, long long t0)
+{
+    int                rc;
+    djass_finish_t     f;
+    djass_publish_t    p;
+    djass_job_args_t   a;
+    djass_generate_t   res;
+
+    memset(&a, 0, sizeof(djass_job_args_t));
+    memset(&p, 0, sizeof(djass_publish_t));
+    memset(&res, 0, sizeof(djass_generate_t));
+    a.job = job;
+    a.attempt = st->attempt;
+
+    djass_debug("project %s: generating (attempt %d%s)", job->project,
+                st->attempt, job->reclaimed ? ", taken over" : "");
+
+    rc = djass_job_generate(q, job, &a, st->payload, &p, &res, &f);
+    djass_publish_discard(&p);
+
+    if (rc != 0) {
+        djass_log("project %s: superseded after %lld ms (attempt %d): "
+                  "another worker owns the job", job->project,
+                  djass_now_ms() - t0, st->attempt);
+        return;
+    }
+
+    a.finish = &f;
+    rc = djass_job_redis(q, 2, djass_job_finish_step, &a);
+
+    if (rc < 0) {
+        djass_log("project %s: stopped after %lld ms (attempt %d) without "
+                  "reaching Redis; the job will be redone", job->project,
+                  djass_now_ms() - t0, st->attempt);
+
+    } else if (rc == 0) {
+        djass_log("project %s: superseded after %lld ms (attempt %d): "
+                  "another worker owns the job", job->project,
+                  djass_now_ms() - t0, st->attempt);
+
+    } else if (f.error_message == NULL) {
+        djass_log("project %s: ready in %lld ms (attempt %d, %lld bytes)",
+                  job->project, djass_now_ms() - t0, st->attempt,
+                  f.artifact_size);
+
+    } else {
+        djass_log("project %s: failed in %lld ms (attempt %d): %s",
+                  job->project, djass_now_ms() - t0, st->attempt,
+                  f.error_message);
+    }
+}
+
+
+void
+djass_job_run(djass_queue_t *q, const djass_job_t *job)
+{
+    long long         t0;
+    djass_start_t     st;
+    djass_job_args_t  a;
+
+    t0 = djass_now_ms();
+
+    if (job->project[0] == '\0') {
+        if (djass_job_redis(q, 1, djass_job_drop_step, (void *) job) >= 0) {
+            djass_log("job %s: no project id in the entry; dropped",
+                      job->entry);
+        }
+        return;
+    }
+
+    memset(&a, 0, sizeof(djass_job_args_t));
+    a.job = job;
+    a.start = &st;
+
+    if (djass_job_redis(q, 1, djass_job_start_step, &a) < 0) {
+        return;
+    }
+
+    switch (st.outcome) {
+
+    case DJASS_START_STARTED:
+        djass_job_started(q, job, &st, t0);
+        break;
+
+    case DJASS_START_DONE:
+        djass_log("project %s: already finished; job acknowledged",
+                  job->project);
+        break;
+
+    case DJASS_START_GONE:
+        djass_log("project %s: no such project; job dropped", job->project);
+        break;
+
+    case DJASS_START_EXHAUSTED:
+        djass_log("project %s: failed in %lld ms: interrupted %d times; "
+                  "giving up", job->project, djass_now_ms() - t0,
+                  st.attempt);
+        break;
+    }
+
+    free(st.payload);
+}

@@ -1,0 +1,264 @@
+/*
+ * Publishing ZIPs into the artifact store, crash-safe: a worker killed at
+ * any point leaves at most files under .tmp/, which the next attempt at
+ * the same project removes.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "publish.h"
+
+
+static int
+djass_publish_rm_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+    (void) (flag == FTW_DP ? rmdir(path) : unlink(path));
+    return 0;
+}
+
+
+/* rm -rf path; a missing path is fine */
+static void
+djass_rm_tree(const char *path)
+{
+    struct stat  st;
+
+    if (lstat(path, &st) != 0) {
+        return;
+    }
+
+    if (!S_ISDIR(st.st_mode)) {
+        (void) unlink(path);
+        return;
+    }
+
+    (void) nftw(path, djass_publish_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+
+static int
+djass_fsync_path(const char *path, int flags)
+{
+    int  fd, rc;
+
+    fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+
+    rc = fsync(fd);
+    if (rc != 0 && (errno == EINVAL || errno == EROFS)) {
+        /* a file system without fsync on folders */
+        rc = 0;
+    }
+
+    close(fd);
+    return rc;
+}
+
+
+/* mkdir that accepts an existing folder; fsyncs the parent on creation */
+static int
+djass_mkdir(const char *path, const char *parent)
+{
+    if (mkdir(path, 0755) != 0) {
+        return errno == EEXIST ? 0 : -1;
+    }
+
+    return djass_fsync_path(parent, O_RDONLY | O_DIRECTORY);
+}
+
+
+/* removes .tmp/<id>.* : leftovers of attempts killed mid-job */
+static void
+djass_publish_sweep(const char *tmp, const char *id)
+{
+    DIR            *d;
+    size_t          n;
+    char            path[PATH_MAX];
+    struct dirent  *e;
+
+    d = opendir(tmp);
+    if (d == NULL) {
+        return;
+    }
+
+    n = strlen(id);
+
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, id, n) != 0 || e->d_name[n] != '.') {
+            continue;
+        }
+
+        if (snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name)
+            >= (int) sizeof(path))
+        {
+            continue;
+        }
+
+        djass_debug("project %s: removing %s/%s left by an earlier attempt",
+                    id, DJASS_TMP_DIR, e->d_name);
+        djass_rm_tree(path);
+    }
+
+    closedir(d);
+}
+
+
+int
+djass_publish_prepare(const char *artifacts, const char *id, int attempt,
+    djass_publish_t *p, char *err, size_t len)
+{
+    char  tmp[PATH_MAX];
+
+    if (snprintf(tmp, sizeof(tmp), "%s/%s", artifacts, DJASS_TMP_DIR)
+        >= (int) sizeof(tmp) - 64
+        || snprintf(p->dir, sizeof(p->dir), "%s/%s.%d.%d", tmp, id, attempt,
+                    (int) getpid()) >= (int) sizeof(p->dir) - 8
+        || snprintf(p->zip, sizeof(p->zip), "%s.zip", p->dir)
+           >= (int) sizeof(p->zip)
+        || snprintf(p->rel, sizeof(p->rel), "projects/%03d/%s.zip",
+                    (int) (strtoull(id, NULL, 10) % 1000), id)
+           >= (int) sizeof(p->rel))
+    {
+        snprintf(err, len, "The artifact store's path is too long.");
+        return -1;
+    }
+
+    if (djass_mkdir(tmp, artifacts) != 0) {
+        snprintf(err, len, "The artifact store is not writable (%s).",
+                 strerror(errno));
+        return -1;
+    }
+
+    djass_publish_sweep(tmp, id);
+
+    if (mkdir(p->dir, 0755) != 0) {
+        snprintf(err, len, "The artifact store is not writable (%s).",
+                 strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+djass_publish_commit(const char *artifacts, djass_publish_t *p, char *err,
+    size_t len)
+{
+    char  top[PATH_MAX], dir[PATH_MAX], final[PATH_MAX];
+
+    if (snprintf(top, sizeof(top), "%s/projects", artifacts)
+        >= (int) sizeof(top)
+        || snprintf(final, sizeof(final), "%s/%s", artifacts, p->rel)
+           >= (int) sizeof(final))
+    {
+        snprintf(err, len, "The artifact store's path is too long.");
+        return -1;
+    }
+
+    memcpy(dir, final, sizeof(dir));
+    *strrchr(dir, '/') = '\0';
+
+    if (djass_fsync_path(p->zip, O_RDONLY) != 0) {
+        snprintf(err, len, "Cannot write the ZIP to the artifact store "
+                 "(%s).", strerror(errno));
+        return -1;
+    }
+
+    if (djass_mkdir(top, artifacts) != 0 || djass_mkdir(dir, top) != 0) {
+        snprintf(err, len, "The artifact store is not writable (%s).",
+                 strerror(errno));
+        return -1;
+    }
+
+    if (rename(p->zip, final) != 0) {
+        snprintf(err, len, "Cannot publish the ZIP in the artifact store "
+                 "(%s).", strerror(errno));
+        return -1;
+    }
+
+    /* the rename itself is durable once its folder is */
+    if (djass_fsync_path(dir, O_RDONLY | O_DIRECTORY) != 0) {
+        snprintf(err, len, "Cannot sync the artifact store (%s).",
+                 strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+djass_publish_discard(djass_publish_t *p)
+{
+    djass_rm_tree(p->dir);
+    djass_rm_tree(p->zip);
+}
+
+
+int
+djass_file_digest(const char *path, long long *size, char *hex65)
+{
+    int            fd, rc;
+    ssize_t        n;
+    unsigned int   i, mdlen;
+    EVP_MD_CTX    *md;
+    unsigned char  buf[65536], digest[EVP_MAX_MD_SIZE];
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        close(fd);
+        return -1;
+    }
+
+    rc = 0;
+    *size = 0;
+
+    for ( ;; ) {
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+
+        *size += n;
+        EVP_DigestUpdate(md, buf, n);
+    }
+
+    if (rc == 0 && EVP_DigestFinal_ex(md, digest, &mdlen) == 1) {
+        for (i = 0; i < mdlen; i++) {
+            snprintf(hex65 + 2 * i, 3, "%02x", digest[i]);
+        }
+
+    } else {
+        rc = -1;
+    }
+
+    EVP_MD_CTX_free(md);
+    close(fd);
+    return rc;
+}

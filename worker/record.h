@@ -1,0 +1,53 @@
+/*
+ * The project record djass:project:<id> and its status changes.  Each
+ * change is one Lua script: it writes the status and moves the id between
+ * the per-status sorted sets in the same atomic step, and the final ones
+ * (ready, failed) acknowledge the job in the same step too, so a job is
+ * never acknowledged before its record says how it ended.
+ */
+
+#ifndef DJASS_RECORD_H
+#define DJASS_RECORD_H
+
+#include "queue.h"
+
+
+typedef enum {
+    DJASS_START_STARTED = 0,    /* generating now, attempt and payload set */
+    DJASS_START_DONE,           /* already ready or failed: acknowledged */
+    DJASS_START_GONE,           /* no such project: acknowledged */
+    DJASS_START_EXHAUSTED       /* too many attempts: now failed */
+} djass_start_e;
+
+
+typedef struct {
+    djass_start_e   outcome;
+    int             attempt;
+    char           *payload;     /* malloc'd input_payload JSON */
+} djass_start_t;
+
+
+typedef struct {
+    const char  *artifact;       /* relative path, NULL when failed */
+    long long    artifact_size;
+    const char  *artifact_sha256;
+    const char  *error_message;  /* NULL when ready */
+} djass_finish_t;
+
+
+/* queued (or generating, on a redo) -> generating; 0, or -1 on no Redis */
+int djass_record_start(djass_queue_t *q, const djass_job_t *job,
+    djass_start_t *st);
+
+/* 1: the record still says generating with our attempt; 0: no (another
+ * worker took the job over); -1: no Redis */
+int djass_record_owned(djass_queue_t *q, const djass_job_t *job,
+    int attempt);
+
+/* generating -> ready | failed, and the job is acknowledged; returns 1,
+ * 0 when another worker owns the job now (nothing written), -1 on no
+ * Redis */
+int djass_record_finish(djass_queue_t *q, const djass_job_t *job,
+    int attempt, const djass_finish_t *f);
+
+#endif /* DJASS_RECORD_H */

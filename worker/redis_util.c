@@ -1,0 +1,305 @@
+/*
+ * The worker's Redis connection.  Blocking hiredis is what the worker
+ * wants: it does one thing at a time, and every call has a timeout, so a
+ * dead or stalled server ends in an error, never in a hang.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "redis_util.h"
+#include "signals.h"
+
+
+#define DJASS_BACKOFF_MIN_MS   100
+#define DJASS_BACKOFF_MAX_MS   5000
+
+
+void
+djass_redis_init(djass_redis_t *r, const djass_conf_t *conf)
+{
+    memset(r, 0, sizeof(djass_redis_t));
+    r->conf = conf;
+}
+
+
+void
+djass_redis_sleep(int ms, int stop_at)
+{
+    struct timespec  ts;
+    long long        end;
+
+    end = djass_now_ms() + ms;
+
+    /* a signal cuts nanosleep short: then djass_stop is looked at */
+    while (djass_stop < stop_at) {
+        ms = (int) (end - djass_now_ms());
+        if (ms <= 0) {
+            return;
+        }
+
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (long) (ms % 1000) * 1000000;
+        nanosleep(&ts, NULL);
+    }
+}
+
+
+static int
+djass_redis_auth(djass_redis_t *r)
+{
+    redisReply  *reply;
+    const char  *argv[2];
+
+    argv[0] = "AUTH";
+    argv[1] = r->conf->password;
+
+    reply = redisCommandArgv(r->ctx, 2, argv, NULL);
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        djass_log("redis %s: AUTH failed: %s", r->conf->redis,
+                  reply ? reply->str : r->ctx->errstr);
+        freeReplyObject(reply);
+        return -1;
+    }
+
+    freeReplyObject(reply);
+    return 0;
+}
+
+
+/* one attempt; the error is in r->ctx->errstr or "out of memory" */
+static int
+djass_redis_open(djass_redis_t *r, char *err, size_t len)
+{
+    struct timeval       tv;
+    const djass_addr_t  *a;
+
+    a = &r->conf->addr;
+    tv.tv_sec = r->conf->redis_timeout_ms / 1000;
+    tv.tv_usec = (r->conf->redis_timeout_ms % 1000) * 1000;
+
+    r->ctx = a->is_unix ? redisConnectUnixWithTimeout(a->host, tv)
+                        : redisConnectWithTimeout(a->host, a->port, tv);
+
+    if (r->ctx == NULL || r->ctx->err) {
+        snprintf(err, len, "%s", r->ctx ? r->ctx->errstr : "out of memory");
+        goto failed;
+    }
+
+    if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
+        snprintf(err, len, "cannot set the timeout");
+        goto failed;
+    }
+
+    /* template hooks run in children: they must not hold the socket */
+    (void) fcntl(r->ctx->fd, F_SETFD, FD_CLOEXEC);
+
+    if (r->conf->password && r->conf->password[0]
+        && djass_redis_auth(r) != 0)
+    {
+        snprintf(err, len, "authentication failed");
+        goto failed;
+    }
+
+    r->conns++;
+    return 0;
+
+failed:
+
+    if (r->ctx) {
+        redisFree(r->ctx);
+        r->ctx = NULL;
+    }
+
+    return -1;
+}
+
+
+static int
+djass_redis_backoff(int failures)
+{
+    int  ms;
+
+    ms = DJASS_BACKOFF_MIN_MS;
+    while (--failures > 0 && ms < DJASS_BACKOFF_MAX_MS) {
+        ms *= 2;
+    }
+
+    if (ms > DJASS_BACKOFF_MAX_MS) {
+        ms = DJASS_BACKOFF_MAX_MS;
+    }
+
+    /* jitter: N workers that lost Redis together do not return together */
+    return ms / 2 + rand() % (ms / 2 + 1);
+}
+
+
+int
+djass_redis_try(djass_redis_t *r)
+{
+    int        ms;
+    char       err[256];
+    long long  now;
+
+    if (r->ctx) {
+        return 0;
+    }
+
+    now = djass_now_ms();
+    if (now < r->next_try) {
+        return -1;
+    }
+
+    if (djass_redis_open(r, err, sizeof(err)) != 0) {
+        if (r->failures++ == 0) {
+            r->down_since = now;
+            djass_log("redis %s: %s; retrying with backoff", r->conf->redis,
+                      err);
+        }
+
+        ms = djass_redis_backoff(r->failures);
+        r->next_try = now + ms;
+        djass_debug("redis %s: %s; next try in %d ms", r->conf->redis, err,
+                    ms);
+        return -1;
+    }
+
+    if (r->failures) {
+        djass_log("redis %s: connected again after %lld ms", r->conf->redis,
+                  now - r->down_since);
+        r->failures = 0;
+    }
+
+    r->next_try = 0;
+    return 0;
+}
+
+
+int
+djass_redis_connect(djass_redis_t *r, int stop_at)
+{
+    while (djass_redis_try(r) != 0) {
+        if (djass_stop >= stop_at) {
+            return -1;
+        }
+
+        djass_redis_sleep((int) (r->next_try - djass_now_ms()), stop_at);
+    }
+
+    return 0;
+}
+
+
+redisReply *
+djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
+{
+    redisReply  *reply;
+
+    if (r->ctx == NULL) {
+        return NULL;
+    }
+
+    reply = redisCommandArgv(r->ctx, argc, argv, NULL);
+    if (reply == NULL) {
+        djass_log("redis %s: %s: %s", r->conf->redis, argv[0],
+                  r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+        djass_redis_close(r);
+        return NULL;
+    }
+
+    return reply;
+}
+
+
+static int
+djass_redis_load(djass_redis_t *r, djass_script_t *s)
+{
+    redisReply  *reply;
+    const char  *argv[3];
+
+    argv[0] = "SCRIPT";
+    argv[1] = "LOAD";
+    argv[2] = s->src;
+
+    reply = djass_redis_argv(r, 3, argv);
+    if (reply == NULL) {
+        return -1;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+        djass_log("redis %s: SCRIPT LOAD %s: %s", r->conf->redis, s->name,
+                  reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                   : "unexpected reply");
+        freeReplyObject(reply);
+        return -1;
+    }
+
+    memcpy(s->sha, reply->str, 40);
+    s->sha[40] = '\0';
+    freeReplyObject(reply);
+    return 0;
+}
+
+
+redisReply *
+djass_redis_script(djass_redis_t *r, djass_script_t *s, int nkeys, int argc,
+    const char **argv)
+{
+    int           i, tries;
+    char          nk[16];
+    redisReply   *reply;
+    const char  **av;
+
+    av = malloc((argc + 3) * sizeof(char *));
+    if (av == NULL) {
+        return NULL;
+    }
+
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    av[0] = "EVALSHA";
+    av[2] = nk;
+    for (i = 0; i < argc; i++) {
+        av[i + 3] = argv[i];
+    }
+
+    reply = NULL;
+
+    /* NOSCRIPT: Redis restarted or was flushed since the load */
+    for (tries = 0; tries < 2; tries++) {
+        if (s->sha[0] == '\0' && djass_redis_load(r, s) != 0) {
+            break;
+        }
+
+        av[1] = s->sha;
+        reply = djass_redis_argv(r, argc + 3, av);
+
+        if (reply == NULL || reply->type != REDIS_REPLY_ERROR
+            || strncmp(reply->str, "NOSCRIPT", 8) != 0)
+        {
+            break;
+        }
+
+        freeReplyObject(reply);
+        reply = NULL;
+        s->sha[0] = '\0';
+    }
+
+    free(av);
+    return reply;
+}
+
+
+void
+djass_redis_close(djass_redis_t *r)
+{
+    if (r->ctx) {
+        redisFree(r->ctx);
+        r->ctx = NULL;
+    }
+}
