@@ -9,7 +9,6 @@
 #define _GNU_SOURCE     /* memmem() */
 #endif
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1219,6 +1218,42 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
 }
 
 
+/* floor() and pow() without libm: the module must not need it */
+static double
+djass_floor(double x)
+{
+    double  t;
+
+    if (x != x || x > 9e18 || x < -9e18) {
+        return x;
+    }
+
+    t = (double) (long long) x;
+    return t > x ? t - 1 : t;
+}
+
+
+static double
+djass_pow(double a, double b)
+{
+    int     neg;
+    long    n;
+    double  r;
+
+    if (b != djass_floor(b) || b > 4096 || b < -4096) {
+        return 0.0 / 0.0;
+    }
+
+    neg = b < 0;
+    n = (long) (neg ? -b : b);
+    for (r = 1; n > 0; n--) {
+        r *= a;
+    }
+
+    return neg ? 1 / r : r;
+}
+
+
 static json_t *
 djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
 {
@@ -1275,14 +1310,14 @@ djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
     case DJASS_OP_SUB: r = da - db; break;
     case DJASS_OP_MUL: r = da * db; break;
     case DJASS_OP_DIV: r = da / db; break;
-    case DJASS_OP_FLOORDIV: r = floor(da / db); break;
+    case DJASS_OP_FLOORDIV: r = djass_floor(da / db); break;
     case DJASS_OP_MOD:
-        r = fmod(da, db);
+        r = da - db * djass_floor(da / db);
         if (r != 0 && ((r < 0) != (db < 0))) {
             r += db;
         }
         break;
-    default: r = pow(da, db); break;
+    default: r = djass_pow(da, db); break;
     }
 
     return json_real(r);

@@ -1160,7 +1160,8 @@ djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
             return json_integer(llabs(json_integer_value(v)));
         }
         if (json_is_real(v)) {
-            return json_real(fabs(json_real_value(v)));
+            return json_real(json_real_value(v) < 0 ? -json_real_value(v)
+                                                   : json_real_value(v));
         }
         djass_eval_fail(ev, "bad operand type for abs(): '%s'",
                         djass_val_type(v));

@@ -1,0 +1,36 @@
+/*
+ * Rendering a whole cookiecutter template tree, as `cookiecutter
+ * --no-input -o OUTPUT_DIR TEMPLATE_DIR k=v...` does, with the shared
+ * template engine (lib/djass_tmpl.h).  Used by `djass-worker render` and
+ * by the job consumer.
+ */
+
+#ifndef DJASS_RENDER_H
+#define DJASS_RENDER_H
+
+#include <jansson.h>
+
+#include "djass_tmpl.h"
+
+
+typedef struct {
+    int          no_hooks;          /* skip hooks/pre_gen_project.* ... */
+    int          hook_timeout_ms;   /* 0: the default, 60 s */
+    int          hook_stdout_fd;    /* where hooks' stdout goes; 0: stderr */
+} djass_render_opts_t;
+
+
+/* Render template_dir into a NEW folder inside output_dir (which must exist)
+ * exactly like `cookiecutter --no-input -o output_dir template_dir k=v...`;
+ * `given` is a JSON object of string values. On success *project_dir is the
+ * malloc'd path of the project folder. On error nothing partial is left in
+ * output_dir and err says file:line: what (no absolute host paths in
+ * err->msg/err->file: the worker shows it to API users). */
+int djass_render_project(const char *template_dir, const char *output_dir,
+    json_t *given, const djass_render_opts_t *opts, char **project_dir,
+    djass_err_t *err);
+
+/* rm -rf path (never follows symlinks); 0 or -1 */
+int djass_rm_rf(const char *path);
+
+#endif /* DJASS_RENDER_H */
