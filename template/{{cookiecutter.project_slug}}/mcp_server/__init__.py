@@ -1,0 +1,1 @@
+"""A Model Context Protocol server exposing this project's API as tools."""
