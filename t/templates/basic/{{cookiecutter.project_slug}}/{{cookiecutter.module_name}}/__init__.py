@@ -1,0 +1,2 @@
+"""{{ cookiecutter.project_name }}."""
+__version__ = "{{ cookiecutter.version }}"
