@@ -257,6 +257,11 @@ djass_job_run(djass_queue_t *q, const djass_job_t *job)
         return;
     }
 
+    if (st.outcome != DJASS_START_STARTED) {
+        /* no new attempt: what killed attempts left is removed here */
+        djass_publish_forget(q->redis->conf->artifacts_dir, job->project);
+    }
+
     switch (st.outcome) {
 
     case DJASS_START_STARTED:

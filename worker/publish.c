@@ -155,6 +155,19 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
 }
 
 
+void
+djass_publish_forget(const char *artifacts, const char *id)
+{
+    char  tmp[PATH_MAX];
+
+    if (snprintf(tmp, sizeof(tmp), "%s/%s", artifacts, DJASS_TMP_DIR)
+        < (int) sizeof(tmp))
+    {
+        djass_publish_sweep(tmp, id);
+    }
+}
+
+
 int
 djass_publish_commit(const char *artifacts, djass_publish_t *p, char *err,
     size_t len)

@@ -32,6 +32,10 @@ typedef struct {
 int djass_publish_prepare(const char *artifacts, const char *id,
     int attempt, djass_publish_t *p, char *err, size_t len);
 
+/* removes what any attempt at project id left in .tmp/: for a job that
+ * ends without a new attempt */
+void djass_publish_forget(const char *artifacts, const char *id);
+
 /* fsync(2)s the ZIP, renames it into place and fsyncs the folder */
 int djass_publish_commit(const char *artifacts, djass_publish_t *p,
     char *err, size_t len);
