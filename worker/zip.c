@@ -123,7 +123,8 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
     }
 
     snprintf(name, sizeof(name), "%s%s", rel, S_ISDIR(st.st_mode) ? "/" : "");
-    archive_entry_set_pathname(e, name);
+    /* names are UTF-8 bytes, whatever the locale says: flag them so */
+    archive_entry_set_pathname_utf8(e, name);
     archive_entry_set_mtime(e, DJASS_ZIP_MTIME, 0);
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
@@ -197,7 +198,8 @@ djass_zip_archive(const char *base, djass_zip_list_t *l, int fd,
     }
 
     if (archive_write_set_format_zip(a) != ARCHIVE_OK
-        || archive_write_set_options(a, "zip:compression=deflate")
+        || archive_write_set_options(a, "zip:compression=deflate,"
+                                     "zip:hdrcharset=UTF-8")
            != ARCHIVE_OK
         || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK
         || archive_write_open_fd(a, fd) != ARCHIVE_OK)
