@@ -160,7 +160,7 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_djass_redis_resolve(cf, dmcf);
 }
 
 
@@ -281,6 +281,7 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     dlcf->api = 1;
     dlcf->prefix = clcf->name;
+    dmcf->enabled = 1;
     clcf->handler = ngx_http_djass_handler;
 
     return NGX_CONF_OK;

@@ -14,6 +14,11 @@
 
 #define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
+#define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
+
+/* the fields of a project object and of a status object, in reply order */
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     10
+#define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 
 typedef struct {
@@ -21,6 +26,12 @@ typedef struct {
     ngx_str_t                    redis_password;
     ngx_msec_t                   redis_timeout;
     ngx_uint_t                   quota;
+
+    /* djass_redis resolved at start: an IP address or a socket path */
+    ngx_str_t                    redis_host;     /* NUL-terminated */
+    ngx_int_t                    redis_port;
+    ngx_uint_t                   redis_unix;
+    ngx_uint_t                   enabled;        /* a djass_api exists */
 
     ngx_str_t                    template_dir;
     json_t                      *cookiecutter;   /* cookiecutter.json */
@@ -48,6 +59,7 @@ typedef struct {
     ngx_uint_t                   replace_body;   /* filter swaps the body */
     ngx_str_t                    error_body;
     void                        *op;             /* pending Redis call */
+    void                        *data;           /* the endpoint's state */
     ngx_str_t                    tail;           /* path after the prefix */
     ngx_uint_t                   route;
     ngx_uint_t                   project_id;
@@ -56,6 +68,15 @@ typedef struct {
 
 typedef ngx_int_t (*ngx_http_djass_route_pt)(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+
+/*
+ * A Redis reply handler: rc is NGX_OK with the reply's elements copied
+ * into the request pool, NGX_AGAIN when Redis is unavailable or late
+ * (answer 503), NGX_ERROR when it failed otherwise (answer 500).  It
+ * returns what ngx_http_finalize_request() is then called with.
+ */
+typedef ngx_int_t (*ngx_http_djass_redis_pt)(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
 
 /* ngx_http_djass_handler.c: the router */
@@ -105,6 +126,40 @@ ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
 /* ngx_http_djass_redis.c: one async connection per worker process */
 ngx_int_t ngx_http_djass_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle);
+char *ngx_http_djass_redis_resolve(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
+    ngx_str_t *args, ngx_uint_t nargs, ngx_http_djass_redis_pt handler,
+    void *data);
+
+/* ngx_http_djass_script.c: the Lua script of every API request */
+extern ngx_str_t  ngx_http_djass_script;
+
+/* ngx_http_djass_auth.c: the API key of a request */
+ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
+
+/* ngx_http_djass_json.c: project objects */
+size_t ngx_http_djass_project_len(ngx_str_t *v);
+u_char *ngx_http_djass_project(u_char *p, ngx_str_t *v);
+size_t ngx_http_djass_status_len(ngx_str_t *v);
+u_char *ngx_http_djass_status(u_char *p, ngx_str_t *v);
+u_char *ngx_http_djass_time(u_char *p, ngx_str_t *value);
+u_char *ngx_http_djass_integer(u_char *p, ngx_str_t *value);
+
+/* ngx_http_djass_payload.c: the body of POST /projects */
+typedef struct {
+    const char                  *code;           /* NULL: valid */
+    const char                  *message;
+    ngx_str_t                    details;
+    ngx_str_t                    name;
+    ngx_str_t                    slug;
+    ngx_str_t                    head;           /* input_payload ... */
+    ngx_str_t                    tail;           /* ... around the email */
+    ngx_uint_t                   fill_email;
+} ngx_http_djass_payload_t;
+
+ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_http_djass_payload_t *pl);
 
 
 extern ngx_module_t  ngx_http_djass_module;

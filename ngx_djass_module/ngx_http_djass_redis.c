@@ -1,15 +1,208 @@
 /*
  * The Redis adapter: one asynchronous hiredis connection per nginx worker
- * process.  (Filled in by the Projects API work.)
+ * process, driven by nginx's own event loop.
+ *
+ * - The connection opens in init_process and closes in exit_process.  A
+ *   lost or refused connection is opened again after a backoff (100 ms,
+ *   doubling to 1 s); a request that comes while there is none is answered
+ *   503 at once.
+ * - Commands are pipelined: hiredis appends each to its output buffer and
+ *   asks for a write, which is posted, so that all the commands of one
+ *   event loop iteration leave in one write(2).
+ * - nginx's epoll events are edge-triggered and hiredis reads 16 KiB per
+ *   call: the read handler calls it until the socket is drained.
+ * - Each call is an "op" that outlives its request: the request's cleanup
+ *   detaches it, so that a reply after the client left touches nothing
+ *   freed, and a timer answers 503 when Redis is late.  A connection that
+ *   answers nothing for a whole timeout is dropped and opened again.
+ * - The script is loaded with SCRIPT LOAD on every new connection (after
+ *   AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once with
+ *   EVAL, which also loads it again.
  */
 
+
+#include <openssl/sha.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 #include "ngx_http_djass_module.h"
 
 
+#define NGX_HTTP_DJASS_BACKOFF_MIN  100
+#define NGX_HTTP_DJASS_BACKOFF_MAX  1000
+
+
+typedef struct {
+    redisAsyncContext           *ac;
+    ngx_connection_t            *conn;
+    ngx_event_t                  timer;       /* reconnect, connect timeout */
+    ngx_msec_t                   backoff;
+    ngx_uint_t                   generation;  /* connections opened */
+    ngx_uint_t                   replies;     /* replies on this one */
+    ngx_log_t                   *log;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    unsigned                     connected:1;
+    unsigned                     writing:1;
+    unsigned                     failing:1;   /* a failure was logged */
+    unsigned                     exiting:1;
+
+    u_char                       sha[SHA_DIGEST_LENGTH * 2];
+} ngx_http_djass_redis_t;
+
+
+typedef struct {
+    ngx_http_request_t          *request;     /* NULL once detached */
+    ngx_http_djass_ctx_t        *ctx;
+    ngx_http_djass_redis_pt      handler;
+    void                        *data;
+    ngx_event_t                  timeout;
+    ngx_uint_t                   generation;
+    ngx_uint_t                   replies;
+    ngx_str_t                   *args;        /* for the NOSCRIPT retry */
+    ngx_uint_t                   nargs;
+    ngx_uint_t                   retried;
+} ngx_http_djass_redis_op_t;
+
+
+static void ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd);
+static void ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd);
+static void ngx_http_djass_redis_timer(ngx_event_t *ev);
+static void ngx_http_djass_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_djass_redis_disconnected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_djass_redis_auth_done(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_djass_redis_load_done(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_djass_redis_read_handler(ngx_event_t *rev);
+static void ngx_http_djass_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_djass_redis_add_read(void *data);
+static void ngx_http_djass_redis_del_read(void *data);
+static void ngx_http_djass_redis_add_write(void *data);
+static void ngx_http_djass_redis_del_write(void *data);
+static void ngx_http_djass_redis_cleanup(void *data);
+static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
+    ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval);
+static void ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply,
+    void *data);
+static ngx_int_t ngx_http_djass_redis_copy(ngx_http_request_t *r,
+    redisReply *reply, ngx_str_t **v, ngx_uint_t *n);
+static void ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static void ngx_http_djass_redis_detach(ngx_http_djass_redis_op_t *op);
+static void ngx_http_djass_redis_op_timeout(ngx_event_t *ev);
+static void ngx_http_djass_redis_request_cleanup(void *data);
+
+
+/* --- configuration ------------------------------------------------------ */
+
+/*
+ * djass_redis is resolved once, when the configuration is read: hiredis
+ * would otherwise resolve a name with a blocking getaddrinfo() at every
+ * reconnect.
+ */
+
+char *
+ngx_http_djass_redis_resolve(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
+{
+    u_char     *p;
+    ngx_url_t   u;
+
+    if (dmcf->redis.len > 5
+        && ngx_strncmp(dmcf->redis.data, "unix:", 5) == 0)
+    {
+        dmcf->redis_unix = 1;
+        dmcf->redis_host.len = dmcf->redis.len - 5;
+        dmcf->redis_host.data = ngx_pnalloc(cf->pool,
+                                            dmcf->redis_host.len + 1);
+        if (dmcf->redis_host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(dmcf->redis_host.data, dmcf->redis.data + 5,
+                       dmcf->redis_host.len);
+        *p = '\0';
+
+        return NGX_CONF_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = dmcf->redis;
+    u.default_port = NGX_HTTP_DJASS_DEFAULT_REDIS_PORT;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_redis \"%V\": %s", &dmcf->redis,
+                           u.err ? u.err : "host not found");
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.uri.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_redis \"%V\": want host:port or "
+                           "unix:/path", &dmcf->redis);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->redis_host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (dmcf->redis_host.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->redis_host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                         u.addrs[0].socklen,
+                                         dmcf->redis_host.data,
+                                         NGX_SOCKADDR_STRLEN, 0);
+    dmcf->redis_host.data[dmcf->redis_host.len] = '\0';
+    dmcf->redis_port = ngx_inet_get_port(u.addrs[0].sockaddr);
+
+    return NGX_CONF_OK;
+}
+
+
+/* --- the connection ----------------------------------------------------- */
+
 ngx_int_t
 ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
 {
+    u_char                       digest[SHA_DIGEST_LENGTH];
+    ngx_http_djass_redis_t      *rd;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_djass_module);
+    if (dmcf == NULL || !dmcf->enabled) {
+        return NGX_OK;
+    }
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_djass_redis_t));
+    if (rd == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd->log = cycle->log;
+    rd->dmcf = dmcf;
+
+    rd->timer.handler = ngx_http_djass_redis_timer;
+    rd->timer.data = rd;
+    rd->timer.log = cycle->log;
+    rd->timer.cancelable = 1;
+
+    SHA1(ngx_http_djass_script.data, ngx_http_djass_script.len, digest);
+    ngx_hex_dump(rd->sha, digest, SHA_DIGEST_LENGTH);
+
+    dmcf->redis_conn = rd;
+
+    ngx_http_djass_redis_connect(rd);
+
     return NGX_OK;
 }
 
@@ -17,4 +210,807 @@ ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
 void
 ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_djass_redis_t      *rd;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_djass_module);
+    if (dmcf == NULL || dmcf->redis_conn == NULL) {
+        return;
+    }
+
+    rd = dmcf->redis_conn;
+    rd->exiting = 1;
+
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    if (rd->ac) {
+        redisAsyncFree(rd->ac);
+    }
+
+    dmcf->redis_conn = NULL;
+}
+
+
+static void
+ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
+{
+    ngx_connection_t            *c;
+    redisAsyncContext           *ac;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = rd->dmcf;
+
+    ac = dmcf->redis_unix
+         ? redisAsyncConnectUnix((char *) dmcf->redis_host.data)
+         : redisAsyncConnect((char *) dmcf->redis_host.data,
+                             (int) dmcf->redis_port);
+
+    if (ac == NULL || ac->err) {
+        if (!rd->failing) {
+            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                          "djass: cannot connect to Redis at \"%V\": %s",
+                          &dmcf->redis, ac ? ac->errstr : "out of memory");
+            rd->failing = 1;
+        }
+
+        if (ac) {
+            redisAsyncFree(ac);
+        }
+
+        ngx_http_djass_redis_schedule(rd);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_http_djass_redis_schedule(rd);
+        return;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_djass_redis_read_handler;
+    c->write->handler = ngx_http_djass_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    rd->ac = ac;
+    rd->conn = c;
+    rd->connected = 0;
+    rd->generation++;
+    rd->replies = 0;
+
+    ac->data = rd;
+    ac->ev.data = rd;
+    ac->ev.addRead = ngx_http_djass_redis_add_read;
+    ac->ev.delRead = ngx_http_djass_redis_del_read;
+    ac->ev.addWrite = ngx_http_djass_redis_add_write;
+    ac->ev.delWrite = ngx_http_djass_redis_del_write;
+    ac->ev.cleanup = ngx_http_djass_redis_cleanup;
+
+    /* the first write event says the connection is up */
+    redisAsyncSetConnectCallback(ac, ngx_http_djass_redis_connected);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_djass_redis_disconnected);
+
+    ngx_http_djass_redis_add_read(rd);
+
+    if (dmcf->redis_password.len) {
+        redisAsyncCommand(ac, ngx_http_djass_redis_auth_done, rd, "AUTH %b",
+                          dmcf->redis_password.data,
+                          dmcf->redis_password.len);
+    }
+
+    redisAsyncCommand(ac, ngx_http_djass_redis_load_done, rd,
+                      "SCRIPT LOAD %b", ngx_http_djass_script.data,
+                      ngx_http_djass_script.len);
+
+    ngx_add_timer(&rd->timer, dmcf->redis_timeout);
+}
+
+
+static void
+ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
+{
+    if (rd->exiting) {
+        return;
+    }
+
+    rd->backoff = rd->backoff ? ngx_min(rd->backoff * 2,
+                                        NGX_HTTP_DJASS_BACKOFF_MAX)
+                              : NGX_HTTP_DJASS_BACKOFF_MIN;
+
+    ngx_add_timer(&rd->timer, rd->backoff);
+}
+
+
+/* the reconnect time has come, or the connect timeout has passed */
+
+static void
+ngx_http_djass_redis_timer(ngx_event_t *ev)
+{
+    ngx_http_djass_redis_t  *rd = ev->data;
+
+    if (rd->ac == NULL) {
+        ngx_http_djass_redis_connect(rd);
+        return;
+    }
+
+    if (!rd->connected) {
+        if (!rd->failing) {
+            ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
+                          "djass: cannot connect to Redis at \"%V\"",
+                          &rd->dmcf->redis);
+            rd->failing = 1;
+        }
+
+        redisAsyncFree(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_djass_redis_t  *rd = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context next: cleanup() schedules a retry */
+        if (!rd->failing) {
+            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                          "djass: cannot connect to Redis at \"%V\": %s",
+                          &rd->dmcf->redis, ac->errstr);
+            rd->failing = 1;
+        }
+
+        return;
+    }
+
+    rd->connected = 1;
+    rd->backoff = 0;
+
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    if (rd->failing) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "djass: connected to Redis at \"%V\"",
+                      &rd->dmcf->redis);
+        rd->failing = 0;
+    }
+}
+
+
+static void
+ngx_http_djass_redis_disconnected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_djass_redis_t  *rd = ac->data;
+
+    if (status != REDIS_OK && !rd->failing && !rd->exiting) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "djass: lost the connection to Redis at \"%V\": %s",
+                      &rd->dmcf->redis,
+                      ac->errstr ? ac->errstr : "closed");
+        rd->failing = 1;
+    }
+}
+
+
+static void
+ngx_http_djass_redis_auth_done(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply              *rr = reply;
+    ngx_http_djass_redis_t  *rd = data;
+
+    if (rr == NULL || rr->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    if (!rd->failing) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "djass: Redis at \"%V\" refused AUTH: %s",
+                      &rd->dmcf->redis, rr->str);
+        rd->failing = 1;
+    }
+
+    /* deferred by hiredis until this callback returns */
+    redisAsyncFree(ac);
+}
+
+
+static void
+ngx_http_djass_redis_load_done(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply              *rr = reply;
+    ngx_http_djass_redis_t  *rd = data;
+
+    if (rr == NULL) {
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "djass: SCRIPT LOAD on Redis at \"%V\" failed: %s",
+                      &rd->dmcf->redis, rr->str);
+        return;
+    }
+
+    if (rr->type != REDIS_REPLY_STRING
+        || rr->len != sizeof(rd->sha)
+        || ngx_strncmp(rr->str, rd->sha, sizeof(rd->sha)) != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                      "djass: Redis at \"%V\" loaded the script under "
+                      "an unexpected SHA1", &rd->dmcf->redis);
+    }
+}
+
+
+/* --- hiredis in nginx's event loop -------------------------------------- */
+
+static void
+ngx_http_djass_redis_read_handler(ngx_event_t *rev)
+{
+    ssize_t                  n;
+    u_char                   byte;
+    ngx_err_t                err;
+    ngx_connection_t        *c;
+    redisAsyncContext       *ac;
+    ngx_http_djass_redis_t  *rd;
+
+    c = rev->data;
+    rd = c->data;
+    ac = rd->ac;
+
+    if (c->close) {
+        /* worker_shutdown_timeout: the worker is closing everything */
+        rd->exiting = 1;
+        redisAsyncFree(ac);
+        return;
+    }
+
+    for ( ;; ) {
+        redisAsyncHandleRead(ac);
+
+        if (rd->ac != ac) {
+            /* closed by hiredis: the connection is gone */
+            return;
+        }
+
+        if (!rd->connected) {
+            break;
+        }
+
+        /* hiredis read at most 16 KiB: is there more? */
+
+        n = recv(c->fd, &byte, 1, MSG_PEEK);
+
+        if (n == -1) {
+            err = ngx_socket_errno;
+
+            if (err == NGX_EAGAIN) {
+                rev->ready = 0;
+                break;
+            }
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
+        }
+
+        /* data, end of file or an error: hiredis sees it on the next read */
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        redisAsyncFree(ac);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t        *c;
+    ngx_http_djass_redis_t  *rd;
+
+    c = wev->data;
+    rd = c->data;
+
+    if (rd->ac == NULL) {
+        return;
+    }
+
+    rd->writing = 1;
+    redisAsyncHandleWrite(rd->ac);
+    rd->writing = 0;
+}
+
+
+static void
+ngx_http_djass_redis_add_read(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    if (rd->conn && !rd->conn->read->active) {
+        if (ngx_handle_read_event(rd->conn->read, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "djass: cannot add a Redis read event");
+        }
+    }
+}
+
+
+static void
+ngx_http_djass_redis_del_read(void *data)
+{
+    /* the read event stays: a reply or a close may come at any time */
+}
+
+
+/*
+ * Connecting, or the socket buffer was full: wait for the event.
+ * Otherwise post the write, so that the commands of this event loop
+ * iteration go out together.
+ */
+
+static void
+ngx_http_djass_redis_add_write(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_event_t  *wev;
+
+    if (rd->conn == NULL) {
+        return;
+    }
+
+    wev = rd->conn->write;
+
+    if (!rd->connected || rd->writing || !wev->ready) {
+        wev->ready = 0;
+
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "djass: cannot add a Redis write event");
+        }
+
+        return;
+    }
+
+    if (!wev->posted) {
+        ngx_post_event(wev, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_del_write(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_event_t  *wev;
+
+    if (rd->conn == NULL) {
+        return;
+    }
+
+    wev = rd->conn->write;
+
+    if (wev->posted) {
+        ngx_delete_posted_event(wev);
+    }
+
+    if (!(ngx_event_flags & NGX_USE_CLEAR_EVENT) && wev->active) {
+        /* level-triggered events would report "writable" forever */
+        (void) ngx_del_event(wev, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis frees the context and closes the socket right after this */
+
+static void
+ngx_http_djass_redis_cleanup(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_connection_t  *c;
+
+    c = rd->conn;
+
+    if (c) {
+        if (ngx_del_conn) {
+            (void) ngx_del_conn(c, NGX_CLOSE_EVENT);
+
+        } else {
+            if (c->read->active || c->read->disabled) {
+                (void) ngx_del_event(c->read, NGX_READ_EVENT,
+                                     NGX_CLOSE_EVENT);
+            }
+
+            if (c->write->active || c->write->disabled) {
+                (void) ngx_del_event(c->write, NGX_WRITE_EVENT,
+                                     NGX_CLOSE_EVENT);
+            }
+        }
+
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        c->read->closed = 1;
+        c->write->closed = 1;
+
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+
+        rd->conn = NULL;
+    }
+
+    if (rd->ac == NULL) {
+        return;
+    }
+
+    rd->ac = NULL;
+    rd->connected = 0;
+
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    ngx_http_djass_redis_schedule(rd);
+}
+
+
+/* --- calls -------------------------------------------------------------- */
+
+/*
+ * Runs the script with args for request r; handler gets the reply.
+ * NGX_OK: the call is on its way; NGX_DECLINED: there is no connection
+ * to Redis now (answer 503); NGX_ERROR: out of memory.
+ */
+
+ngx_int_t
+ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
+    ngx_uint_t nargs, ngx_http_djass_redis_pt handler, void *data)
+{
+    ngx_http_cleanup_t          *cln;
+    ngx_http_djass_ctx_t        *ctx;
+    ngx_http_djass_redis_t      *rd;
+    ngx_http_djass_redis_op_t   *op;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    rd = dmcf->redis_conn;
+
+    if (rd == NULL || rd->ac == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_djass_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    op = ngx_calloc(sizeof(ngx_http_djass_redis_op_t), r->connection->log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->request = r;
+    op->ctx = ctx;
+    op->handler = handler;
+    op->data = data;
+    op->args = args;
+    op->nargs = nargs;
+
+    if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
+        ngx_free(op);
+        return NGX_DECLINED;
+    }
+
+    op->timeout.handler = ngx_http_djass_redis_op_timeout;
+    op->timeout.data = op;
+    op->timeout.log = r->connection->log;
+
+    ngx_add_timer(&op->timeout, dmcf->redis_timeout);
+
+    ctx->op = op;
+    cln->handler = ngx_http_djass_redis_request_cleanup;
+    cln->data = ctx;
+
+    return NGX_OK;
+}
+
+
+/* EVALSHA sha 0 args..., or EVAL script 0 args... after a NOSCRIPT */
+
+static ngx_int_t
+ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
+    ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval)
+{
+    size_t      *lens;
+    ngx_uint_t   i, argc;
+    const char  **argv;
+
+    argc = op->nargs + 3;
+
+    argv = ngx_palloc(pool, argc * sizeof(char *));
+    lens = ngx_palloc(pool, argc * sizeof(size_t));
+    if (argv == NULL || lens == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (eval) {
+        argv[0] = "EVAL";
+        lens[0] = sizeof("EVAL") - 1;
+        argv[1] = (char *) ngx_http_djass_script.data;
+        lens[1] = ngx_http_djass_script.len;
+
+    } else {
+        argv[0] = "EVALSHA";
+        lens[0] = sizeof("EVALSHA") - 1;
+        argv[1] = (char *) rd->sha;
+        lens[1] = sizeof(rd->sha);
+    }
+
+    argv[2] = "0";
+    lens[2] = 1;
+
+    for (i = 0; i < op->nargs; i++) {
+        argv[i + 3] = (char *) op->args[i].data;
+        lens[i + 3] = op->args[i].len;
+    }
+
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_djass_redis_reply, op,
+                              (int) argc, argv, lens)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    op->generation = rd->generation;
+    op->replies = rd->replies;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
+{
+    ngx_http_djass_redis_op_t  *op = data;
+
+    ngx_int_t                rc;
+    ngx_str_t               *v;
+    ngx_uint_t               n;
+    redisReply              *rr;
+    ngx_http_request_t      *r;
+    ngx_http_djass_redis_t  *rd;
+
+    rd = ac->data;
+    rr = reply;
+
+    if (rr) {
+        rd->replies++;
+    }
+
+    r = op->request;
+
+    if (r == NULL || rd->exiting) {
+        /* the request is gone or answered already, or the worker exits */
+        if (r) {
+            ngx_http_djass_redis_detach(op);
+        }
+
+        ngx_free(op);
+        return;
+    }
+
+    v = NULL;
+    n = 0;
+
+    if (rr == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: no reply from Redis at \"%V\": %s",
+                      &rd->dmcf->redis,
+                      ac->errstr ? ac->errstr : "connection closed");
+        rc = NGX_AGAIN;
+
+    } else if (rr->type == REDIS_REPLY_ERROR) {
+
+        if (!op->retried && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0) {
+            op->retried = 1;
+
+            if (ngx_http_djass_redis_send(rd, op, r->pool, 1) == NGX_OK) {
+                return;
+            }
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: Redis at \"%V\" answered: %s",
+                      &rd->dmcf->redis, rr->str);
+
+        /* a failing script is a bug; the rest is Redis not ready */
+        rc = (ngx_strstr(rr->str, "user_script")
+              || ngx_strstr(rr->str, "Error running script")
+              || ngx_strncmp(rr->str, "WRONGTYPE", 9) == 0)
+             ? NGX_ERROR : NGX_AGAIN;
+
+    } else {
+        rc = ngx_http_djass_redis_copy(r, rr, &v, &n);
+    }
+
+    ngx_http_djass_redis_finish(op, rc, v, n);
+    ngx_free(op);
+}
+
+
+/* the reply's strings into the request pool: hiredis frees the reply */
+
+static ngx_int_t
+ngx_http_djass_redis_copy(ngx_http_request_t *r, redisReply *reply,
+    ngx_str_t **v, ngx_uint_t *n)
+{
+    size_t       i;
+    ngx_str_t   *s;
+    redisReply  *e;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: unexpected reply type %d from Redis",
+                      reply->type);
+        return NGX_ERROR;
+    }
+
+    s = ngx_palloc(r->pool, reply->elements * sizeof(ngx_str_t));
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+
+        switch (e->type) {
+
+        case REDIS_REPLY_STRING:
+        case REDIS_REPLY_STATUS:
+            s[i].len = e->len;
+            s[i].data = ngx_pnalloc(r->pool, e->len + 1);
+            if (s[i].data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(s[i].data, e->str, e->len);
+            s[i].data[e->len] = '\0';
+            break;
+
+        case REDIS_REPLY_INTEGER:
+            s[i].data = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+            if (s[i].data == NULL) {
+                return NGX_ERROR;
+            }
+
+            s[i].len = ngx_sprintf(s[i].data, "%L", e->integer)
+                       - s[i].data;
+            s[i].data[s[i].len] = '\0';
+            break;
+
+        case REDIS_REPLY_NIL:
+            ngx_str_set(&s[i], "");
+            break;
+
+        default:
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "djass: unexpected element type %d in a Redis "
+                          "reply", e->type);
+            return NGX_ERROR;
+        }
+    }
+
+    *v = s;
+    *n = reply->elements;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request gets its answer, exactly once; as the call comes from the
+ * Redis connection's event, the request's posted requests run here too.
+ */
+
+static void
+ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+    c = r->connection;
+
+    ngx_http_djass_redis_detach(op);
+
+    rc = op->handler(r, op->data, rc, v, n);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_djass_redis_detach(ngx_http_djass_redis_op_t *op)
+{
+    if (op->timeout.timer_set) {
+        ngx_del_timer(&op->timeout);
+    }
+
+    op->ctx->op = NULL;
+    op->request = NULL;
+    op->ctx = NULL;
+}
+
+
+/*
+ * Redis is late: the request is answered 503 now and the op waits for
+ * its reply alone.  If nothing at all came back on the connection since
+ * the call was sent, the connection is dead or Redis hangs: drop it.
+ */
+
+static void
+ngx_http_djass_redis_op_timeout(ngx_event_t *ev)
+{
+    ngx_http_djass_redis_op_t  *op = ev->data;
+
+    ngx_uint_t                   stalled;
+    ngx_http_request_t          *r;
+    ngx_http_djass_redis_t      *rd;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    r = op->request;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    rd = dmcf->redis_conn;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, NGX_ETIMEDOUT,
+                  "djass: Redis at \"%V\" did not answer within %M ms",
+                  &dmcf->redis, dmcf->redis_timeout);
+
+    stalled = rd && rd->ac && op->generation == rd->generation
+              && op->replies == rd->replies;
+
+    ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+
+    if (stalled && rd->ac) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "djass: Redis at \"%V\" answers nothing, "
+                      "reconnecting", &dmcf->redis);
+        rd->failing = 1;
+        redisAsyncFree(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_request_cleanup(void *data)
+{
+    ngx_http_djass_ctx_t  *ctx = data;
+
+    if (ctx->op) {
+        ngx_http_djass_redis_detach(ctx->op);
+    }
 }

@@ -1,0 +1,201 @@
+/*
+ * The API key of a request, in the spec's lookup order: X-API-Key, then
+ * Authorization with the scheme Bearer, Api-Key, apikey or token (any
+ * case), then ?api_key= unless djass_query_auth is off.  The first form
+ * present with a non-empty value is the one used.  Only the key's SHA-256
+ * leaves this file: the key itself is never stored nor logged.
+ */
+
+
+#include <openssl/sha.h>
+
+#include "ngx_http_djass_module.h"
+
+
+static ngx_int_t ngx_http_djass_header_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+static ngx_int_t ngx_http_djass_authorization_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+static ngx_int_t ngx_http_djass_query_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+
+
+static ngx_str_t  ngx_http_djass_schemes[] = {
+    ngx_string("bearer"),
+    ngx_string("api-key"),
+    ngx_string("apikey"),
+    ngx_string("token"),
+    ngx_null_string
+};
+
+
+/*
+ * NGX_OK with digest set (64 hex digits in the request pool), NGX_DECLINED
+ * when the request carries no key, NGX_ERROR when out of memory.
+ */
+
+ngx_int_t
+ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   key;
+    u_char                      md[SHA256_DIGEST_LENGTH];
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    rc = ngx_http_djass_header_key(r, &key);
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_djass_authorization_key(r, &key);
+    }
+
+    if (rc == NGX_DECLINED) {
+        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
+        if (dlcf->query_auth) {
+            rc = ngx_http_djass_query_key(r, &key);
+
+            if (rc == NGX_OK
+                && ngx_http_djass_add_header(r, "Deprecation", "true")
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    SHA256(key.data, key.len, md);
+
+    digest->len = SHA256_DIGEST_LENGTH * 2;
+    digest->data = ngx_pnalloc(r->pool, digest->len);
+    if (digest->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(digest->data, md, SHA256_DIGEST_LENGTH);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_header_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-API-Key") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-API-Key",
+                               sizeof("X-API-Key") - 1) == 0
+            && h[i].value.len)
+        {
+            *key = h[i].value;
+            return NGX_OK;
+        }
+    }
+}
+
+
+/* "Authorization: <scheme> <key>" */
+
+static ngx_int_t
+ngx_http_djass_authorization_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    u_char     *p, *last, *scheme;
+    size_t      len;
+    ngx_str_t  *s;
+
+    if (r->headers_in.authorization == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = r->headers_in.authorization->value.data;
+    last = p + r->headers_in.authorization->value.len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    scheme = p;
+
+    while (p < last && *p != ' ' && *p != '\t') {
+        p++;
+    }
+
+    len = p - scheme;
+
+    for (s = ngx_http_djass_schemes; s->len; s++) {
+        if (s->len == len && ngx_strncasecmp(scheme, s->data, len) == 0) {
+            break;
+        }
+    }
+
+    if (s->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (p == last) {
+        return NGX_DECLINED;
+    }
+
+    key->data = p;
+    key->len = last - p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_query_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    u_char     *dst, *src;
+    ngx_str_t   value;
+
+    if (ngx_http_arg(r, (u_char *) "api_key", sizeof("api_key") - 1, &value)
+        != NGX_OK
+        || value.len == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, value.len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = dst;
+    src = value.data;
+
+    ngx_unescape_uri(&dst, &src, value.len, NGX_UNESCAPE_URI);
+
+    key->len = dst - key->data;
+
+    return key->len ? NGX_OK : NGX_DECLINED;
+}
