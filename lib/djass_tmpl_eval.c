@@ -157,7 +157,7 @@ static json_t *
 djass_iterable(djass_eval_t *ev, json_t *v)
 {
     size_t       i, start;
-    json_t      *items;
+    json_t      *items, *val;
     const char  *key, *s;
 
     if (json_is_array(v)) {
@@ -171,7 +171,7 @@ djass_iterable(djass_eval_t *ev, json_t *v)
     }
 
     if (json_is_object(v)) {
-        json_object_foreach(v, key, v) {
+        json_object_foreach(v, key, val) {
             json_array_append_new(items, djass_val_string(key, strlen(key)));
         }
         return items;

@@ -1056,6 +1056,41 @@ djass_escape(djass_eval_t *ev, const char *s, size_t len)
     ((len) == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
 
 
+static int
+djass_in_list(const char *list, const char *name, size_t len)
+{
+    const char  *p;
+
+    for (p = list; (p = strstr(p, " ")) != NULL; p++) {
+        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == ' ') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+djass_tmpl_known_filter(const char *name, size_t len)
+{
+    return djass_in_list(" default d length count first last int float"
+                         " jsonify tojson list join safe abs reverse lower"
+                         " upper title capitalize string e escape trim"
+                         " replace slugify ", name, len);
+}
+
+
+int
+djass_tmpl_known_test(const char *name, size_t len)
+{
+    return djass_in_list(" defined undefined none string number integer"
+                         " float boolean true false mapping sequence"
+                         " iterable lower upper even odd divisibleby eq"
+                         " equalto sameas ne in ", name, len);
+}
+
+
 json_t *
 djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
     djass_args_t *args)
@@ -1304,8 +1339,14 @@ djass_dict_method(djass_eval_t *ev, json_t *obj, const char *name,
     if (!djass_is(name, len, "items") && !djass_is(name, len, "keys")
         && !djass_is(name, len, "values"))
     {
-        djass_eval_fail(ev, "'dict object' has no attribute '%.*s'",
-                        (int) len, name);
+        item = json_object_getn(obj, name, len);
+        if (item != NULL) {
+            djass_eval_fail(ev, "'%s' object is not callable",
+                            djass_val_type(item));
+        } else {
+            djass_eval_fail(ev, "'dict object' has no attribute '%.*s'",
+                            (int) len, name);
+        }
         return NULL;
     }
 

@@ -191,6 +191,8 @@ json_t *djass_tmpl_global(djass_eval_t *ev, const char *name, size_t len,
     djass_args_t *args);
 int djass_tmpl_test(djass_eval_t *ev, const char *name, size_t len,
     json_t *v, djass_args_t *args);
+int djass_tmpl_known_filter(const char *name, size_t len);
+int djass_tmpl_known_test(const char *name, size_t len);
 int djass_tmpl_now(djass_eval_t *ev, djass_buf_t *out, json_t *tz,
     int op, json_t *offset, json_t *fmt);
 int djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level);

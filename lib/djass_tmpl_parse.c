@@ -200,6 +200,24 @@ djass_is_end(djass_parser_t *ps, const char *const *ends)
 }
 
 
+static void
+djass_parse_eof(djass_parser_t *ps, const char *const *ends)
+{
+    char    tags[128];
+    size_t  k, n;
+
+    tags[0] = '\0';
+    for (k = 0, n = 0; ends[k] && n < sizeof(tags); k++) {
+        n += (size_t) snprintf(tags + n, sizeof(tags) - n, "%s'%s'",
+                               k ? " or " : "", ends[k]);
+    }
+
+    djass_err_set(ps->err, ps->name, djass_cur(ps)->line,
+                  "Unexpected end of template. Jinja was looking for the "
+                  "following tags: %s.", tags);
+}
+
+
 /*
  * Statements up to EOF or (not consumed) a block tag named in ends.
  * Returns the first node, NULL for an empty body (err->msg stays empty)
@@ -225,9 +243,7 @@ djass_parse_body(djass_parser_t *ps, const char *const *ends)
 
         if (t->type == DJASS_TK_EOF) {
             if (ends != NULL) {
-                djass_err_set(ps->err, ps->name, t->line,
-                              "Unexpected end of template. Jinja was looking "
-                              "for the following tags: '%s'.", ends[0]);
+                djass_parse_eof(ps, ends);
                 return NULL;
             }
             break;
@@ -1229,6 +1245,18 @@ djass_parse_filters(djass_parser_t *ps, djass_node_t *n)
             }
             f->s = djass_cur(ps)->s;
             f->len = djass_cur(ps)->len;
+
+            /* like Jinja2, unknown names fail at compile time */
+            if (f->type == DJASS_N_FILTER
+                ? !djass_tmpl_known_filter(f->s, f->len)
+                : !djass_tmpl_known_test(f->s, f->len))
+            {
+                djass_err_set(ps->err, ps->name, djass_cur(ps)->line,
+                              "No %s named '%.*s'.",
+                              f->type == DJASS_N_FILTER ? "filter" : "test",
+                              (int) f->len, f->s);
+                return NULL;
+            }
             ps->i++;
 
             t = djass_cur(ps);

@@ -179,6 +179,9 @@ static const djass_case_range_t  djass_case_ranges[] = {
     { 0x0139, 0x0148, 1, 1 },
     { 0x014a, 0x0177, 1, 0 },
     { 0x0179, 0x017e, 1, 1 },
+    { 0x0370, 0x0373, 1, 0 },
+    { 0x0376, 0x0377, 1, 0 },
+    { 0x03d8, 0x03ef, 1, 0 },
     { 0x0391, 0x03a1, 32, -1 },
     { 0x03a3, 0x03ab, 32, -1 },
     { 0x0386, 0x0386, 38, -1 },
@@ -259,7 +262,7 @@ djass_uni_isupper(uint32_t cp)
 int
 djass_uni_islower(uint32_t cp)
 {
-    return cp == 0x00df || cp == 0x0149 || cp == 0x0390 || cp == 0x03b0
+    return cp == 0x00df || cp == 0x0149 || cp == 0x00aa || cp == 0x00ba || cp == 0x0390 || cp == 0x03b0
            || djass_uni_map(cp, 0) != cp;
 }
 
