@@ -703,8 +703,12 @@ djass_list(djass_render_t *r, const char *rel, char ***dirs, size_t *nd,
     }
 
     closedir(d);
-    qsort(*dirs, *nd, sizeof(char *), djass_name_cmp);
-    qsort(*files, *nf, sizeof(char *), djass_name_cmp);
+    if (*nd > 1) {
+        qsort(*dirs, *nd, sizeof(char *), djass_name_cmp);
+    }
+    if (*nf > 1) {
+        qsort(*files, *nf, sizeof(char *), djass_name_cmp);
+    }
     return 0;
 }
 

@@ -283,7 +283,9 @@ djass_zip_write(const char *project_dir, const char *zip_path,
         goto done;
     }
 
-    qsort(l.paths, l.n, sizeof(char *), djass_zip_cmp);
+    if (l.n > 1) {
+        qsort(l.paths, l.n, sizeof(char *), djass_zip_cmp);
+    }
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", zip_path) >= PATH_MAX) {
         rc = djass_err_set(err, "zip", 0, "path too long");
