@@ -21,8 +21,8 @@ from .sentry_setup import init_sentry
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
 
-# pytest sets PYTEST_VERSION while it runs: tests never need Redis, S3 or a
-# built stylesheet manifest.
+# pytest sets PYTEST_VERSION while it runs: tests need no Redis, no object
+# storage and no built stylesheet manifest.
 TESTING = "PYTEST_VERSION" in os.environ or "test" in sys.argv[1:2]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "django-insecure-change-me-in-production")
@@ -153,7 +153,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 {%- if cookiecutter.use_s3 == 'y' %}
 
-# Media files on S3-compatible object storage (AWS S3, MinIO, DigitalOcean
+# Media files on S3-compatible object storage (AWS S3, MinIO, Cloudflare R2,
 # Spaces...) when a bucket is configured; on the local disk otherwise.
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
 AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID")

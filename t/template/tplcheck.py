@@ -1,0 +1,395 @@
+"""Checks of the shipped template (template/), driven by t/4xx-*.t.
+
+    tplcheck.py renders --worker PATH    render every flag set with cookiecutter
+                                         and djass-worker, compare, inspect
+    tplcheck.py project NAME             defaults | all-y | all-n: install the
+                                         generated project and run its checks
+
+Output is TAP-like: "ok - name" / "not ok - name" lines, "# ..." diagnostics;
+the .t files turn each line into one assertion.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import yaml
+from cookiecutter.main import cookiecutter
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = Path(os.environ.get("DJASS_TEMPLATE", REPO / "template"))
+BUILD = REPO / "build"
+CATALOG = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+FLAGS = [key for key, value in CATALOG.items() if value in ("y", "n")]
+DEFAULTS = {key: CATALOG[key] for key in FLAGS}
+RANDOM_COMBOS = 24
+
+# Files that exist exactly when their flag is "y".
+FILES_WHEN_ON = {
+    "use_posthog": ["apps/core/analytics.py", "templates/partials/posthog.html", "tests/test_posthog.py"],
+    "use_chatwoot": ["apps/core/chatwoot.py", "templates/partials/chatwoot.html", "tests/test_chatwoot.py"],
+    "use_s3": ["tests/test_s3.py"],
+    "use_stripe": [
+        "apps/billing/views.py", "apps/billing/services.py", "apps/billing/urls.py",
+        "templates/billing/pricing.html", "tests/test_billing.py",
+    ],
+    "use_sentry": ["config/sentry_setup.py", "tests/test_sentry.py"],
+    "generate_blog": [
+        "apps/blog/models.py", "apps/blog/migrations/0001_initial.py", "apps/blog/feeds.py",
+        "apps/blog/sitemaps.py", "apps/blog/admin.py", "templates/blog/post_list.html",
+        "templates/blog/post_detail.html", "tests/test_blog.py",
+    ],
+    "generate_docs": [
+        "apps/docs/pages.py", "apps/docs/views.py", "content/docs/01-introduction.md",
+        "templates/docs/page.html", "tests/test_docs.py",
+    ],
+    "use_mjml": ["templates/emails/base.mjml", "templates/emails/welcome.mjml", "tests/test_mjml.py"],
+    "use_ai": ["apps/ai/service.py", "apps/ai/views.py", "templates/ai/summarize.html", "tests/test_ai.py"],
+    "use_logfire": ["config/logfire_setup.py", "tests/test_logfire.py"],
+    "use_healthchecks": ["apps/core/healthchecks.py", "tests/test_healthchecks.py"],
+    "use_apprise": ["apps/core/notifications.py", "tests/test_apprise.py"],
+    "use_mcp": ["mcp_server/server.py", "mcp_server/__main__.py", "tests/test_mcp.py"],
+    "use_ci": [".github/workflows/ci.yml"],
+    "use_digitalocean": [".do/app.yaml", ".github/workflows/deploy-digitalocean.yml"],
+}
+
+# Words (regular expressions, case-insensitive) that must appear in no file
+# content and no path of a project generated with the flag "n".
+FORBIDDEN_WHEN_OFF = {
+    "use_posthog": [r"posthog"],
+    "use_chatwoot": [r"chatwoot"],
+    "use_s3": [r"django-storages", r"storages\.backends", r"\"storages\"", r"minio", r"\baws_", r"\bs3\b", r"boto"],
+    "use_stripe": [r"stripe", r"billing", r"subscription", r"pricing", r"checkout[._]session", r"billing:checkout"],
+    "use_sentry": [r"sentry"],
+    "generate_blog": [r"blog", r"PostSitemap", r"LatestPostsFeed"],
+    "generate_docs": [r"apps[./]docs", r"DOCS_CONTENT_DIR", r"content/docs", r"docs:(index|page)", r"markdown"],
+    "use_mjml": [r"mjml"],
+    "use_ai": [r"apps[./]ai\b", r"\bAI_(API_KEY|MODEL|BASE_URL|TIMEOUT)", r"summariz", r"ai:"],
+    "use_logfire": [r"logfire", r"opentelemetry"],
+    "use_healthchecks": [r"healthchecks", r"hc-ping", r"heartbeat"],
+    "use_apprise": [r"apprise", r"notify_admins"],
+    "use_mcp": [r"\bmcp", r"model context protocol"],
+    "use_ci": [r"ci\.yml", r"setup-uv", r"continuous integration"],
+    "use_digitalocean": [r"digitalocean", r"\.do/", r"app platform", r"app_action"],
+}
+# "markdown" belongs to the blog too: it is forbidden only when both are off.
+SHARED_WORDS = {r"markdown": ("generate_blog", "generate_docs")}
+
+# Identity inputs the random combinations draw from (a slug starting with a
+# digit, an empty author email, a hex main colour...).
+IDENTITIES = [
+    {},
+    {"project_name": "Acme CRM", "project_slug": "acme_crm", "caprover_app_name": "acme-crm",
+     "author_email": "bot@acme.test", "repo_url": "https://github.com/acme/acme-crm",
+     "project_main_color": "blue"},
+    {"project_name": "2Fast Tracker", "project_slug": "2fast_tracker", "caprover_app_name": "2fast-tracker",
+     "author_email": "", "project_main_color": "#ff6600", "author_name": "Zoë Ops"},
+    {"project_name": "Bookly", "project_description": "Books, \"quoted\" & <escaped>.",
+     "author_email": "me@bookly.test", "project_main_color": "Rose"},
+]
+
+TEXT_SUFFIXES_DJANGO = (".html", ".mjml", ".txt")
+
+
+def flag_sets():
+    sets = [("defaults", {}, dict(DEFAULTS))]
+    sets.append(("all-y", {}, {f: "y" for f in FLAGS}))
+    sets.append(("all-n", {}, {f: "n" for f in FLAGS}))
+    for flag in FLAGS:
+        flags = dict(DEFAULTS)
+        flags[flag] = "n" if DEFAULTS[flag] == "y" else "y"
+        sets.append((f"{flag}={flags[flag]}", {}, flags))
+    for index in range(RANDOM_COMBOS):
+        rng = random.Random(6000 + index)
+        flags = {f: rng.choice("yn") for f in FLAGS}
+        identity = IDENTITIES[index % len(IDENTITIES)]
+        sets.append((f"random-{index:02d}", identity, flags))
+    return sets
+
+
+def render_cookiecutter(out: Path, identity: dict, flags: dict) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out),
+                             extra_context={**identity, **flags}))
+
+
+def render_worker(worker: str, out: Path, identity: dict, flags: dict) -> tuple[Path | None, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    args = [worker, "render", str(TEMPLATE), "-o", str(out)]
+    args += [f"{key}={value}" for key, value in {**identity, **flags}.items()]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return None, f"exit {proc.returncode}: {proc.stderr.strip()[:500]}"
+    dirs = [p for p in out.iterdir() if p.is_dir()]
+    if len(dirs) != 1:
+        return None, f"expected one project folder, found {[d.name for d in dirs]}"
+    return dirs[0], ""
+
+
+def tree(root: Path) -> dict[str, Path]:
+    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def compare_trees(a: Path, b: Path) -> list[str]:
+    ta, tb = tree(a), tree(b)
+    problems = []
+    for rel in sorted(set(ta) ^ set(tb)):
+        problems.append(f"only in {'cookiecutter' if rel in ta else 'djass-worker'}: {rel}")
+    for rel in sorted(set(ta) & set(tb)):
+        if ta[rel].read_bytes() != tb[rel].read_bytes():
+            problems.append(f"content differs: {rel}")
+        elif (ta[rel].stat().st_mode & 0o111) != (tb[rel].stat().st_mode & 0o111):
+            problems.append(f"executable bit differs: {rel}")
+    return problems
+
+
+def is_django_template(rel: str) -> bool:
+    return "templates/" in rel and rel.endswith(TEXT_SUFFIXES_DJANGO)
+
+
+def leftover_syntax(root: Path) -> list[str]:
+    problems = []
+    for rel, path in tree(root).items():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if re.search(r"cookiecutter\.[a-z_]", text) or "cookiecutter." in rel:
+            problems.append(f"{rel}: cookiecutter variable left")
+        if re.search(r"\{%-|-%\}|\{%\s*(raw|endraw)\b", text):
+            problems.append(f"{rel}: Jinja-only syntax left")
+        if is_django_template(rel) or rel.endswith("tailwind_theme.css"):
+            continue  # Django's own template language lives here
+        stripped = re.sub(r"\$\{\{[^}]*\}\}", "", text)  # GitHub Actions expressions
+        for token in ("{{", "{%", "{#"):
+            if token in stripped:
+                problems.append(f"{rel}: '{token}' left")
+    return problems
+
+
+def parse_files(root: Path) -> tuple[list[str], dict[str, int]]:
+    problems, counts = [], {"py": 0, "toml": 0, "json": 0, "yaml": 0}
+    for rel, path in tree(root).items():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            if rel.endswith(".py"):
+                compile(text, rel, "exec", dont_inherit=True)
+                counts["py"] += 1
+            elif rel.endswith(".toml"):
+                tomllib.loads(text)
+                counts["toml"] += 1
+            elif rel.endswith(".json") or rel == "captain-definition":
+                json.loads(text)
+                counts["json"] += 1
+            elif rel.endswith((".yml", ".yaml")):
+                yaml.safe_load(text)
+                counts["yaml"] += 1
+        except Exception as exc:  # noqa: BLE001 - every parse error is a finding
+            problems.append(f"{rel}: {type(exc).__name__}: {exc}")
+    return problems, counts
+
+
+def forbidden_words(root: Path, flags: dict) -> list[str]:
+    off = {f for f, v in flags.items() if v != "y"}
+    patterns = []
+    for flag in sorted(off):
+        for word in FORBIDDEN_WHEN_OFF[flag]:
+            owners = SHARED_WORDS.get(word)
+            if owners and not all(o in off for o in owners):
+                continue
+            patterns.append((flag, word, re.compile(word, re.I)))
+    problems = []
+    for rel, path in tree(root).items():
+        text = rel + "\n" + path.read_text(encoding="utf-8", errors="replace")
+        for flag, word, rx in patterns:
+            match = rx.search(text)
+            if match:
+                line = text[: match.start()].count("\n")
+                problems.append(f"{flag}=n but /{word}/ in {rel}" + (f":{line}" if line else " (path)"))
+    return problems
+
+
+def expected_files(root: Path, flags: dict) -> list[str]:
+    problems = []
+    for flag, files in FILES_WHEN_ON.items():
+        for rel in files:
+            exists = (root / rel).is_file()
+            if flags[flag] == "y" and not exists:
+                problems.append(f"{flag}=y but {rel} is missing")
+            if flags[flag] != "y" and exists:
+                problems.append(f"{flag}=n but {rel} exists")
+    return problems
+
+
+def env_variables(root: Path) -> list[str]:
+    """.env.example lists exactly the variables the project reads."""
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (root / ".env.example").read_text(), re.M))
+    read = set()
+    for path in [root / "config" / "settings.py", *root.glob("mcp_server/*.py")]:
+        text = path.read_text()
+        read |= set(re.findall(r"\benv(?:_bool|_int|_list)?\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
+        read |= set(re.findall(r"os\.environ\.get\(\s*\"([A-Z][A-Z0-9_]*)\"", text))
+        read |= set(re.findall(r"\benv=\"([A-Z][A-Z0-9_]*)\"", text))
+    problems = [f"read but not in .env.example: {v}" for v in sorted(read - listed)]
+    problems += [f"in .env.example but never read: {v}" for v in sorted(listed - read)]
+    return problems
+
+
+def report(ok: bool, name: str, problems: list[str] = ()) -> bool:
+    print(("ok" if ok else "not ok") + f" - {name}")
+    for problem in list(problems)[:40]:
+        print(f"#   {problem}")
+    sys.stdout.flush()
+    return ok
+
+
+def cmd_renders(args) -> int:
+    failures = 0
+    work = Path(tempfile.mkdtemp(prefix="djass-tpl-", dir=args.tmp))
+    started = time.monotonic()
+    try:
+        for name, identity, flags in flag_sets():
+            case = work / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            try:
+                project = render_cookiecutter(case / "cc", identity, flags)
+            except Exception as exc:  # noqa: BLE001
+                failures += not report(False, f"{name}: cookiecutter renders", [repr(exc)])
+                continue
+            ok = True
+            if args.worker:
+                other, error = render_worker(args.worker, case / "worker", identity, flags)
+                diffs = [error] if other is None else compare_trees(project, other)
+                ok &= report(not diffs, f"{name}: djass-worker render is byte-identical to cookiecutter", diffs)
+            left = leftover_syntax(project)
+            ok &= report(not left, f"{name}: no template syntax left", left)
+            parsed, counts = parse_files(project)
+            ok &= report(not parsed and counts["py"] > 0,
+                         f"{name}: {counts['py']} .py compile, {counts['toml']} TOML, {counts['json']} JSON, "
+                         f"{counts['yaml']} YAML parse", parsed)
+            words = forbidden_words(project, flags)
+            ok &= report(not words, f"{name}: disabled features leave no trace", words)
+            files = expected_files(project, flags)
+            ok &= report(not files, f"{name}: enabled features have their files", files)
+            envs = env_variables(project)
+            ok &= report(not envs, f"{name}: .env.example lists exactly the variables read", envs)
+            if name in ("all-y", "all-n"):
+                print(f"# {name}: {len(tree(project))} files generated")
+            failures += not ok
+            shutil.rmtree(case, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"# {len(flag_sets())} flag sets in {time.monotonic() - started:.1f}s")
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- projects
+
+def python312() -> str:
+    return subprocess.run([str(REPO / "t/template/python312.sh")], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def requirements(project: Path) -> list[str]:
+    data = tomllib.loads((project / "pyproject.toml").read_text())
+    return list(data["project"]["dependencies"]) + list(data["dependency-groups"]["dev"])
+
+
+def ensure_venv(reqs: list[str]) -> tuple[Path, list[str]]:
+    """A venv per distinct dependency set, installed from the shared wheel cache."""
+    notes = []
+    digest = hashlib.sha256("\n".join(sorted(reqs)).encode()).hexdigest()[:16]
+    venv = BUILD / "tpl-projects" / digest
+    stamp = venv / ".installed"
+    if stamp.exists():
+        return venv, ["venv reused"]
+    wheels = BUILD / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python312(), "-m", "venv", str(venv)], check=True)
+    req_file = venv / "requirements.txt"
+    req_file.write_text("\n".join(reqs) + "\n")
+    pip = [str(venv / "bin/python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    offline = pip + ["install", "--no-index", "--find-links", str(wheels), "-r", str(req_file)]
+    if subprocess.run(offline, capture_output=True).returncode != 0:
+        started = time.monotonic()
+        fetch = pip + ["wheel", "--find-links", str(wheels), "-w", str(wheels), "-r", str(req_file)]
+        subprocess.run(fetch, check=True)
+        notes.append(f"wheels fetched from PyPI in {time.monotonic() - started:.0f}s")
+        subprocess.run(offline, check=True)
+    stamp.write_text(digest)
+    notes.append("venv created")
+    return venv, notes
+
+
+def run_in(project: Path, venv: Path, argv: list[str], timeout: int = 900) -> tuple[bool, str]:
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "VIRTUAL_ENV": str(venv),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    proc = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    out = (proc.stdout + proc.stderr).strip()
+    return proc.returncode == 0, out
+
+
+def cmd_project(args) -> int:
+    sets = {name: (identity, flags) for name, identity, flags in flag_sets()}
+    identity, flags = sets[args.name]
+    work = Path(tempfile.mkdtemp(prefix=f"djass-proj-{args.name}-", dir=args.tmp))
+    failures = 0
+    try:
+        project = render_cookiecutter(work, identity, flags)
+        print(f"# {args.name}: {len(tree(project))} files")
+        started = time.monotonic()
+        try:
+            venv, notes = ensure_venv(requirements(project))
+        except subprocess.CalledProcessError as exc:
+            report(False, f"{args.name}: pinned dependencies install", [str(exc)])
+            return 1
+        report(True, f"{args.name}: pinned dependencies install ({', '.join(notes)}, "
+                     f"{time.monotonic() - started:.0f}s)")
+        py = str(venv / "bin/python")
+        steps = [
+            ("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"]),
+            ("makemigrations --check --dry-run", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
+            ("migrate on SQLite", [py, "manage.py", "migrate", "--noinput"]),
+            ("ruff check", [str(venv / "bin/ruff"), "check", "--no-cache", "."]),
+            ("its own pytest suite", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+        ]
+        for label, argv in steps:
+            started = time.monotonic()
+            ok, out = run_in(project, venv, argv)
+            tail = out.splitlines()[-40:] if not ok else []
+            summary = ""
+            if label.startswith("its own pytest"):
+                last = out.splitlines()[-1] if out else ""
+                summary = f": {last.strip('= ')}"
+            failures += not report(ok, f"{args.name}: {label}{summary} ({time.monotonic() - started:.1f}s)", tail)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tmp", default=None, help="where to render (default: system temp)")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    renders = sub.add_parser("renders")
+    renders.add_argument("--worker", default="", help="djass-worker binary; empty: cookiecutter only")
+    project = sub.add_parser("project")
+    project.add_argument("name", choices=["defaults", "all-y", "all-n"])
+    args = parser.parse_args()
+    return cmd_renders(args) if args.cmd == "renders" else cmd_project(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

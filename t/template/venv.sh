@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Creates (once) the Python 3.12 virtualenv the template tests run in:
+# build/tpl-venv with the pinned reference cookiecutter (t/requirements.txt)
+# (PyYAML included). Prints the venv's python on stdout.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# not $BUILD: the same venv serves plain, SANITIZE and VALGRIND runs
+BUILD=$REPO/build
+VENV=$BUILD/tpl-venv
+WANT="$(cat "$REPO/t/requirements.txt")"
+STAMP=$VENV/.djass-requirements
+
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
+    echo "$VENV/bin/python"
+    exit 0
+fi
+
+PY=$("$REPO/t/template/python312.sh")
+mkdir -p "$BUILD"
+rm -rf "$VENV"
+"$PY" -m venv "$VENV" >&2
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" >&2
+printf '%s' "$WANT" > "$STAMP"
+echo "$VENV/bin/python"
