@@ -1021,9 +1021,13 @@ ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    if (len == 0) {
+        return NGX_OK;
+    }
+
     cl = r->request_body->bufs;
 
-    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+    if (cl->next == NULL && !cl->buf->in_file) {
         body->data = cl->buf->pos;
         body->len = len;
         return NGX_OK;
@@ -1040,7 +1044,7 @@ ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body)
     for ( /* void */ ; cl; cl = cl->next) {
         b = cl->buf;
 
-        if (ngx_buf_in_memory(b)) {
+        if (!b->in_file) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
             continue;
         }

@@ -16,6 +16,7 @@ use Exporter 'import';
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use IO::Select;
 use HTTP::Tiny;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
@@ -26,6 +27,7 @@ use Djass::Build qw(repo_dir build_dir bin run_wrapped valgrind_on
 
 our @EXPORT = qw(start_redis start_nginx start_worker stop_process
                  redis_cli djassctl make_key api http_request base_url
+                 raw_http parse_responses set_project_status
                  free_port wait_port temp_dir json_decode json_encode
                  check_error_log nginx_error_log run_cases
                  nginx_test_config
@@ -109,12 +111,15 @@ sub start_redis {
     my $dir = temp_dir("redis-$port");
     my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
                '--save', '', '--appendonly', 'no', '--dir', $dir,
-               '--logfile', "$dir/redis.log", @{ $o{args} // [] });
+               '--logfile', "$dir/redis.log",
+               defined $o{password} ? ('--requirepass', $o{password}) : (),
+               @{ $o{args} // [] });
     my $p = spawn("redis-$port", {}, @cmd);
     $p->{kind} = 'redis';
     $p->{port} = $port;
     $p->{addr} = "127.0.0.1:$port";
     $p->{args} = $o{args};
+    $p->{password} = $o{password};
     wait_port($port, 10) or die "redis-server did not start on $port";
     my $end = time + 10;
     while (time < $end) {
@@ -127,14 +132,22 @@ sub start_redis {
 sub redis_addr { $_[0]{addr} }
 
 # A minimal RESP client: one command, one reply (arrays as array refs).
+# A Redis started with a password is authenticated first.
 sub redis_cli {
     my ($r, @cmd) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $r->{port}, Proto => 'tcp',
                                   Timeout => 5) or return undef;
-    my $req = '*' . @cmd . "\r\n";
-    $req .= '$' . length($_) . "\r\n$_\r\n" for @cmd;
-    print $s $req;
+    my $resp = sub {
+        my $req = '*' . @_ . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @_;
+        return $req;
+    };
+    if (defined $r->{password}) {
+        print $s $resp->('AUTH', $r->{password});
+        _resp_read($s);
+    }
+    print $s $resp->(@cmd);
     my $v = _resp_read($s);
     close $s;
     return $v;
@@ -172,7 +185,10 @@ sub djassctl {
     my ($redis, @args) = @_;
     my $dir = temp_dir('ctl');
     my ($out, $err) = ("$dir/out", "$dir/err");
-    my @cmd = run_wrapped(bin('djassctl'), '--redis', $redis->{addr}, @args);
+    my @cmd = run_wrapped(bin('djassctl'), '--redis', $redis->{addr},
+                          defined $redis->{password}
+                          ? ('--password', $redis->{password}) : (),
+                          @args);
     my $pid = fork;
     if ($pid == 0) {
         open STDIN, '<', '/dev/null';
@@ -197,6 +213,8 @@ sub make_key {
     my @key = ('key', 'create', '--profile', $pid);
     push @key, '--scopes', $o{scopes} if defined $o{scopes};
     push @key, '--legacy' if $o{legacy};
+    push @key, '--name', $o{name} if defined $o{name};
+    push @key, '--expires-in', $o{expires_in} if defined $o{expires_in};
     my ($rc2, $key) = djassctl($redis, @key);
     die "djassctl key create failed" if $rc2;
     chomp $key;
@@ -219,6 +237,8 @@ sub _nginx_setup {
     my $vg = valgrind_on();
     my $user = $> == 0 ? 'user root;' : '';
     my $redis = $o{redis} ? "djass_redis $o{redis}{addr};" : '';
+    $redis .= " djass_redis_password $o{redis}{password};"
+        if $o{redis} && defined $o{redis}{password};
     my $workers = $vg ? '' : 'worker_processes ' . ($o{workers} // 1) . ';';
     my $master = $vg ? 'master_process off;' : '';
     my $conf = <<"CONF";
@@ -405,6 +425,73 @@ sub run_cases {
         }
         $c->{check}->($res) if $c->{check};
     }
+}
+
+# --- raw HTTP --------------------------------------------------------------
+
+# raw_http($nginx, $bytes, close_after => seconds, wait => seconds):
+# writes the bytes on one connection and reads until nginx closes it or
+# `wait` seconds pass; returns what was read.  With close_after, the
+# client hangs up that many seconds after writing, reading nothing.
+sub raw_http {
+    my ($p, $bytes, %o) = @_;
+    $p //= $nginx_ctx;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $p->{port}, Proto => 'tcp',
+                                  Timeout => 5) or die "connect: $!";
+    binmode $s;
+    print $s $bytes;
+    if (defined $o{close_after}) {
+        sleep $o{close_after};
+        close $s;
+        return '';
+    }
+    my $buf = '';
+    my $end = time + ($o{wait} // 10);
+    my $sel = IO::Select->new($s);
+    while (time < $end) {
+        last unless $sel->can_read($end - time);
+        my $n = sysread($s, $buf, 65536, length $buf);
+        last unless $n;
+        last if $o{until} && $o{until}->($buf);
+    }
+    close $s;
+    return $buf;
+}
+
+# Splits a byte stream of HTTP/1.1 responses (Content-Length bodies) into
+# [{ status, headers => {lowercase => value}, body }].
+sub parse_responses {
+    my ($buf, %o) = @_;
+    my @out;
+    while ($buf =~ s/\AHTTP\/1\.[01] (\d+)[^\r]*\r\n((?:[^\r]+\r\n)*)\r\n//) {
+        my ($status, $head) = ($1, $2);
+        my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () }
+                split /\r\n/, $head;
+        my $len = $o{head} ? 0 : ($h{'content-length'} // 0);
+        my $body = substr($buf, 0, $len, '');
+        push @out, { status => $status, headers => \%h, body => $body,
+                     json => json_decode($body) };
+    }
+    return @out;
+}
+
+# --- project records -------------------------------------------------------
+
+# Moves a project to a status as the worker would (record and per-status
+# index in one MULTI), with extra fields: set_project_status($redis, $id,
+# 'ready', artifact => '1/acme.zip', finished_at => time).
+sub set_project_status {
+    my ($redis, $id, $status, %f) = @_;
+    my $rec = "djass:project:$id";
+    my $profile = redis_cli($redis, 'HGET', $rec, 'profile');
+    die "no project $id" unless defined $profile;
+    my $old = redis_cli($redis, 'HGET', $rec, 'status');
+    redis_cli($redis, 'ZREM', "djass:profile:$profile:projects:$old", $id);
+    redis_cli($redis, 'ZADD', "djass:profile:$profile:projects:$status",
+              $id, $id);
+    redis_cli($redis, 'HSET', $rec, 'status', $status,
+              'updated_at', int(time), %f);
 }
 
 # --- teardown --------------------------------------------------------------
