@@ -17,6 +17,8 @@ typedef struct {
     int          no_hooks;          /* skip hooks/pre_gen_project.* ... */
     int          hook_timeout_ms;   /* 0: the default, 60 s */
     int          hook_stdout_fd;    /* where hooks' stdout goes; 0: stderr */
+    const char  *python;            /* runs .py hooks; NULL: $DJASS_PYTHON
+                                       or python3 from PATH */
 } djass_render_opts_t;
 
 

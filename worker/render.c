@@ -40,10 +40,13 @@ typedef struct {
     char                        root[PATH_MAX];     /* the {{cookiecutter.x}} dir */
     char                        repo[PATH_MAX];     /* the template dir */
     char                        project[PATH_MAX];  /* staging/<name> */
+    char                        project_real[PATH_MAX];
+    char                        checked[PATH_MAX];  /* last parent found inside */
     json_t                     *ctx;
     json_t                     *vars;
     json_t                     *copy_globs;
     const char                 *newline;           /* _new_lines, or NULL */
+    const char                 *python;            /* runs .py hooks */
     const djass_render_opts_t  *opts;
     djass_err_t                *err;
 } djass_render_t;
@@ -368,7 +371,7 @@ djass_confined(djass_render_t *r, const char *rel, const char *rendered)
 static int
 djass_parent_inside(djass_render_t *r, const char *rel, const char *path)
 {
-    char    dir[PATH_MAX], real[PATH_MAX], proj[PATH_MAX], *slash;
+    char    dir[PATH_MAX], real[PATH_MAX], *slash;
     size_t  n;
 
     snprintf(dir, sizeof(dir), "%s", path);
@@ -377,16 +380,24 @@ djass_parent_inside(djass_render_t *r, const char *rel, const char *path)
         *slash = '\0';
     }
 
-    if (realpath(dir, real) == NULL || realpath(r->project, proj) == NULL) {
+    /* files come folder by folder: one realpath() per folder */
+    if (strcmp(dir, r->checked) == 0) {
+        return 0;
+    }
+
+    if (realpath(dir, real) == NULL) {
         return djass_sys_err(r, rel, "cannot write the rendered file");
     }
 
-    n = strlen(proj);
-    if (strncmp(real, proj, n) != 0 || (real[n] != '\0' && real[n] != '/')) {
+    n = strlen(r->project_real);
+    if (strncmp(real, r->project_real, n) != 0
+        || (real[n] != '\0' && real[n] != '/'))
+    {
         return djass_err_set(r->err, rel, 0, "the rendered path leaves the "
                              "project folder");
     }
 
+    snprintf(r->checked, sizeof(r->checked), "%s", dir);
     return 0;
 }
 
@@ -899,7 +910,7 @@ djass_run_script(djass_render_t *r, const char *rel, const char *script,
             dup2(out, 1);
         }
         if (python) {
-            execlp("python3", "python3", script, (char *) NULL);
+            execlp(r->python, r->python, script, (char *) NULL);
         } else {
             execl(script, script, (char *) NULL);
             if (errno == ENOEXEC) {
@@ -970,6 +981,9 @@ djass_run_hook_file(djass_render_t *r, const char *hooks, const char *name)
 
     rc = djass_run_script(r, rel, tmp, strcmp(ext, ".py") == 0);
     unlink(tmp);
+
+    /* a hook may have replaced folders by symlinks: check again */
+    r->checked[0] = '\0';
     return rc;
 }
 
@@ -1164,7 +1178,9 @@ djass_render_tree(djass_render_t *r, const char *output_dir, char *staging,
     }
     free(name);
 
-    if (mkdir(r->project, 0777) != 0) {
+    if (mkdir(r->project, 0777) != 0
+        || realpath(r->project, r->project_real) == NULL)
+    {
         return djass_sys_err(r, rootname, "cannot create the project folder");
     }
 
@@ -1204,6 +1220,8 @@ djass_render_project(const char *template_dir, const char *output_dir,
 
     r->opts = opts;
     r->err = err;
+    r->python = opts->python ? opts->python
+                : getenv("DJASS_PYTHON") ? getenv("DJASS_PYTHON") : "python3";
 
     if (realpath(template_dir, r->repo) == NULL) {
         free(r);
