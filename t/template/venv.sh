@@ -11,13 +11,16 @@ VENV=$BUILD/tpl-venv
 WANT="$(cat "$REPO/t/requirements.txt")"
 STAMP=$VENV/.djass-requirements
 
+mkdir -p "$BUILD"
+exec 9>"$BUILD/tpl-venv.lock"
+flock 9    # t/4xx files may run in parallel (prove -j)
+
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
     echo "$VENV/bin/python"
     exit 0
 fi
 
 PY=$("$REPO/t/template/python312.sh")
-mkdir -p "$BUILD"
 rm -rf "$VENV"
 "$PY" -m venv "$VENV" >&2
 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" >&2
