@@ -1191,6 +1191,9 @@ djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
     }
 
     if (djass_is(name, len, "abs")) {
+        if (json_is_boolean(v)) {
+            return json_integer(json_is_true(v));
+        }
         if (json_is_integer(v)) {
             return json_integer(llabs(json_integer_value(v)));
         }
@@ -1211,6 +1214,22 @@ djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
             }
             return r;
         }
+        if (json_is_object(v)) {
+            a = djass_tmpl_filter(ev, "list", 4, v, NULL);
+            r = a ? djass_tmpl_filter(ev, "reverse", 7, a, NULL) : NULL;
+            json_decref(a);
+            return r;
+        }
+        if (!json_is_string(v)) {
+            djass_eval_fail(ev, "argument must be iterable");
+            return NULL;
+        }
+    }
+
+    if (djass_is(name, len, "slugify") && !json_is_string(v)) {
+        djass_eval_fail(ev, "text must be str, bytes or bytearray, not %s",
+                        djass_val_type(v));
+        return NULL;
     }
 
     /* the rest work on str(value) */
