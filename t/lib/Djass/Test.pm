@@ -237,7 +237,8 @@ sub _nginx_setup {
     my $vg = valgrind_on();
     my $user = $> == 0 ? 'user root;' : '';
     my $redis = $o{redis} ? "djass_redis $o{redis}{addr};" : '';
-    $redis .= " djass_redis_password $o{redis}{password};"
+    $redis .= ' djass_redis_password "'
+              . ($o{redis}{password} =~ s/(["\\])/\\$1/gr) . '";'
         if $o{redis} && defined $o{redis}{password};
     my $workers = $vg ? '' : 'worker_processes ' . ($o{workers} // 1) . ';';
     my $master = $vg ? 'master_process off;' : '';
