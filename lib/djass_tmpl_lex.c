@@ -325,6 +325,12 @@ djass_lex_comment(djass_lexer_t *lx)
     const char  *p;
 
     p = lx->s;
+
+    /* Jinja2 quirk: "{#" right at the end of the template is a comment */
+    if (lx->pos == lx->len) {
+        return 0;
+    }
+
     for (k = lx->pos; k + 1 < lx->len; k++) {
         if (p[k] != '#' || p[k + 1] != '}') {
             continue;

@@ -1,0 +1,39 @@
+# Random templates, the same bytes: a seeded generator (t/render_fuzz.py)
+# writes hundreds of small random mixes of tags, whitespace control, raw
+# blocks, comments and filters that Jinja2 accepts; cookiecutter and
+# `djass-worker render` must write identical trees from them.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Temp qw(tempdir);
+use Djass::Build qw(repo_dir);
+use Djass::Render qw(cookiecutter_bin run_render run_cookiecutter
+                     compare_trees);
+
+cookiecutter_bin()
+    or plan skip_all => 'no reference cookiecutter (scripts/venv failed)';
+
+my $python = repo_dir() . '/build/venv/bin/python';
+
+for my $seed (1, 2, 3) {
+    my $tmpl = tempdir(CLEANUP => 1) . '/fuzz';
+    my $n = `'$python' '$FindBin::Bin/render_fuzz.py' $seed 300 '$tmpl'`;
+    chomp $n;
+    ok($? == 0 && $n > 100, "seed $seed: $n random templates Jinja2 accepts");
+
+    my $ref = tempdir(CLEANUP => 1);
+    my $our = tempdir(CLEANUP => 1);
+    my ($rc, $out, $err) = run_cookiecutter('-o', $ref, $tmpl);
+    is($rc, 0, "seed $seed: cookiecutter renders them") or diag($err);
+    ($rc, $out, $err) = run_render($tmpl, '-o', $our);
+    is($rc, 0, "seed $seed: djass-worker render renders them") or diag($err);
+
+    my @diff = compare_trees($ref, $our);
+    is(scalar @diff, 0, "seed $seed: every random template gives the same "
+                        . 'bytes as cookiecutter')
+        or diag(join("\n", @diff[0 .. ($#diff > 10 ? 10 : $#diff)]));
+}
+
+done_testing();
