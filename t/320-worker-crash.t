@@ -24,7 +24,7 @@ sub kill_during {
     my ($r, $w, $id) = @_;
     ok(wait_status($r, $id, 'generating'),
        "project $id starts generating") or diag(worker_log($w));
-    sleep 0.3 * $f;
+    sleep 0.3;
     stop_process($w, 'KILL');
 }
 
