@@ -1099,7 +1099,8 @@ djass_parse_subscript(djass_parser_t *ps, djass_node_t *obj)
     part[0] = part[1] = part[2] = NULL;
 
     for (k = 0; k < 3; k++) {
-        if (!djass_is_op(djass_cur(ps), ":") && !djass_is_op(djass_cur(ps), "]"))
+        if (!djass_is_op(djass_cur(ps), ":")
+            && !djass_is_op(djass_cur(ps), "]"))
         {
             part[k] = djass_parse_expr(ps, 1);
             if (part[k] == NULL) {

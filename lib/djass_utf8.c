@@ -262,7 +262,8 @@ djass_uni_isupper(uint32_t cp)
 int
 djass_uni_islower(uint32_t cp)
 {
-    return cp == 0x00df || cp == 0x0149 || cp == 0x00aa || cp == 0x00ba || cp == 0x0390 || cp == 0x03b0
+    return cp == 0x00df || cp == 0x0149 || cp == 0x00aa || cp == 0x00ba
+           || cp == 0x0390 || cp == 0x03b0
            || djass_uni_map(cp, 0) != cp;
 }
 

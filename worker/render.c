@@ -37,11 +37,11 @@
 
 
 typedef struct {
-    char                        root[PATH_MAX];     /* the {{cookiecutter.x}} dir */
+    char                        root[PATH_MAX];     /* {{cookiecutter.x}} */
     char                        repo[PATH_MAX];     /* the template dir */
     char                        project[PATH_MAX];  /* staging/<name> */
     char                        project_real[PATH_MAX];
-    char                        checked[PATH_MAX];  /* last parent found inside */
+    char                        checked[PATH_MAX];  /* a parent known inside */
     json_t                     *ctx;
     json_t                     *vars;
     json_t                     *copy_globs;

@@ -34,7 +34,8 @@ static const struct {
     { "½ price ©2024", "1-2-price-c-2024" },
     { "ÀÁÂÃÄÅ àáâãäå ÇçÑñ", "aaaaaa-aaaaaa-ccnn" },
     { "Ђорђе Љубо Џеп", "djordje-ljubo-dzhep" },
-    { "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ", "abgdezethiklmnksoprstuphkhpso" },
+    { "ΑΒΓΔΕΖΗΘΙΚΛΜ" "ΝΞΟΠΡΣΤΥΦΧΨΩ",
+      "abgdezethiklmnksoprstuphkhpso" },
     { "tab\tand\fform feed", "tab-and-form-feed" },
     { "My Awesome Project", "my-awesome-project" },
 };

@@ -15,7 +15,10 @@
 
 
 /* the cookiecutter values every case sees */
-static const char  *ctx_json = "{\"name\": \"Cr\\u00e8me Br\\u00fbl\\u00e9e\", \"x\": \"y\", \"n\": \"3\", \"lst\": [\"a\", \"b\"], \"d\": {\"k\": \"v\", \"j\": \"w\"}, \"b\": true, \"nul\": null, \"f\": 1.5, \"e\": \"\"}";
+static const char  *ctx_json =
+    "{\"name\": \"Cr\\u00e8me Br\\u00fbl\\u00e9e\", \"x\": \"y\", \"n\""
+    ": \"3\", \"lst\": [\"a\", \"b\"], \"d\": {\"k\": \"v\", \"j\": \"w"
+    "\"}, \"b\": true, \"nul\": null, \"f\": 1.5, \"e\": \"\"}";
 
 
 /* what, template, Jinja2's output (generated once with the pinned Jinja2) */
@@ -31,85 +34,125 @@ static const struct {
       "{{ cookiecutter.name }}",
       "Cr\303\250me Br\303\273l\303\251e" },
     { "subscript",
-      "{{ cookiecutter['x'] }}{{ cookiecutter.lst[1] }}{{ cookiecutter.lst[-1] }}{{ cookiecutter.lst.0 }}",
+      "{{ cookiecutter['x'] }}{{ cookiecutter.lst[1] }}{{ cookiecutter.lst[-1"
+      "] }}{{ cookiecutter.lst.0 }}",
       "ybba" },
     { "python str of values",
-      "{{ cookiecutter.b }} {{ cookiecutter.nul }} {{ cookiecutter.f }} {{ cookiecutter.lst }} {{ cookiecutter.d }}",
+      "{{ cookiecutter.b }} {{ cookiecutter.nul }} {{ cookiecutter.f }} {{ co"
+      "okiecutter.lst }} {{ cookiecutter.d }}",
       "True None 1.5 ['a', 'b'] {'k': 'v', 'j': 'w'}" },
     { "literals",
-      "{{ 'single' }} {{ \"double\" }} {{ 42 }} {{ -7 }} {{ 1.25 }} {{ [1, 'a', none, true] }} {{ {'k': 1} }}",
+      "{{ 'single' }} {{ \"double\" }} {{ 42 }} {{ -7 }} {{ 1.25 }} {{ [1, 'a"
+      "', none, true] }} {{ {'k': 1} }}",
       "single double 42 -7 1.25 [1, 'a', None, True] {'k': 1}" },
     { "string escapes",
-      "{{ 'it\\'s' }}|{{ \"q\\\"q\" }}|{{ 'a\\nb' }}|{{ '\\t' }}|{{ '\\x41\\u00e9\\101' }}|{{ '\\q' }}|{{ 'a' 'b' }}",
+      "{{ 'it\\'s' }}|{{ \"q\\\"q\" }}|{{ 'a\\nb' }}|{{ '\\t' }}|{{ '\\x41\\u"
+      "00e9\\101' }}|{{ '\\q' }}|{{ 'a' 'b' }}",
       "it's|q\"q|a\nb|\t|A\303\251A|\\q|ab" },
     { "arithmetic",
-      "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 6 / 3 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.5e-7 }} {{ 2 * 'ab' }}",
+      "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 "
+      "}} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 6 / 3 }} {{ 0.1 + 0.2 }} "
+      "{{ 1e20 }} {{ 1.5e-7 }} {{ 2 * 'ab' }}",
       "7 9 3 -4 1 2 1024 3.5 2.0 0.30000000000000004 1e+20 1.5e-07 abab" },
     { "comparisons",
-      "{{ 1 == 1.0 }} {{ 'a' != 'b' }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'abc' < 'abd' }} {{ 2 >= 2 }} {{ 2 <= 1 }}",
+      "{{ 1 == 1.0 }} {{ 'a' != 'b' }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'ab"
+      "c' < 'abd' }} {{ 2 >= 2 }} {{ 2 <= 1 }}",
       "True True True False True True False" },
     { "in and not in",
-      "{{ 'a' in cookiecutter.lst }} {{ 'z' not in cookiecutter.lst }} {{ 'r\303\250' in cookiecutter.name }} {{ 'k' in cookiecutter.d }}",
+      "{{ 'a' in cookiecutter.lst }} {{ 'z' not in cookiecutter.lst }} {{ 'r"
+      "\303\250' in cookiecutter.name }} {{ 'k' in cookiecutter.d }}",
       "True True True True" },
     { "and or not",
-      "{{ true and false }} {{ false or 'x' }} {{ '' or 'dflt' }} {{ not cookiecutter.e }} {{ 1 and 2 }} {{ not 1 == 2 }}",
+      "{{ true and false }} {{ false or 'x' }} {{ '' or 'dflt' }} {{ not cook"
+      "iecutter.e }} {{ 1 and 2 }} {{ not 1 == 2 }}",
       "False x dflt True 2 True" },
     { "concat",
       "{{ 'a' ~ 1 ~ none ~ true }}",
       "a1NoneTrue" },
     { "inline if",
-      "{{ 'yes' if cookiecutter.x == 'y' else 'no' }} {{ 'a' if false else 'b' if true else 'c' }}",
+      "{{ 'yes' if cookiecutter.x == 'y' else 'no' }} {{ 'a' if false else 'b"
+      "' if true else 'c' }}",
       "yes b" },
     { "string methods",
-      "{{ cookiecutter.name.lower() }}|{{ cookiecutter.name.upper() }}|{{ 'hello world'.title() }}|{{ 'hELLO'.capitalize() }}|{{ '  s  '.strip() }}|{{ 'xxsxx'.strip('x') }}|{{ '  s'.lstrip() }}|{{ 's  '.rstrip() }}|{{ 'a-b-c'.replace('-', '') }}|{{ 'a-b-c'.replace('-', '+', 1) }}",
-      "cr\303\250me br\303\273l\303\251e|CR\303\210ME BR\303\233L\303\211E|Hello World|Hello|s|s|s|s|abc|a+b-c" },
+      "{{ cookiecutter.name.lower() }}|{{ cookiecutter.name.upper() }}|{{ 'he"
+      "llo world'.title() }}|{{ 'hELLO'.capitalize() }}|{{ '  s  '.strip() }}"
+      "|{{ 'xxsxx'.strip('x') }}|{{ '  s'.lstrip() }}|{{ 's  '.rstrip() }}|{{"
+      " 'a-b-c'.replace('-', '') }}|{{ 'a-b-c'.replace('-', '+', 1) }}",
+      "cr\303\250me br\303\273l\303\251e|CR\303\210ME BR\303\233L\303\211E|He"
+      "llo World|Hello|s|s|s|s|abc|a+b-c" },
     { "startswith endswith split",
-      "{{ 'abc'.startswith('ab') }} {{ 'abc'.endswith('bc') }} {{ 'abc'.startswith(('x', 'a')) }} {{ 'a b  c'.split() }} {{ 'a,b'.split(',') }} {{ 'a,b,c'.split(',', 1) }}",
+      "{{ 'abc'.startswith('ab') }} {{ 'abc'.endswith('bc') }} {{ 'abc'.start"
+      "swith(('x', 'a')) }} {{ 'a b  c'.split() }} {{ 'a,b'.split(',') }} {{ "
+      "'a,b,c'.split(',', 1) }}",
       "True True True ['a', 'b', 'c'] ['a', 'b'] ['a', 'b,c']" },
     { "filters lower upper title capitalize",
-      "{{ 'MiXeD'|lower }} {{ 'stra\303\237e'|upper }} {{ 'they-were (here) ok'|title }} {{ '\303\211COLE'|capitalize }}",
+      "{{ 'MiXeD'|lower }} {{ 'stra\303\237e'|upper }} {{ 'they-were (here) o"
+      "k'|title }} {{ '\303\211COLE'|capitalize }}",
       "mixed STRASSE They-Were (Here) Ok \303\211cole" },
     { "filters trim replace",
-      "[{{ '  t  '|trim }}] {{ 'aaa'|replace('a', 'b') }} {{ 'aaa'|replace('a', 'b', 2) }} {{ 123|replace('2', 'x') }}",
+      "[{{ '  t  '|trim }}] {{ 'aaa'|replace('a', 'b') }} {{ 'aaa'|replace('a"
+      "', 'b', 2) }} {{ 123|replace('2', 'x') }}",
       "[t] bbb bba 1x3" },
     { "filter default",
-      "{{ cookiecutter.missing|default('d1') }} {{ cookiecutter.e|default('d2') }} {{ cookiecutter.e|default('d3', true) }} {{ cookiecutter.missing|d }}",
+      "{{ cookiecutter.missing|default('d1') }} {{ cookiecutter.e|default('d2"
+      "') }} {{ cookiecutter.e|default('d3', true) }} {{ cookiecutter.missing"
+      "|d }}",
       "d1  d3 " },
     { "filters length join first last",
-      "{{ cookiecutter.lst|length }} {{ 'h\303\251llo'|length }} {{ cookiecutter.d|length }} {{ cookiecutter.lst|join(', ') }} {{ [1, 2]|join }} {{ cookiecutter.lst|first }} {{ 'xyz'|last }}",
+      "{{ cookiecutter.lst|length }} {{ 'h\303\251llo'|length }} {{ cookiecut"
+      "ter.d|length }} {{ cookiecutter.lst|join(', ') }} {{ [1, 2]|join }} {{"
+      " cookiecutter.lst|first }} {{ 'xyz'|last }}",
       "2 5 2 a, b 12 a z" },
     { "filters int string",
-      "{{ '42'|int + 1 }} {{ ' 7 '|int }} {{ '3.9'|int }} {{ 'x'|int }} {{ 'x'|int(5) }} {{ 2.7|int }} {{ 5|string ~ '!' }} {{ none|string }}",
+      "{{ '42'|int + 1 }} {{ ' 7 '|int }} {{ '3.9'|int }} {{ 'x'|int }} {{ 'x"
+      "'|int(5) }} {{ 2.7|int }} {{ 5|string ~ '!' }} {{ none|string }}",
       "43 7 3 0 5 2 5! None" },
     { "slugify",
-      "{{ cookiecutter.name|slugify }} {{ 'Hello, World!'|slugify }} {{ \"it's\"|slugify }}",
+      "{{ cookiecutter.name|slugify }} {{ 'Hello, World!'|slugify }} {{ \"it'"
+      "s\"|slugify }}",
       "creme-brulee hello-world it-s" },
     { "jsonify",
-      "{{ cookiecutter.d|jsonify }} {{ [1, '\303\251', none, true, 2.5]|jsonify }} {{ {}|jsonify }} {{ 'q\"'|jsonify }} {{ cookiecutter.lst|jsonify(None) }}",
-      "{\n    \"j\": \"w\",\n    \"k\": \"v\"\n} [\n    1,\n    \"\\u00e9\",\n    null,\n    true,\n    2.5\n] {} \"q\\\"\" [\"a\", \"b\"]" },
+      "{{ cookiecutter.d|jsonify }} {{ [1, '\303\251', none, true, 2.5]|jsoni"
+      "fy }} {{ {}|jsonify }} {{ 'q\"'|jsonify }} {{ cookiecutter.lst|jsonify"
+      "(None) }}",
+      "{\n    \"j\": \"w\",\n    \"k\": \"v\"\n} [\n    1,\n    \"\\u00e9\","
+      "\n    null,\n    true,\n    2.5\n] {} \"q\\\"\" [\"a\", \"b\"]" },
     { "if elif else",
-      "{% if cookiecutter.x == 'n' %}A{% elif cookiecutter.x == 'y' %}B{% else %}C{% endif %}{% if false %}D{% else %}E{% endif %}{% if 0 %}F{% endif %}",
+      "{% if cookiecutter.x == 'n' %}A{% elif cookiecutter.x == 'y' %}B{% els"
+      "e %}C{% endif %}{% if false %}D{% else %}E{% endif %}{% if 0 %}F{% end"
+      "if %}",
       "BE" },
     { "for with loop vars",
-      "{% for i in cookiecutter.lst %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ i }};{% endfor %}",
+      "{% for i in cookiecutter.lst %}{{ loop.index }}{{ loop.index0 }}{{ loo"
+      "p.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ i }};{"
+      "% endfor %}",
       "10TrueFalse22a;21FalseTrue21b;" },
     { "for else and filter",
-      "{% for i in [] %}x{% else %}empty{% endfor %}|{% for i in range(6) if i is even %}{{ i }}{{ loop.last }}{% endfor %}",
+      "{% for i in [] %}x{% else %}empty{% endfor %}|{% for i in range(6) if "
+      "i is even %}{{ i }}{{ loop.last }}{% endfor %}",
       "empty|0False2False4True" },
     { "for over dict, items and string",
-      "{% for k in cookiecutter.d %}{{ k }}{% endfor %}|{% for k, v in cookiecutter.d.items() %}{{ k }}={{ v }},{% endfor %}|{% for c in 'ab' %}[{{ c }}]{% endfor %}",
+      "{% for k in cookiecutter.d %}{{ k }}{% endfor %}|{% for k, v in cookie"
+      "cutter.d.items() %}{{ k }}={{ v }},{% endfor %}|{% for c in 'ab' %}[{{"
+      " c }}]{% endfor %}",
       "kj|k=v,j=w,|[a][b]" },
     { "set and scoping",
-      "{% set a = 'top' %}{% for i in [1, 2] %}{% set a = i %}{{ a }}{% endfor %}{{ a }}{% set p, q = 1, 2 %}{{ p }}{{ q }}",
+      "{% set a = 'top' %}{% for i in [1, 2] %}{% set a = i %}{{ a }}{% endfo"
+      "r %}{{ a }}{% set p, q = 1, 2 %}{{ p }}{{ q }}",
       "12top12" },
     { "set block",
-      "{% set v %}in {{ 1 + 1 }}{% endset %}[{{ v }}]{% set w | upper %}shout{% endset %}{{ w }}",
+      "{% set v %}in {{ 1 + 1 }}{% endset %}[{{ v }}]{% set w | upper %}shout"
+      "{% endset %}{{ w }}",
       "[in 2]SHOUT" },
     { "tests",
-      "{{ cookiecutter.missing is defined }} {{ cookiecutter.x is defined }} {{ cookiecutter.missing is undefined }} {{ cookiecutter.nul is none }} {{ 3 is odd }} {{ 9 is divisibleby 3 }} {{ 'a' is string }} {{ 1 is number }} {{ cookiecutter.x is not none }}",
+      "{{ cookiecutter.missing is defined }} {{ cookiecutter.x is defined }} "
+      "{{ cookiecutter.missing is undefined }} {{ cookiecutter.nul is none }}"
+      " {{ 3 is odd }} {{ 9 is divisibleby 3 }} {{ 'a' is string }} {{ 1 is n"
+      "umber }} {{ cookiecutter.x is not none }}",
       "False True True True True True True True True" },
     { "slices",
-      "{{ 'abcdef'[1:3] }} {{ 'abcdef'[::-1] }} {{ 'abcdef'[-2:] }} {{ 'abcdef'[:-4] }} {{ [1, 2, 3, 4][1::2] }} {{ 'h\303\251llo'[1:3] }}",
+      "{{ 'abcdef'[1:3] }} {{ 'abcdef'[::-1] }} {{ 'abcdef'[-2:] }} {{ 'abcde"
+      "f'[:-4] }} {{ [1, 2, 3, 4][1::2] }} {{ 'h\303\251llo'[1:3] }}",
       "bc fedcba ef ab [2, 4] \303\251l" },
     { "comments",
       "a{# comment #}b{# multi\nline #}c",
@@ -118,7 +161,8 @@ static const struct {
       "{% raw %}{{ x }}{% if %}{# c #}{% endraw %}",
       "{{ x }}{% if %}{# c #}" },
     { "whitespace control",
-      "a  {{- 'b' -}}  c\n  {%- if true -%}\n  d\n  {%- endif %}\n{#- x -#}  e",
+      "a  {{- 'b' -}}  c\n  {%- if true -%}\n  d\n  {%- endif %}\n{#- x -#}  "
+      "e",
       "abcde" },
     { "whitespace control on raw",
       "x   {%- raw -%}  r  {%- endraw -%}   y",
@@ -136,17 +180,23 @@ static const struct {
       "{{ {'a': {'b': 1}}['a']['b'] }} {{ [[1], [2]][1][0] }}",
       "1 2" },
     { "globals",
-      "{{ range(3)|list }} {{ range(1, 7, 2)|list }} {{ random_ascii_string(8)|length }} {{ uuid4()|length }} {{ dict(a=1) }}",
+      "{{ range(3)|list }} {{ range(1, 7, 2)|list }} {{ random_ascii_string(8"
+      ")|length }} {{ uuid4()|length }} {{ dict(a=1) }}",
       "[0, 1, 2] [1, 3, 5] 8 36 {'a': 1}" },
     { "dict get keys values",
-      "{{ cookiecutter.d.get('k') }} {{ cookiecutter.d.get('zz', 'none') }} {{ cookiecutter.d.keys()|list }} {{ cookiecutter.d.values()|list }}",
+      "{{ cookiecutter.d.get('k') }} {{ cookiecutter.d.get('zz', 'none') }} {"
+      "{ cookiecutter.d.keys()|list }} {{ cookiecutter.d.values()|list }}",
       "v none ['k', 'j'] ['v', 'w']" },
     { "repr of quotes in lists",
       "{{ [\"it's\", 'say \"hi\"', 'both \\' \"'] }}",
       "[\"it's\", 'say \"hi\"', 'both \\' \"']" },
     { "unicode case",
-      "{{ '\316\243\316\212\316\243\316\245\316\246\316\237\316\243'|lower }} {{ '\320\277\321\200\320\270\320\262\320\265\321\202 \320\274\320\270\321\200'|upper }} {{ '\303\277'|upper }}",
-      "\317\203\316\257\317\203\317\205\317\206\316\277\317\202 \320\237\320\240\320\230\320\222\320\225\320\242 \320\234\320\230\320\240 \305\270" },
+      "{{ '\316\243\316\212\316\243\316\245\316\246\316\237\316\243'|lower }}"
+      " {{ '\320\277\321\200\320\270\320\262\320\265\321\202 \320\274\320\270"
+      "\321\200'|upper }} {{ '\303\277'|upper }}",
+      "\317\203\316\257\317\203\317\205\317\206\316\277\317\202 \320\237\320"
+      "\240\320\230\320\222\320\225\320\242 \320\234\320\230\320\240 "
+      "\305\270" },
 };
 
 
