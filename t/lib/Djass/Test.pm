@@ -461,7 +461,8 @@ sub raw_http {
 }
 
 # Splits a byte stream of HTTP/1.1 responses (Content-Length bodies) into
-# [{ status, headers => {lowercase => value}, body }].
+# [{ status, headers => {lowercase => value}, body, json }]; head => 1 for
+# answers to HEAD (no body), raw => 1 to leave the JSON undecoded.
 sub parse_responses {
     my ($buf, %o) = @_;
     my @out;
@@ -472,7 +473,7 @@ sub parse_responses {
         my $len = $o{head} ? 0 : ($h{'content-length'} // 0);
         my $body = substr($buf, 0, $len, '');
         push @out, { status => $status, headers => \%h, body => $body,
-                     json => json_decode($body) };
+                     $o{raw} ? () : (json => json_decode($body)) };
     }
     return @out;
 }
