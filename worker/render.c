@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -838,34 +839,59 @@ djass_render_walk(djass_render_t *r, const char *rel)
 
 /* hooks: hooks/<name>.* of the template, rendered, run in the project */
 
+/* waits for the hook's exit or its deadline: a pidfd when the kernel has
+ * them, else short sleeps; 1 when it exited, 0 on timeout */
+static int
+djass_wait_exit(pid_t pid, int timeout, int *status)
+{
+    int              fd, waited, step;
+    pid_t            w;
+    struct pollfd    pfd;
+    struct timespec  ts;
+
+#ifdef SYS_pidfd_open
+    fd = (int) syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        while (poll(&pfd, 1, timeout) < 0 && errno == EINTR) {
+            /* void */
+        }
+        close(fd);
+        return waitpid(pid, status, WNOHANG) == pid;
+    }
+#endif
+
+    for (waited = 0, step = 1; ; waited += step) {
+        w = waitpid(pid, status, WNOHANG);
+        if (w == pid) {
+            return 1;
+        }
+        if ((w < 0 && errno != EINTR) || waited >= timeout) {
+            return 0;
+        }
+        step = step < 10 ? step + 1 : 10;
+        ts.tv_sec = 0;
+        ts.tv_nsec = step * 1000000L;
+        nanosleep(&ts, NULL);
+    }
+}
+
+
 static int
 djass_wait_hook(djass_render_t *r, const char *rel, pid_t pid)
 {
-    int              status, waited, timeout;
-    pid_t            w;
-    struct timespec  ts;
+    int  status, timeout;
 
     timeout = r->opts->hook_timeout_ms > 0 ? r->opts->hook_timeout_ms
                                            : DJASS_HOOK_TIMEOUT_MS;
 
-    for (waited = 0; ; waited += 10) {
-        w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            break;
-        }
-        if (w < 0 && errno != EINTR) {
-            return djass_sys_err(r, rel, "cannot wait for the hook");
-        }
-        if (waited >= timeout) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return djass_err_set(r->err, rel, 0, "Hook script timed out "
-                                 "after %d ms", timeout);
-        }
-        ts.tv_sec = 0;
-        ts.tv_nsec = 10 * 1000000;
-        nanosleep(&ts, NULL);
+    if (!djass_wait_exit(pid, timeout, &status)) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return djass_err_set(r->err, rel, 0, "Hook script timed out "
+                             "after %d ms", timeout);
     }
 
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -891,7 +917,7 @@ static int
 djass_run_script(djass_render_t *r, const char *rel, const char *script,
     int python)
 {
-    int    out;
+    int    out, fd;
     pid_t  pid;
 
     out = r->opts->hook_stdout_fd > 0 ? r->opts->hook_stdout_fd : 2;
@@ -908,6 +934,12 @@ djass_run_script(djass_render_t *r, const char *rel, const char *script,
         }
         if (out != 1) {
             dup2(out, 1);
+        }
+        /* a hook that asks for input must not hang the worker */
+        fd = open("/dev/null", O_RDONLY);
+        if (fd > 0) {
+            dup2(fd, 0);
+            close(fd);
         }
         if (python) {
             execlp(r->python, r->python, script, (char *) NULL);
