@@ -122,6 +122,11 @@ djass_generate_run_child(const djass_conf_t *conf, const char *payload,
 
     /* SIGTERM and Ctrl-C are for the worker: it lets this job finish */
     djass_signals_ignore();
+    signal(SIGPIPE, SIG_DFL);
+
+    /* hooks' temporary files go to the work folder, which the next
+     * attempt removes if this one is killed */
+    setenv("TMPDIR", p->dir, 1);
 
     memset(&res, 0, sizeof(djass_generate_t));
     djass_generate_child(conf, payload, p, &res);

@@ -158,13 +158,17 @@ djass_queue_failed(djass_queue_t *q, const char *cmd, redisReply *reply)
         djass_log("redis %s: the consumer group is gone; creating it again",
                   q->redis->conf->redis);
 
-    } else {
-        djass_log("redis %s: %s: %s", q->redis->conf->redis, cmd,
-                  reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                   : "unexpected reply");
+        freeReplyObject(reply);
+        return 0;
     }
 
+    djass_log("redis %s: %s: %s", q->redis->conf->redis, cmd,
+              reply->type == REDIS_REPLY_ERROR ? reply->str
+                                               : "unexpected reply");
     freeReplyObject(reply);
+
+    /* a server that keeps answering errors is not asked in a busy loop */
+    djass_redis_sleep(1000, 1);
     return 0;
 }
 
@@ -288,7 +292,12 @@ djass_queue_next(djass_queue_t *q, djass_job_t *job, int block_ms)
     int  rc;
 
     if (djass_queue_group(q) != 0) {
-        return q->redis->ctx ? 0 : -1;
+        if (q->redis->ctx == NULL) {
+            return -1;
+        }
+
+        djass_redis_sleep(1000, 1);
+        return 0;
     }
 
     while (djass_now_ms() >= q->next_sweep) {
