@@ -138,7 +138,7 @@ ok(!-e '/tmp/djass-escaped.txt' && !-e "$t/escaped.txt",
                                       '--hook-timeout', '1');
     my $took = time() - $t0;
     isnt($rc, 0, 'a hook over its time limit fails the render');
-    like($err, qr{^hooks/pre_gen_project\.sh: .*timed out},
+    like($err, qr{^hooks/pre_gen_project\.sh: .*timed out}m,
          'the error names the hook and the timeout');
     ok($took < 10, sprintf('the render gave up after the limit (%.1f s)',
                            $took));
