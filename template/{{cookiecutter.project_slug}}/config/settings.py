@@ -19,11 +19,12 @@ from .sentry_setup import init_sentry
 {%- endif %}
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
 
-# pytest sets PYTEST_VERSION while it runs: tests need no Redis, no object
-# storage and no built stylesheet manifest.
+# pytest sets PYTEST_VERSION while it runs: tests are hermetic (no .env, no
+# Redis, no object storage, no built stylesheet manifest, no external calls).
 TESTING = "PYTEST_VERSION" in os.environ or "test" in sys.argv[1:2]
+if not TESTING:
+    load_dotenv(BASE_DIR / ".env")
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "django-insecure-change-me-in-production")
 DEBUG = env_bool("DJANGO_DEBUG", False)

@@ -19,18 +19,6 @@ def site(request):
         "chatwoot_base_url": settings.CHATWOOT_BASE_URL,
         "chatwoot_website_token": settings.CHATWOOT_WEBSITE_TOKEN,
 {%- endif %}
-{%- if cookiecutter.use_stripe == 'y' %}
-        "billing_enabled": True,
-{%- endif %}
-{%- if cookiecutter.generate_blog == 'y' %}
-        "blog_enabled": True,
-{%- endif %}
-{%- if cookiecutter.generate_docs == 'y' %}
-        "docs_enabled": True,
-{%- endif %}
-{%- if cookiecutter.use_ai == 'y' %}
-        "ai_enabled": True,
-{%- endif %}
     }
 {%- if cookiecutter.use_chatwoot == 'y' %}
     user = getattr(request, "user", None)
