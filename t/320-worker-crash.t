@@ -12,11 +12,14 @@ use Djass::Jobs;
 
 my $slow = worker_template('slow');
 my $f = slow_factor();
+# heartbeats keep a live worker's job, however slow: valgrind needs only a
+# little more room
+my $vt = $f > 1 ? 4 : 2;
 
 sub worker {
     my ($r, $art, @args) = @_;
     return start_worker(redis => $r, artifacts => $art, template => $slow,
-                        args => ['--visibility-timeout', 2 * $f, @args]);
+                        args => ['--visibility-timeout', $vt, @args]);
 }
 
 # killed while project $id is generating (in the middle of its slow hook)
