@@ -181,6 +181,12 @@ djass_ctx_overwrite(json_t *obj, json_t *given, djass_err_t *err)
         }
 
         if (json_is_array(cur)) {
+            /* obj is a shallow copy: reorder a list of our own */
+            cur = json_copy(cur);
+            if (cur == NULL || json_object_set_new(obj, key, cur) != 0) {
+                return djass_err_set(err, DJASS_CONTEXT_FILE, 0,
+                                     "out of memory");
+            }
             for (i = 0; i < json_array_size(cur); i++) {
                 opt = json_array_get(cur, i);
                 if (json_is_string(opt) && json_equal(opt, v)) {
@@ -317,7 +323,8 @@ djass_context_build(json_t *cookiecutter_json, json_t *given,
         return NULL;
     }
 
-    obj = json_deep_copy(cookiecutter_json);
+    /* given values replace top-level values only: a shallow copy does */
+    obj = json_copy(cookiecutter_json);
     dict = json_object();
     cx.vars = json_object();
     cx.err = err;

@@ -12,7 +12,7 @@
 #include "djass_tmpl_int.h"
 
 
-#define DJASS_ARENA_BLOCK  16384
+#define DJASS_ARENA_BLOCK  2048
 
 
 void *
@@ -25,7 +25,10 @@ djass_arena_alloc(djass_arena_t **a, size_t n)
     n = (n + 15) & ~(size_t) 15;
 
     if (*a == NULL || (*a)->used + n > (*a)->size) {
-        size = n > DJASS_ARENA_BLOCK ? n : DJASS_ARENA_BLOCK;
+        /* small templates stay small; big ones grow by doubling blocks */
+        size = (*a == NULL) ? DJASS_ARENA_BLOCK
+               : ((*a)->size < 65536 ? (*a)->size * 2 : 65536);
+        size = n > size ? n : size;
         blk = malloc(sizeof(djass_arena_t) + 16 + size);
         if (blk == NULL) {
             return NULL;
