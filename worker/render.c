@@ -215,7 +215,7 @@ djass_binary_ext(const char *name)
     static const char  exts[] =
         " png jpg jpeg gif bmp ico icns tif tiff webp psd xcf heic avif"
         " pdf zip gz tgz bz2 xz 7z rar tar zst lz lzma jar war whl egg"
-        " exe dll so dylib o a lib obj class pyc pyo pyd bin dat db sqlite"
+        " exe dll so dylib o a lib obj class pyc pyo pyd bin db sqlite"
         " sqlite3 woff woff2 ttf otf eot mp3 mp4 m4a wav ogg oga flac aac"
         " avi mov mkv webm wmv flv mpg mpeg doc docx xls xlsx ppt pptx odt"
         " ods odp swf dmg iso img deb rpm apk msi ";
