@@ -345,13 +345,15 @@ def _ensure_venv(reqs: list[str], notes: list[str]) -> tuple[Path, list[str]]:
     return venv, notes
 
 
-def run_in(project: Path, venv: Path, argv: list[str], timeout: int = 900) -> tuple[bool, str]:
+def run_in(project: Path, venv: Path, argv: list[str], timeout: int = 900,
+           extra_env: dict | None = None) -> tuple[bool, str]:
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
         "VIRTUAL_ENV": str(venv),
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(extra_env or {}),
     }
     proc = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
     out = (proc.stdout + proc.stderr).strip()
@@ -375,16 +377,32 @@ def cmd_project(args) -> int:
         report(True, f"{args.name}: pinned dependencies install ({', '.join(notes)}, "
                      f"{time.monotonic() - started:.0f}s)")
         py = str(venv / "bin/python")
+        production = {"DJANGO_SECRET_KEY": "t410-" + "x" * 60, "DJANGO_DEBUG": "false",
+                      "DJANGO_ALLOWED_HOSTS": "example.com"}
+        celery_tasks = (
+            "import os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+            "django.setup(); from config.celery import app; app.loader.import_default_modules(); "
+            "names = {e['task'] for e in app.conf.beat_schedule.values()}; "
+            "missing = names - set(app.tasks); assert names and not missing, missing"
+        )
         steps = [
-            ("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"]),
-            ("makemigrations --check --dry-run", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
-            ("migrate on SQLite", [py, "manage.py", "migrate", "--noinput"]),
-            ("ruff check", [str(venv / "bin/ruff"), "check", "--no-cache", "."]),
-            ("its own pytest suite", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+            ("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], None),
+            ("makemigrations --check --dry-run",
+             [py, "manage.py", "makemigrations", "--check", "--dry-run"], None),
+            ("migrate on SQLite", [py, "manage.py", "migrate", "--noinput"], None),
+            ("check --deploy with production settings",
+             [py, "manage.py", "check", "--deploy", "--fail-level", "ERROR"], production),
+            ("collectstatic with the production storage",
+             [py, "manage.py", "collectstatic", "--noinput"], production),
+            ("Celery loads every task of the beat schedule", [py, "-c", celery_tasks], None),
+            ("ruff check", [str(venv / "bin/ruff"), "check", "--no-cache", "."], None),
+            ("its own pytest suite", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], None),
         ]
-        for label, argv in steps:
+        if (project / "mcp_server").is_dir():
+            steps.append(("MCP server starts (--help)", [py, "-m", "mcp_server", "--help"], None))
+        for label, argv, extra_env in steps:
             started = time.monotonic()
-            ok, out = run_in(project, venv, argv)
+            ok, out = run_in(project, venv, argv, extra_env=extra_env)
             tail = out.splitlines()[-40:] if not ok else []
             summary = ""
             if label.startswith("its own pytest"):
