@@ -101,7 +101,8 @@ is(pending_jobs($r2), 0, 'the job is acknowledged');
 is_deeply(status_sets($r2, 4)->{failed}, [$doomed], 'it is in the failed set');
 is_deeply([ artifact_files($art2) ], [], 'no artifact was published');
 is_deeply([ temp_files($art2) ], [],
-          'what the killed attempts left is removed');
+          'what the killed attempts left is removed')
+    or diag(map { worker_log($_) } $a, $b, $c);
 is(stop_process($c), 0, 'the worker exits 0 on SIGTERM');
 
 done_testing();

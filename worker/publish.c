@@ -81,39 +81,52 @@ djass_mkdir(const char *path, const char *parent)
 }
 
 
-/* removes .tmp/<id>.* : leftovers of attempts killed mid-job */
+/*
+ * Removes .tmp/<id>.* : leftovers of attempts killed mid-job.  The names
+ * are collected first and removed after the listing, so that removing
+ * never disturbs the listing.
+ */
 static void
 djass_publish_sweep(const char *tmp, const char *id)
 {
     DIR            *d;
-    size_t          n;
-    char            path[PATH_MAX];
+    size_t          n, i, found, rounds;
+    char            path[PATH_MAX], names[16][NAME_MAX + 1];
     struct dirent  *e;
 
-    d = opendir(tmp);
-    if (d == NULL) {
-        return;
-    }
-
     n = strlen(id);
+    rounds = 0;
 
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, id, n) != 0 || e->d_name[n] != '.') {
-            continue;
+    do {
+        d = opendir(tmp);
+        if (d == NULL) {
+            return;
         }
 
-        if (snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name)
-            >= (int) sizeof(path))
-        {
-            continue;
+        found = 0;
+
+        while (found < 16 && (e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.') {
+                memcpy(names[found++], e->d_name, NAME_MAX + 1);
+            }
         }
 
-        djass_debug("project %s: removing %s/%s left by an earlier attempt",
-                    id, DJASS_TMP_DIR, e->d_name);
-        djass_rm_tree(path);
-    }
+        closedir(d);
 
-    closedir(d);
+        for (i = 0; i < found; i++) {
+            if (snprintf(path, sizeof(path), "%s/%s", tmp, names[i])
+                >= (int) sizeof(path))
+            {
+                return;
+            }
+
+            djass_debug("project %s: removing %s/%s left by an earlier "
+                        "attempt", id, DJASS_TMP_DIR, names[i]);
+            djass_rm_tree(path);
+        }
+
+    /* more than 16 leftovers: list again */
+    } while (found == 16 && ++rounds < 64);
 }
 
 
