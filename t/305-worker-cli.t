@@ -1,0 +1,60 @@
+# The worker's command line: required options, checked values, --help.
+# A mistake exits 2 with a message naming the option, before any Redis
+# connection is tried.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Djass::Test;
+use Djass::Build qw(run_wrapped);
+
+my $dir = temp_dir('cli-305');
+my @base = ('--redis', '127.0.0.1:1', '--template', repo_dir() . '/template',
+            '--artifacts', $dir);
+
+sub run_worker {
+    my (@args) = @_;
+    my ($out, $err) = ("$dir/out", "$dir/err");
+    my $pid = fork;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out;
+        open STDERR, '>', $err;
+        exec run_wrapped(bin('djass-worker'), @args) or exit 127;
+    }
+    waitpid($pid, 0);
+    my $slurp = sub { local (@ARGV, $/) = @_; scalar(<>) // '' };
+    return ($? >> 8, $slurp->($out), $slurp->($err));
+}
+
+my @cases = (
+    [ 'no options', [], 2, qr/--redis, --template and --artifacts are required/ ],
+    [ 'bad address', [ @base[2 .. 5], '--redis', 'x:99999' ], 2,
+      qr/--redis x:99999: not host:port/ ],
+    [ 'missing template', [ @base[0, 1, 4, 5], '--template', "$dir/none" ],
+      2, qr/--template .*No such file/ ],
+    [ 'concurrency 0', [ @base, '--concurrency', 0 ], 2,
+      qr/--concurrency wants a number from 1 to 256/ ],
+    [ 'visibility not a number', [ @base, '--visibility-timeout', 'soon' ],
+      2, qr/--visibility-timeout wants a number/ ],
+    [ 'max attempts 0', [ @base, '--max-attempts', 0 ], 2,
+      qr/--max-attempts wants a number/ ],
+    [ 'unknown option', [ @base, '--frobnicate', 1 ], 2,
+      qr/unknown option --frobnicate/ ],
+    [ 'option without value', [ @base, '--concurrency' ], 2,
+      qr/--concurrency: wants a value/ ],
+);
+
+for my $c (@cases) {
+    my ($name, $args, $rc, $msg) = @$c;
+    my ($got, $out, $err) = run_worker(@$args);
+    is($got, $rc, "$name: exit status $rc");
+    like($err, $msg, "$name: stderr says what is wrong");
+}
+
+my ($rc, $out) = run_worker('--help');
+is($rc, 0, '--help exits 0');
+like($out, qr/--visibility-timeout SEC.*default 60/s,
+     '--help lists the options with their defaults');
+
+done_testing();
