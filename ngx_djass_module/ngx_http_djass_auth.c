@@ -7,6 +7,7 @@
  */
 
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_djass_module.h"
@@ -18,6 +19,7 @@ static ngx_int_t ngx_http_djass_authorization_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_int_t ngx_http_djass_query_key(ngx_http_request_t *r,
     ngx_str_t *key);
+static ngx_int_t ngx_http_djass_sha256(ngx_str_t *in, u_char *md);
 
 
 static ngx_str_t  ngx_http_djass_schemes[] = {
@@ -67,7 +69,9 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
         return rc;
     }
 
-    SHA256(key.data, key.len, md);
+    if (ngx_http_djass_sha256(&key, md) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     digest->len = SHA256_DIGEST_LENGTH * 2;
     digest->data = ngx_pnalloc(r->pool, digest->len);
@@ -198,4 +202,47 @@ ngx_http_djass_query_key(ngx_http_request_t *r, ngx_str_t *key)
     key->len = dst - key->data;
 
     return key->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * OpenSSL 3 looks the algorithm up again on every one-shot SHA256() call,
+ * under a lock: a worker fetches it once and keeps one context.
+ */
+
+static ngx_int_t
+ngx_http_djass_sha256(ngx_str_t *in, u_char *md)
+{
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    static EVP_MD      *sha256;
+    static EVP_MD_CTX  *ctx;
+
+    if (ctx == NULL) {
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (sha256 == NULL || ctx == NULL) {
+            EVP_MD_free(sha256);
+            EVP_MD_CTX_free(ctx);
+            sha256 = NULL;
+            ctx = NULL;
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1
+        || EVP_DigestUpdate(ctx, in->data, in->len) != 1
+        || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+#else
+
+    SHA256(in->data, in->len, md);
+
+#endif
+
+    return NGX_OK;
 }

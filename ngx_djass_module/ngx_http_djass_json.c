@@ -37,6 +37,8 @@ enum {
 
 
 static ngx_uint_t ngx_http_djass_ready(ngx_str_t *status);
+static u_char *ngx_http_djass_digits(u_char *p, ngx_uint_t n,
+    ngx_uint_t width);
 
 
 size_t
@@ -207,9 +209,38 @@ ngx_http_djass_time(u_char *p, ngx_str_t *value)
 
     ngx_gmtime(t, &tm);
 
-    return ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02dZ\"",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    /* written by hand: this is on the polling path */
+
+    *p++ = '"';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_year, 4);
+    *p++ = '-';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_mon, 2);
+    *p++ = '-';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_mday, 2);
+    *p++ = 'T';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_hour, 2);
+    *p++ = ':';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_min, 2);
+    *p++ = ':';
+    p = ngx_http_djass_digits(p, tm.ngx_tm_sec, 2);
+    *p++ = 'Z';
+    *p++ = '"';
+
+    return p;
+}
+
+
+static u_char *
+ngx_http_djass_digits(u_char *p, ngx_uint_t n, ngx_uint_t width)
+{
+    ngx_uint_t  i;
+
+    for (i = width; i; i--) {
+        p[i - 1] = (u_char) ('0' + n % 10);
+        n /= 10;
+    }
+
+    return p + width;
 }
 
 

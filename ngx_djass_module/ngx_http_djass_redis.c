@@ -9,12 +9,15 @@
  * - Commands are pipelined: hiredis appends each to its output buffer and
  *   asks for a write, which is posted, so that all the commands of one
  *   event loop iteration leave in one write(2).
- * - nginx's epoll events are edge-triggered and hiredis reads 16 KiB per
- *   call: the read handler calls it until the socket is drained.
+ * - nginx's epoll events are edge-triggered and hiredis would read 16 KiB
+ *   per event: the read handler reads the socket itself until it is
+ *   drained, feeds hiredis's reader and has hiredis run the callbacks.
  * - Each call is an "op" that outlives its request: the request's cleanup
  *   detaches it, so that a reply after the client left touches nothing
- *   freed, and a timer answers 503 when Redis is late.  A connection that
- *   answers nothing for a whole timeout is dropped and opened again.
+ *   freed.  Pending ops wait in a queue in the order they were sent, so
+ *   that one timer, set for the oldest, answers 503 to those Redis is late
+ *   for.  A connection that answers nothing for a whole timeout is dropped
+ *   and opened again.
  * - The script is loaded with SCRIPT LOAD on every new connection (after
  *   AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once with
  *   EVAL, which also loads it again.
@@ -30,12 +33,19 @@
 
 #define NGX_HTTP_DJASS_BACKOFF_MIN  100
 #define NGX_HTTP_DJASS_BACKOFF_MAX  1000
+#define NGX_HTTP_DJASS_READ_SIZE    65536
+
+
+/* exported by hiredis 0.14 but not declared in its async.h */
+void redisProcessCallbacks(redisAsyncContext *ac);
 
 
 typedef struct {
     redisAsyncContext           *ac;
     ngx_connection_t            *conn;
     ngx_event_t                  timer;       /* reconnect, connect timeout */
+    ngx_event_t                  late;        /* the oldest op's deadline */
+    ngx_queue_t                  pending;     /* ops with a request, by age */
     ngx_msec_t                   backoff;
     ngx_uint_t                   generation;  /* connections opened */
     ngx_uint_t                   replies;     /* replies on this one */
@@ -51,18 +61,23 @@ typedef struct {
 } ngx_http_djass_redis_t;
 
 
-typedef struct {
+typedef struct ngx_http_djass_redis_op_s  ngx_http_djass_redis_op_t;
+
+struct ngx_http_djass_redis_op_s {
+    ngx_http_djass_redis_t      *rd;
     ngx_http_request_t          *request;     /* NULL once detached */
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_redis_pt      handler;
     void                        *data;
-    ngx_event_t                  timeout;
+    ngx_queue_t                  queue;       /* in rd->pending */
+    ngx_msec_t                   deadline;
     ngx_uint_t                   generation;
     ngx_uint_t                   replies;
     ngx_str_t                   *args;        /* for the NOSCRIPT retry */
     ngx_uint_t                   nargs;
     ngx_uint_t                   retried;
-} ngx_http_djass_redis_op_t;
+    ngx_http_djass_redis_op_t   *next;        /* in the free list */
+};
 
 
 static void ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd);
@@ -83,8 +98,14 @@ static void ngx_http_djass_redis_del_read(void *data);
 static void ngx_http_djass_redis_add_write(void *data);
 static void ngx_http_djass_redis_del_write(void *data);
 static void ngx_http_djass_redis_cleanup(void *data);
+static ngx_http_djass_redis_op_t  *ngx_http_djass_redis_free_ops;
+static u_char                      ngx_http_djass_redis_buf[
+                                       NGX_HTTP_DJASS_READ_SIZE];
+
+
 static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval);
+static u_char *ngx_http_djass_redis_number(u_char *p, size_t n);
 static void ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply,
     void *data);
 static ngx_int_t ngx_http_djass_redis_copy(ngx_http_request_t *r,
@@ -92,7 +113,10 @@ static ngx_int_t ngx_http_djass_redis_copy(ngx_http_request_t *r,
 static void ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static void ngx_http_djass_redis_detach(ngx_http_djass_redis_op_t *op);
-static void ngx_http_djass_redis_op_timeout(ngx_event_t *ev);
+static ngx_http_djass_redis_op_t *ngx_http_djass_redis_op_alloc(
+    ngx_log_t *log);
+static void ngx_http_djass_redis_op_free(ngx_http_djass_redis_op_t *op);
+static void ngx_http_djass_redis_late(ngx_event_t *ev);
 static void ngx_http_djass_redis_request_cleanup(void *data);
 
 
@@ -196,6 +220,12 @@ ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
     rd->timer.log = cycle->log;
     rd->timer.cancelable = 1;
 
+    rd->late.handler = ngx_http_djass_redis_late;
+    rd->late.data = rd;
+    rd->late.log = cycle->log;
+
+    ngx_queue_init(&rd->pending);
+
     SHA1(ngx_http_djass_script.data, ngx_http_djass_script.len, digest);
     ngx_hex_dump(rd->sha, digest, SHA_DIGEST_LENGTH);
 
@@ -211,6 +241,7 @@ void
 ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_djass_redis_t      *rd;
+    ngx_http_djass_redis_op_t   *op;
     ngx_http_djass_main_conf_t  *dmcf;
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_djass_module);
@@ -227,6 +258,16 @@ ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 
     if (rd->ac) {
         redisAsyncFree(rd->ac);
+    }
+
+    if (rd->late.timer_set) {
+        ngx_del_timer(&rd->late);
+    }
+
+    while (ngx_http_djass_redis_free_ops) {
+        op = ngx_http_djass_redis_free_ops;
+        ngx_http_djass_redis_free_ops = op->next;
+        ngx_free(op);
     }
 
     dmcf->redis_conn = NULL;
@@ -456,8 +497,8 @@ static void
 ngx_http_djass_redis_read_handler(ngx_event_t *rev)
 {
     ssize_t                  n;
-    u_char                   byte;
     ngx_err_t                err;
+    ngx_uint_t               eof;
     ngx_connection_t        *c;
     redisAsyncContext       *ac;
     ngx_http_djass_redis_t  *rd;
@@ -473,36 +514,63 @@ ngx_http_djass_redis_read_handler(ngx_event_t *rev)
         return;
     }
 
-    for ( ;; ) {
+    if (!rd->connected) {
+        /* hiredis checks how the connect ended */
         redisAsyncHandleRead(ac);
+        return;
+    }
 
-        if (rd->ac != ac) {
-            /* closed by hiredis: the connection is gone */
-            return;
-        }
+    eof = 0;
 
-        if (!rd->connected) {
+    for ( ;; ) {
+        n = recv(c->fd, ngx_http_djass_redis_buf, NGX_HTTP_DJASS_READ_SIZE, 0);
+
+        if (n > 0) {
+            if (redisReaderFeed(ac->c.reader,
+                                (char *) ngx_http_djass_redis_buf, n)
+                != REDIS_OK)
+            {
+                eof = 1;
+                break;
+            }
+
+            if (n == NGX_HTTP_DJASS_READ_SIZE) {
+                continue;
+            }
+
+            /* a short read: the socket is drained for now */
+            rev->ready = 0;
             break;
         }
 
-        /* hiredis read at most 16 KiB: is there more? */
-
-        n = recv(c->fd, &byte, 1, MSG_PEEK);
-
         if (n == -1) {
             err = ngx_socket_errno;
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
 
             if (err == NGX_EAGAIN) {
                 rev->ready = 0;
                 break;
             }
-
-            if (err == NGX_EINTR) {
-                continue;
-            }
         }
 
-        /* data, end of file or an error: hiredis sees it on the next read */
+        /* end of file or an error: hiredis reads it again and closes */
+        eof = 1;
+        break;
+    }
+
+    redisProcessCallbacks(ac);
+
+    if (rd->ac != ac) {
+        /* closed from a callback */
+        return;
+    }
+
+    if (eof) {
+        redisAsyncHandleRead(ac);
+        return;
     }
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
@@ -705,11 +773,12 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
         return NGX_ERROR;
     }
 
-    op = ngx_calloc(sizeof(ngx_http_djass_redis_op_t), r->connection->log);
+    op = ngx_http_djass_redis_op_alloc(r->connection->log);
     if (op == NULL) {
         return NGX_ERROR;
     }
 
+    op->rd = rd;
     op->request = r;
     op->ctx = ctx;
     op->handler = handler;
@@ -718,15 +787,16 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->nargs = nargs;
 
     if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
-        ngx_free(op);
+        ngx_http_djass_redis_op_free(op);
         return NGX_DECLINED;
     }
 
-    op->timeout.handler = ngx_http_djass_redis_op_timeout;
-    op->timeout.data = op;
-    op->timeout.log = r->connection->log;
+    op->deadline = ngx_current_msec + dmcf->redis_timeout;
+    ngx_queue_insert_tail(&rd->pending, &op->queue);
 
-    ngx_add_timer(&op->timeout, dmcf->redis_timeout);
+    if (!rd->late.timer_set) {
+        ngx_add_timer(&rd->late, dmcf->redis_timeout);
+    }
 
     ctx->op = op;
     cln->handler = ngx_http_djass_redis_request_cleanup;
@@ -736,47 +806,57 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
 }
 
 
-/* EVALSHA sha 0 args..., or EVAL script 0 args... after a NOSCRIPT */
+/*
+ * EVALSHA sha 0 args..., or EVAL script 0 args... after a NOSCRIPT,
+ * written as RESP into the request pool: hiredis only appends it.
+ */
 
 static ngx_int_t
 ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval)
 {
-    size_t      *lens;
-    ngx_uint_t   i, argc;
-    const char  **argv;
+    size_t       len;
+    u_char      *cmd, *p;
+    ngx_str_t    head, *a, *last;
 
-    argc = op->nargs + 3;
+    if (eval) {
+        head = ngx_http_djass_script;
 
-    argv = ngx_palloc(pool, argc * sizeof(char *));
-    lens = ngx_palloc(pool, argc * sizeof(size_t));
-    if (argv == NULL || lens == NULL) {
+    } else {
+        head.data = rd->sha;
+        head.len = sizeof(rd->sha);
+    }
+
+    len = sizeof("*\r\n$7\r\nEVALSHA\r\n$\r\n\r\n$1\r\n0\r\n") - 1
+          + 2 * NGX_SIZE_T_LEN + head.len;
+
+    last = op->args + op->nargs;
+
+    for (a = op->args; a < last; a++) {
+        len += sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN + a->len;
+    }
+
+    cmd = ngx_pnalloc(pool, len);
+    if (cmd == NULL) {
         return NGX_ERROR;
     }
 
-    if (eval) {
-        argv[0] = "EVAL";
-        lens[0] = sizeof("EVAL") - 1;
-        argv[1] = (char *) ngx_http_djass_script.data;
-        lens[1] = ngx_http_djass_script.len;
+    p = ngx_sprintf(cmd, "*%ui\r\n%s\r\n$%uz\r\n%V\r\n$1\r\n0\r\n",
+                    op->nargs + 3, eval ? "$4\r\nEVAL" : "$7\r\nEVALSHA",
+                    head.len, &head);
 
-    } else {
-        argv[0] = "EVALSHA";
-        lens[0] = sizeof("EVALSHA") - 1;
-        argv[1] = (char *) rd->sha;
-        lens[1] = sizeof(rd->sha);
+    for (a = op->args; a < last; a++) {
+        *p++ = '$';
+        p = ngx_http_djass_redis_number(p, a->len);
+        *p++ = '\r';
+        *p++ = '\n';
+        p = ngx_cpymem(p, a->data, a->len);
+        *p++ = '\r';
+        *p++ = '\n';
     }
 
-    argv[2] = "0";
-    lens[2] = 1;
-
-    for (i = 0; i < op->nargs; i++) {
-        argv[i + 3] = (char *) op->args[i].data;
-        lens[i + 3] = op->args[i].len;
-    }
-
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_djass_redis_reply, op,
-                              (int) argc, argv, lens)
+    if (redisAsyncFormattedCommand(rd->ac, ngx_http_djass_redis_reply, op,
+                                   (char *) cmd, p - cmd)
         != REDIS_OK)
     {
         return NGX_ERROR;
@@ -786,6 +866,30 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     op->replies = rd->replies;
 
     return NGX_OK;
+}
+
+
+/* a length in decimal: ngx_sprintf() is slow for the hot path */
+
+static u_char *
+ngx_http_djass_redis_number(u_char *p, size_t n)
+{
+    u_char  *start, *end, c;
+
+    start = p;
+
+    do {
+        *p++ = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    for (end = p - 1; start < end; start++, end--) {
+        c = *start;
+        *start = *end;
+        *end = c;
+    }
+
+    return p;
 }
 
 
@@ -816,7 +920,7 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
             ngx_http_djass_redis_detach(op);
         }
 
-        ngx_free(op);
+        ngx_http_djass_redis_op_free(op);
         return;
     }
 
@@ -824,10 +928,7 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     n = 0;
 
     if (rr == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "djass: no reply from Redis at \"%V\": %s",
-                      &rd->dmcf->redis,
-                      ac->errstr ? ac->errstr : "connection closed");
+        /* the connection is gone: its loss is logged once, not here */
         rc = NGX_AGAIN;
 
     } else if (rr->type == REDIS_REPLY_ERROR) {
@@ -855,7 +956,7 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     }
 
     ngx_http_djass_redis_finish(op, rc, v, n);
-    ngx_free(op);
+    ngx_http_djass_redis_op_free(op);
 }
 
 
@@ -952,11 +1053,16 @@ ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op, ngx_int_t rc,
 }
 
 
+/* the op forgets its request; it still waits for its reply, if any */
+
 static void
 ngx_http_djass_redis_detach(ngx_http_djass_redis_op_t *op)
 {
-    if (op->timeout.timer_set) {
-        ngx_del_timer(&op->timeout);
+    ngx_queue_remove(&op->queue);
+
+    if (ngx_queue_empty(&op->rd->pending) && op->rd->late.timer_set) {
+        /* nothing pending: no timer to keep a worker from exiting */
+        ngx_del_timer(&op->rd->late);
     }
 
     op->ctx->op = NULL;
@@ -965,40 +1071,89 @@ ngx_http_djass_redis_detach(ngx_http_djass_redis_op_t *op)
 }
 
 
+static ngx_http_djass_redis_op_t *
+ngx_http_djass_redis_op_alloc(ngx_log_t *log)
+{
+    ngx_http_djass_redis_op_t  *op;
+
+    op = ngx_http_djass_redis_free_ops;
+
+    if (op) {
+        ngx_http_djass_redis_free_ops = op->next;
+
+    } else {
+        op = ngx_alloc(sizeof(ngx_http_djass_redis_op_t), log);
+        if (op == NULL) {
+            return NULL;
+        }
+    }
+
+    ngx_memzero(op, sizeof(ngx_http_djass_redis_op_t));
+
+    return op;
+}
+
+
+static void
+ngx_http_djass_redis_op_free(ngx_http_djass_redis_op_t *op)
+{
+    op->next = ngx_http_djass_redis_free_ops;
+    ngx_http_djass_redis_free_ops = op;
+}
+
+
 /*
- * Redis is late: the request is answered 503 now and the op waits for
- * its reply alone.  If nothing at all came back on the connection since
- * the call was sent, the connection is dead or Redis hangs: drop it.
+ * The oldest pending call has reached its deadline: it and all others that
+ * have are answered 503 now, and wait for their replies alone.  If nothing
+ * at all came back on the connection since the oldest was sent, the
+ * connection is dead or Redis hangs: drop it, to open a new one.
  */
 
 static void
-ngx_http_djass_redis_op_timeout(ngx_event_t *ev)
+ngx_http_djass_redis_late(ngx_event_t *ev)
 {
-    ngx_http_djass_redis_op_t  *op = ev->data;
+    ngx_http_djass_redis_t  *rd = ev->data;
 
-    ngx_uint_t                   stalled;
-    ngx_http_request_t          *r;
-    ngx_http_djass_redis_t      *rd;
-    ngx_http_djass_main_conf_t  *dmcf;
+    ngx_uint_t                  late, stalled;
+    ngx_queue_t                *q;
+    ngx_msec_int_t              left;
+    ngx_http_djass_redis_op_t  *op;
 
-    r = op->request;
+    late = 0;
+    stalled = 0;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
-    rd = dmcf->redis_conn;
+    while (!ngx_queue_empty(&rd->pending)) {
+        q = ngx_queue_head(&rd->pending);
+        op = ngx_queue_data(q, ngx_http_djass_redis_op_t, queue);
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, NGX_ETIMEDOUT,
-                  "djass: Redis at \"%V\" did not answer within %M ms",
-                  &dmcf->redis, dmcf->redis_timeout);
+        left = (ngx_msec_int_t) (op->deadline - ngx_current_msec);
 
-    stalled = rd && rd->ac && op->generation == rd->generation
-              && op->replies == rd->replies;
+        if (left > 0) {
+            ngx_add_timer(&rd->late, (ngx_msec_t) left);
+            break;
+        }
 
-    ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+        if (late++ == 0) {
+            stalled = rd->ac && op->generation == rd->generation
+                      && op->replies == rd->replies;
+        }
+
+        ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+    }
+
+    if (late == 0) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
+                  "djass: Redis at \"%V\" did not answer within %M ms "
+                  "(%ui request%s answered 503)", &rd->dmcf->redis,
+                  rd->dmcf->redis_timeout, late, late == 1 ? "" : "s");
 
     if (stalled && rd->ac) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "djass: Redis at \"%V\" answers nothing, "
-                      "reconnecting", &dmcf->redis);
+                      "reconnecting", &rd->dmcf->redis);
         rd->failing = 1;
         redisAsyncFree(rd->ac);
     }

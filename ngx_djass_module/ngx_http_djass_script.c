@@ -20,7 +20,41 @@
 
 
 ngx_str_t  ngx_http_djass_script = ngx_string(
-    "local op, digest, scope, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+    "local op, now = ARGV[1], ARGV[4]\n"
+
+    /*
+     * a valid key: exists, not revoked, not expired; legacy has every
+     * scope.  Inline and first, with the status branch right after it:
+     * polling is the hottest path, and every function or table defined
+     * before it would be built again on every call.
+     */
+    "local k = redis.call('HMGET', 'djass:key:' .. ARGV[2], 'profile',\n"
+    "  'scopes', 'legacy', 'revoked_at', 'expires_at')\n"
+    "local profile = k[1]\n"
+    "if not profile or profile == '' or (k[4] and k[4] ~= '') then\n"
+    "  return {'e', 'auth'}\n"
+    "end\n"
+    "if k[5] and k[5] ~= '' then\n"
+    "  local e = tonumber(k[5])\n"
+    "  if not e or e <= tonumber(now) then return {'e', 'auth'} end\n"
+    "end\n"
+    "if k[3] ~= '1' and not string.find(',' .. (k[2] or '') .. ',',\n"
+    "  ',' .. ARGV[3] .. ',', 1, true)\n"
+    "then\n"
+    "  return {'e', 'scope'}\n"
+    "end\n"
+
+    /* status: ARGV[5] id */
+    "if op == 'status' then\n"
+    "  local p = redis.call('HMGET', 'djass:project:' .. ARGV[5], 'id',\n"
+    "    'status', 'error_message', 'started_at', 'finished_at',\n"
+    "    'updated_at', 'profile')\n"
+    "  if not p[1] or p[7] ~= profile then return {'e', 'notfound'} end\n"
+    "  return {'ok', p[1], p[2] or '', p[3] or '', p[4] or '', p[5] or '',\n"
+    "    p[6] or ''}\n"
+    "end\n"
+
+    "local pk = 'djass:profile:' .. profile\n"
 
     /* the project fields a project object is made of, in reply order */
     "local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',\n"
@@ -30,25 +64,6 @@ ngx_str_t  ngx_http_djass_script = ngx_string(
     "local function s(v)\n"
     "  if v then return v end\n"
     "  return ''\n"
-    "end\n"
-
-    /* a valid key: exists, not revoked, not expired; legacy has every scope */
-    "local function auth()\n"
-    "  local k = redis.call('HMGET', 'djass:key:' .. digest, 'profile',\n"
-    "    'scopes', 'legacy', 'revoked_at', 'expires_at')\n"
-    "  if not k[1] or k[1] == '' then return nil, 'auth' end\n"
-    "  if k[4] and k[4] ~= '' then return nil, 'auth' end\n"
-    "  if k[5] and k[5] ~= '' then\n"
-    "    local e = tonumber(k[5])\n"
-    "    if not e or e <= tonumber(now) then return nil, 'auth' end\n"
-    "  end\n"
-    "  if k[3] ~= '1' then\n"
-    "    local list = ',' .. s(k[2]) .. ','\n"
-    "    if not string.find(list, ',' .. scope .. ',', 1, true) then\n"
-    "      return nil, 'scope'\n"
-    "    end\n"
-    "  end\n"
-    "  return k[1]\n"
     "end\n"
 
     "local function push(out, p)\n"
@@ -63,19 +78,6 @@ ngx_str_t  ngx_http_djass_script = ngx_string(
     "    return string.format('\\\\u%04x', string.byte(c))\n"
     "  end)\n"
     "  return '\"' .. e .. '\"'\n"
-    "end\n"
-
-    "local profile, err = auth()\n"
-    "if not profile then return {'e', err} end\n"
-    "local pk = 'djass:profile:' .. profile\n"
-
-    /* status: ARGV[5] id */
-    "if op == 'status' then\n"
-    "  local p = redis.call('HMGET', 'djass:project:' .. ARGV[5], 'id',\n"
-    "    'status', 'error_message', 'started_at', 'finished_at',\n"
-    "    'updated_at', 'profile')\n"
-    "  if not p[1] or p[7] ~= profile then return {'e', 'notfound'} end\n"
-    "  return {'ok', p[1], s(p[2]), s(p[3]), s(p[4]), s(p[5]), s(p[6])}\n"
     "end\n"
 
     /* get: ARGV[5] id */
