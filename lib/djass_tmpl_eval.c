@@ -1212,6 +1212,10 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
     }
 
     (void) i;
+    if (op == DJASS_OP_MOD && json_is_string(a)) {
+        return djass_py_percent(ev, a, b);
+    }
+
     djass_eval_fail(ev, "unsupported operand type(s): '%s' and '%s'",
                     djass_val_type(a), djass_val_type(b));
     return NULL;

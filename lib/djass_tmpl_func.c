@@ -487,7 +487,7 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
 
 /* arguments: positional index or keyword name */
 
-static json_t *
+json_t *
 djass_arg(djass_args_t *args, int pos, const char *name)
 {
     int  i;
@@ -509,7 +509,7 @@ djass_arg(djass_args_t *args, int pos, const char *name)
 
 
 /* str(v) into a scratch buffer; returns NULL and fails on no memory */
-static const char *
+const char *
 djass_soft_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, size_t *len)
 {
     memset(b, 0, sizeof(*b));
@@ -529,7 +529,7 @@ djass_soft_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, size_t *len)
 }
 
 
-static json_t *
+json_t *
 djass_done(djass_eval_t *ev, djass_buf_t *b)
 {
     json_t  *v;
@@ -1077,7 +1077,9 @@ djass_tmpl_known_filter(const char *name, size_t len)
     return djass_in_list(" default d length count first last int float"
                          " jsonify tojson list join safe abs reverse lower"
                          " upper title capitalize string e escape trim"
-                         " replace slugify ", name, len);
+                         " replace slugify wordcount center indent round"
+                         " sort unique min max sum items urlencode format ",
+                         name, len);
 }
 
 
@@ -1095,7 +1097,7 @@ json_t *
 djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
     djass_args_t *args)
 {
-    int            indent;
+    int            indent, handled;
     size_t         slen, alen, blen;
     json_t        *a, *b, *c, *r;
     djass_args_t   none;
@@ -1109,6 +1111,11 @@ djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
     }
 
     memset(&out, 0, sizeof(out));
+
+    r = djass_tmpl_filter_more(ev, name, len, v, args, &handled);
+    if (handled) {
+        return r;
+    }
 
     if (djass_is(name, len, "default") || djass_is(name, len, "d")) {
         a = djass_arg(args, 0, "default_value");
@@ -1515,6 +1522,10 @@ djass_tmpl_method(djass_eval_t *ev, json_t *obj, const char *name,
             return NULL;
         }
         return djass_join(ev, a, s, slen);
+    }
+
+    if (djass_is(name, len, "format")) {
+        return djass_str_format(ev, s, slen, args);
     }
 
     if (djass_is(name, len, "count") || djass_is(name, len, "find")) {

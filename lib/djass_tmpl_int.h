@@ -191,6 +191,15 @@ json_t *djass_tmpl_global(djass_eval_t *ev, const char *name, size_t len,
     djass_args_t *args);
 int djass_tmpl_test(djass_eval_t *ev, const char *name, size_t len,
     json_t *v, djass_args_t *args);
+json_t *djass_arg(djass_args_t *args, int pos, const char *name);
+const char *djass_soft_str(djass_eval_t *ev, djass_buf_t *b, json_t *v,
+    size_t *len);
+json_t *djass_done(djass_eval_t *ev, djass_buf_t *b);
+json_t *djass_tmpl_filter_more(djass_eval_t *ev, const char *name,
+    size_t len, json_t *v, djass_args_t *args, int *handled);
+json_t *djass_py_percent(djass_eval_t *ev, json_t *fmt, json_t *values);
+json_t *djass_str_format(djass_eval_t *ev, const char *s, size_t len,
+    djass_args_t *args);
 int djass_tmpl_known_filter(const char *name, size_t len);
 int djass_tmpl_known_test(const char *name, size_t len);
 int djass_tmpl_now(djass_eval_t *ev, djass_buf_t *out, json_t *tz,

@@ -190,6 +190,24 @@ static const struct {
     { "repr of quotes in lists",
       "{{ [\"it's\", 'say \"hi\"', 'both \\' \"'] }}",
       "[\"it's\", 'say \"hi\"', 'both \\' \"']" },
+    { "wordcount center indent",
+      "{{ 'one two  three-four'|wordcount }} [{{ 'ab'|center(7) }}] {{ 'a\nb"
+      "\n\nc'|indent(2, true) }}|{{ 'a\n\nc\n'|indent(2, blank=true) }}",
+      "4 [   ab  ]   a\n  b\n\n  c|a\n  \n  c\n  " },
+    { "round sort unique min max sum",
+      "{{ 2.5|round }} {{ 2.675|round(2) }} {{ 1.25|round(1, 'floor') }} {{ ["
+      "'b', 'A', 'c']|sort }} {{ ['a', 'A', 'b']|unique|list }} {{ ['b', 'A']"
+      "|min }} {{ [4, 9]|max }} {{ [1, 2.5]|sum }}",
+      "2.0 2.67 1.2 ['A', 'b', 'c'] ['a', 'b'] A 9 3.5" },
+    { "urlencode",
+      "{{ 'a b/c?d=\303\251'|urlencode }} {{ {'k': 'v w', 'x': '&'}|urlencode"
+      " }}",
+      "a%20b/c%3Fd%3D%C3%A9 k=v+w&x=%26" },
+    { "percent formatting and format",
+      "{{ '%s-%s'|format('a', 1) }} {{ '%(n)s!'|format(n='x') }} {{ '%05.2f|%"
+      "d|%x|%r|%%' % (3.14159, 42.9, 255, 'q') }} {{ '{} and {}'.format('a', "
+      "'b') }} {{ '{1}{0}'.format('a', 'b') }} {{ '{n}{{x}}'.format(n=1) }}",
+      "a-1 x! 03.14|42|ff|'q'|% a and b ba 1{x}" },
     { "unicode case",
       "{{ '\316\243\316\212\316\243\316\245\316\246\316\237\316\243'|lower }}"
       " {{ '\320\277\321\200\320\270\320\262\320\265\321\202 \320\274\320\270"
