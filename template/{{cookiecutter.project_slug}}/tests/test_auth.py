@@ -40,6 +40,15 @@ def test_sign_up_rejects_a_taken_email(client, user, django_user_model):
     assert django_user_model.objects.filter(email=user.email).count() == 1
 
 
+def test_login_page_uses_the_site_layout(client, db):
+    response = client.get(reverse("account_login"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'class="allauth' in content
+    assert 'name="login"' in content and 'name="password"' in content
+    assert reverse("account_signup") in content
+
+
 def test_login_with_email_and_password(client, user):
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302

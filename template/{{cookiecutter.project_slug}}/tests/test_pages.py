@@ -63,3 +63,11 @@ def test_sitemap_lists_the_landing_page(client, db):
 def test_admin_requires_staff(logged_in_client):
     response = logged_in_client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def test_the_site_is_named_after_the_project(db, settings):
+    from django.contrib.sites.models import Site
+
+    site = Site.objects.get_current()
+    assert site.name == settings.SITE_NAME
+    assert site.domain == "localhost:8000"
