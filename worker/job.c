@@ -1,11 +1,11 @@
 /*
  * A job, from "generating" to "ready" or "failed".
  *
- * Redis may go away at any step.  Before the render the job is simply left
- * pending (the reclaim sweep brings it back); after it, the outcome is
- * kept and written once Redis is back, so no finished work is thrown
- * away.  Only a second stop signal gives that up: the job then stays
- * pending and is redone.
+ * Redis may go away at any step: the worker then waits for it, with
+ * backoff, and carries on where it was; the outcome of a finished render
+ * is kept and written once Redis is back, so no finished work is thrown
+ * away.  A stop signal gives up waiting before a render starts, a second
+ * one also after it: the job then stays pending and is redone.
  */
 
 #include <stdio.h>
@@ -28,6 +28,15 @@ typedef struct {
     const djass_job_t   *job;
     int                  lost;       /* another worker took the job */
 } djass_beat_t;
+
+
+/* what the steps that talk to Redis need */
+typedef struct {
+    const djass_job_t     *job;
+    djass_start_t         *start;
+    const djass_finish_t  *finish;
+    int                    attempt;
+} djass_job_args_t;
 
 
 /* the heartbeat, while the child generates */
@@ -84,14 +93,6 @@ djass_job_drop_step(djass_queue_t *q, void *data)
 {
     return djass_queue_drop(q, data);
 }
-
-
-typedef struct {
-    const djass_job_t   *job;
-    djass_start_t       *start;
-    int                  attempt;
-    const djass_finish_t *finish;
-} djass_job_args_t;
 
 
 static int
