@@ -850,7 +850,11 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
         p = ngx_http_djass_redis_number(p, a->len);
         *p++ = '\r';
         *p++ = '\n';
-        p = ngx_cpymem(p, a->data, a->len);
+
+        if (a->len) {
+            p = ngx_cpymem(p, a->data, a->len);
+        }
+
         *p++ = '\r';
         *p++ = '\n';
     }
