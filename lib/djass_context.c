@@ -18,6 +18,7 @@
 typedef struct {
     json_t       *vars;    /* {"cookiecutter": the values so far} */
     djass_err_t  *err;
+    int           flags;   /* from _jinja2_env_vars */
 } djass_ctx_t;
 
 
@@ -32,7 +33,8 @@ djass_ctx_render_string(djass_ctx_t *cx, const char *s, size_t len)
     json_t        *res;
     djass_tmpl_t  *t;
 
-    t = djass_tmpl_compile(s, len, DJASS_CONTEXT_FILE, cx->err);
+    t = djass_tmpl_compile_flags(s, len, DJASS_CONTEXT_FILE, cx->flags,
+                                 cx->err);
     if (t == NULL) {
         return NULL;
     }
@@ -328,6 +330,7 @@ djass_context_build(json_t *cookiecutter_json, json_t *given,
     dict = json_object();
     cx.vars = json_object();
     cx.err = err;
+    cx.flags = 0;
     ctx = NULL;
 
     if (obj == NULL || dict == NULL || cx.vars == NULL
@@ -338,6 +341,12 @@ djass_context_build(json_t *cookiecutter_json, json_t *given,
     }
 
     if (given != NULL && djass_ctx_overwrite(obj, given, err) != 0) {
+        goto done;
+    }
+
+    if (djass_tmpl_env_flags(json_object_get(obj, "_jinja2_env_vars"),
+                             &cx.flags, err) != 0)
+    {
         goto done;
     }
 

@@ -130,6 +130,46 @@ djass_tmpl_t *
 djass_tmpl_compile(const char *src, size_t len, const char *name,
     djass_err_t *err)
 {
+    return djass_tmpl_compile_flags(src, len, name, 0, err);
+}
+
+
+int
+djass_tmpl_env_flags(json_t *env_vars, int *flags, djass_err_t *err)
+{
+    json_t      *v;
+    const char  *key;
+
+    *flags = 0;
+    if (env_vars == NULL || json_is_null(env_vars)) {
+        return 0;
+    }
+
+    if (!json_is_object(env_vars)) {
+        return djass_err_set(err, "cookiecutter.json", 0,
+                             "_jinja2_env_vars is not an object");
+    }
+
+    json_object_foreach(env_vars, key, v) {
+        if (strcmp(key, "trim_blocks") == 0) {
+            *flags |= djass_val_truthy(v) ? DJASS_TMPL_TRIM_BLOCKS : 0;
+        } else if (strcmp(key, "lstrip_blocks") == 0) {
+            *flags |= djass_val_truthy(v) ? DJASS_TMPL_LSTRIP_BLOCKS : 0;
+        } else {
+            return djass_err_set(err, "cookiecutter.json", 0,
+                                 "_jinja2_env_vars: '%s' is not supported "
+                                 "(trim_blocks and lstrip_blocks are)", key);
+        }
+    }
+
+    return 0;
+}
+
+
+djass_tmpl_t *
+djass_tmpl_compile_flags(const char *src, size_t len, const char *name,
+    int flags, djass_err_t *err)
+{
     djass_tmpl_t    *t;
     djass_arena_t   *arena;
     djass_tokens_t   tks;
@@ -168,7 +208,7 @@ djass_tmpl_compile(const char *src, size_t len, const char *name,
 
     memset(&tks, 0, sizeof(tks));
     if (t->name == NULL
-        || djass_tmpl_lex(src, len, &tks, &t->arena, name, err) != 0)
+        || djass_tmpl_lex(src, len, &tks, &t->arena, name, flags, err) != 0)
     {
         free(tks.tk);
         djass_arena_free(t->arena);

@@ -27,6 +27,11 @@ typedef struct {
 typedef struct djass_tmpl_s  djass_tmpl_t;
 
 
+/* Jinja2 Environment options a template may set in _jinja2_env_vars */
+#define DJASS_TMPL_TRIM_BLOCKS   0x01
+#define DJASS_TMPL_LSTRIP_BLOCKS 0x02
+
+
 /* sets err (file may be NULL: keeps err->file); always returns -1 */
 int djass_err_set(djass_err_t *err, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -34,6 +39,12 @@ int djass_err_set(djass_err_t *err, const char *file, int line,
 /* compiles src (need not be NUL-terminated); NULL with err set */
 djass_tmpl_t *djass_tmpl_compile(const char *src, size_t len,
     const char *name, djass_err_t *err);
+/* the same with DJASS_TMPL_* options */
+djass_tmpl_t *djass_tmpl_compile_flags(const char *src, size_t len,
+    const char *name, int flags, djass_err_t *err);
+/* cookiecutter.json's _jinja2_env_vars (may be NULL) as DJASS_TMPL_*
+ * flags; -1 with err set for an option we do not support */
+int djass_tmpl_env_flags(json_t *env_vars, int *flags, djass_err_t *err);
 /* renders with the variables of vars (a JSON object, e.g. {"cookiecutter":
  * ctx}); malloc'd NUL-terminated output, or NULL with err set */
 char *djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,

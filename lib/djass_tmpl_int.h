@@ -62,7 +62,7 @@ typedef struct {
 } djass_tokens_t;
 
 int djass_tmpl_lex(const char *src, size_t len, djass_tokens_t *out,
-    djass_arena_t **arena, const char *name, djass_err_t *err);
+    djass_arena_t **arena, const char *name, int flags, djass_err_t *err);
 
 
 typedef enum {

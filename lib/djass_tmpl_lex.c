@@ -22,6 +22,7 @@ typedef struct {
     djass_arena_t  **arena;
     const char      *name;
     djass_err_t     *err;
+    int              flags;
 } djass_lexer_t;
 
 
@@ -30,6 +31,9 @@ static int djass_lex_push(djass_lexer_t *lx, int type, const char *s,
 static size_t djass_ws_len(const char *s, size_t len, size_t pos);
 static size_t djass_rstrip_len(const char *s, size_t len);
 static void djass_lex_advance(djass_lexer_t *lx, size_t to);
+static size_t djass_lstrip_blocks(djass_lexer_t *lx, size_t start,
+    size_t dlen);
+static size_t djass_trim_blocks(djass_lexer_t *lx, size_t pos);
 static int djass_lex_raw(djass_lexer_t *lx, size_t at);
 static int djass_lex_comment(djass_lexer_t *lx);
 static int djass_lex_tag(djass_lexer_t *lx, int block);
@@ -40,7 +44,7 @@ static int djass_lex_op(djass_lexer_t *lx);
 
 int
 djass_tmpl_lex(const char *src, size_t len, djass_tokens_t *out,
-    djass_arena_t **arena, const char *name, djass_err_t *err)
+    djass_arena_t **arena, const char *name, int flags, djass_err_t *err)
 {
     int             rc;
     char           *p;
@@ -76,6 +80,7 @@ djass_tmpl_lex(const char *src, size_t len, djass_tokens_t *out,
     lx.arena = arena;
     lx.name = name;
     lx.err = err;
+    lx.flags = flags;
 
     while (lx.pos < lx.len) {
         /* the next "{{", "{%" or "{#" */
@@ -101,6 +106,8 @@ djass_tmpl_lex(const char *src, size_t len, djass_tokens_t *out,
         dlen = k - start;
         if (k + 2 < lx.len && p[k + 2] == '-') {
             dlen = djass_rstrip_len(p + start, dlen);
+        } else if (p[k + 1] != '{' && !(k + 2 < lx.len && p[k + 2] == '+')) {
+            dlen = djass_lstrip_blocks(&lx, start, dlen);
         }
 
         if (dlen > 0
@@ -225,6 +232,53 @@ djass_rstrip_len(const char *s, size_t len)
 }
 
 
+/*
+ * lstrip_blocks: the spaces and tabs between the start of a line and a
+ * block or comment tag go; returns the data's new length.
+ */
+static size_t
+djass_lstrip_blocks(djass_lexer_t *lx, size_t start, size_t dlen)
+{
+    size_t       l;
+    const char  *p;
+
+    if (!(lx->flags & DJASS_TMPL_LSTRIP_BLOCKS)) {
+        return dlen;
+    }
+
+    p = lx->s + start;
+    for (l = dlen; l > 0 && p[l - 1] != '\n'; l--) {
+        /* void */
+    }
+
+    /* at the start of a line: after a newline, or where a match ended
+     * with one (or the template starts) */
+    if (l == 0 && !(start == 0 || lx->s[start - 1] == '\n')) {
+        return dlen;
+    }
+
+    if (l == dlen) {
+        return dlen;
+    }
+
+    return djass_ws_len(p, dlen, l) == dlen ? l : dlen;
+}
+
+
+/* trim_blocks: the first newline after a block or comment tag goes */
+static size_t
+djass_trim_blocks(djass_lexer_t *lx, size_t pos)
+{
+    if ((lx->flags & DJASS_TMPL_TRIM_BLOCKS) && pos < lx->len
+        && lx->s[pos] == '\n')
+    {
+        return pos + 1;
+    }
+
+    return pos;
+}
+
+
 static void
 djass_lex_advance(djass_lexer_t *lx, size_t to)
 {
@@ -291,7 +345,7 @@ djass_lex_raw(djass_lexer_t *lx, size_t at)
         } else if (lx->len - i >= 3 && memcmp(p + i, "+%}", 3) == 0) {
             end = i + 3;
         } else if (lx->len - i >= 2 && memcmp(p + i, "%}", 2) == 0) {
-            end = i + 2;
+            end = djass_trim_blocks(lx, i + 2);
         } else {
             continue;
         }
@@ -299,6 +353,8 @@ djass_lex_raw(djass_lexer_t *lx, size_t at)
         clen = k - body;
         if (strip_end) {
             clen = djass_rstrip_len(p + body, clen);
+        } else if (!(k + 2 < lx->len && p[k + 2] == '+')) {
+            clen = djass_lstrip_blocks(lx, body, clen);
         }
 
         djass_lex_advance(lx, body);
@@ -338,8 +394,10 @@ djass_lex_comment(djass_lexer_t *lx)
 
         if (k > lx->pos && p[k - 1] == '-') {
             djass_lex_advance(lx, djass_ws_len(p, lx->len, k + 2));
-        } else {
+        } else if (k > lx->pos && p[k - 1] == '+') {
             djass_lex_advance(lx, k + 2);
+        } else {
+            djass_lex_advance(lx, djass_trim_blocks(lx, k + 2));
         }
         return 0;
     }
@@ -390,6 +448,20 @@ djass_lex_tag(djass_lexer_t *lx, int block)
             return 0;
         }
 
+        /* "+%}" ends a block without trim_blocks */
+        if (depth == 0 && block && p[lx->pos] == '+'
+            && lx->pos + 2 < lx->len && p[lx->pos + 1] == '%'
+            && p[lx->pos + 2] == '}')
+        {
+            if (djass_lex_push(lx, DJASS_TK_BLOCK_END, p + lx->pos, 0,
+                               lx->line) != 0)
+            {
+                return -1;
+            }
+            djass_lex_advance(lx, lx->pos + 3);
+            return 0;
+        }
+
         if (depth == 0 && p[lx->pos] == e && lx->pos + 1 < lx->len
             && p[lx->pos + 1] == '}')
         {
@@ -399,7 +471,8 @@ djass_lex_tag(djass_lexer_t *lx, int block)
             {
                 return -1;
             }
-            djass_lex_advance(lx, lx->pos + 2);
+            djass_lex_advance(lx, block ? djass_trim_blocks(lx, lx->pos + 2)
+                                        : lx->pos + 2);
             return 0;
         }
 

@@ -1,7 +1,8 @@
 # Random templates, the same bytes: a seeded generator (t/render_fuzz.py)
 # writes hundreds of small random mixes of tags, whitespace control, raw
 # blocks, comments and filters that Jinja2 accepts; cookiecutter and
-# `djass-worker render` must write identical trees from them.
+# `djass-worker render` must write identical trees from them -- also with
+# _jinja2_env_vars trim_blocks and lstrip_blocks.
 use strict;
 use warnings;
 use FindBin;
@@ -17,9 +18,14 @@ cookiecutter_bin()
 
 my $python = repo_dir() . '/build/venv/bin/python';
 
-for my $seed (1, 2, 3) {
+my @runs = ([1], [2], [3, 'trim_blocks'], [4, 'lstrip_blocks'],
+            [5, 'trim_blocks', 'lstrip_blocks']);
+
+for my $run (@runs) {
+    my ($n_seed, @env) = @$run;
+    my $seed = join(' ', $n_seed, @env);
     my $tmpl = tempdir(CLEANUP => 1) . '/fuzz';
-    my $n = `'$python' '$FindBin::Bin/render_fuzz.py' $seed 300 '$tmpl'`;
+    my $n = `'$python' '$FindBin::Bin/render_fuzz.py' $n_seed 300 '$tmpl' @env`;
     chomp $n;
     ok($? == 0 && $n > 100, "seed $seed: $n random templates Jinja2 accepts");
 

@@ -1,6 +1,6 @@
 """Writes a cookiecutter template of random small templates (t/130).
 
-Usage: render_fuzz.py SEED COUNT DIR
+Usage: render_fuzz.py SEED COUNT DIR [trim_blocks] [lstrip_blocks]
 
 Each file of DIR/{{cookiecutter.project_slug}}/ is a random mix of tags,
 whitespace control, raw blocks, comments, expressions and filters that the
@@ -43,18 +43,24 @@ PIECES = [
     "else 'y' }}", "{{ cookiecutter.project_name.split()|join('+') }}",
     "{{ cookiecutter.project_name|title }}", "{{ '  t '|trim }}",
     "{{ cookiecutter.project_name[:4] }}", "{{ 'a' ~ 1 ~ none }}",
+    "{%+ if true %}", "{% if true +%}", "{%+ endif +%}", "{#+ c +#}",
+    "{% raw +%}r{%+ endraw %}", "    ", "  \n  ", "\n    ",
 ]
 
 
 def main():
     seed, count, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    env_vars = {name: True for name in sys.argv[4:]}
+    context = dict(CONTEXT)
+    if env_vars:
+        context["_jinja2_env_vars"] = env_vars
     rnd = random.Random(seed)
-    env = StrictEnvironment(context={"cookiecutter": CONTEXT},
-                            keep_trailing_newline=True)
+    env = StrictEnvironment(context={"cookiecutter": context},
+                            keep_trailing_newline=True, **env_vars)
     folder = os.path.join(out, "{{cookiecutter.project_slug}}")
     os.makedirs(folder)
     with open(os.path.join(out, "cookiecutter.json"), "w") as fh:
-        json.dump(CONTEXT, fh, indent=4, ensure_ascii=False)
+        json.dump(context, fh, indent=4, ensure_ascii=False)
     kept = 0
     tries = 0
     while kept < count and tries < count * 50:

@@ -48,6 +48,7 @@ typedef struct {
     json_t                     *copy_globs;
     const char                 *newline;           /* _new_lines, or NULL */
     const char                 *python;            /* runs .py hooks */
+    int                         flags;             /* _jinja2_env_vars */
     const djass_render_opts_t  *opts;
     djass_err_t                *err;
 } djass_render_t;
@@ -321,7 +322,7 @@ djass_render_name(djass_render_t *r, const char *rel)
     size_t         len;
     djass_tmpl_t  *t;
 
-    t = djass_tmpl_compile(rel, strlen(rel), rel, r->err);
+    t = djass_tmpl_compile_flags(rel, strlen(rel), rel, r->flags, r->err);
     if (t == NULL) {
         return NULL;
     }
@@ -624,7 +625,7 @@ djass_render_file(djass_render_t *r, const char *rel)
 
     free(name);
 
-    t = djass_tmpl_compile(text, len, rel, r->err);
+    t = djass_tmpl_compile_flags(text, len, rel, r->flags, r->err);
     if (t == NULL) {
         free(text);
         return -1;
@@ -976,7 +977,7 @@ djass_run_hook_file(djass_render_t *r, const char *hooks, const char *name)
         return djass_sys_err(r, rel, "cannot read the hook");
     }
 
-    t = djass_tmpl_compile(text, len, rel, r->err);
+    t = djass_tmpl_compile_flags(text, len, rel, r->flags, r->err);
     free(text);
     if (t == NULL) {
         return -1;
@@ -1108,10 +1109,10 @@ djass_render_context(djass_render_t *r, const char *template_dir,
                              "supported");
     }
 
-    v = json_object_get(r->ctx, "_jinja2_env_vars");
-    if (json_object_size(v) > 0) {
-        return djass_err_set(r->err, "cookiecutter.json", 0,
-                             "_jinja2_env_vars is not supported");
+    if (djass_tmpl_env_flags(json_object_get(r->ctx, "_jinja2_env_vars"),
+                             &r->flags, r->err) != 0)
+    {
+        return -1;
     }
 
     v = json_object_get(r->ctx, "_new_lines");
