@@ -130,6 +130,15 @@ main(void)
           " \"k\": \"key\", \"later\": \"v\"}", NULL,
           "{\"d\":{\"key\":\"v\"},\"k\":\"key\",\"later\":\"v\"}");
 
+    check("_jinja2_env_vars trim_blocks applies to the defaults too",
+          "{\"_jinja2_env_vars\": {\"trim_blocks\": true},"
+          " \"a\": \"{% if true %}\\nx{% endif %}\"}", NULL,
+          "{\"_jinja2_env_vars\":{\"trim_blocks\":true},\"a\":\"x\"}");
+
+    check_error("an unsupported _jinja2_env_vars option",
+                "{\"_jinja2_env_vars\": {\"autoescape\": true}}", NULL,
+                "'autoescape' is not supported");
+
     check_error("an undefined name in a default",
                 "{\"a\": \"{{ cookiecutter.nope }}\"}", NULL,
                 "Unable to render variable 'a'");
