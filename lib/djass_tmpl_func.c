@@ -1362,6 +1362,15 @@ djass_dict_method(djass_eval_t *ev, json_t *obj, const char *name,
         return a ? json_incref(a) : json_null();
     }
 
+    /* loop.cycle(a, b, ...) */
+    if (djass_is(name, len, "cycle") && json_object_get(obj, "index0")
+        && json_object_get(obj, "revindex0") && args->npos > 0)
+    {
+        return json_incref(args->pos[json_integer_value(
+                               json_object_get(obj, "index0"))
+                           % args->npos]);
+    }
+
     if (!djass_is(name, len, "items") && !djass_is(name, len, "keys")
         && !djass_is(name, len, "values"))
     {
