@@ -360,6 +360,76 @@ def run_in(project: Path, venv: Path, argv: list[str], timeout: int = 900,
     return proc.returncode == 0, out
 
 
+def postgres_bin() -> Path | None:
+    for folder in [os.environ.get("PG_BINDIR", ""), *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]:
+        if folder and (Path(folder) / "postgres").is_file() and (Path(folder) / "initdb").is_file():
+            return Path(folder)
+    found = shutil.which("postgres")
+    return Path(found).resolve().parent if found and shutil.which("initdb") else None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_against_postgres(project: Path, venv: Path, label: str) -> tuple[bool | None, str]:
+    """The project's suite on a private PostgreSQL server, as its CI runs it.
+
+    Returns (None, reason) when no PostgreSQL server binaries are installed.
+    """
+    bindir = postgres_bin()
+    if bindir is None:
+        return None, "no PostgreSQL server binaries (initdb, postgres)"
+    data = Path(tempfile.mkdtemp(prefix="djass-pg-"))
+    as_user = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(data, "postgres")
+        data.chmod(0o700)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    server = None
+    try:
+        init = subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust",
+                                         "-U", "postgres", "--no-sync"], capture_output=True, text=True)
+        if init.returncode != 0:
+            return False, "initdb failed: " + init.stderr[-2000:]
+        server = subprocess.Popen(
+            as_user + [str(bindir / "postgres"), "-D", str(data / "db"), "-p", str(port), "-k", str(data),
+                       "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                                   capture_output=True)
+            if ready.returncode == 0:
+                break
+            if server.poll() is not None:
+                return False, "postgres exited: " + server.stderr.read()[-2000:]
+            time.sleep(0.2)
+        else:
+            return False, "postgres did not start within 30s"
+        env = {"DATABASE_URL": url}
+        ok, out = run_in(project, venv, [str(venv / "bin/python"), "manage.py", "migrate", "--noinput"],
+                         extra_env=env)
+        if not ok:
+            return False, out
+        return run_in(project, venv, [str(venv / "bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      extra_env=env)
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()  # "smart" shutdown: our own server process, by pid
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def cmd_project(args) -> int:
     sets = {name: (identity, flags) for name, identity, flags in flag_sets()}
     identity, flags = sets[args.name]
@@ -409,6 +479,17 @@ def cmd_project(args) -> int:
                 last = out.splitlines()[-1] if out else ""
                 summary = f": {last.strip('= ')}"
             failures += not report(ok, f"{args.name}: {label}{summary} ({time.monotonic() - started:.1f}s)", tail)
+        if args.name == "all-y":
+            started = time.monotonic()
+            ok, out = run_against_postgres(project, venv, args.name)
+            label = f"{args.name}: migrate and its own pytest suite on PostgreSQL"
+            if ok is None:
+                print(f"skip - {label}: {out}")
+            else:
+                last = out.splitlines()[-1].strip("= ") if ok and out else ""
+                failures += not report(ok, f"{label}{': ' + last if last else ''} "
+                                           f"({time.monotonic() - started:.1f}s)",
+                                       [] if ok else out.splitlines()[-40:])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
