@@ -22,6 +22,12 @@ static ngx_int_t ngx_http_djass_query_key(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_sha256(ngx_str_t *in, u_char *md);
 
 
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+static EVP_MD      *ngx_http_djass_sha256_md;
+static EVP_MD_CTX  *ngx_http_djass_sha256_ctx;
+#endif
+
+
 static ngx_str_t  ngx_http_djass_schemes[] = {
     ngx_string("bearer"),
     ngx_string("api-key"),
@@ -215,25 +221,23 @@ ngx_http_djass_sha256(ngx_str_t *in, u_char *md)
 {
 #if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
 
-    static EVP_MD      *sha256;
-    static EVP_MD_CTX  *ctx;
+    if (ngx_http_djass_sha256_ctx == NULL) {
+        ngx_http_djass_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ngx_http_djass_sha256_ctx = EVP_MD_CTX_new();
 
-    if (ctx == NULL) {
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (sha256 == NULL || ctx == NULL) {
-            EVP_MD_free(sha256);
-            EVP_MD_CTX_free(ctx);
-            sha256 = NULL;
-            ctx = NULL;
+        if (ngx_http_djass_sha256_md == NULL
+            || ngx_http_djass_sha256_ctx == NULL)
+        {
+            ngx_http_djass_auth_exit();
             return NGX_ERROR;
         }
     }
 
-    if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1
-        || EVP_DigestUpdate(ctx, in->data, in->len) != 1
-        || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+    if (EVP_DigestInit_ex2(ngx_http_djass_sha256_ctx,
+                           ngx_http_djass_sha256_md, NULL) != 1
+        || EVP_DigestUpdate(ngx_http_djass_sha256_ctx, in->data, in->len)
+           != 1
+        || EVP_DigestFinal_ex(ngx_http_djass_sha256_ctx, md, NULL) != 1)
     {
         return NGX_ERROR;
     }
@@ -245,4 +249,21 @@ ngx_http_djass_sha256(ngx_str_t *in, u_char *md)
 #endif
 
     return NGX_OK;
+}
+
+
+/* exit_process: the module may be unloaded, its statics with it */
+
+void
+ngx_http_djass_auth_exit(void)
+{
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+
+    EVP_MD_CTX_free(ngx_http_djass_sha256_ctx);
+    EVP_MD_free(ngx_http_djass_sha256_md);
+
+    ngx_http_djass_sha256_ctx = NULL;
+    ngx_http_djass_sha256_md = NULL;
+
+#endif
 }

@@ -299,4 +299,5 @@ static void
 ngx_http_djass_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_djass_redis_exit_process(cycle);
+    ngx_http_djass_auth_exit();
 }

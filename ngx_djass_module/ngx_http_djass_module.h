@@ -137,6 +137,7 @@ extern ngx_str_t  ngx_http_djass_script;
 
 /* ngx_http_djass_auth.c: the API key of a request */
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
+void ngx_http_djass_auth_exit(void);
 
 /* ngx_http_djass_json.c: project objects */
 size_t ngx_http_djass_project_len(ngx_str_t *v);
