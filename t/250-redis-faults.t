@@ -159,6 +159,30 @@ SKIP: {
        'after the reload, requests succeed');
 }
 
+# a graceful stop while a request waits on Redis: answered, then no alert
+# (the error log is checked when the file ends)
+{
+    my $stopping = start_nginx(redis => $redis, http => $http);
+    $sleeper = redis_sleep(1);
+    my $pending = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                        PeerPort => $stopping->{port});
+    print $pending $req;
+    sleep 0.1;
+    kill 'QUIT', $stopping->{pid};
+    my $buf = '';
+    while (sysread($pending, $buf, 4096, length $buf)) {}
+    SKIP: {
+        skip 'master_process off stops at once (valgrind)', 1 if valgrind_on();
+        like($buf, qr{^HTTP/1\.1 (200|503) },
+             'a request pending on Redis during a graceful stop is answered');
+    }
+    stop_process($stopping);
+    check_error_log($stopping);
+    waitpid($sleeper, 0);
+    unlike(nginx_error_log($stopping), qr/open socket|\[alert\]/,
+           'a graceful stop with a pending request leaves no socket open');
+}
+
 # --- nothing listening at all ----------------------------------------------
 
 my $dead = free_port();
@@ -195,6 +219,7 @@ for my $n (1 .. 3) {
 like(nginx_error_log($hang), qr/did not answer within/,
      'a mute Redis is logged as a timeout');
 stop_process($hang);
+check_error_log($hang);
 kill 'KILL', $mute_pid;
 waitpid($mute_pid, 0);
 
