@@ -50,7 +50,7 @@ for my $name (@names) {
         }
         close $fh;
         is($? >> 8, 0, "tplcheck.py project $name exits 0");
-        cmp_ok($seen, '>=', 9, "all the checks of $name ran");
+        cmp_ok($seen, '>=', 10, "all the checks of $name ran");
     };
 }
 

@@ -455,7 +455,15 @@ def cmd_project(args) -> int:
             "names = {e['task'] for e in app.conf.beat_schedule.values()}; "
             "missing = names - set(app.tasks); assert names and not missing, missing"
         )
+        templates_compile = (
+            "import os, pathlib, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+            "django.setup(); from django.template import engines; engine = engines['django']; "
+            "names = [str(p.relative_to('templates')) for p in pathlib.Path('templates').rglob('*') "
+            "if p.is_file() and p.suffix in ('.html', '.txt', '.mjml')]; "
+            "[engine.get_template(n) for n in names]; assert len(names) > 5, names"
+        )
         steps = [
+            ("every Django template compiles", [py, "-c", templates_compile], None),
             ("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], None),
             ("makemigrations --check --dry-run",
              [py, "manage.py", "makemigrations", "--check", "--dry-run"], None),
