@@ -98,6 +98,8 @@ IDENTITIES = [
      "author_email": "", "project_main_color": "#ff6600", "author_name": "Zoë Ops"},
     {"project_name": "Bookly", "project_description": "Books, \"quoted\" & <escaped>.",
      "author_email": "me@bookly.test", "project_main_color": "Rose"},
+    {"project_name": "Light Ops", "project_main_color": "Light Blue", "author_url": "https://ops.example",
+     "repo_url": "https://gitlab.example/ops/light-ops.git"},
 ]
 
 TEXT_SUFFIXES_DJANGO = (".html", ".mjml", ".txt")
