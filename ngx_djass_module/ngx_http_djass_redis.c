@@ -98,11 +98,6 @@ static void ngx_http_djass_redis_del_read(void *data);
 static void ngx_http_djass_redis_add_write(void *data);
 static void ngx_http_djass_redis_del_write(void *data);
 static void ngx_http_djass_redis_cleanup(void *data);
-static ngx_http_djass_redis_op_t  *ngx_http_djass_redis_free_ops;
-static u_char                      ngx_http_djass_redis_buf[
-                                       NGX_HTTP_DJASS_READ_SIZE];
-
-
 static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval);
 static u_char *ngx_http_djass_redis_number(u_char *p, size_t n);
@@ -118,6 +113,12 @@ static ngx_http_djass_redis_op_t *ngx_http_djass_redis_op_alloc(
 static void ngx_http_djass_redis_op_free(ngx_http_djass_redis_op_t *op);
 static void ngx_http_djass_redis_late(ngx_event_t *ev);
 static void ngx_http_djass_redis_request_cleanup(void *data);
+
+
+/* ops whose replies came, for reuse; one read buffer per worker */
+static ngx_http_djass_redis_op_t  *ngx_http_djass_redis_free_ops;
+static u_char                      ngx_http_djass_redis_buf[
+                                       NGX_HTTP_DJASS_READ_SIZE];
 
 
 /* --- configuration ------------------------------------------------------ */
