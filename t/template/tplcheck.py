@@ -103,6 +103,12 @@ IDENTITIES = [
 ]
 
 TEXT_SUFFIXES_DJANGO = (".html", ".mjml", ".txt")
+DJANGO_TAGS = {
+    "autoescape", "endautoescape", "block", "endblock", "comment", "endcomment", "csrf_token", "cycle",
+    "extends", "filter", "endfilter", "firstof", "for", "empty", "endfor", "if", "elif", "else", "endif",
+    "include", "load", "lorem", "now", "regroup", "spaceless", "endspaceless", "templatetag", "url",
+    "verbatim", "endverbatim", "widthratio", "with", "endwith", "static", "get_static_prefix",
+}
 
 
 def flag_sets():
@@ -170,7 +176,11 @@ def leftover_syntax(root: Path) -> list[str]:
         if re.search(r"\{%-|-%\}|\{%\s*(raw|endraw)\b", text):
             problems.append(f"{rel}: Jinja-only syntax left")
         if is_django_template(rel) or rel.endswith("tailwind_theme.css"):
-            continue  # Django's own template language lives here
+            # Django's own template language lives here: only its tags
+            for tag in re.findall(r"\{%\s*(\w+)", text):
+                if tag not in DJANGO_TAGS:
+                    problems.append(f"{rel}: '{{% {tag}' is not a Django template tag")
+            continue
         stripped = re.sub(r"\$\{\{[^}]*\}\}", "", text)  # GitHub Actions expressions
         for token in ("{{", "{%", "{#"):
             if token in stripped:
