@@ -92,6 +92,28 @@ $j = page_ok('?status=ready&limit=1', [ $ids[9] ], total => 7, limit => 1,
              has_next => 1, status => 'ready');
 ok($j->{projects}[0]{artifact_ready}, 'a ready project is artifact_ready');
 
+# the cost is the page: one EVALSHA, one ZCARD, one ZREVRANGE and one HMGET
+# per listed project (plus the key's), whatever the profile's total
+sub calls {
+    my %c;
+    for (split /\r?\n/, redis_cli($redis, 'INFO', 'commandstats')) {
+        $c{$1} = $2 if /^cmdstat_(\w+):calls=(\d+)/;
+    }
+    return \%c;
+}
+for my $q ('?limit=3&offset=10', '?status=queued&limit=2') {
+    redis_cli($redis, 'CONFIG', 'RESETSTAT');
+    my $res = api(GET => "/projects$q", key => $K);
+    my $c = calls();
+    my $n = @{ $res->{json}{projects} };
+    is($c->{evalsha}, 1, "GET /projects$q is one Redis call (EVALSHA)");
+    is($c->{hmget}, $n + 1,
+       "GET /projects$q reads the key and the $n listed projects only");
+    is($c->{zrevrange}, 1, "GET /projects$q reads one range of the index");
+    ok(!$c->{keys} && !$c->{scan} && !$c->{sort} && !$c->{zrange},
+       "GET /projects$q scans nothing");
+}
+
 # invalid parameters
 my @bad = (
     [ 'limit=0', 'limit' ], [ 'limit=101', 'limit' ], [ 'limit=-1', 'limit' ],
