@@ -263,6 +263,32 @@ run_cases(
       code => 'invalid_project_slug' },
 );
 
+# every option of the catalog: a non-string value names it; every flag:
+# anything but y/n names it
+my @flags = grep { /^(use_|generate_)/ } @catalog;
+for my $field (@catalog) {
+    my $res = create({ project_name => 'F', $field => [] });
+    is_deeply([ $res->{status}, $res->{json}{error}{code},
+                $res->{json}{error}{details}{field} ],
+              [ 400, 'invalid_payload', $field ],
+              "$field as a list: 400 invalid_payload naming $field");
+}
+for my $flag (@flags) {
+    my $res = create({ project_name => 'F', $flag => 'maybe' });
+    is_deeply([ $res->{status}, $res->{json}{error}{code},
+                $res->{json}{error}{details}{invalid_flags} ],
+              [ 400, 'invalid_generator_option', [$flag] ],
+              "$flag = maybe: 400 invalid_generator_option naming $flag");
+    $res = create({ project_name => 'F', $flag => 'n' });
+    is($res->{json}{project}{input_payload}{$flag}, 'n', "$flag = n is kept");
+}
+for my $field (grep { !/^(use_|generate_)/ } @catalog) {
+    next if $field eq 'project_slug' || $field eq 'project_name';
+    my $res = create({ project_name => 'F', $field => "free text: $field" });
+    is($res->{json}{project}{input_payload}{$field}, "free text: $field",
+       "$field takes any string");
+}
+
 # --- the body limit ----------------------------------------------------------
 
 my $big = 'x' x (60 * 1024);

@@ -87,6 +87,30 @@ is($res->{json}{id}, $id, 'after SCRIPT FLUSH the answer is right');
 $res = api(GET => "/projects/$id/status", key => $key->{key});
 is($res->{status}, 200, 'and the next one too');
 
+# --- data Redis refuses to read: 500, not 503 ------------------------------
+
+{
+    my $bad = make_key($redis, legacy => 1);
+    my $rid = api(POST => '/projects', key => $bad->{key},
+                  json => { project_name => 'Corrupt' })->{json}{project}{id};
+    redis_cli($redis, 'DEL', "djass:project:$rid");
+    redis_cli($redis, 'SET', "djass:project:$rid", 'not a hash');
+    redis_cli($redis, 'DEL', "djass:profile:$bad->{profile}:projects");
+    redis_cli($redis, 'SET', "djass:profile:$bad->{profile}:projects", 'x');
+    for my $c ([ GET => "/projects/$rid" ], [ GET => "/projects/$rid/status" ],
+               [ GET => "/projects/$rid/download" ], [ GET => '/projects' ],
+               [ POST => '/projects' ]) {
+        my ($m, $path) = @$c;
+        my $res = api($m => $path, key => $bad->{key},
+                      $m eq 'POST' ? (json => { project_name => 'X' }) : ());
+        is($res->{status}, 500, "$m $path on data of the wrong type is 500");
+        is($res->{json} && $res->{json}{error}{code}, 'internal_error',
+           "$m $path on data of the wrong type is internal_error");
+    }
+    like(nginx_error_log($nginx), qr/WRONGTYPE/,
+         'the wrong type is logged with Redis\'s words');
+}
+
 # --- Redis slower than the timeout -----------------------------------------
 
 sub redis_sleep {
