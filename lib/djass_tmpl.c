@@ -231,6 +231,15 @@ char *
 djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,
     djass_err_t *err)
 {
+    return djass_tmpl_render_ex(t, vars, NULL, NULL, outlen, err);
+}
+
+
+char *
+djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
+    djass_tmpl_loader_pt loader, void *data, size_t *outlen,
+    djass_err_t *err)
+{
     int            rc;
     char          *p;
     djass_buf_t    out;
@@ -259,6 +268,8 @@ djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,
     ev->vars = vars;
     ev->name = t->name;
     ev->err = err;
+    ev->loader = loader;
+    ev->loader_data = data;
 
     memset(&out, 0, sizeof(out));
     rc = djass_tmpl_exec(ev, t->body, &out);

@@ -51,6 +51,16 @@ char *djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,
     djass_err_t *err);
 void djass_tmpl_free(djass_tmpl_t *t);
 
+/* {% include name %}: returns the compiled template (the loader keeps it),
+ * or NULL: not found if err->msg is empty, else an error */
+typedef djass_tmpl_t *(*djass_tmpl_loader_pt)(void *data, const char *name,
+    djass_err_t *err);
+
+/* djass_tmpl_render with a loader for {% include %} (NULL: none) */
+char *djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
+    djass_tmpl_loader_pt loader, void *data, size_t *outlen,
+    djass_err_t *err);
+
 /* 1 if src has no template syntax at all: rendering it is the identity */
 int djass_tmpl_is_plain(const char *src, size_t len);
 

@@ -78,7 +78,7 @@ djass_lookup(djass_eval_t *ev, const char *name, size_t len)
     int      i;
     json_t  *v;
 
-    for (i = ev->nframes - 1; i >= 0; i--) {
+    for (i = ev->nframes - 1; i >= ev->base; i--) {
         v = json_object_getn(ev->frames[i], name, len);
         if (v != NULL) {
             return json_incref(v);
@@ -393,6 +393,80 @@ djass_exec_now(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
 }
 
 
+/* {% include %}: the included template runs in a frame of its own, with
+ * the includer's variables unless "without context" */
+static int
+djass_exec_include(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
+{
+    int            rc, base;
+    json_t        *v, *vars, *empty;
+    djass_tmpl_t  *t;
+    djass_err_t    lerr;
+    const char    *name;
+
+    v = djass_tmpl_eval(ev, n->a);
+    if (djass_need(ev, v) != 0) {
+        return -1;
+    }
+
+    if (!json_is_string(v)) {
+        json_decref(v);
+        return djass_eval_fail(ev, "include: the template name must be a "
+                               "string");
+    }
+
+    memset(&lerr, 0, sizeof(lerr));
+    t = ev->loader ? ev->loader(ev->loader_data, json_string_value(v), &lerr)
+                   : NULL;
+
+    if (t == NULL && lerr.msg[0] != '\0') {
+        /* the included file does not compile: its name and line */
+        json_decref(v);
+        ev->failed = 1;
+        return djass_err_set(ev->err, lerr.file, lerr.line, "%s", lerr.msg);
+    }
+
+    if (t == NULL) {
+        rc = (n->op & 1) ? 0 : djass_eval_fail(ev, "TemplateNotFound: %s",
+                                               json_string_value(v));
+        json_decref(v);
+        return rc;
+    }
+    json_decref(v);
+
+    if (t->plain != NULL) {
+        djass_buf_add(out, t->plain, t->plainlen);
+        return 0;
+    }
+
+    /* the included file's name in its errors, its own frame */
+    name = ev->name;
+    vars = ev->vars;
+    base = ev->base;
+    empty = NULL;
+
+    if (n->op & 2) {
+        empty = json_object();
+        ev->vars = empty;
+        ev->base = ev->nframes;
+    }
+
+    ev->name = t->name;
+    if (djass_push_frame(ev) != 0) {
+        rc = -1;
+    } else {
+        rc = djass_tmpl_exec(ev, t->body, out);
+        djass_pop_frame(ev);
+    }
+
+    ev->name = name;
+    ev->vars = vars;
+    ev->base = base;
+    json_decref(empty);
+    return rc;
+}
+
+
 int
 djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 {
@@ -461,6 +535,12 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 
         case DJASS_N_NOW:
             if (djass_exec_now(ev, n, out) != 0) {
+                return -1;
+            }
+            break;
+
+        case DJASS_N_INCLUDE:
+            if (djass_exec_include(ev, n, out) != 0) {
                 return -1;
             }
             break;

@@ -1653,7 +1653,7 @@ djass_lookup_exists(djass_eval_t *ev, const char *name, size_t len)
 {
     int  i;
 
-    for (i = ev->nframes - 1; i >= 0; i--) {
+    for (i = ev->nframes - 1; i >= ev->base; i--) {
         if (json_object_getn(ev->frames[i], name, len) != NULL) {
             return 1;
         }

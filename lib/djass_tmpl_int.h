@@ -74,6 +74,7 @@ typedef enum {
     DJASS_N_SET,
     DJASS_N_SET_BLOCK,
     DJASS_N_NOW,
+    DJASS_N_INCLUDE,
     /* expressions */
     DJASS_N_STR,
     DJASS_N_INT,
@@ -149,11 +150,14 @@ typedef struct {
     json_t        *vars;            /* the render's variables */
     json_t        *frames[DJASS_MAX_DEPTH];
     int            nframes;
+    int            base;            /* frames below are hidden */
     const char    *name;
     djass_err_t   *err;
     int            failed;
     int            line;            /* of the node being evaluated */
     char           undef[256];      /* why the last NULL is undefined */
+    djass_tmpl_loader_pt  loader;   /* for {% include %}, or NULL */
+    void                 *loader_data;
     int            depth;
 } djass_eval_t;
 

@@ -315,6 +315,7 @@ static djass_node_t *djass_parse_if(djass_parser_t *ps);
 static djass_node_t *djass_parse_for(djass_parser_t *ps);
 static djass_node_t *djass_parse_set(djass_parser_t *ps);
 static djass_node_t *djass_parse_now(djass_parser_t *ps);
+static djass_node_t *djass_parse_include(djass_parser_t *ps);
 
 
 static djass_node_t *
@@ -336,6 +337,9 @@ djass_parse_stmt(djass_parser_t *ps)
     }
     if (djass_is_name(t, "now")) {
         return djass_parse_now(ps);
+    }
+    if (djass_is_name(t, "include")) {
+        return djass_parse_include(ps);
     }
 
     if (t->type != DJASS_TK_NAME) {
@@ -595,6 +599,43 @@ djass_parse_now(djass_parser_t *ps)
         if (n->b == NULL) {
             return NULL;
         }
+    }
+
+    return djass_expect_end(ps, DJASS_TK_BLOCK_END) == 0 ? n : NULL;
+}
+
+
+/* {% include name [ignore missing] [with context|without context] %}:
+ * op bit 1 is "ignore missing", bit 2 "without context" */
+static djass_node_t *
+djass_parse_include(djass_parser_t *ps)
+{
+    djass_node_t  *n;
+
+    ps->i++;
+    n = djass_node(ps, DJASS_N_INCLUDE);
+    if (n == NULL) {
+        return NULL;
+    }
+
+    n->a = djass_parse_expr(ps, 1);
+    if (n->a == NULL) {
+        return NULL;
+    }
+
+    if (djass_is_name(djass_cur(ps), "ignore")
+        && djass_is_name(&ps->tk[ps->i + 1], "missing"))
+    {
+        n->op |= 1;
+        ps->i += 2;
+    }
+
+    if ((djass_is_name(djass_cur(ps), "with")
+         || djass_is_name(djass_cur(ps), "without"))
+        && djass_is_name(&ps->tk[ps->i + 1], "context"))
+    {
+        n->op |= djass_cur(ps)->len == 7 ? 2 : 0;
+        ps->i += 2;
     }
 
     return djass_expect_end(ps, DJASS_TK_BLOCK_END) == 0 ? n : NULL;

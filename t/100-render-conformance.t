@@ -34,6 +34,9 @@ my @cases = (
       'a shell pre_gen_project and a Python post_gen_project hook' ],
     [ "$t/hooks", [ 'keep_extra=y', 'project_name=Other Name' ],
       'hooks see the given values' ],
+    [ "$t/include", [],
+      '{% include %} from the template folder and <template>/templates, '
+      . 'ignore missing, with context, scoping of set' ],
     [ repo_dir() . '/template', [],
       'the shipped template with its defaults' ],
     [ repo_dir() . '/template',

@@ -37,6 +37,16 @@
 #define DJASS_NEWLINE_CHUNK    8192
 
 
+typedef struct djass_include_s  djass_include_t;
+
+/* the templates {% include %} loaded, compiled once per render */
+struct djass_include_s {
+    djass_include_t  *next;
+    char             *name;
+    djass_tmpl_t     *tmpl;
+};
+
+
 typedef struct {
     char                        root[PATH_MAX];     /* {{cookiecutter.x}} */
     char                        repo[PATH_MAX];     /* the template dir */
@@ -49,6 +59,7 @@ typedef struct {
     const char                 *newline;           /* _new_lines, or NULL */
     const char                 *python;            /* runs .py hooks */
     int                         flags;             /* _jinja2_env_vars */
+    djass_include_t            *includes;
     const djass_render_opts_t  *opts;
     djass_err_t                *err;
 } djass_render_t;
@@ -311,6 +322,129 @@ djass_detect_newline(const char *p, size_t len)
     }
 
     return cr ? "\r" : lf ? "\n" : crlf ? "\r\n" : "\n";
+}
+
+
+/* Jinja2's split_template_path(): "/"-separated pieces, "." and empty
+ * ones dropped, ".." not found; 0 or -1 */
+static int
+djass_include_path(const char *name, char *out, size_t size)
+{
+    size_t       n, k;
+    const char  *p, *e;
+
+    n = 0;
+    out[0] = '\0';
+    for (p = name; *p; p = e) {
+        e = strchr(p, '/');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+        k = (size_t) (e - p);
+        if (k == 2 && p[0] == '.' && p[1] == '.') {
+            return -1;
+        }
+        if (k > 0 && !(k == 1 && p[0] == '.')) {
+            if (n + k + 2 > size) {
+                return -1;
+            }
+            if (n > 0) {
+                out[n++] = '/';
+            }
+            memcpy(out + n, p, k);
+            n += k;
+            out[n] = '\0';
+        }
+        while (*e == '/') {
+            e++;
+        }
+    }
+
+    return n > 0 ? 0 : -1;
+}
+
+
+/* the {% include %} loader: the template folder, then <template>/templates
+ * (cookiecutter's FileSystemLoader(['.', '../templates'])) */
+static djass_tmpl_t *
+djass_render_load(void *data, const char *name, djass_err_t *err)
+{
+    char              rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], *text;
+    size_t            len, n;
+    struct stat       st;
+    djass_render_t   *r;
+    djass_include_t  *inc;
+    int               k;
+
+    r = data;
+    if (djass_include_path(name, rel, sizeof(rel)) != 0) {
+        return NULL;
+    }
+
+    for (inc = r->includes; inc; inc = inc->next) {
+        if (strcmp(inc->name, rel) == 0) {
+            return inc->tmpl;
+        }
+    }
+
+    for (k = 0; k < 2; k++) {
+        if (snprintf(path, sizeof(path), "%s/%s%s", k ? r->repo : r->root,
+                     k ? "templates/" : "", rel) >= (int) sizeof(path))
+        {
+            return NULL;
+        }
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            break;
+        }
+    }
+
+    n = strlen(r->repo);
+    if (k == 2 || realpath(path, real) == NULL
+        || strncmp(real, r->repo, n) != 0 || real[n] != '/')
+    {
+        return NULL;
+    }
+
+    text = djass_read_file(path, &len);
+    if (text == NULL) {
+        djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+        return NULL;
+    }
+
+    inc = calloc(1, sizeof(djass_include_t));
+    if (inc == NULL || (inc->name = strdup(rel)) == NULL) {
+        free(inc);
+        free(text);
+        djass_err_set(err, rel, 0, "out of memory");
+        return NULL;
+    }
+
+    inc->tmpl = djass_tmpl_compile_flags(text, len, rel, r->flags, err);
+    free(text);
+    if (inc->tmpl == NULL) {
+        free(inc->name);
+        free(inc);
+        return NULL;
+    }
+
+    inc->next = r->includes;
+    r->includes = inc;
+    return inc->tmpl;
+}
+
+
+static void
+djass_includes_free(djass_render_t *r)
+{
+    djass_include_t  *inc, *next;
+
+    for (inc = r->includes; inc; inc = next) {
+        next = inc->next;
+        djass_tmpl_free(inc->tmpl);
+        free(inc->name);
+        free(inc);
+    }
+    r->includes = NULL;
 }
 
 
@@ -634,7 +768,8 @@ djass_render_file(djass_render_t *r, const char *rel)
     nl = r->newline ? r->newline : djass_detect_newline(text, len);
     free(text);
 
-    out = djass_tmpl_render(t, r->vars, &olen, r->err);
+    out = djass_tmpl_render_ex(t, r->vars, djass_render_load, r, &olen,
+                               r->err);
     djass_tmpl_free(t);
     if (out == NULL) {
         return -1;
@@ -1292,6 +1427,7 @@ djass_render_project(const char *template_dir, const char *output_dir,
         }
     }
 
+    djass_includes_free(r);
     json_decref(r->vars);
     json_decref(r->ctx);
     free(r);

@@ -263,6 +263,8 @@ static const struct {
     { "{{ 1 is no_such_test }}", 1, "No test named 'no_such_test'" },
     { "{{ 'a'.nope() }}", 1, "has no attribute 'nope'" },
     { "{{ ) }}", 1, "unexpected ')'" },
+    { "a\n{% include 'nowhere.txt' %}", 2, "TemplateNotFound: nowhere.txt" },
+    { "{% include %}", 1, "expected an expression" },
 };
 
 
@@ -318,6 +320,21 @@ test_errors(json_t *ctx)
         }
         free(out);
     }
+}
+
+
+static void
+test_include_missing(json_t *ctx)
+{
+    char         *out;
+    size_t        len;
+    djass_err_t   err;
+    const char   *src = "a{% include 'x.txt' ignore missing %}b";
+
+    out = djass_render_string(src, strlen(src), ctx, "inc", &len, &err);
+    is_str(out, "ab", "{%% include ... ignore missing %%} of a missing "
+           "template renders nothing");
+    free(out);
 }
 
 
@@ -427,6 +444,7 @@ main(void)
     test_cases(ctx);
     test_errors(ctx);
     test_now(ctx);
+    test_include_missing(ctx);
     test_depth(ctx);
     test_fuzz(ctx);
 
