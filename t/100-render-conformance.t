@@ -40,8 +40,8 @@ my @cases = (
     [ repo_dir() . '/template', [],
       'the shipped template with its defaults' ],
     [ repo_dir() . '/template',
-      [ 'project_name=Acme CRM', map { "$_=" . ($_ eq 'use_ci' ? 'n' : 'y') }
-                                 @flags ],
+      [ 'project_name=Acme CRM',
+        map { "$_=" . ($_ eq 'use_ci' ? 'n' : 'y') } @flags ],
       'the shipped template with every option flipped' ],
 );
 
