@@ -289,6 +289,10 @@ def cmd_renders(args) -> int:
                          f"{counts['yaml']} YAML parse", parsed)
             if SHIPPED:
                 ok &= shipped_checks(name, project, flags)
+                lint = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", "-q", "."],
+                                      cwd=project, capture_output=True, text=True)
+                ok &= report(lint.returncode == 0, f"{name}: ruff check passes (the generated CI's lint)",
+                             (lint.stdout + lint.stderr).splitlines()[-30:])
             if name in ("all-y", "all-n"):
                 print(f"# {name}: {len(tree(project))} files generated")
             failures += not ok

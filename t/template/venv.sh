@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Creates (once) the Python 3.12 virtualenv the template tests run in:
 # build/tpl-venv with the pinned reference cookiecutter (t/requirements.txt)
-# (PyYAML included). Prints the venv's python on stdout.
+# (PyYAML included) and ruff. Prints the venv's python on stdout.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # not $BUILD: the same venv serves plain, SANITIZE and VALGRIND runs
 BUILD=$REPO/build
 VENV=$BUILD/tpl-venv
-WANT="$(cat "$REPO/t/requirements.txt")"
+# ruff: the generated projects' own linter (same pin as their pyproject.toml)
+EXTRA="ruff==0.15.22"
+WANT="$(cat "$REPO/t/requirements.txt") $EXTRA"
 STAMP=$VENV/.djass-requirements
 
 mkdir -p "$BUILD"
@@ -23,6 +25,6 @@ fi
 PY=$("$REPO/t/template/python312.sh")
 rm -rf "$VENV"
 "$PY" -m venv "$VENV" >&2
-"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" >&2
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" $EXTRA >&2
 printf '%s' "$WANT" > "$STAMP"
 echo "$VENV/bin/python"

@@ -29,3 +29,17 @@ def test_email_fallback_when_apprise_fails(settings):
         apprise_cls.return_value.notify.return_value = False
         assert notify_admins("Title", "Body") is True
     assert len(mail.outbox) == 1
+
+
+def test_admins_hear_about_a_sign_up(client, db, settings):
+    from django.urls import reverse
+
+    from .conftest import PASSWORD
+
+    settings.APPRISE_URLS = []
+    settings.ADMINS = [("Admin", "admin@example.com")]
+    form = {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD}
+    client.post(reverse("account_signup"), form)
+    notices = [m for m in mail.outbox if "New sign-up" in m.subject]
+    assert len(notices) == 1
+    assert "new@example.com" in notices[0].body

@@ -2,11 +2,16 @@
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
-{%- if cookiecutter.use_healthchecks == 'y' %}
 
+from .emails import send_welcome_email
+{%- if cookiecutter.use_healthchecks == 'y' %}
 from .healthchecks import heartbeat
+{%- endif %}
+{%- if cookiecutter.use_apprise == 'y' %}
+from .notifications import notify_admins
 {%- endif %}
 
 logger = logging.getLogger(__name__)
@@ -23,3 +28,19 @@ def daily_maintenance():
 {%- endif %}
     logger.info("daily maintenance: %s expired sessions removed", deleted)
     return deleted
+
+
+@shared_task
+def send_welcome_email_task(user_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    send_welcome_email(user)
+    return True
+{%- if cookiecutter.use_apprise == 'y' %}
+
+
+@shared_task
+def notify_admins_task(title: str, body: str) -> bool:
+    return notify_admins(title, body)
+{%- endif %}

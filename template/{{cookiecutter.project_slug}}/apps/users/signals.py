@@ -4,22 +4,27 @@ from django.dispatch import receiver
 {%- if cookiecutter.use_posthog == 'y' %}
 
 from apps.core import analytics
-from apps.core.emails import send_welcome_email
+{%- endif %}
+{%- if cookiecutter.use_posthog == 'y' and cookiecutter.use_apprise == 'y' %}
+from apps.core.tasks import notify_admins_task, send_welcome_email_task
+{%- elif cookiecutter.use_posthog == 'y' %}
+from apps.core.tasks import send_welcome_email_task
+{%- elif cookiecutter.use_apprise == 'y' %}
+
+from apps.core.tasks import notify_admins_task, send_welcome_email_task
 {%- else %}
 
-from apps.core.emails import send_welcome_email
-{%- endif %}
-{%- if cookiecutter.use_apprise == 'y' %}
-from apps.core.notifications import notify_admins
+from apps.core.tasks import send_welcome_email_task
 {%- endif %}
 
 
 @receiver(user_signed_up)
 def on_user_signed_up(request, user, **kwargs):
-    send_welcome_email(user)
+    # sent by the task worker: sign-up never waits for the mail server
+    send_welcome_email_task.delay(user.pk)
 {%- if cookiecutter.use_posthog == 'y' %}
     analytics.capture(user, "user signed up", {"email_domain": user.email.split("@")[-1]})
 {%- endif %}
 {%- if cookiecutter.use_apprise == 'y' %}
-    notify_admins("New sign-up", f"{user.email} just signed up.")
+    notify_admins_task.delay("New sign-up", f"{user.email} just signed up.")
 {%- endif %}
