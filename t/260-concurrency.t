@@ -13,7 +13,10 @@ use Time::HiRes qw(time);
 use Djass::Test;
 
 my $redis = start_redis();
-my $nginx = start_nginx(redis => $redis, workers => 2);
+# a long timeout: this file is about answers, not about slowness (valgrind
+# parses megabytes slowly)
+my $nginx = start_nginx(redis => $redis, workers => 2,
+                        http => 'djass_redis_timeout 20s;');
 
 sub request {
     my ($method, $path, $key, $body, %o) = @_;
