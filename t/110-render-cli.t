@@ -130,6 +130,20 @@ ok(!-e '/tmp/djass-escaped.txt' && !-e "$t/escaped.txt",
     is_deeply([entries($out_dir)], [], 'leaving nothing behind');
 }
 
+# a pre_prompt hook (it would rewrite cookiecutter.json) is refused
+{
+    my $copy = tempdir(CLEANUP => 1);
+    system('cp', '-a', "$t/hooks/.", $copy) == 0 or die;
+    open my $fh, '>', "$copy/hooks/pre_prompt.sh" or die;
+    print $fh "#!/bin/sh\nexit 0\n";
+    close $fh;
+    my $out_dir = tempdir(CLEANUP => 1);
+    my ($rc, $out, $err) = run_render($copy, '-o', $out_dir);
+    isnt($rc, 0, 'a template with a pre_prompt hook is refused');
+    like($err, qr{pre_prompt hooks are not supported}m, 'and says why');
+    is_deeply([entries($out_dir)], [], 'leaving nothing behind');
+}
+
 # hooks have a time limit
 {
     my $out_dir = tempdir(CLEANUP => 1);

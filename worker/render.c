@@ -1212,6 +1212,33 @@ djass_run_hooks(djass_render_t *r, const char *hook)
 }
 
 
+static int
+djass_has_hook(djass_render_t *r, const char *hook)
+{
+    DIR            *d;
+    char            hooks[PATH_MAX];
+    struct dirent  *de;
+    int             found;
+
+    if (r->opts->no_hooks || djass_path(hooks, r->repo, "hooks") != 0) {
+        return 0;
+    }
+
+    d = opendir(hooks);
+    if (d == NULL) {
+        return 0;
+    }
+
+    found = 0;
+    while (!found && (de = readdir(d)) != NULL) {
+        found = djass_hook_matches(de->d_name, hook);
+    }
+
+    closedir(d);
+    return found;
+}
+
+
 /* the context: cookiecutter.json + given, plus the keys cookiecutter adds */
 static int
 djass_render_context(djass_render_t *r, const char *template_dir,
@@ -1350,6 +1377,12 @@ djass_render_tree(djass_render_t *r, const char *output_dir, char *staging,
         || realpath(r->project, r->project_real) == NULL)
     {
         return djass_sys_err(r, rootname, "cannot create the project folder");
+    }
+
+    if (djass_has_hook(r, "pre_prompt")) {
+        return djass_err_set(r->err, "hooks/pre_prompt", 0, "pre_prompt "
+                             "hooks are not supported (--no-hooks skips "
+                             "all hooks)");
     }
 
     if (djass_run_hooks(r, "pre_gen_project") != 0
