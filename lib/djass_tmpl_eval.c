@@ -195,14 +195,27 @@ djass_iterable(djass_eval_t *ev, json_t *v)
 
 
 static json_t *
-djass_loop_var(size_t i, size_t n)
+djass_loop_var(json_t *items, size_t i, size_t n)
 {
-    return json_pack("{sIsIsbsbsIsIsI}",
+    json_t  *loop;
+
+    loop = json_pack("{sIsIsbsbsIsIsIsIsI}",
                      "index", (json_int_t) i + 1, "index0", (json_int_t) i,
                      "first", i == 0, "last", i + 1 == n,
                      "length", (json_int_t) n,
                      "revindex", (json_int_t) (n - i),
-                     "revindex0", (json_int_t) (n - i - 1));
+                     "revindex0", (json_int_t) (n - i - 1),
+                     "depth", (json_int_t) 1, "depth0", (json_int_t) 0);
+
+    /* undefined on the first and the last iteration, as in Jinja2 */
+    if (loop != NULL && i > 0) {
+        json_object_set(loop, "previtem", json_array_get(items, i - 1));
+    }
+    if (loop != NULL && i + 1 < n) {
+        json_object_set(loop, "nextitem", json_array_get(items, i + 1));
+    }
+
+    return loop;
 }
 
 
@@ -264,7 +277,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
             break;
         }
 
-        v = djass_loop_var(i, count);
+        v = djass_loop_var(items, i, count);
         if (v == NULL
             || json_object_set_new(ev->frames[ev->nframes - 1], "loop", v)
                != 0
@@ -365,6 +378,82 @@ djass_exec_set_block(djass_eval_t *ev, djass_node_t *n)
     rc = djass_bind(ev, n->a, v);
     json_decref(v);
     return rc;
+}
+
+
+static int
+djass_exec_with(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
+{
+    int            rc;
+    json_t        *v, *frame;
+    djass_node_t  *name, *value;
+
+    /* the values see the outer names, the body sees the new ones */
+    frame = json_object();
+    if (frame == NULL) {
+        return djass_eval_fail(ev, "out of memory");
+    }
+
+    for (name = n->a, value = n->args; name && value;
+         name = name->next, value = value->next)
+    {
+        v = djass_tmpl_eval(ev, value);
+        if (djass_need(ev, v) != 0) {
+            json_decref(frame);
+            return -1;
+        }
+        json_object_setn_new_nocheck(frame, name->s, name->len, v);
+    }
+
+    if (ev->nframes == DJASS_MAX_DEPTH) {
+        json_decref(frame);
+        return djass_eval_fail(ev, "blocks nested too deeply");
+    }
+
+    ev->frames[ev->nframes++] = frame;
+    rc = djass_tmpl_exec(ev, n->b, out);
+    djass_pop_frame(ev);
+    return rc;
+}
+
+
+static int
+djass_exec_filter_block(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
+{
+    int            rc;
+    json_t        *v;
+    djass_node_t  *ph;
+    djass_buf_t    b;
+
+    memset(&b, 0, sizeof(b));
+    if (djass_tmpl_exec(ev, n->b, &b) != 0) {
+        djass_buf_free(&b);
+        return -1;
+    }
+
+    for (ph = n->c; ph->a != NULL && ph->type == DJASS_N_FILTER; ph = ph->a) {
+        /* void */
+    }
+
+    v = djass_val_strbuf(&b);
+    if (v == NULL) {
+        return djass_eval_fail(ev, "out of memory");
+    }
+
+    ph->op = 1;
+    ph->a = (djass_node_t *) v;
+    v = djass_tmpl_eval(ev, n->c);
+    json_decref((json_t *) ph->a);
+    ph->a = NULL;
+    ph->op = 0;
+
+    if (djass_need(ev, v) != 0) {
+        return -1;
+    }
+
+    rc = djass_val_str(out, v);
+    json_decref(v);
+    return rc == 0 ? 0 : djass_eval_fail(ev, "out of memory");
 }
 
 
@@ -535,6 +624,18 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 
         case DJASS_N_NOW:
             if (djass_exec_now(ev, n, out) != 0) {
+                return -1;
+            }
+            break;
+
+        case DJASS_N_WITH:
+            if (djass_exec_with(ev, n, out) != 0) {
+                return -1;
+            }
+            break;
+
+        case DJASS_N_FILTER_BLOCK:
+            if (djass_exec_filter_block(ev, n, out) != 0) {
                 return -1;
             }
             break;

@@ -73,6 +73,8 @@ typedef enum {
     DJASS_N_FOR,
     DJASS_N_SET,
     DJASS_N_SET_BLOCK,
+    DJASS_N_WITH,
+    DJASS_N_FILTER_BLOCK,
     DJASS_N_NOW,
     DJASS_N_INCLUDE,
     /* expressions */

@@ -314,6 +314,8 @@ djass_parse_block(djass_parser_t *ps, const char *const *ends,
 static djass_node_t *djass_parse_if(djass_parser_t *ps);
 static djass_node_t *djass_parse_for(djass_parser_t *ps);
 static djass_node_t *djass_parse_set(djass_parser_t *ps);
+static djass_node_t *djass_parse_with(djass_parser_t *ps);
+static djass_node_t *djass_parse_filter_block(djass_parser_t *ps);
 static djass_node_t *djass_parse_now(djass_parser_t *ps);
 static djass_node_t *djass_parse_include(djass_parser_t *ps);
 
@@ -340,6 +342,12 @@ djass_parse_stmt(djass_parser_t *ps)
     }
     if (djass_is_name(t, "include")) {
         return djass_parse_include(ps);
+    }
+    if (djass_is_name(t, "with")) {
+        return djass_parse_with(ps);
+    }
+    if (djass_is_name(t, "filter")) {
+        return djass_parse_filter_block(ps);
     }
 
     if (t->type != DJASS_TK_NAME) {
@@ -554,6 +562,97 @@ djass_parse_set(djass_parser_t *ps)
         return NULL;
     }
     f->s = "";
+    n->c = djass_parse_filters(ps, f);
+    if (n->c == NULL || djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
+        || djass_parse_block(ps, ends, &n->b) != 0
+        || djass_parse_end_tag(ps) != 0)
+    {
+        return NULL;
+    }
+
+    return n;
+}
+
+
+/* {% with a = x, b = y %} ... {% endwith %}: names in n->a, values in
+ * n->args (both lists), body in n->b */
+static djass_node_t *
+djass_parse_with(djass_parser_t *ps)
+{
+    djass_node_t              *n, **names, **values, *e;
+    static const char *const   ends[] = { "endwith", NULL };
+
+    ps->i++;
+    n = djass_node(ps, DJASS_N_WITH);
+    if (n == NULL) {
+        return NULL;
+    }
+
+    names = &n->a;
+    values = &n->args;
+
+    while (djass_cur(ps)->type != DJASS_TK_BLOCK_END) {
+        if (n->a != NULL && djass_expect_op(ps, ",") != 0) {
+            return NULL;
+        }
+        if (djass_cur(ps)->type != DJASS_TK_NAME) {
+            return djass_unexpected(ps, "a name");
+        }
+        e = djass_node(ps, DJASS_N_NAME);
+        if (e == NULL) {
+            return NULL;
+        }
+        e->s = djass_cur(ps)->s;
+        e->len = djass_cur(ps)->len;
+        ps->i++;
+        *names = e;
+        names = &e->next;
+
+        if (djass_expect_op(ps, "=") != 0) {
+            return NULL;
+        }
+        e = djass_parse_expr(ps, 1);
+        if (e == NULL) {
+            return NULL;
+        }
+        *values = e;
+        values = &e->next;
+    }
+
+    if (djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
+        || djass_parse_block(ps, ends, &n->b) != 0
+        || djass_parse_end_tag(ps) != 0)
+    {
+        return NULL;
+    }
+
+    return n;
+}
+
+
+/* {% filter upper | replace('a', 'b') %} ... {% endfilter %}: the chain
+ * in n->c over a placeholder, body in n->b (as a set block's) */
+static djass_node_t *
+djass_parse_filter_block(djass_parser_t *ps)
+{
+    djass_node_t              *n, *f;
+    static const char *const   ends[] = { "endfilter", NULL };
+
+    n = djass_node(ps, DJASS_N_FILTER_BLOCK);
+    if (n == NULL) {
+        return NULL;
+    }
+
+    /* "filter" stands where the "|" of a chain would */
+    f = djass_node(ps, DJASS_N_STR);
+    if (f == NULL) {
+        return NULL;
+    }
+    f->s = "";
+    ps->tk[ps->i].type = DJASS_TK_OP;
+    ps->tk[ps->i].s = "|";
+    ps->tk[ps->i].len = 1;
+
     n->c = djass_parse_filters(ps, f);
     if (n->c == NULL || djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
         || djass_parse_block(ps, ends, &n->b) != 0

@@ -208,6 +208,12 @@ static const struct {
       "d|%x|%r|%%' % (3.14159, 42.9, 255, 'q') }} {{ '{} and {}'.format('a', "
       "'b') }} {{ '{1}{0}'.format('a', 'b') }} {{ '{n}{{x}}'.format(n=1) }}",
       "a-1 x! 03.14|42|ff|'q'|% a and b ba 1{x}" },
+    { "with, filter blocks, previtem nextitem",
+      "{% set a = 'o' %}{% with a = 'i', b = a %}{{ a }}{{ b }}{% endwith %}{"
+      "{ a }} {% filter upper %}up {{ cookiecutter.x }}{% endfilter %} {% for"
+      " i in [1, 2] %}{{ loop.previtem|default('-') }}{{ loop.nextitem|defaul"
+      "t('-') }}{% endfor %}",
+      "ioo UP Y -21-" },
     { "unicode case",
       "{{ '\316\243\316\212\316\243\316\245\316\246\316\237\316\243'|lower }}"
       " {{ '\320\277\321\200\320\270\320\262\320\265\321\202 \320\274\320\270"
