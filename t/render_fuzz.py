@@ -45,6 +45,9 @@ PIECES = [
     "{{ cookiecutter.project_name[:4] }}", "{{ 'a' ~ 1 ~ none }}",
     "{%+ if true %}", "{% if true +%}", "{%+ endif +%}", "{#+ c +#}",
     "{% raw +%}r{%+ endraw %}", "    ", "  \n  ", "\n    ",
+    "{% with w = 'W' %}{{ w }}", "{% endwith %}", "{%- filter upper %}",
+    "{% endfilter -%}", "{% include 'nope.txt' ignore missing %}",
+    "{{ loop.previtem|default('p') }}{{ loop.cycle('o', 'e') }}",
 ]
 
 
