@@ -311,6 +311,11 @@ def shipped_checks(name: str, project: Path, flags: dict) -> bool:
     ok &= report(not files, f"{name}: enabled features have their files", files)
     envs = env_variables(project)
     ok &= report(not envs, f"{name}: .env.example lists exactly the variables read", envs)
+    data = tomllib.loads((project / "pyproject.toml").read_text())
+    loose = [req for req in requirements(project) if not re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z0-9,_-]+\])?==[0-9][\w.]*", req)]
+    if data["project"].get("requires-python") != ">=3.12":
+        loose.append(f"requires-python is {data['project'].get('requires-python')!r}")
+    ok &= report(not loose, f"{name}: every dependency pinned with ==, Python >= 3.12", loose)
     return ok
 
 
