@@ -37,7 +37,7 @@ my $art = temp_dir('art-320');
 my @ids = map {
     enqueue_project($redis, profile => 2,
                     payload => { project_name => "Crash $_",
-                                 hook_sleep => '0.8' })
+                                 hook_sleep => '1.2' })
 } 1 .. 6;
 
 my @w = (worker($redis, $art));
