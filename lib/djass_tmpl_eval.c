@@ -1375,6 +1375,19 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         return r;
     }
 
+    if (op == DJASS_OP_MUL && (json_is_array(a) || json_is_array(b))
+        && djass_num(json_is_array(a) ? b : a, &d, &n) == 1)
+    {
+        if (json_is_array(b)) {
+            r = a; a = b; b = r;
+        }
+        r = json_array();
+        for (k = 0; r && k < n && json_array_size(r) < 1000000; k++) {
+            json_array_extend(r, a);
+        }
+        return r;
+    }
+
     if (op == DJASS_OP_MUL && (json_is_string(a) || json_is_string(b))
         && djass_num(json_is_string(a) ? b : a, &d, &n) == 1)
     {

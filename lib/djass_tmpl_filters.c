@@ -453,9 +453,9 @@ djass_sum(djass_eval_t *ev, json_t *v, djass_args_t *args)
             d += json_real_value(cur);
             real = 1;
         } else {
-            json_decref(items);
             djass_eval_fail(ev, "unsupported operand type(s) for +: 'int' "
                             "and '%s'", djass_val_type(cur));
+            json_decref(items);
             return NULL;
         }
     }
