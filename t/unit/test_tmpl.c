@@ -415,11 +415,15 @@ test_fuzz(json_t *ctx)
         "1", "2.5", ",", "=", "set", "raw", "endraw", "not", "and", "~",
         "loop", "index", ":", "{", "}", "\\", "is", "defined", "default",
         "now", "'utc'", "slugify", "jsonify", "replace", "join", "*", "/",
+        "sum", "sort", "indent", "round", "format", "wordcount", "center",
+        "unique", "min", "max", "items", "urlencode", "%", "with", "endwith",
+        "filter", "endfilter", "include", "ignore", "missing", "'%s'",
+        "cycle", "previtem", "[1, 'a']", "{'k': 2}", "range(3)", "-3",
     };
 
     seed = 12345;
     fails = 0;
-    for (i = 0; i < 3000; i++) {
+    for (i = 0; i < 6000; i++) {
         src[0] = '\0';
         n = 1 + (int) ((seed = seed * 1103515245 + 12345) >> 16) % 24;
         for (k = 0; k < n; k++) {
@@ -435,7 +439,7 @@ test_fuzz(json_t *ctx)
         free(out);
     }
 
-    ok(fails == 0, "3000 random templates render or fail with a message");
+    ok(fails == 0, "6000 random templates render or fail with a message");
 }
 
 
