@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -1054,9 +1055,10 @@ djass_run_script(djass_render_t *r, const char *rel, const char *script,
     int python)
 {
     int    out, fd;
-    pid_t  pid;
+    pid_t  pid, parent;
 
     out = r->opts->hook_stdout_fd > 0 ? r->opts->hook_stdout_fd : 2;
+    parent = getpid();
 
     pid = fork();
     if (pid < 0) {
@@ -1065,6 +1067,11 @@ djass_run_script(djass_render_t *r, const char *rel, const char *script,
 
     if (pid == 0) {
         setpgid(0, 0);
+        /* a killed renderer takes its hook along: no orphan outlives
+         * the time limit */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(127);
+        }
         if (chdir(r->project) != 0) {
             _exit(127);
         }
