@@ -11,7 +11,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Djass::Build qw(repo_dir bin);
+use Djass::Build qw(repo_dir bin run_wrapped);
 
 my $repo = repo_dir();
 my $worker = bin('djass-worker');
@@ -23,8 +23,13 @@ BAIL_OUT("cannot create the template test venv (t/template/venv.sh)")
 ok(-x $worker, "djass-worker is built ($worker)")
     or diag("run `make` first: the renderer is compared with cookiecutter");
 
+# SANITIZE=1: run_wrapped sets the sanitizer options in %ENV (inherited);
+# VALGRIND=1: the worker runs under the valgrind command it returns.
+my @wrapped = run_wrapped($worker);
+pop @wrapped;
 my @cmd = ($python, "$repo/t/template/tplcheck.py", 'renders',
-           '--worker', (-x $worker ? $worker : ''));
+           '--worker', (-x $worker ? $worker : ''),
+           '--worker-prefix', join(' ', @wrapped));
 open my $fh, '-|', @cmd or die "cannot run tplcheck.py: $!";
 my $seen = 0;
 while (my $line = <$fh>) {

@@ -103,6 +103,7 @@ IDENTITIES = [
 ]
 
 TEXT_SUFFIXES_DJANGO = (".html", ".mjml", ".txt")
+WORKER_PREFIX: list[str] = []  # e.g. valgrind and its options (VALGRIND=1)
 DJANGO_TAGS = {
     "autoescape", "endautoescape", "block", "endblock", "comment", "endcomment", "csrf_token", "cycle",
     "extends", "filter", "endfilter", "firstof", "for", "empty", "endfor", "if", "elif", "else", "endif",
@@ -135,9 +136,9 @@ def render_cookiecutter(out: Path, identity: dict, flags: dict) -> Path:
 
 def render_worker(worker: str, out: Path, identity: dict, flags: dict) -> tuple[Path | None, str]:
     out.mkdir(parents=True, exist_ok=True)
-    args = [worker, "render", str(TEMPLATE), "-o", str(out)]
+    args = [*WORKER_PREFIX, worker, "render", str(TEMPLATE), "-o", str(out)]
     args += [f"{key}={value}" for key, value in {**identity, **flags}.items()]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return None, f"exit {proc.returncode}: {proc.stderr.strip()[:500]}"
     dirs = [p for p in out.iterdir() if p.is_dir()]
@@ -530,9 +531,14 @@ def main() -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     renders = sub.add_parser("renders")
     renders.add_argument("--worker", default="", help="djass-worker binary; empty: cookiecutter only")
+    renders.add_argument("--worker-prefix", default="", help="command the worker runs under (valgrind ...)")
     project = sub.add_parser("project")
     project.add_argument("name", choices=["defaults", "all-y", "all-n"])
     args = parser.parse_args()
+    if getattr(args, "worker_prefix", ""):
+        import shlex
+
+        WORKER_PREFIX[:] = shlex.split(args.worker_prefix)
     return cmd_renders(args) if args.cmd == "renders" else cmd_project(args)
 
 
