@@ -80,16 +80,12 @@ ngx_http_djass_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a quota is not waited out: only a retryable 503 says when */
+
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE
-        || status == NGX_HTTP_TOO_MANY_REQUESTS)
+        && ngx_http_djass_add_header(r, "Retry-After", "1") != NGX_OK)
     {
-        if (ngx_http_djass_add_header(r, "Retry-After",
-                                      status == NGX_HTTP_SERVICE_UNAVAILABLE
-                                      ? "1" : "60")
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_djass_send_json(r, status, &body);

@@ -335,6 +335,8 @@ run_cases(
                                    retry_guidance => 'Delete old projects or '
                                                      . 'request limit bump.' } },
                     'the 429 body is the spec\'s');
+          ok(!exists $_[0]{headers}{'retry-after'},
+             'a quota 429 is not retryable: no Retry-After');
       } },
     { name => 'quota reached, invalid body: 400 before 429', method => 'POST',
       path => '/projects', key => $small->{key},
