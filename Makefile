@@ -2,9 +2,11 @@
 #
 #   make            the module, djass-worker and djassctl
 #   make run        command one: set up, build and start the service
-#   make test       command two: set up, build and run the whole suite
-#   make test SANITIZE=1   the suite with ASan + UBSan builds
-#   make test VALGRIND=1   the suite with nginx and the worker under valgrind
+#   make test       command two: set up, build and run the whole suite,
+#                   then again with ASan + UBSan builds
+#   make test SANITIZE=0   the plain run only
+#   make test SANITIZE=1   the ASan + UBSan run only (build/asan)
+#   make test VALGRIND=1   the suite with our programs under valgrind
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
