@@ -275,9 +275,11 @@ unexpected:
 static ngx_int_t
 ngx_http_djass_unauthorized(ngx_http_request_t *r)
 {
-    if (ngx_http_djass_add_header(r, "WWW-Authenticate", "Bearer")
-        != NGX_OK)
-    {
+    ngx_str_t  scheme;
+
+    ngx_str_set(&scheme, "Bearer");
+
+    if (ngx_http_djass_add_header(r, "WWW-Authenticate", &scheme) == NULL) {
         return NGX_ERROR;
     }
 
@@ -490,7 +492,7 @@ ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
 {
     u_char                     *p, *last;
     ngx_tm_t                    tm;
-    ngx_str_t                   uri, *slug, *artifact;
+    ngx_str_t                   uri, disposition, *slug, *artifact;
     ngx_http_djass_ctx_t       *ctx;
     ngx_http_djass_loc_conf_t  *dlcf;
 
@@ -567,11 +569,14 @@ ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
 
     ngx_gmtime(ngx_time(), &tm);
 
-    (void) ngx_sprintf(last, "-%4d%02d%02d.zip\"%Z",
+    last = ngx_sprintf(last, "-%4d%02d%02d.zip\"",
                        tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
 
-    if (ngx_http_djass_add_header(r, "Content-Disposition", (char *) p)
-        != NGX_OK)
+    disposition.data = p;
+    disposition.len = last - p;
+
+    if (ngx_http_djass_add_header(r, "Content-Disposition", &disposition)
+        == NULL)
     {
         return NGX_ERROR;
     }

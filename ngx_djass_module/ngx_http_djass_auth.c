@@ -46,7 +46,7 @@ ngx_int_t
 ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
 {
     ngx_int_t                   rc;
-    ngx_str_t                   key;
+    ngx_str_t                   key, deprecation;
     u_char                      md[SHA256_DIGEST_LENGTH];
     ngx_http_djass_loc_conf_t  *dlcf;
 
@@ -62,11 +62,14 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
         if (dlcf->query_auth) {
             rc = ngx_http_djass_query_key(r, &key);
 
-            if (rc == NGX_OK
-                && ngx_http_djass_add_header(r, "Deprecation", "true")
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
+            if (rc == NGX_OK) {
+                ngx_str_set(&deprecation, "true");
+
+                if (ngx_http_djass_add_header(r, "Deprecation", &deprecation)
+                    == NULL)
+                {
+                    return NGX_ERROR;
+                }
             }
         }
     }

@@ -47,7 +47,6 @@ ngx_int_t
 ngx_http_djass_handler(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
-    ngx_table_elt_t            *h;
     ngx_http_djass_ctx_t       *ctx;
     ngx_http_djass_route_t     *route;
     ngx_http_djass_route_pt     handler;
@@ -95,17 +94,9 @@ ngx_http_djass_handler(ngx_http_request_t *r)
     }
 
     if (handler == NULL) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_djass_add_header(r, "Allow", &route->allow) == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        h->value = route->allow;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
 
         return ngx_http_djass_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                          "method_not_allowed",

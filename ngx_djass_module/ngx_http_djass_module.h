@@ -94,8 +94,8 @@ ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
     const char *code, const char *message, const char *details,
     ngx_str_t *body);
-ngx_int_t ngx_http_djass_add_header(ngx_http_request_t *r, const char *name,
-    const char *value);
+ngx_table_elt_t *ngx_http_djass_add_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
 const char *ngx_http_djass_error_category(ngx_uint_t status,
     const char *code);
 u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);

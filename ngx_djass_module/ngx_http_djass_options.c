@@ -375,24 +375,18 @@ ngx_http_djass_options_handler(ngx_http_request_t *r,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_djass_add_header(r, "ETag", &dmcf->options_etag);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "ETag");
-    h->value = dmcf->options_etag;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
     r->headers_out.etag = h;
 
     r->headers_out.last_modified_time = dmcf->options_mtime;
 
     if (ngx_http_djass_add_header(r, "Cache-Control",
-                                  (char *) ngx_http_djass_cache_control.data)
-        != NGX_OK)
+                                  &ngx_http_djass_cache_control)
+        == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

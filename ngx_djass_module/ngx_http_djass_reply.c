@@ -71,7 +71,7 @@ ngx_int_t
 ngx_http_djass_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message, const char *details)
 {
-    ngx_str_t  body;
+    ngx_str_t  body, retry_after;
 
     if (ngx_http_djass_error_body(r->pool, status, code, message, details,
                                   &body)
@@ -82,37 +82,45 @@ ngx_http_djass_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
     /* a quota is not waited out: only a retryable 503 says when */
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
-        && ngx_http_djass_add_header(r, "Retry-After", "1") != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_str_set(&retry_after, "1");
+
+        if (ngx_http_djass_add_header(r, "Retry-After", &retry_after)
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return ngx_http_djass_send_json(r, status, &body);
 }
 
 
-ngx_int_t
+/*
+ * Every response header the module sets is pushed here.  The value is not
+ * copied: it must live as long as the request.
+ */
+
+ngx_table_elt_t *
 ngx_http_djass_add_header(ngx_http_request_t *r, const char *name,
-    const char *value)
+    ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
+    h->value = *value;
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
 
-    return NGX_OK;
+    return h;
 }
 
 
