@@ -440,13 +440,16 @@ ngx_http_djass_get_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_internal_error(r);
     }
 
-    p = ngx_pnalloc(r->pool, ngx_http_djass_project_len(&v[1]));
+    p = ngx_pnalloc(r->pool,
+                    ngx_http_djass_object_len(&ngx_http_djass_project_shape,
+                                              &v[1]));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     body.data = p;
-    body.len = ngx_http_djass_project(p, &v[1]) - p;
+    body.len = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1])
+               - p;
 
     return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
 }
@@ -468,13 +471,16 @@ ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_internal_error(r);
     }
 
-    p = ngx_pnalloc(r->pool, ngx_http_djass_status_len(&v[1]));
+    p = ngx_pnalloc(r->pool,
+                    ngx_http_djass_object_len(&ngx_http_djass_status_shape,
+                                              &v[1]));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     body.data = p;
-    body.len = ngx_http_djass_status(p, &v[1]) - p;
+    body.len = ngx_http_djass_object(p, &ngx_http_djass_status_shape, &v[1])
+               - p;
 
     return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
 }
@@ -834,7 +840,7 @@ ngx_http_djass_list_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
           + 3 * NGX_INT_T_LEN + api->filter.len;
 
     for (i = 0; i < count; i++) {
-        len += ngx_http_djass_project_len(
+        len += ngx_http_djass_object_len(&ngx_http_djass_project_shape,
                    &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]) + 1;
     }
 
@@ -852,8 +858,8 @@ ngx_http_djass_list_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
             *p++ = ',';
         }
 
-        p = ngx_http_djass_project(p,
-                                   &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]);
+        p = ngx_http_djass_object(p, &ngx_http_djass_project_shape,
+                                  &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]);
     }
 
     p = ngx_sprintf(p, "],\"total\":%i,\"limit\":%ui,\"offset\":%ui,"
@@ -1089,8 +1095,10 @@ ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_internal_error(r);
     }
 
-    p = ngx_pnalloc(r->pool, sizeof("{\"project\":}")
-                             + ngx_http_djass_project_len(&v[1]));
+    p = ngx_pnalloc(r->pool,
+                    sizeof("{\"project\":}")
+                    + ngx_http_djass_object_len(&ngx_http_djass_project_shape,
+                                                &v[1]));
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -1098,7 +1106,7 @@ ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     body.data = p;
 
     p = ngx_cpymem(p, "{\"project\":", sizeof("{\"project\":") - 1);
-    p = ngx_http_djass_project(p, &v[1]);
+    p = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1]);
     *p++ = '}';
 
     body.len = p - body.data;

@@ -36,149 +36,176 @@ enum {
 };
 
 
+enum {
+    NGX_HTTP_DJASS_INTEGER = 0,
+    NGX_HTTP_DJASS_STRING,
+    NGX_HTTP_DJASS_TIME,
+    NGX_HTTP_DJASS_READY,        /* true once the status is "ready" */
+    NGX_HTTP_DJASS_OBJECT        /* stored JSON, {} when it is none */
+};
+
+
+struct ngx_http_djass_field_s {
+    ngx_str_t                    key;            /* "\"id\":" */
+    ngx_uint_t                   type;
+    ngx_uint_t                   value;          /* index in the reply */
+};
+
+
+static size_t ngx_http_djass_value_len(ngx_http_djass_field_t *f,
+    ngx_str_t *value);
+static u_char *ngx_http_djass_value(u_char *p, ngx_http_djass_field_t *f,
+    ngx_str_t *value);
 static ngx_uint_t ngx_http_djass_ready(ngx_str_t *status);
 static u_char *ngx_http_djass_digits(u_char *p, ngx_uint_t n,
     ngx_uint_t width);
 
 
-size_t
-ngx_http_djass_project_len(ngx_str_t *v)
-{
-    return sizeof("{\"id\":,\"name\":,\"slug\":,\"status\":,"
-                  "\"error_message\":,\"created_at\":,\"updated_at\":,"
-                  "\"started_at\":,\"finished_at\":,"
-                  "\"artifact_ready\":false,\"input_payload\":{}}") - 1
-           + v[NGX_HTTP_DJASS_P_ID].len + 1
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_P_NAME].data,
-                                         v[NGX_HTTP_DJASS_P_NAME].len)
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_P_SLUG].data,
-                                         v[NGX_HTTP_DJASS_P_SLUG].len)
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_P_STATUS].data,
-                                         v[NGX_HTTP_DJASS_P_STATUS].len)
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_P_ERROR].data,
-                                         v[NGX_HTTP_DJASS_P_ERROR].len)
-           + 4 * NGX_HTTP_DJASS_TIME_LEN
-           + v[NGX_HTTP_DJASS_P_PAYLOAD].len;
-}
-
-
-u_char *
-ngx_http_djass_project(u_char *p, ngx_str_t *v)
-{
-    ngx_str_t  *payload;
-
-    p = ngx_cpymem(p, "{\"id\":", sizeof("{\"id\":") - 1);
-    p = ngx_http_djass_integer(p, &v[NGX_HTTP_DJASS_P_ID]);
-
-    p = ngx_cpymem(p, ",\"name\":", sizeof(",\"name\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_P_NAME].data,
-                                v[NGX_HTTP_DJASS_P_NAME].len);
-
-    p = ngx_cpymem(p, ",\"slug\":", sizeof(",\"slug\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_P_SLUG].data,
-                                v[NGX_HTTP_DJASS_P_SLUG].len);
-
-    p = ngx_cpymem(p, ",\"status\":", sizeof(",\"status\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_P_STATUS].data,
-                                v[NGX_HTTP_DJASS_P_STATUS].len);
-
-    p = ngx_cpymem(p, ",\"error_message\":",
-                   sizeof(",\"error_message\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_P_ERROR].data,
-                                v[NGX_HTTP_DJASS_P_ERROR].len);
-
-    p = ngx_cpymem(p, ",\"created_at\":", sizeof(",\"created_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_P_CREATED]);
-
-    p = ngx_cpymem(p, ",\"updated_at\":", sizeof(",\"updated_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_P_UPDATED]);
-
-    p = ngx_cpymem(p, ",\"started_at\":", sizeof(",\"started_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_P_STARTED]);
-
-    p = ngx_cpymem(p, ",\"finished_at\":", sizeof(",\"finished_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_P_FINISHED]);
-
-    if (ngx_http_djass_ready(&v[NGX_HTTP_DJASS_P_STATUS])) {
-        p = ngx_cpymem(p, ",\"artifact_ready\":true",
-                       sizeof(",\"artifact_ready\":true") - 1);
-
-    } else {
-        p = ngx_cpymem(p, ",\"artifact_ready\":false",
-                       sizeof(",\"artifact_ready\":false") - 1);
-    }
-
-    p = ngx_cpymem(p, ",\"input_payload\":", sizeof(",\"input_payload\":") - 1);
-
-    payload = &v[NGX_HTTP_DJASS_P_PAYLOAD];
-
-    if (payload->len && payload->data[0] == '{') {
-        p = ngx_cpymem(p, payload->data, payload->len);
-
-    } else {
-        *p++ = '{';
-        *p++ = '}';
-    }
-
-    *p++ = '}';
-
-    return p;
-}
-
-
-size_t
-ngx_http_djass_status_len(ngx_str_t *v)
-{
-    return sizeof("{\"id\":,\"status\":,\"error_message\":,"
-                  "\"artifact_ready\":false,\"started_at\":,"
-                  "\"finished_at\":,\"updated_at\":}") - 1
-           + v[NGX_HTTP_DJASS_S_ID].len + 1
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_S_STATUS].data,
-                                         v[NGX_HTTP_DJASS_S_STATUS].len)
-           + ngx_http_djass_json_str_len(v[NGX_HTTP_DJASS_S_ERROR].data,
-                                         v[NGX_HTTP_DJASS_S_ERROR].len)
-           + 3 * NGX_HTTP_DJASS_TIME_LEN;
-}
+static ngx_http_djass_field_t  ngx_http_djass_project_fields[] = {
+    { ngx_string("\"id\":"),
+      NGX_HTTP_DJASS_INTEGER, NGX_HTTP_DJASS_P_ID },
+    { ngx_string("\"name\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_NAME },
+    { ngx_string("\"slug\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_SLUG },
+    { ngx_string("\"status\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_STATUS },
+    { ngx_string("\"error_message\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_ERROR },
+    { ngx_string("\"created_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_CREATED },
+    { ngx_string("\"updated_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_UPDATED },
+    { ngx_string("\"started_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_STARTED },
+    { ngx_string("\"finished_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_FINISHED },
+    { ngx_string("\"artifact_ready\":"),
+      NGX_HTTP_DJASS_READY, NGX_HTTP_DJASS_P_STATUS },
+    { ngx_string("\"input_payload\":"),
+      NGX_HTTP_DJASS_OBJECT, NGX_HTTP_DJASS_P_PAYLOAD },
+    { ngx_null_string, 0, 0 }
+};
 
 
 /* the spec's seven fields, in its order */
 
-u_char *
-ngx_http_djass_status(u_char *p, ngx_str_t *v)
+static ngx_http_djass_field_t  ngx_http_djass_status_fields[] = {
+    { ngx_string("\"id\":"),
+      NGX_HTTP_DJASS_INTEGER, NGX_HTTP_DJASS_S_ID },
+    { ngx_string("\"status\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_S_STATUS },
+    { ngx_string("\"error_message\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_S_ERROR },
+    { ngx_string("\"artifact_ready\":"),
+      NGX_HTTP_DJASS_READY, NGX_HTTP_DJASS_S_STATUS },
+    { ngx_string("\"started_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_S_STARTED },
+    { ngx_string("\"finished_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_S_FINISHED },
+    { ngx_string("\"updated_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_S_UPDATED },
+    { ngx_null_string, 0, 0 }
+};
+
+
+ngx_http_djass_shape_t  ngx_http_djass_project_shape = {
+    NGX_HTTP_DJASS_PROJECT_FIELDS, ngx_http_djass_project_fields
+};
+
+ngx_http_djass_shape_t  ngx_http_djass_status_shape = {
+    NGX_HTTP_DJASS_STATUS_FIELDS, ngx_http_djass_status_fields
+};
+
+
+/* an upper bound of what ngx_http_djass_object() writes */
+
+size_t
+ngx_http_djass_object_len(ngx_http_djass_shape_t *shape, ngx_str_t *v)
 {
-    p = ngx_cpymem(p, "{\"id\":", sizeof("{\"id\":") - 1);
-    p = ngx_http_djass_integer(p, &v[NGX_HTTP_DJASS_S_ID]);
+    size_t                   len;
+    ngx_http_djass_field_t  *f;
 
-    p = ngx_cpymem(p, ",\"status\":", sizeof(",\"status\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_S_STATUS].data,
-                                v[NGX_HTTP_DJASS_S_STATUS].len);
+    len = sizeof("}") - 1;
 
-    p = ngx_cpymem(p, ",\"error_message\":",
-                   sizeof(",\"error_message\":") - 1);
-    p = ngx_http_djass_json_str(p, v[NGX_HTTP_DJASS_S_ERROR].data,
-                                v[NGX_HTTP_DJASS_S_ERROR].len);
-
-    if (ngx_http_djass_ready(&v[NGX_HTTP_DJASS_S_STATUS])) {
-        p = ngx_cpymem(p, ",\"artifact_ready\":true",
-                       sizeof(",\"artifact_ready\":true") - 1);
-
-    } else {
-        p = ngx_cpymem(p, ",\"artifact_ready\":false",
-                       sizeof(",\"artifact_ready\":false") - 1);
+    for (f = shape->fields; f->key.len; f++) {
+        len += sizeof(",") - 1 + f->key.len
+               + ngx_http_djass_value_len(f, &v[f->value]);
     }
 
-    p = ngx_cpymem(p, ",\"started_at\":", sizeof(",\"started_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_S_STARTED]);
+    return len;
+}
 
-    p = ngx_cpymem(p, ",\"finished_at\":", sizeof(",\"finished_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_S_FINISHED]);
 
-    p = ngx_cpymem(p, ",\"updated_at\":", sizeof(",\"updated_at\":") - 1);
-    p = ngx_http_djass_time(p, &v[NGX_HTTP_DJASS_S_UPDATED]);
+u_char *
+ngx_http_djass_object(u_char *p, ngx_http_djass_shape_t *shape,
+    ngx_str_t *v)
+{
+    ngx_http_djass_field_t  *f;
+
+    for (f = shape->fields; f->key.len; f++) {
+        *p++ = (f == shape->fields) ? '{' : ',';
+        p = ngx_cpymem(p, f->key.data, f->key.len);
+        p = ngx_http_djass_value(p, f, &v[f->value]);
+    }
 
     *p++ = '}';
 
     return p;
+}
+
+
+static size_t
+ngx_http_djass_value_len(ngx_http_djass_field_t *f, ngx_str_t *value)
+{
+    switch (f->type) {
+
+    case NGX_HTTP_DJASS_INTEGER:
+        return value->len + 1;
+
+    case NGX_HTTP_DJASS_STRING:
+        return ngx_http_djass_json_str_len(value->data, value->len);
+
+    case NGX_HTTP_DJASS_TIME:
+        return NGX_HTTP_DJASS_TIME_LEN;
+
+    case NGX_HTTP_DJASS_READY:
+        return sizeof("false") - 1;
+
+    default: /* NGX_HTTP_DJASS_OBJECT */
+        return value->len + sizeof("{}") - 1;
+    }
+}
+
+
+static u_char *
+ngx_http_djass_value(u_char *p, ngx_http_djass_field_t *f, ngx_str_t *value)
+{
+    switch (f->type) {
+
+    case NGX_HTTP_DJASS_INTEGER:
+        return ngx_http_djass_integer(p, value);
+
+    case NGX_HTTP_DJASS_STRING:
+        return ngx_http_djass_json_str(p, value->data, value->len);
+
+    case NGX_HTTP_DJASS_TIME:
+        return ngx_http_djass_time(p, value);
+
+    case NGX_HTTP_DJASS_READY:
+        if (ngx_http_djass_ready(value)) {
+            return ngx_cpymem(p, "true", sizeof("true") - 1);
+        }
+
+        return ngx_cpymem(p, "false", sizeof("false") - 1);
+
+    default: /* NGX_HTTP_DJASS_OBJECT */
+        if (value->len && value->data[0] == '{') {
+            return ngx_cpymem(p, value->data, value->len);
+        }
+
+        return ngx_cpymem(p, "{}", sizeof("{}") - 1);
+    }
 }
 
 

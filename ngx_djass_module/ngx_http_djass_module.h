@@ -139,11 +139,21 @@ extern ngx_str_t  ngx_http_djass_script;
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
 void ngx_http_djass_auth_exit(void);
 
-/* ngx_http_djass_json.c: project objects */
-size_t ngx_http_djass_project_len(ngx_str_t *v);
-u_char *ngx_http_djass_project(u_char *p, ngx_str_t *v);
-size_t ngx_http_djass_status_len(ngx_str_t *v);
-u_char *ngx_http_djass_status(u_char *p, ngx_str_t *v);
+/* ngx_http_djass_json.c: project and status objects */
+typedef struct ngx_http_djass_field_s  ngx_http_djass_field_t;
+
+typedef struct {
+    ngx_uint_t                   nvalues;        /* reply strings it takes */
+    ngx_http_djass_field_t      *fields;
+} ngx_http_djass_shape_t;
+
+extern ngx_http_djass_shape_t  ngx_http_djass_project_shape;
+extern ngx_http_djass_shape_t  ngx_http_djass_status_shape;
+
+size_t ngx_http_djass_object_len(ngx_http_djass_shape_t *shape,
+    ngx_str_t *v);
+u_char *ngx_http_djass_object(u_char *p, ngx_http_djass_shape_t *shape,
+    ngx_str_t *v);
 u_char *ngx_http_djass_time(u_char *p, ngx_str_t *value);
 u_char *ngx_http_djass_integer(u_char *p, ngx_str_t *value);
 
