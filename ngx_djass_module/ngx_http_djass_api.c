@@ -68,6 +68,9 @@ static ngx_int_t ngx_http_djass_get_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_status_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_object_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n,
+    ngx_http_djass_shape_t *shape);
 static ngx_int_t ngx_http_djass_download_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_artifact_path(ngx_str_t *path);
@@ -428,36 +431,25 @@ static ngx_int_t
 ngx_http_djass_get_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    u_char     *p;
-    ngx_str_t   body;
-
-    rc = ngx_http_djass_failed(r, data, rc, v, n);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    if (n != 1 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
-        return ngx_http_djass_internal_error(r);
-    }
-
-    p = ngx_pnalloc(r->pool,
-                    ngx_http_djass_object_len(&ngx_http_djass_project_shape,
-                                              &v[1]));
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body.data = p;
-    body.len = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1])
-               - p;
-
-    return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
+    return ngx_http_djass_object_done(r, data, rc, v, n,
+                                      &ngx_http_djass_project_shape);
 }
 
 
 static ngx_int_t
 ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
+{
+    return ngx_http_djass_object_done(r, data, rc, v, n,
+                                      &ngx_http_djass_status_shape);
+}
+
+
+/* {"ok", <the object's strings>}: the object alone, 200 */
+
+static ngx_int_t
+ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n, ngx_http_djass_shape_t *shape)
 {
     u_char     *p;
     ngx_str_t   body;
@@ -467,20 +459,17 @@ ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return rc;
     }
 
-    if (n != 1 + NGX_HTTP_DJASS_STATUS_FIELDS) {
+    if (n != 1 + shape->nvalues) {
         return ngx_http_djass_internal_error(r);
     }
 
-    p = ngx_pnalloc(r->pool,
-                    ngx_http_djass_object_len(&ngx_http_djass_status_shape,
-                                              &v[1]));
+    p = ngx_pnalloc(r->pool, ngx_http_djass_object_len(shape, &v[1]));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     body.data = p;
-    body.len = ngx_http_djass_object(p, &ngx_http_djass_status_shape, &v[1])
-               - p;
+    body.len = ngx_http_djass_object(p, shape, &v[1]) - p;
 
     return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
 }
