@@ -697,9 +697,8 @@ ngx_http_djass_list_handler(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx)
 static ngx_int_t
 ngx_http_djass_list_query(ngx_http_request_t *r, ngx_http_djass_api_t *api)
 {
-    u_char     *dst, *src;
     ngx_int_t   rc;
-    ngx_str_t   value, *s;
+    ngx_str_t  *s;
 
     api->limit = NGX_HTTP_DJASS_LIMIT_DEFAULT;
     api->offset = 0;
@@ -724,19 +723,13 @@ ngx_http_djass_list_query(ngx_http_request_t *r, ngx_http_djass_api_t *api)
         return NGX_OK;
     }
 
-    if (ngx_http_arg(r, (u_char *) "status", sizeof("status") - 1, &value)
-        == NGX_OK)
-    {
-        dst = ngx_pnalloc(r->pool, value.len + 1);
-        if (dst == NULL) {
-            return NGX_ERROR;
-        }
+    rc = ngx_http_djass_arg(r, "status", &api->filter);
 
-        api->filter.data = dst;
-        src = value.data;
-        ngx_unescape_uri(&dst, &src, value.len, NGX_UNESCAPE_URI);
-        api->filter.len = dst - api->filter.data;
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
+    if (rc == NGX_OK) {
         for (s = ngx_http_djass_statuses; s->len; s++) {
             if (s->len == api->filter.len
                 && ngx_strncmp(s->data, api->filter.data, s->len) == 0)

@@ -188,27 +188,12 @@ ngx_http_djass_authorization_key(ngx_http_request_t *r, ngx_str_t *key)
 static ngx_int_t
 ngx_http_djass_query_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    u_char     *dst, *src;
-    ngx_str_t   value;
+    ngx_int_t  rc;
 
-    if (ngx_http_arg(r, (u_char *) "api_key", sizeof("api_key") - 1, &value)
-        != NGX_OK
-        || value.len == 0)
-    {
-        return NGX_DECLINED;
+    rc = ngx_http_djass_arg(r, "api_key", key);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    dst = ngx_pnalloc(r->pool, value.len);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    key->data = dst;
-    src = value.data;
-
-    ngx_unescape_uri(&dst, &src, value.len, NGX_UNESCAPE_URI);
-
-    key->len = dst - key->data;
 
     return key->len ? NGX_OK : NGX_DECLINED;
 }

@@ -253,3 +253,31 @@ ngx_http_djass_ctx_cleanup(void *data)
 {
     /* nothing to free: the context lives in the request pool */
 }
+
+
+/* a query argument unescaped into the request pool; NGX_DECLINED: absent */
+
+ngx_int_t
+ngx_http_djass_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    u_char     *dst, *src;
+    ngx_str_t   arg;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, arg.len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = dst;
+    src = arg.data;
+
+    ngx_unescape_uri(&dst, &src, arg.len, NGX_UNESCAPE_URI);
+
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}

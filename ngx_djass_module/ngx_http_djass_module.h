@@ -84,6 +84,8 @@ ngx_int_t ngx_http_djass_handler(ngx_http_request_t *r);
 ngx_http_djass_ctx_t *ngx_http_djass_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
 
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
