@@ -339,10 +339,14 @@ djass_exec_set(djass_eval_t *ev, djass_node_t *n)
 }
 
 
-static int
-djass_exec_set_block(djass_eval_t *ev, djass_node_t *n)
+/*
+ * a set or filter block's body, rendered and run through the block's chain
+ * of filters (n->c, over a placeholder for the body): a new reference, or
+ * NULL on error
+ */
+static json_t *
+djass_filter_body(djass_eval_t *ev, djass_node_t *n)
 {
-    int            rc;
     json_t        *v;
     djass_node_t  *ph;
     djass_buf_t    b;
@@ -350,7 +354,7 @@ djass_exec_set_block(djass_eval_t *ev, djass_node_t *n)
     memset(&b, 0, sizeof(b));
     if (djass_tmpl_exec(ev, n->b, &b) != 0) {
         djass_buf_free(&b);
-        return -1;
+        return NULL;
     }
 
     /* the innermost node of the filter chain stands for the body */
@@ -360,19 +364,34 @@ djass_exec_set_block(djass_eval_t *ev, djass_node_t *n)
 
     v = djass_val_strbuf(&b);
     if (v == NULL) {
-        return djass_eval_fail(ev, "out of memory");
+        djass_eval_fail(ev, "out of memory");
+        return NULL;
     }
 
-    if (n->c != ph) {
-        ph->op = 1;
-        ph->a = (djass_node_t *) v;
-        v = djass_tmpl_eval(ev, n->c);
-        json_decref((json_t *) ph->a);
-        ph->a = NULL;
-        ph->op = 0;
-        if (djass_need(ev, v) != 0) {
-            return -1;
-        }
+    if (n->c == ph) {
+        return v;
+    }
+
+    ph->op = 1;
+    ph->a = (djass_node_t *) v;
+    v = djass_tmpl_eval(ev, n->c);
+    json_decref((json_t *) ph->a);
+    ph->a = NULL;
+    ph->op = 0;
+
+    return djass_need(ev, v) == 0 ? v : NULL;
+}
+
+
+static int
+djass_exec_set_block(djass_eval_t *ev, djass_node_t *n)
+{
+    int      rc;
+    json_t  *v;
+
+    v = djass_filter_body(ev, n);
+    if (v == NULL) {
+        return -1;
     }
 
     rc = djass_bind(ev, n->a, v);
@@ -420,34 +439,11 @@ djass_exec_with(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
 static int
 djass_exec_filter_block(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
 {
-    int            rc;
-    json_t        *v;
-    djass_node_t  *ph;
-    djass_buf_t    b;
+    int      rc;
+    json_t  *v;
 
-    memset(&b, 0, sizeof(b));
-    if (djass_tmpl_exec(ev, n->b, &b) != 0) {
-        djass_buf_free(&b);
-        return -1;
-    }
-
-    for (ph = n->c; ph->a != NULL && ph->type == DJASS_N_FILTER; ph = ph->a) {
-        /* void */
-    }
-
-    v = djass_val_strbuf(&b);
+    v = djass_filter_body(ev, n);
     if (v == NULL) {
-        return djass_eval_fail(ev, "out of memory");
-    }
-
-    ph->op = 1;
-    ph->a = (djass_node_t *) v;
-    v = djass_tmpl_eval(ev, n->c);
-    json_decref((json_t *) ph->a);
-    ph->a = NULL;
-    ph->op = 0;
-
-    if (djass_need(ev, v) != 0) {
         return -1;
     }
 
