@@ -415,6 +415,28 @@ djass_parse_if(djass_parser_t *ps)
 }
 
 
+/* a name token as a name node */
+static djass_node_t *
+djass_parse_name(djass_parser_t *ps)
+{
+    djass_node_t  *n;
+
+    if (djass_cur(ps)->type != DJASS_TK_NAME) {
+        return djass_unexpected(ps, "a name");
+    }
+
+    n = djass_node(ps, DJASS_N_NAME);
+    if (n == NULL) {
+        return NULL;
+    }
+
+    n->s = djass_cur(ps)->s;
+    n->len = djass_cur(ps)->len;
+    ps->i++;
+    return n;
+}
+
+
 /* for targets: a name or names separated by commas, maybe in parens */
 static djass_node_t *
 djass_parse_targets(djass_parser_t *ps)
@@ -430,17 +452,10 @@ djass_parse_targets(djass_parser_t *ps)
     }
 
     for ( ;; ) {
-        if (djass_cur(ps)->type != DJASS_TK_NAME) {
-            return djass_unexpected(ps, "a name");
-        }
-
-        n = djass_node(ps, DJASS_N_NAME);
+        n = djass_parse_name(ps);
         if (n == NULL) {
             return NULL;
         }
-        n->s = djass_cur(ps)->s;
-        n->len = djass_cur(ps)->len;
-        ps->i++;
         *tail = n;
         tail = &n->next;
 
@@ -517,6 +532,34 @@ djass_parse_for(djass_parser_t *ps)
 }
 
 
+/*
+ * a set or filter block's chain of filters over a placeholder for the body
+ * (n->c), the end of the tag, then the body (n->b) and its end tag
+ */
+static djass_node_t *
+djass_parse_filtered_body(djass_parser_t *ps, djass_node_t *n,
+    const char *const *ends)
+{
+    djass_node_t  *f;
+
+    f = djass_node(ps, DJASS_N_STR);
+    if (f == NULL) {
+        return NULL;
+    }
+    f->s = "";
+
+    n->c = djass_parse_filters(ps, f);
+    if (n->c == NULL || djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
+        || djass_parse_block(ps, ends, &n->b) != 0
+        || djass_parse_end_tag(ps) != 0)
+    {
+        return NULL;
+    }
+
+    return n;
+}
+
+
 static djass_node_t *
 djass_parse_set(djass_parser_t *ps)
 {
@@ -557,20 +600,7 @@ djass_parse_set(djass_parser_t *ps)
 
     /* {% set x | filter %} ... {% endset %} */
     n->type = DJASS_N_SET_BLOCK;
-    f = djass_node(ps, DJASS_N_STR);
-    if (f == NULL) {
-        return NULL;
-    }
-    f->s = "";
-    n->c = djass_parse_filters(ps, f);
-    if (n->c == NULL || djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
-        || djass_parse_block(ps, ends, &n->b) != 0
-        || djass_parse_end_tag(ps) != 0)
-    {
-        return NULL;
-    }
-
-    return n;
+    return djass_parse_filtered_body(ps, n, ends);
 }
 
 
@@ -595,16 +625,10 @@ djass_parse_with(djass_parser_t *ps)
         if (n->a != NULL && djass_expect_op(ps, ",") != 0) {
             return NULL;
         }
-        if (djass_cur(ps)->type != DJASS_TK_NAME) {
-            return djass_unexpected(ps, "a name");
-        }
-        e = djass_node(ps, DJASS_N_NAME);
+        e = djass_parse_name(ps);
         if (e == NULL) {
             return NULL;
         }
-        e->s = djass_cur(ps)->s;
-        e->len = djass_cur(ps)->len;
-        ps->i++;
         *names = e;
         names = &e->next;
 
@@ -635,7 +659,7 @@ djass_parse_with(djass_parser_t *ps)
 static djass_node_t *
 djass_parse_filter_block(djass_parser_t *ps)
 {
-    djass_node_t              *n, *f;
+    djass_node_t              *n;
     static const char *const   ends[] = { "endfilter", NULL };
 
     n = djass_node(ps, DJASS_N_FILTER_BLOCK);
@@ -644,24 +668,11 @@ djass_parse_filter_block(djass_parser_t *ps)
     }
 
     /* "filter" stands where the "|" of a chain would */
-    f = djass_node(ps, DJASS_N_STR);
-    if (f == NULL) {
-        return NULL;
-    }
-    f->s = "";
     ps->tk[ps->i].type = DJASS_TK_OP;
     ps->tk[ps->i].s = "|";
     ps->tk[ps->i].len = 1;
 
-    n->c = djass_parse_filters(ps, f);
-    if (n->c == NULL || djass_expect_end(ps, DJASS_TK_BLOCK_END) != 0
-        || djass_parse_block(ps, ends, &n->b) != 0
-        || djass_parse_end_tag(ps) != 0)
-    {
-        return NULL;
-    }
-
-    return n;
+    return djass_parse_filtered_body(ps, n, ends);
 }
 
 
