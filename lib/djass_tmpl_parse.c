@@ -809,6 +809,55 @@ djass_binary(djass_parser_t *ps, int type, int op, djass_node_t *a)
 }
 
 
+/*
+ * the left-associative binary levels: each operator at a level, with the
+ * node it makes; a name operator ("or") is a name token, not an op token
+ */
+typedef struct {
+    const char  *tok;
+    int          name;
+    int          type;
+    int          op;
+} djass_binop_t;
+
+typedef djass_node_t *(*djass_parse_pt)(djass_parser_t *ps);
+
+
+static const djass_binop_t  djass_or_ops[] = {
+    { "or", 1, DJASS_N_OR, 0 },
+    { NULL, 0, 0, 0 }
+};
+
+static const djass_binop_t  djass_and_ops[] = {
+    { "and", 1, DJASS_N_AND, 0 },
+    { NULL, 0, 0, 0 }
+};
+
+static const djass_binop_t  djass_math1_ops[] = {
+    { "+", 0, DJASS_N_BINOP, DJASS_OP_ADD },
+    { "-", 0, DJASS_N_BINOP, DJASS_OP_SUB },
+    { NULL, 0, 0, 0 }
+};
+
+static const djass_binop_t  djass_concat_ops[] = {
+    { "~", 0, DJASS_N_CONCAT, 0 },
+    { NULL, 0, 0, 0 }
+};
+
+static const djass_binop_t  djass_math2_ops[] = {
+    { "*", 0, DJASS_N_BINOP, DJASS_OP_MUL },
+    { "/", 0, DJASS_N_BINOP, DJASS_OP_DIV },
+    { "//", 0, DJASS_N_BINOP, DJASS_OP_FLOORDIV },
+    { "%", 0, DJASS_N_BINOP, DJASS_OP_MOD },
+    { NULL, 0, 0, 0 }
+};
+
+static const djass_binop_t  djass_pow_ops[] = {
+    { "**", 0, DJASS_N_BINOP, DJASS_OP_POW },
+    { NULL, 0, 0, 0 }
+};
+
+
 static djass_node_t *djass_parse_and(djass_parser_t *ps);
 static djass_node_t *djass_parse_not(djass_parser_t *ps);
 static djass_node_t *djass_parse_compare(djass_parser_t *ps);
@@ -816,18 +865,35 @@ static djass_node_t *djass_parse_math1(djass_parser_t *ps);
 static djass_node_t *djass_parse_concat(djass_parser_t *ps);
 static djass_node_t *djass_parse_math2(djass_parser_t *ps);
 static djass_node_t *djass_parse_pow(djass_parser_t *ps);
+static djass_node_t *djass_parse_operand(djass_parser_t *ps);
 
 
+/* a (op b)*: operands from the next level, folded to the left */
 static djass_node_t *
-djass_parse_or(djass_parser_t *ps)
+djass_parse_level(djass_parser_t *ps, const djass_binop_t *ops,
+    djass_parse_pt next)
 {
-    djass_node_t  *n;
+    djass_tk_t           *t;
+    djass_node_t         *n;
+    const djass_binop_t  *o;
 
-    n = djass_parse_and(ps);
-    while (n != NULL && djass_is_name(djass_cur(ps), "or")) {
+    n = next(ps);
+
+    while (n != NULL) {
+        t = djass_cur(ps);
+        for (o = ops; o->tok != NULL; o++) {
+            if (o->name ? djass_is_name(t, o->tok) : djass_is_op(t, o->tok)) {
+                break;
+            }
+        }
+
+        if (o->tok == NULL) {
+            break;
+        }
+
         ps->i++;
-        n = djass_binary(ps, DJASS_N_OR, 0, n);
-        if (n == NULL || (n->b = djass_parse_and(ps)) == NULL) {
+        n = djass_binary(ps, o->type, o->op, n);
+        if (n == NULL || (n->b = next(ps)) == NULL) {
             return NULL;
         }
     }
@@ -837,20 +903,16 @@ djass_parse_or(djass_parser_t *ps)
 
 
 static djass_node_t *
+djass_parse_or(djass_parser_t *ps)
+{
+    return djass_parse_level(ps, djass_or_ops, djass_parse_and);
+}
+
+
+static djass_node_t *
 djass_parse_and(djass_parser_t *ps)
 {
-    djass_node_t  *n;
-
-    n = djass_parse_not(ps);
-    while (n != NULL && djass_is_name(djass_cur(ps), "and")) {
-        ps->i++;
-        n = djass_binary(ps, DJASS_N_AND, 0, n);
-        if (n == NULL || (n->b = djass_parse_not(ps)) == NULL) {
-            return NULL;
-        }
-    }
-
-    return n;
+    return djass_parse_level(ps, djass_and_ops, djass_parse_not);
 }
 
 
@@ -941,98 +1003,36 @@ djass_parse_compare(djass_parser_t *ps)
 static djass_node_t *
 djass_parse_math1(djass_parser_t *ps)
 {
-    int            op;
-    djass_node_t  *n;
-
-    n = djass_parse_concat(ps);
-
-    while (n != NULL) {
-        if (djass_is_op(djass_cur(ps), "+")) {
-            op = DJASS_OP_ADD;
-        } else if (djass_is_op(djass_cur(ps), "-")) {
-            op = DJASS_OP_SUB;
-        } else {
-            break;
-        }
-
-        ps->i++;
-        n = djass_binary(ps, DJASS_N_BINOP, op, n);
-        if (n == NULL || (n->b = djass_parse_concat(ps)) == NULL) {
-            return NULL;
-        }
-    }
-
-    return n;
+    return djass_parse_level(ps, djass_math1_ops, djass_parse_concat);
 }
 
 
 static djass_node_t *
 djass_parse_concat(djass_parser_t *ps)
 {
-    djass_node_t  *n;
-
-    n = djass_parse_math2(ps);
-    while (n != NULL && djass_is_op(djass_cur(ps), "~")) {
-        ps->i++;
-        n = djass_binary(ps, DJASS_N_CONCAT, 0, n);
-        if (n == NULL || (n->b = djass_parse_math2(ps)) == NULL) {
-            return NULL;
-        }
-    }
-
-    return n;
+    return djass_parse_level(ps, djass_concat_ops, djass_parse_math2);
 }
 
 
 static djass_node_t *
 djass_parse_math2(djass_parser_t *ps)
 {
-    int            op;
-    djass_tk_t    *t;
-    djass_node_t  *n;
-
-    n = djass_parse_pow(ps);
-
-    while (n != NULL) {
-        t = djass_cur(ps);
-        if (djass_is_op(t, "*")) {
-            op = DJASS_OP_MUL;
-        } else if (djass_is_op(t, "/")) {
-            op = DJASS_OP_DIV;
-        } else if (djass_is_op(t, "//")) {
-            op = DJASS_OP_FLOORDIV;
-        } else if (djass_is_op(t, "%")) {
-            op = DJASS_OP_MOD;
-        } else {
-            break;
-        }
-
-        ps->i++;
-        n = djass_binary(ps, DJASS_N_BINOP, op, n);
-        if (n == NULL || (n->b = djass_parse_pow(ps)) == NULL) {
-            return NULL;
-        }
-    }
-
-    return n;
+    return djass_parse_level(ps, djass_math2_ops, djass_parse_pow);
 }
 
 
 static djass_node_t *
 djass_parse_pow(djass_parser_t *ps)
 {
-    djass_node_t  *n;
+    return djass_parse_level(ps, djass_pow_ops, djass_parse_operand);
+}
 
-    n = djass_parse_unary(ps, 1);
-    while (n != NULL && djass_is_op(djass_cur(ps), "**")) {
-        ps->i++;
-        n = djass_binary(ps, DJASS_N_BINOP, DJASS_OP_POW, n);
-        if (n == NULL || (n->b = djass_parse_unary(ps, 1)) == NULL) {
-            return NULL;
-        }
-    }
 
-    return n;
+/* a power's operand: a unary expression with its filters */
+static djass_node_t *
+djass_parse_operand(djass_parser_t *ps)
+{
+    return djass_parse_unary(ps, 1);
 }
 
 
