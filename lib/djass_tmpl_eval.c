@@ -152,9 +152,12 @@ djass_pop_frame(djass_eval_t *ev)
 }
 
 
-/* the items a for loop walks: a new array, or NULL with ev failed */
-static json_t *
-djass_iterable(djass_eval_t *ev, json_t *v)
+/*
+ * the items a for loop walks, as the list filter gives them: a new array
+ * (for an array, the same one), or NULL with ev failed
+ */
+json_t *
+djass_tmpl_iterable(djass_eval_t *ev, json_t *v)
 {
     size_t       i, start;
     json_t      *items, *val;
@@ -231,7 +234,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         return -1;
     }
 
-    items = djass_iterable(ev, v);
+    items = djass_tmpl_iterable(ev, v);
     json_decref(v);
     if (items == NULL) {
         return -1;

@@ -1161,26 +1161,7 @@ djass_tmpl_filter(djass_eval_t *ev, const char *name, size_t len, json_t *v,
         if (json_is_array(v)) {
             return json_copy(v);
         }
-        r = json_array();
-        if (json_is_string(v)) {
-            s = json_string_value(v);
-            for (slen = 0; slen < json_string_length(v); ) {
-                alen = slen;
-                djass_utf8_next(s, json_string_length(v), &slen);
-                json_array_append_new(r, djass_val_string(s + alen,
-                                                          slen - alen));
-            }
-            return r;
-        }
-        if (json_is_object(v)) {
-            json_object_foreach(v, as, c) {
-                json_array_append_new(r, djass_val_string(as, strlen(as)));
-            }
-            return r;
-        }
-        json_decref(r);
-        djass_eval_fail(ev, "'%s' object is not iterable", djass_val_type(v));
-        return NULL;
+        return djass_tmpl_iterable(ev, v);
     }
 
     if (djass_is(name, len, "join")) {

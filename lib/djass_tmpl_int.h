@@ -165,6 +165,7 @@ typedef struct {
 
 int djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out);
 json_t *djass_tmpl_eval(djass_eval_t *ev, djass_node_t *n);
+json_t *djass_tmpl_iterable(djass_eval_t *ev, json_t *v);
 int djass_eval_fail(djass_eval_t *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
