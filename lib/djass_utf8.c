@@ -351,16 +351,25 @@ djass_is_final_sigma(const char *s, size_t len, size_t start, size_t end)
 }
 
 
-void
-djass_str_lower(djass_buf_t *b, const char *s, size_t len)
+/*
+ * lower or upper case: ASCII by hand, a stray byte of broken UTF-8 copied
+ * as it is, any other character through the case tables
+ */
+static void
+djass_str_case(djass_buf_t *b, const char *s, size_t len, int upper)
 {
+    char      c, lo, hi;
     size_t    i, start;
     uint32_t  cp;
 
+    lo = upper ? 'a' : 'A';
+    hi = upper ? 'z' : 'Z';
+
     for (i = 0; i < len; ) {
-        if ((unsigned char) s[i] < 0x80) {
-            djass_buf_addc(b, (s[i] >= 'A' && s[i] <= 'Z')
-                              ? (char) (s[i] + 32) : s[i]);
+        c = s[i];
+        if ((unsigned char) c < 0x80) {
+            djass_buf_addc(b, (c >= lo && c <= hi)
+                              ? (char) (upper ? c - 32 : c + 32) : c);
             i++;
             continue;
         }
@@ -372,33 +381,25 @@ djass_str_lower(djass_buf_t *b, const char *s, size_t len)
             continue;
         }
 
-        djass_uni_put_lower(b, cp, cp == 0x03a3
-                            && djass_is_final_sigma(s, len, start, i));
+        if (upper) {
+            djass_uni_put_upper(b, cp);
+        } else {
+            djass_uni_put_lower(b, cp, cp == 0x03a3
+                                && djass_is_final_sigma(s, len, start, i));
+        }
     }
+}
+
+
+void
+djass_str_lower(djass_buf_t *b, const char *s, size_t len)
+{
+    djass_str_case(b, s, len, 0);
 }
 
 
 void
 djass_str_upper(djass_buf_t *b, const char *s, size_t len)
 {
-    size_t    i, start;
-    uint32_t  cp;
-
-    for (i = 0; i < len; ) {
-        if ((unsigned char) s[i] < 0x80) {
-            djass_buf_addc(b, (s[i] >= 'a' && s[i] <= 'z')
-                              ? (char) (s[i] - 32) : s[i]);
-            i++;
-            continue;
-        }
-
-        start = i;
-        cp = djass_utf8_next(s, len, &i);
-        if (cp == 0xfffd && i == start + 1) {
-            djass_buf_addc(b, s[start]);
-            continue;
-        }
-
-        djass_uni_put_upper(b, cp);
-    }
+    djass_str_case(b, s, len, 1);
 }
