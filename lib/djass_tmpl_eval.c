@@ -572,6 +572,7 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 
     for (n = body; n; n = n->next) {
         ev->line = n->line;
+        rc = 0;
 
         switch (n->type) {
 
@@ -598,55 +599,43 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
             }
             truth = djass_val_truthy(v);
             json_decref(v);
-            if (djass_tmpl_exec(ev, truth ? n->b : n->c, out) != 0) {
-                return -1;
-            }
+            rc = djass_tmpl_exec(ev, truth ? n->b : n->c, out);
             break;
 
         case DJASS_N_FOR:
-            if (djass_exec_for(ev, n, out) != 0) {
-                return -1;
-            }
+            rc = djass_exec_for(ev, n, out);
             break;
 
         case DJASS_N_SET:
-            if (djass_exec_set(ev, n) != 0) {
-                return -1;
-            }
+            rc = djass_exec_set(ev, n);
             break;
 
         case DJASS_N_SET_BLOCK:
-            if (djass_exec_set_block(ev, n) != 0) {
-                return -1;
-            }
+            rc = djass_exec_set_block(ev, n);
             break;
 
         case DJASS_N_NOW:
-            if (djass_exec_now(ev, n, out) != 0) {
-                return -1;
-            }
+            rc = djass_exec_now(ev, n, out);
             break;
 
         case DJASS_N_WITH:
-            if (djass_exec_with(ev, n, out) != 0) {
-                return -1;
-            }
+            rc = djass_exec_with(ev, n, out);
             break;
 
         case DJASS_N_FILTER_BLOCK:
-            if (djass_exec_filter_block(ev, n, out) != 0) {
-                return -1;
-            }
+            rc = djass_exec_filter_block(ev, n, out);
             break;
 
         case DJASS_N_INCLUDE:
-            if (djass_exec_include(ev, n, out) != 0) {
-                return -1;
-            }
+            rc = djass_exec_include(ev, n, out);
             break;
 
         default:
             return djass_eval_fail(ev, "unexpected node %d", n->type);
+        }
+
+        if (rc != 0) {
+            return -1;
         }
     }
 
