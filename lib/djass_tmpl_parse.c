@@ -369,6 +369,27 @@ djass_parse_end_tag(djass_parser_t *ps)
 }
 
 
+/* an optional {% else %} and its body (n->c) up to ends, then the end tag */
+static djass_node_t *
+djass_parse_else(djass_parser_t *ps, djass_node_t *n,
+    const char *const *ends)
+{
+    if (djass_is_name(&ps->tk[ps->i + 1], "else")) {
+        if (djass_parse_end_tag(ps) != 0
+            || djass_parse_block(ps, ends, &n->c) != 0)
+        {
+            return NULL;
+        }
+    }
+
+    if (djass_parse_end_tag(ps) != 0) {
+        return NULL;
+    }
+
+    return n;
+}
+
+
 static djass_node_t *
 djass_parse_if(djass_parser_t *ps)
 {
@@ -399,19 +420,7 @@ djass_parse_if(djass_parser_t *ps)
         return n;
     }
 
-    if (djass_is_name(&ps->tk[ps->i + 1], "else")) {
-        if (djass_parse_end_tag(ps) != 0
-            || djass_parse_block(ps, endif, &n->c) != 0)
-        {
-            return NULL;
-        }
-    }
-
-    if (djass_parse_end_tag(ps) != 0) {
-        return NULL;
-    }
-
-    return n;
+    return djass_parse_else(ps, n, endif);
 }
 
 
@@ -516,19 +525,7 @@ djass_parse_for(djass_parser_t *ps)
         return NULL;
     }
 
-    if (djass_is_name(&ps->tk[ps->i + 1], "else")) {
-        if (djass_parse_end_tag(ps) != 0
-            || djass_parse_block(ps, endfor, &n->c) != 0)
-        {
-            return NULL;
-        }
-    }
-
-    if (djass_parse_end_tag(ps) != 0) {
-        return NULL;
-    }
-
-    return n;
+    return djass_parse_else(ps, n, endfor);
 }
 
 
