@@ -1185,6 +1185,19 @@ djass_hook_matches(const char *file, const char *hook)
 }
 
 
+/* the template's hooks folder (its path into hooks, PATH_MAX bytes), or NULL
+ * where hooks are off or there is no such folder */
+static DIR *
+djass_hooks_open(djass_render_t *r, char *hooks)
+{
+    if (r->opts->no_hooks || djass_path(hooks, r->repo, "hooks") != 0) {
+        return NULL;
+    }
+
+    return opendir(hooks);
+}
+
+
 static int
 djass_run_hooks(djass_render_t *r, const char *hook)
 {
@@ -1194,11 +1207,7 @@ djass_run_hooks(djass_render_t *r, const char *hook)
     struct dirent  *de;
     int             rc;
 
-    if (r->opts->no_hooks || djass_path(hooks, r->repo, "hooks") != 0) {
-        return 0;
-    }
-
-    d = opendir(hooks);
+    d = djass_hooks_open(r, hooks);
     if (d == NULL) {
         return 0;
     }
@@ -1227,11 +1236,7 @@ djass_has_hook(djass_render_t *r, const char *hook)
     struct dirent  *de;
     int             found;
 
-    if (r->opts->no_hooks || djass_path(hooks, r->repo, "hooks") != 0) {
-        return 0;
-    }
-
-    d = opendir(hooks);
+    d = djass_hooks_open(r, hooks);
     if (d == NULL) {
         return 0;
     }
