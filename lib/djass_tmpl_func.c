@@ -542,6 +542,18 @@ djass_done(djass_eval_t *ev, djass_buf_t *b)
 }
 
 
+/* a character in title case: Python's "Ss" for a sharp s, else upper */
+static void
+djass_put_title(djass_buf_t *out, uint32_t cp)
+{
+    if (cp == 0xdf) {
+        djass_buf_adds(out, "Ss");
+    } else {
+        djass_uni_put_upper(out, cp);
+    }
+}
+
+
 /* Python's str.capitalize(): first character title-cased, rest lower */
 static void
 djass_capitalize(djass_buf_t *out, const char *s, size_t len)
@@ -555,11 +567,7 @@ djass_capitalize(djass_buf_t *out, const char *s, size_t len)
 
     i = 0;
     cp = djass_utf8_next(s, len, &i);
-    if (cp == 0xdf) {
-        djass_buf_adds(out, "Ss");
-    } else {
-        djass_uni_put_upper(out, cp);
-    }
+    djass_put_title(out, cp);
     djass_str_lower(out, s + i, len - i);
 }
 
@@ -578,10 +586,8 @@ djass_str_title(djass_buf_t *out, const char *s, size_t len)
         cp = djass_utf8_next(s, len, &i);
         if (prev_cased) {
             djass_str_lower(out, s + start, i - start);
-        } else if (cp == 0xdf) {
-            djass_buf_adds(out, "Ss");
         } else {
-            djass_uni_put_upper(out, cp);
+            djass_put_title(out, cp);
         }
         prev_cased = djass_uni_iscased(cp);
     }
