@@ -281,6 +281,17 @@ djass_items_of(djass_eval_t *ev, json_t *v)
 }
 
 
+/* a flag argument: off unless it is given and true */
+static int
+djass_arg_flag(djass_args_t *args, int pos, const char *name)
+{
+    json_t  *v;
+
+    v = djass_arg(args, pos, name);
+    return v != NULL && djass_val_truthy(v);
+}
+
+
 /* sorted(), stable: an insertion sort is plenty for template lists */
 static json_t *
 djass_sort(djass_eval_t *ev, json_t *v, djass_args_t *args)
@@ -289,10 +300,8 @@ djass_sort(djass_eval_t *ev, json_t *v, djass_args_t *args)
     size_t   i, j, n;
     json_t  *items, *r, *cur, **a;
 
-    rev = djass_arg(args, 0, "reverse")
-          && djass_val_truthy(djass_arg(args, 0, "reverse"));
-    cs = djass_arg(args, 1, "case_sensitive")
-         && djass_val_truthy(djass_arg(args, 1, "case_sensitive"));
+    rev = djass_arg_flag(args, 0, "reverse");
+    cs = djass_arg_flag(args, 1, "case_sensitive");
 
     items = djass_items_of(ev, v);
     if (items == NULL) {
@@ -345,8 +354,7 @@ djass_unique(djass_eval_t *ev, json_t *v, djass_args_t *args)
     size_t   i, j;
     json_t  *items, *r, *cur;
 
-    cs = djass_arg(args, 0, "case_sensitive")
-         && djass_val_truthy(djass_arg(args, 0, "case_sensitive"));
+    cs = djass_arg_flag(args, 0, "case_sensitive");
 
     items = djass_items_of(ev, v);
     if (items == NULL) {
@@ -382,8 +390,7 @@ djass_min_max(djass_eval_t *ev, json_t *v, djass_args_t *args, int max)
     size_t   i;
     json_t  *items, *best, *cur;
 
-    cs = djass_arg(args, 0, "case_sensitive")
-         && djass_val_truthy(djass_arg(args, 0, "case_sensitive"));
+    cs = djass_arg_flag(args, 0, "case_sensitive");
 
     items = djass_items_of(ev, v);
     if (items == NULL) {
