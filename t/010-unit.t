@@ -5,7 +5,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Djass::Build qw(build_dir run_wrapped);
+use Djass::Build qw(build_dir run_wrapped relay_tap);
 
 my $dir = build_dir() . '/unit';
 my @bins = sort grep { -x $_ && !/\.dSYM$/ } glob("$dir/test_*");
@@ -16,15 +16,7 @@ for my $bin (@bins) {
     subtest $name => sub {
         my @cmd = run_wrapped($bin);
         open my $fh, '-|', @cmd or die "cannot run $bin: $!";
-        my $seen = 0;
-        while (my $line = <$fh>) {
-            if ($line =~ /^(not )?ok \d+ - (.*)$/) {
-                ok(!defined $1, "$name: $2");
-                $seen++;
-            } elsif ($line =~ /^#/) {
-                diag($line =~ s/\n$//r);
-            }
-        }
+        my $seen = relay_tap($fh);
         close $fh;
         is($? >> 8, 0, "$name exits 0 (no failure, no sanitizer or "
                        . "valgrind report)");

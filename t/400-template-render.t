@@ -11,7 +11,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Djass::Build qw(repo_dir bin run_wrapped);
+use Djass::Build qw(repo_dir bin run_wrapped relay_tap);
 
 my $repo = repo_dir();
 my $worker = bin('djass-worker');
@@ -31,18 +31,7 @@ my @cmd = ($python, "$repo/t/template/tplcheck.py", 'renders',
            '--worker', (-x $worker ? $worker : ''),
            '--worker-prefix', join(' ', @wrapped));
 open my $fh, '-|', @cmd or die "cannot run tplcheck.py: $!";
-my $seen = 0;
-while (my $line = <$fh>) {
-    chomp $line;
-    if ($line =~ /^(not )?ok - (.*)$/) {
-        ok(!defined $1, $2);
-        $seen++;
-    } elsif ($line =~ /^#/) {
-        diag($line =~ s{^#\s?}{}r);
-    } else {
-        diag("tplcheck: $line");
-    }
-}
+my $seen = relay_tap($fh, sub { diag("tplcheck: $_[0]") });
 close $fh;
 is($? >> 8, 0, 'tplcheck.py renders exits 0');
 cmp_ok($seen, '>=', 42 * 7, 'every flag set was checked');

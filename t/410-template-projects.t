@@ -13,7 +13,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Djass::Build qw(repo_dir);
+use Djass::Build qw(repo_dir relay_tap);
 
 my $repo = repo_dir();
 
@@ -34,20 +34,7 @@ for my $name (@names) {
 for my $name (@names) {
     subtest "generated project: $name" => sub {
         my $fh = $pipe{$name};
-        my $seen = 0;
-        while (my $line = <$fh>) {
-            chomp $line;
-            if ($line =~ /^(not )?ok - (.*)$/) {
-                ok(!defined $1, $2);
-                $seen++;
-            } elsif ($line =~ /^skip - (.*)$/) {
-                SKIP: { skip($1, 1) }
-            } elsif ($line =~ /^#/) {
-                diag($line =~ s{^#\s?}{}r);
-            } else {
-                note($line);
-            }
-        }
+        my $seen = relay_tap($fh, sub { note($_[0]) });
         close $fh;
         is($? >> 8, 0, "tplcheck.py project $name exits 0");
         cmp_ok($seen, '>=', 10, "all the checks of $name ran");

@@ -11,7 +11,7 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 
 our @EXPORT_OK = qw(repo_dir build_dir bin run_wrapped valgrind_on
-                    sanitize_on asan_env);
+                    sanitize_on asan_env relay_tap);
 
 my $repo = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -52,6 +52,29 @@ sub run_wrapped {
         $ENV{$_} = $e{$_} for keys %e;
     }
     return valgrind_on() ? (valgrind_cmd(), @cmd) : @cmd;
+}
+
+# Relays the TAP lines another program prints ("ok N - what", "not ok -
+# what", "skip - why", "# note") as this file's own assertions; other lines
+# go to $other (default: diag). Returns how many assertions it saw.
+sub relay_tap {
+    my ($fh, $other) = @_;
+    $other //= sub { Test::More::diag($_[0]) };
+    my $seen = 0;
+    while (my $line = <$fh>) {
+        chomp $line;
+        if ($line =~ /^(not )?ok(?: \d+)? - (.*)$/) {
+            Test::More::ok(!defined $1, $2);
+            $seen++;
+        } elsif ($line =~ /^skip - (.*)$/) {
+            SKIP: { Test::More::skip($1, 1) }
+        } elsif ($line =~ /^#/) {
+            Test::More::diag($line =~ s{^#\s?}{}r);
+        } elsif ($line !~ /^1\.\.\d+$/) {
+            $other->($line);
+        }
+    }
+    return $seen;
 }
 
 1;
