@@ -518,24 +518,44 @@ ctl_key_revoke(const char *key)
 
 /* --- main ---------------------------------------------------------------- */
 
-static const char *
-ctl_arg(int argc, char **argv, int *i)
+/* the options that take a value, and where each value goes */
+
+static const char **
+ctl_value_option(ctl_opts_t *o, const char *name)
 {
-    if (*i + 1 >= argc) {
-        die(EXIT_USAGE, "%s needs a value", argv[*i]);
+    size_t  i;
+
+    struct {
+        const char   *name;
+        const char  **value;
+    } options[] = {
+        { "--redis", &o->redis },
+        { "--password", &o->password },
+        { "--email", &o->email },
+        { "--quota", &o->quota },
+        { "--profile", &o->profile },
+        { "--scopes", &o->scopes },
+        { "--name", &o->name },
+        { "--expires-in", &o->expires_in },
+    };
+
+    for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        if (strcmp(name, options[i].name) == 0) {
+            return options[i].value;
+        }
     }
 
-    return argv[++*i];
+    return NULL;
 }
 
 
 int
 main(int argc, char **argv)
 {
-    int          i, npos;
-    char        *pos[3];
-    const char  *a;
-    ctl_opts_t   o;
+    int           i, npos;
+    char         *pos[3];
+    const char   *a, **value;
+    ctl_opts_t    o;
 
     memset(&o, 0, sizeof(o));
     o.redis = "127.0.0.1:6379";
@@ -544,23 +564,13 @@ main(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         a = argv[i];
+        value = ctl_value_option(&o, a);
 
-        if (strcmp(a, "--redis") == 0) {
-            o.redis = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--password") == 0) {
-            o.password = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--email") == 0) {
-            o.email = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--quota") == 0) {
-            o.quota = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--profile") == 0) {
-            o.profile = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--scopes") == 0) {
-            o.scopes = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--name") == 0) {
-            o.name = ctl_arg(argc, argv, &i);
-        } else if (strcmp(a, "--expires-in") == 0) {
-            o.expires_in = ctl_arg(argc, argv, &i);
+        if (value) {
+            if (i + 1 >= argc) {
+                die(EXIT_USAGE, "%s needs a value", a);
+            }
+            *value = argv[++i];
         } else if (strcmp(a, "--legacy") == 0) {
             o.legacy = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
