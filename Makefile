@@ -26,11 +26,12 @@ CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 -D_GNU_SOURCE \
-             -D_FILE_OFFSET_BITS=64 -Ilib -Iworker
+             -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter \
+             -Iworker
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
 
-LIB_SRCS    := $(sort $(wildcard lib/*.c))
-LIB_HDRS    := $(wildcard lib/*.h)
+LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)
 WORKER_SRCS := $(filter-out worker/djassctl.c, $(sort $(wildcard worker/*.c)))
 WORKER_HDRS := $(wildcard worker/*.h)
 MODULE_SRCS := $(wildcard ngx_djass_module/*.c ngx_djass_module/*.h)
@@ -49,9 +50,9 @@ unit: $(UNIT_BINS)
 # in a folder of links to Debian's nginx source: nothing is written there.
 # reconfigure only when the set of module sources changes
 SRCLIST   := $(BUILD)/nginx-srclist
-$(shell mkdir -p $(BUILD); echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c)) \
-    | cmp -s - $(SRCLIST) || echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c)) \
-    > $(SRCLIST))
+SRCNOW    := $(sort $(wildcard ngx_djass_module/*.c lib/*.c lib/*/*.c))
+$(shell mkdir -p $(BUILD); echo $(SRCNOW) | cmp -s - $(SRCLIST) \
+    || echo $(SRCNOW) > $(SRCLIST))
 
 $(BUILD)/nginx/Makefile: config $(SRCLIST)
 	@mkdir -p $(BUILD)/nginx-src $(BUILD)/nginx
@@ -73,7 +74,7 @@ LIB_OBJS  := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBDJASS  := $(BUILD)/libdjass.a
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
-	@mkdir -p $(BUILD)/lib
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBDJASS): $(LIB_OBJS)
