@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "djass_buf.h"
-#include "djass_context.h"
+#include "djass_cookiecutter.h"
 #include "djass_render.h"
 #include "djass_utf8.h"
 

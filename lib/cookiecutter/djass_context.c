@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "djass_buf.h"
-#include "djass_context.h"
+#include "djass_cookiecutter.h"
 
 
 #define DJASS_CONTEXT_FILE  "cookiecutter.json"

@@ -9,70 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "djass_tmpl_int.h"
-
-
-#define DJASS_ARENA_BLOCK  2048
-
-
-void *
-djass_arena_alloc(djass_arena_t **a, size_t n)
-{
-    size_t          size;
-    djass_arena_t  *blk;
-    void           *p;
-
-    n = (n + 15) & ~(size_t) 15;
-
-    if (*a == NULL || (*a)->used + n > (*a)->size) {
-        /* small templates stay small; big ones grow by doubling blocks */
-        size = (*a == NULL) ? DJASS_ARENA_BLOCK
-               : ((*a)->size < 65536 ? (*a)->size * 2 : 65536);
-        size = n > size ? n : size;
-        blk = malloc(sizeof(djass_arena_t) + 16 + size);
-        if (blk == NULL) {
-            return NULL;
-        }
-        blk->next = *a;
-        blk->used = 0;
-        blk->size = size;
-        *a = blk;
-    }
-
-    p = (char *) (*a) + ((sizeof(djass_arena_t) + 15) & ~(size_t) 15)
-        + (*a)->used;
-    (*a)->used += n;
-    return p;
-}
-
-
-char *
-djass_arena_strdup(djass_arena_t **a, const char *s, size_t n)
-{
-    char  *p;
-
-    p = djass_arena_alloc(a, n + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-
-void
-djass_arena_free(djass_arena_t *a)
-{
-    djass_arena_t  *next;
-
-    while (a) {
-        next = a->next;
-        free(a);
-        a = next;
-    }
-}
+#include "djass_tmpl_eval.h"
+#include "djass_tmpl_lex.h"
+#include "djass_tmpl_parse.h"
+#include "djass_tmpl_value.h"
 
 
 int
@@ -127,48 +67,8 @@ djass_tmpl_is_plain(const char *src, size_t len)
 
 
 djass_tmpl_t *
-djass_tmpl_compile(const char *src, size_t len, const char *name,
-    djass_err_t *err)
-{
-    return djass_tmpl_compile_flags(src, len, name, 0, err);
-}
-
-
-int
-djass_tmpl_env_flags(json_t *env_vars, int *flags, djass_err_t *err)
-{
-    json_t      *v;
-    const char  *key;
-
-    *flags = 0;
-    if (env_vars == NULL || json_is_null(env_vars)) {
-        return 0;
-    }
-
-    if (!json_is_object(env_vars)) {
-        return djass_err_set(err, "cookiecutter.json", 0,
-                             "_jinja2_env_vars is not an object");
-    }
-
-    json_object_foreach(env_vars, key, v) {
-        if (strcmp(key, "trim_blocks") == 0) {
-            *flags |= djass_val_truthy(v) ? DJASS_TMPL_TRIM_BLOCKS : 0;
-        } else if (strcmp(key, "lstrip_blocks") == 0) {
-            *flags |= djass_val_truthy(v) ? DJASS_TMPL_LSTRIP_BLOCKS : 0;
-        } else {
-            return djass_err_set(err, "cookiecutter.json", 0,
-                                 "_jinja2_env_vars: '%s' is not supported "
-                                 "(trim_blocks and lstrip_blocks are)", key);
-        }
-    }
-
-    return 0;
-}
-
-
-djass_tmpl_t *
-djass_tmpl_compile_flags(const char *src, size_t len, const char *name,
-    int flags, djass_err_t *err)
+djass_tmpl_compile_ext(const char *src, size_t len, const char *name,
+    int flags, const djass_tmpl_ext_t *ext, djass_err_t *err)
 {
     djass_tmpl_t    *t;
     djass_arena_t   *arena;
@@ -193,6 +93,7 @@ djass_tmpl_compile_flags(const char *src, size_t len, const char *name,
 
     memset(t, 0, sizeof(*t));
     t->arena = arena;
+    t->ext = ext;
     t->name = djass_arena_strdup(&t->arena, name, strlen(name));
 
     if (djass_tmpl_is_plain(src, len)) {
@@ -215,7 +116,7 @@ djass_tmpl_compile_flags(const char *src, size_t len, const char *name,
         return NULL;
     }
 
-    t->body = djass_tmpl_parse(&tks, &t->arena, name, err);
+    t->body = djass_tmpl_parse(&tks, &t->arena, name, ext, err);
     free(tks.tk);
 
     if (t->body == NULL) {
@@ -267,6 +168,7 @@ djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
 
     ev->vars = vars;
     ev->name = t->name;
+    ev->ext = t->ext;
     ev->err = err;
     ev->loader = loader;
     ev->loader_data = data;
@@ -298,35 +200,6 @@ djass_tmpl_free(djass_tmpl_t *t)
     if (t != NULL) {
         djass_arena_free(t->arena);
     }
-}
-
-
-char *
-djass_render_string(const char *src, size_t len, json_t *ctx,
-    const char *name, size_t *outlen, djass_err_t *err)
-{
-    char          *out;
-    json_t        *vars;
-    djass_tmpl_t  *t;
-
-    t = djass_tmpl_compile(src, len, name, err);
-    if (t == NULL) {
-        return NULL;
-    }
-
-    vars = json_object();
-    if (vars == NULL || json_object_set(vars, "cookiecutter", ctx) != 0) {
-        json_decref(vars);
-        djass_tmpl_free(t);
-        djass_err_set(err, name, 0, "out of memory");
-        return NULL;
-    }
-
-    out = djass_tmpl_render(t, vars, outlen, err);
-
-    json_decref(vars);
-    djass_tmpl_free(t);
-    return out;
 }
 
 

@@ -1,12 +1,12 @@
 /*
- * The template language of cookiecutter templates: the subset of Jinja2
- * (configured as cookiecutter configures it: StrictUndefined,
- * keep_trailing_newline, its default extensions) that cookiecutter
- * templates use.  Pure C: libc and jansson only, so that the nginx module
- * and the worker share it.
+ * The template engine: the subset of Jinja2 that cookiecutter templates
+ * use, with StrictUndefined and keep_trailing_newline.  Pure C: libc and
+ * jansson only, so that the nginx module and the worker share it.  It
+ * knows nothing of cookiecutter: cookiecutter's own filters, globals and
+ * {% now %} come in as an extension (lib/cookiecutter/djass_extensions.c).
  *
- * A template is compiled once (djass_tmpl_compile) and rendered any number
- * of times with a context object; djass_render_string does both.
+ * A template is compiled once (djass_tmpl_compile_ext) and rendered any
+ * number of times with a context object.
  */
 
 #ifndef DJASS_TMPL_H
@@ -26,8 +26,11 @@ typedef struct {
 
 typedef struct djass_tmpl_s  djass_tmpl_t;
 
+/* what an extension adds: filters, globals, tags (djass_tmpl_table.h) */
+typedef struct djass_tmpl_ext_s  djass_tmpl_ext_t;
 
-/* Jinja2 Environment options a template may set in _jinja2_env_vars */
+
+/* Jinja2 Environment options (cookiecutter.json's _jinja2_env_vars) */
 #define DJASS_TMPL_TRIM_BLOCKS   0x01
 #define DJASS_TMPL_LSTRIP_BLOCKS 0x02
 
@@ -36,15 +39,12 @@ typedef struct djass_tmpl_s  djass_tmpl_t;
 int djass_err_set(djass_err_t *err, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* compiles src (need not be NUL-terminated); NULL with err set */
-djass_tmpl_t *djass_tmpl_compile(const char *src, size_t len,
-    const char *name, djass_err_t *err);
-/* the same with DJASS_TMPL_* options */
-djass_tmpl_t *djass_tmpl_compile_flags(const char *src, size_t len,
-    const char *name, int flags, djass_err_t *err);
-/* cookiecutter.json's _jinja2_env_vars (may be NULL) as DJASS_TMPL_*
- * flags; -1 with err set for an option we do not support */
-int djass_tmpl_env_flags(json_t *env_vars, int *flags, djass_err_t *err);
+/* compiles src (need not be NUL-terminated) with DJASS_TMPL_* options
+ * and the filters, globals and tags of ext (NULL: Jinja2's own only);
+ * NULL with err set.  lib/cookiecutter/ compiles with cookiecutter's. */
+djass_tmpl_t *djass_tmpl_compile_ext(const char *src, size_t len,
+    const char *name, int flags, const djass_tmpl_ext_t *ext,
+    djass_err_t *err);
 /* renders with the variables of vars (a JSON object, e.g. {"cookiecutter":
  * ctx}); malloc'd NUL-terminated output, or NULL with err set */
 char *djass_tmpl_render(djass_tmpl_t *t, json_t *vars, size_t *outlen,
@@ -63,12 +63,6 @@ char *djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
 
 /* 1 if src has no template syntax at all: rendering it is the identity */
 int djass_tmpl_is_plain(const char *src, size_t len);
-
-/* Render one template string with {"cookiecutter": ctx}. Returns malloc'd
- * NUL-terminated output (also *outlen), or NULL with err set (err->file =
- * name). */
-char *djass_render_string(const char *src, size_t len, json_t *ctx,
-    const char *name, size_t *outlen, djass_err_t *err);
 
 /* Python's str() of a JSON value as Jinja prints it (True, None, 1.5,
  * ['a', 'b'] ...), appended to a malloc'd string; NULL on no memory */

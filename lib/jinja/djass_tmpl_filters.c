@@ -1,23 +1,256 @@
 /*
- * The less common Jinja2 filters (wordcount center indent round sort
- * unique min max sum items urlencode format) and Python's string
- * formatting: `"%s" % x` and "{}".format(x).
+ * Jinja2's filters and their table (FILTERS): the ones cookiecutter
+ * templates use.
  */
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#define _GNU_SOURCE     /* memmem() */
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "djass_tmpl_int.h"
+#include "djass_tmpl_eval.h"
+#include "djass_tmpl_filters.h"
+#include "djass_tmpl_methods.h"
+#include "djass_tmpl_string.h"
+#include "djass_tmpl_value.h"
 #include "djass_utf8.h"
 
 
-#define djass_is(name, len, lit)                                              \
-    ((len) == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
+static json_t *
+djass_first_last(djass_eval_t *ev, json_t *v, int last)
+{
+    size_t       i, start, len;
+    const char  *s, *key;
+    json_t      *item, *found;
+
+    if (json_is_array(v)) {
+        if (json_array_size(v) == 0) {
+            goto empty;
+        }
+        return json_incref(json_array_get(v, last ? json_array_size(v) - 1
+                                                  : 0));
+    }
+
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+        len = json_string_length(v);
+        if (len == 0) {
+            goto empty;
+        }
+        if (!last) {
+            i = 0;
+            djass_utf8_next(s, len, &i);
+            return djass_val_string(s, i);
+        }
+        start = len - 1;
+        while (start > 0 && ((unsigned char) s[start] & 0xc0) == 0x80) {
+            start--;
+        }
+        return djass_val_string(s + start, len - start);
+    }
+
+    if (json_is_object(v)) {
+        found = NULL;
+        json_object_foreach(v, key, item) {
+            if (found == NULL || last) {
+                json_decref(found);
+                found = djass_val_string(key, strlen(key));
+            }
+            if (!last) {
+                break;
+            }
+        }
+        if (found == NULL) {
+            goto empty;
+        }
+        return found;
+    }
+
+    djass_eval_fail(ev, "'%s' object is not iterable", djass_val_type(v));
+    return NULL;
+
+empty:
+
+    snprintf(ev->undef, sizeof(ev->undef), "No %s item, sequence was empty.",
+             last ? "last" : "first");
+    return NULL;
+}
+
+
+static json_t *
+djass_length(djass_eval_t *ev, json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_integer((json_int_t) djass_utf8_count(
+                                json_string_value(v), json_string_length(v)));
+    case JSON_ARRAY:
+        return json_integer((json_int_t) json_array_size(v));
+    case JSON_OBJECT:
+        return json_integer((json_int_t) json_object_size(v));
+    default:
+        djass_eval_fail(ev, "object of type '%s' has no len()",
+                        djass_val_type(v));
+        return NULL;
+    }
+}
+
+
+/* Python's int(str): spaces around, a sign, digits with single "_" */
+static int
+djass_parse_int(const char *s, size_t len, json_int_t *out)
+{
+    size_t      i, end;
+    int         neg, digits;
+    json_int_t  n;
+
+    i = 0;
+    end = len;
+    while (i < end && djass_uni_isspace((unsigned char) s[i])) {
+        i++;
+    }
+    while (end > i && djass_uni_isspace((unsigned char) s[end - 1])) {
+        end--;
+    }
+
+    neg = 0;
+    if (i < end && (s[i] == '+' || s[i] == '-')) {
+        neg = (s[i] == '-');
+        i++;
+    }
+
+    n = 0;
+    digits = 0;
+    for ( /* void */ ; i < end; i++) {
+        if (s[i] == '_' && digits && i + 1 < end && s[i + 1] >= '0'
+            && s[i + 1] <= '9')
+        {
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (s[i] - '0');
+        digits++;
+    }
+
+    if (!digits) {
+        return -1;
+    }
+
+    *out = neg ? -n : n;
+    return 0;
+}
+
+
+static int
+djass_parse_float(const char *s, size_t len, double *out)
+{
+    char   buf[128], *end;
+
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '_', len)) {
+        return -1;
+    }
+
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    *out = strtod(buf, &end);
+    while (*end && djass_uni_isspace((unsigned char) *end)) {
+        end++;
+    }
+
+    if (end == buf || *end != '\0' || djass_uni_isspace((unsigned char) buf[0])
+        || strchr(buf, 'x') || strchr(buf, 'X'))
+    {
+        /* leading spaces are fine for Python: retry without them */
+        if (end != buf && *end == '\0' && !strchr(buf, 'x')
+            && !strchr(buf, 'X'))
+        {
+            return 0;
+        }
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static json_t *
+djass_to_int(json_t *v, json_t *dflt)
+{
+    double      d;
+    json_int_t  n;
+
+    if (json_is_integer(v)) {
+        return json_incref(v);
+    }
+    if (json_is_boolean(v)) {
+        return json_integer(json_is_true(v));
+    }
+    if (json_is_real(v) && isfinite(json_real_value(v))) {
+        return json_integer((json_int_t) json_real_value(v));
+    }
+    if (json_is_string(v)) {
+        if (djass_parse_int(json_string_value(v), json_string_length(v), &n)
+            == 0)
+        {
+            return json_integer(n);
+        }
+        if (djass_parse_float(json_string_value(v), json_string_length(v),
+                              &d) == 0 && isfinite(d))
+        {
+            return json_integer((json_int_t) d);
+        }
+    }
+
+    return dflt ? json_incref(dflt) : json_integer(0);
+}
+
+
+static json_t *
+djass_to_float(json_t *v, json_t *dflt)
+{
+    double  d;
+
+    if (json_is_integer(v) || json_is_boolean(v) || json_is_real(v)) {
+        djass_val_number(v, &d);
+        return json_real(d);
+    }
+    if (json_is_string(v)
+        && djass_parse_float(json_string_value(v), json_string_length(v), &d)
+           == 0)
+    {
+        return json_real(d);
+    }
+
+    return dflt ? json_incref(dflt) : json_real(0.0);
+}
+
+
+static json_t *
+djass_escape(djass_eval_t *ev, const char *s, size_t len)
+{
+    size_t       i;
+    djass_buf_t  b;
+
+    memset(&b, 0, sizeof(b));
+    for (i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '&': djass_buf_adds(&b, "&amp;"); break;
+        case '<': djass_buf_adds(&b, "&lt;"); break;
+        case '>': djass_buf_adds(&b, "&gt;"); break;
+        case '"': djass_buf_adds(&b, "&#34;"); break;
+        case '\'': djass_buf_adds(&b, "&#39;"); break;
+        default: djass_buf_addc(&b, s[i]);
+        }
+    }
+
+    return djass_done(ev, &b);
+}
 
 
 static int
@@ -277,7 +510,7 @@ djass_order(json_t *a, json_t *b, int cs, int *err)
 static json_t *
 djass_items_of(djass_eval_t *ev, json_t *v)
 {
-    return djass_tmpl_filter(ev, "list", 4, v, NULL);
+    return json_is_array(v) ? json_copy(v) : djass_tmpl_iterable(ev, v);
 }
 
 
@@ -530,49 +763,425 @@ djass_urlencode(djass_eval_t *ev, json_t *v)
 }
 
 
-json_t *
-djass_tmpl_filter_more(djass_eval_t *ev, const char *name, size_t len,
-    json_t *v, djass_args_t *args, int *handled)
+/* the filters: each takes the value (str(value) for DJASS_TMPL_STR) */
+
+static json_t *
+djass_filter_default(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    int           i;
+    json_t  *a, *b;
+
+    a = djass_arg(args, 0, "default_value");
+    b = djass_arg(args, 1, "boolean");
+    if (v == NULL || (b && djass_val_truthy(b) && !djass_val_truthy(v))) {
+        return a ? json_incref(a) : djass_val_string("", 0);
+    }
+    return json_incref(v);
+}
+
+
+static json_t *
+djass_filter_length(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_length(ev, v);
+}
+
+
+static json_t *
+djass_filter_first(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_first_last(ev, v, 0);
+}
+
+
+static json_t *
+djass_filter_last(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_first_last(ev, v, 1);
+}
+
+
+static json_t *
+djass_filter_int(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_to_int(v, djass_arg(args, 0, "default"));
+}
+
+
+static json_t *
+djass_filter_float(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_to_float(v, djass_arg(args, 0, "default"));
+}
+
+
+static json_t *
+djass_filter_tojson(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_val_tojson(ev, v, djass_arg(args, 0, "indent"), -1);
+}
+
+
+static json_t *
+djass_filter_list(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_items_of(ev, v);
+}
+
+
+static json_t *
+djass_filter_join(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
     size_t        slen;
-    json_t       *r, *vals;
+    json_t       *a, *r;
     djass_buf_t   tmp;
     const char   *s;
 
-    *handled = 1;
+    a = djass_arg(args, 0, "d");
+    memset(&tmp, 0, sizeof(tmp));
+    slen = 0;
+    s = a ? djass_soft_str(ev, &tmp, a, &slen) : "";
+    r = s ? djass_join(ev, v, s, slen) : NULL;
+    djass_buf_free(&tmp);
+    return r;
+}
 
-    if (djass_is(name, len, "round")) {
-        return djass_round(ev, v, args);
+
+static json_t *
+djass_filter_safe(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return json_incref(v);
+}
+
+
+static json_t *
+djass_filter_abs(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    if (json_is_boolean(v)) {
+        return json_integer(json_is_true(v));
     }
-    if (djass_is(name, len, "sort")) {
-        return djass_sort(ev, v, args);
+    if (json_is_integer(v)) {
+        return json_integer(llabs(json_integer_value(v)));
     }
-    if (djass_is(name, len, "unique")) {
-        return djass_unique(ev, v, args);
+    if (json_is_real(v)) {
+        return json_real(json_real_value(v) < 0 ? -json_real_value(v)
+                                               : json_real_value(v));
     }
-    if (djass_is(name, len, "min") || djass_is(name, len, "max")) {
-        return djass_min_max(ev, v, args, name[1] == 'a');
-    }
-    if (djass_is(name, len, "sum")) {
-        return djass_sum(ev, v, args);
-    }
-    if (djass_is(name, len, "items")) {
-        if (!json_is_object(v)) {
-            djass_eval_fail(ev, "items() needs a mapping");
-            return NULL;
+    djass_eval_fail(ev, "bad operand type for abs(): '%s'",
+                    djass_val_type(v));
+    return NULL;
+}
+
+
+static json_t *
+djass_filter_reverse(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    size_t        i, alen, blen, slen;
+    json_t       *a, *r;
+    djass_buf_t   out, tmp;
+    const char   *s;
+
+    if (json_is_array(v)) {
+        r = json_array();
+        for (i = json_array_size(v); i > 0; i--) {
+            json_array_append(r, json_array_get(v, i - 1));
         }
-        return djass_tmpl_method(ev, v, "items", 5, args);
-    }
-    if (djass_is(name, len, "urlencode")) {
-        return djass_urlencode(ev, v);
+        return r;
     }
 
-    if (!djass_is(name, len, "wordcount") && !djass_is(name, len, "center")
-        && !djass_is(name, len, "indent") && !djass_is(name, len, "format"))
-    {
-        *handled = 0;
+    if (json_is_object(v)) {
+        a = djass_filter_list(ev, v, args);
+        r = a ? djass_filter_reverse(ev, a, args) : NULL;
+        json_decref(a);
+        return r;
+    }
+
+    if (!json_is_string(v)) {
+        djass_eval_fail(ev, "argument must be iterable");
         return NULL;
+    }
+
+    s = djass_soft_str(ev, &tmp, v, &slen);
+    memset(&out, 0, sizeof(out));
+    for (alen = slen; alen > 0; alen = blen) {
+        blen = alen - 1;
+        while (blen > 0 && ((unsigned char) s[blen] & 0xc0) == 0x80) {
+            blen--;
+        }
+        djass_buf_add(&out, s + blen, alen - blen);
+    }
+    return djass_done(ev, &out);
+}
+
+
+#define djass_str_of(v)  json_string_value(v), json_string_length(v)
+
+
+static json_t *
+djass_filter_lower(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    djass_buf_t  out;
+
+    memset(&out, 0, sizeof(out));
+    djass_str_lower(&out, djass_str_of(v));
+    return djass_done(ev, &out);
+}
+
+
+static json_t *
+djass_filter_upper(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    djass_buf_t  out;
+
+    memset(&out, 0, sizeof(out));
+    djass_str_upper(&out, djass_str_of(v));
+    return djass_done(ev, &out);
+}
+
+
+static json_t *
+djass_filter_title_(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    djass_buf_t  out;
+
+    memset(&out, 0, sizeof(out));
+    djass_filter_title(&out, djass_str_of(v));
+    return djass_done(ev, &out);
+}
+
+
+static json_t *
+djass_filter_capitalize(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    djass_buf_t  out;
+
+    memset(&out, 0, sizeof(out));
+    djass_capitalize(&out, djass_str_of(v));
+    return djass_done(ev, &out);
+}
+
+
+static json_t *
+djass_filter_string(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return json_incref(v);
+}
+
+
+static json_t *
+djass_filter_escape(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_escape(ev, djass_str_of(v));
+}
+
+
+static json_t *
+djass_filter_trim(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    size_t        alen;
+    json_t       *a, *r;
+    djass_buf_t   out, ta;
+    const char   *as;
+
+    memset(&out, 0, sizeof(out));
+    a = djass_arg(args, 0, "chars");
+    if (a == NULL || json_is_null(a)) {
+        djass_strip(&out, djass_str_of(v), NULL, 0, 3);
+        return djass_done(ev, &out);
+    }
+
+    r = NULL;
+    as = djass_soft_str(ev, &ta, a, &alen);
+    if (as != NULL) {
+        djass_strip(&out, djass_str_of(v), as, alen, 3);
+        r = djass_done(ev, &out);
+    }
+    djass_buf_free(&ta);
+    return r;
+}
+
+
+static json_t *
+djass_filter_replace(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    size_t        alen, blen;
+    json_t       *a, *b, *c, *r;
+    djass_buf_t   out, ta, tb;
+    const char   *as, *bs;
+
+    a = djass_arg(args, 0, "old");
+    b = djass_arg(args, 1, "new");
+    c = djass_arg(args, 2, "count");
+    if (a == NULL || b == NULL) {
+        djass_eval_fail(ev, "replace() needs the old and new strings");
+        return NULL;
+    }
+
+    r = NULL;
+    memset(&out, 0, sizeof(out));
+    as = djass_soft_str(ev, &ta, a, &alen);
+    bs = djass_soft_str(ev, &tb, b, &blen);
+    if (as && bs) {
+        djass_replace(&out, djass_str_of(v), as, alen, bs, blen,
+                      (c && json_is_integer(c))
+                      ? (long long) json_integer_value(c) : -1);
+        r = djass_done(ev, &out);
+    }
+    djass_buf_free(&ta);
+    djass_buf_free(&tb);
+    return r;
+}
+
+
+static json_t *
+djass_filter_wordcount(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_wordcount(djass_str_of(v));
+}
+
+
+static json_t *
+djass_filter_center(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_center(ev, djass_str_of(v), djass_arg(args, 0, "width"));
+}
+
+
+static json_t *
+djass_filter_indent(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_indent(ev, djass_str_of(v), args);
+}
+
+
+/* value % (kwargs or args) */
+static json_t *
+djass_filter_format(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    int      i;
+    json_t  *r, *vals;
+
+    if (args->nkw > 0) {
+        vals = json_object();
+        for (i = 0; i < args->nkw; i++) {
+            json_object_setn_nocheck(vals, args->kwname[i], args->kwlen[i],
+                                     args->kw[i]);
+        }
+    } else {
+        vals = json_array();
+        for (i = 0; i < args->npos; i++) {
+            json_array_append(vals, args->pos[i]);
+        }
+    }
+
+    r = djass_py_percent(ev, v, vals);
+    json_decref(vals);
+    return r;
+}
+
+
+static json_t *
+djass_filter_min(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_min_max(ev, v, args, 0);
+}
+
+
+static json_t *
+djass_filter_max(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_min_max(ev, v, args, 1);
+}
+
+
+static json_t *
+djass_filter_items(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    if (!json_is_object(v)) {
+        djass_eval_fail(ev, "items() needs a mapping");
+        return NULL;
+    }
+    return djass_tmpl_method(ev, v, "items", 5, args);
+}
+
+
+static json_t *
+djass_filter_urlencode(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_urlencode(ev, v);
+}
+
+
+/* Jinja2's FILTERS (the ones templates use), sorted by name: the only
+ * list of the filter names the engine knows */
+const djass_filter_t  djass_tmpl_filters[] = {
+    { "abs", djass_filter_abs, 0 },
+    { "capitalize", djass_filter_capitalize, DJASS_TMPL_STR },
+    { "center", djass_filter_center, DJASS_TMPL_STR },
+    { "count", djass_filter_length, 0 },
+    { "d", djass_filter_default, DJASS_TMPL_UNDEFINED },
+    { "default", djass_filter_default, DJASS_TMPL_UNDEFINED },
+    { "e", djass_filter_escape, DJASS_TMPL_STR },
+    { "escape", djass_filter_escape, DJASS_TMPL_STR },
+    { "first", djass_filter_first, 0 },
+    { "float", djass_filter_float, 0 },
+    { "format", djass_filter_format, DJASS_TMPL_STR },
+    { "indent", djass_filter_indent, DJASS_TMPL_STR },
+    { "int", djass_filter_int, 0 },
+    { "items", djass_filter_items, 0 },
+    { "join", djass_filter_join, 0 },
+    { "last", djass_filter_last, 0 },
+    { "length", djass_filter_length, 0 },
+    { "list", djass_filter_list, 0 },
+    { "lower", djass_filter_lower, DJASS_TMPL_STR },
+    { "max", djass_filter_max, 0 },
+    { "min", djass_filter_min, 0 },
+    { "replace", djass_filter_replace, DJASS_TMPL_STR },
+    { "reverse", djass_filter_reverse, 0 },
+    { "round", djass_round, 0 },
+    { "safe", djass_filter_safe, 0 },
+    { "sort", djass_sort, 0 },
+    { "string", djass_filter_string, DJASS_TMPL_STR },
+    { "sum", djass_sum, 0 },
+    { "title", djass_filter_title_, DJASS_TMPL_STR },
+    { "tojson", djass_filter_tojson, 0 },
+    { "trim", djass_filter_trim, DJASS_TMPL_STR },
+    { "unique", djass_unique, 0 },
+    { "upper", djass_filter_upper, DJASS_TMPL_STR },
+    { "urlencode", djass_filter_urlencode, 0 },
+    { "wordcount", djass_filter_wordcount, DJASS_TMPL_STR }
+};
+
+const size_t  djass_tmpl_nfilters =
+    sizeof(djass_tmpl_filters) / sizeof(djass_tmpl_filters[0]);
+
+
+const djass_filter_t *
+djass_tmpl_find_filter(const djass_tmpl_ext_t *ext, const char *name,
+    size_t len)
+{
+    const djass_filter_t  *f;
+
+    f = djass_table_find(djass_tmpl_filters, djass_tmpl_nfilters,
+                         sizeof(djass_filter_t), name, len);
+    if (f == NULL && ext != NULL) {
+        f = djass_table_find(ext->filters, ext->nfilters,
+                             sizeof(djass_filter_t), name, len);
+    }
+    return f;
+}
+
+
+json_t *
+djass_tmpl_call_filter(djass_eval_t *ev, const djass_filter_t *f, json_t *v,
+    djass_args_t *args)
+{
+    size_t        slen;
+    json_t       *r, *str;
+    djass_buf_t   tmp;
+    const char   *s;
+
+    if (!(f->flags & DJASS_TMPL_STR) || json_is_string(v)) {
+        return f->handler(ev, v, args);
     }
 
     s = djass_soft_str(ev, &tmp, v, &slen);
@@ -580,289 +1189,14 @@ djass_tmpl_filter_more(djass_eval_t *ev, const char *name, size_t len,
         return NULL;
     }
 
-    if (djass_is(name, len, "wordcount")) {
-        r = djass_wordcount(s, slen);
-
-    } else if (djass_is(name, len, "center")) {
-        r = djass_center(ev, s, slen, djass_arg(args, 0, "width"));
-
-    } else if (djass_is(name, len, "indent")) {
-        r = djass_indent(ev, s, slen, args);
-
-    } else {
-        /* value % (kwargs or args) */
-        if (args->nkw > 0) {
-            vals = json_object();
-            for (i = 0; i < args->nkw; i++) {
-                json_object_setn_nocheck(vals, args->kwname[i],
-                                         args->kwlen[i], args->kw[i]);
-            }
-        } else {
-            vals = json_array();
-            for (i = 0; i < args->npos; i++) {
-                json_array_append(vals, args->pos[i]);
-            }
-        }
-        r = djass_val_string(s, slen);
-        v = r;
-        r = djass_py_percent(ev, v, vals);
-        json_decref(v);
-        json_decref(vals);
-    }
-
+    str = djass_val_string(s, slen);
     djass_buf_free(&tmp);
-    return r;
-}
-
-
-/* one %-conversion of value into b; -1 on a type error */
-static int
-djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
-    const char *spec, json_t *v)
-{
-    char         cfmt[64], out[512];
-    double       d;
-    json_int_t   n;
-    djass_buf_t  t;
-
-    switch (type) {
-    case 's':
-    case 'r':
-    case 'a':
-        memset(&t, 0, sizeof(t));
-        if (type == 's') {
-            djass_val_str(&t, v);
-        } else {
-            djass_val_repr(&t, v);
-        }
-        djass_buf_addc(&t, '\0');
-        snprintf(cfmt, sizeof(cfmt), "%%%ss", spec);
-        djass_buf_printf(b, cfmt, t.data ? t.data : "");
-        djass_buf_free(&t);
-        return 0;
-
-    case 'd':
-    case 'i':
-    case 'u':
-    case 'x':
-    case 'X':
-    case 'o':
-        if (json_is_integer(v) || json_is_boolean(v)) {
-            n = json_is_integer(v) ? json_integer_value(v) : json_is_true(v);
-        } else if (json_is_real(v) && type != 'x' && type != 'X'
-                   && type != 'o')
-        {
-            n = (json_int_t) json_real_value(v);
-        } else {
-            return djass_eval_fail(ev, "%%%c format: a real number is "
-                                   "required, not %s", type,
-                                   djass_val_type(v));
-        }
-        snprintf(cfmt, sizeof(cfmt), "%%%sll%c", spec,
-                 type == 'i' || type == 'u' ? 'd' : type);
-        djass_buf_printf(b, cfmt, (long long) n);
-        return 0;
-
-    case 'f':
-    case 'F':
-    case 'e':
-    case 'E':
-    case 'g':
-    case 'G':
-        if (json_is_real(v)) {
-            d = json_real_value(v);
-        } else if (json_is_integer(v) || json_is_boolean(v)) {
-            d = json_is_integer(v) ? (double) json_integer_value(v)
-                                   : json_is_true(v);
-        } else {
-            return djass_eval_fail(ev, "must be real number, not %s",
-                                   djass_val_type(v));
-        }
-        snprintf(cfmt, sizeof(cfmt), "%%%s%c", spec, type);
-        snprintf(out, sizeof(out), cfmt, d);
-        djass_buf_adds(b, out);
-        return 0;
-
-    default:
-        return djass_eval_fail(ev, "unsupported format character '%c'",
-                               type);
-    }
-}
-
-
-/* Python's str % values: values is a tuple (array), a mapping (object,
- * for %(name)s) or one value */
-json_t *
-djass_py_percent(djass_eval_t *ev, json_t *fmt, json_t *values)
-{
-    char          spec[32], key[128];
-    size_t        i, len, k, used, npos;
-    json_t       *v;
-    djass_buf_t   b;
-    const char   *s;
-
-    s = json_string_value(fmt);
-    len = json_string_length(fmt);
-    npos = json_is_array(values) ? json_array_size(values) : 1;
-    used = 0;
-
-    memset(&b, 0, sizeof(b));
-
-    for (i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            djass_buf_addc(&b, s[i]);
-            continue;
-        }
-
-        if (++i >= len) {
-            djass_buf_free(&b);
-            djass_eval_fail(ev, "incomplete format");
-            return NULL;
-        }
-
-        if (s[i] == '%') {
-            djass_buf_addc(&b, '%');
-            continue;
-        }
-
-        v = NULL;
-        if (s[i] == '(') {
-            for (k = 0, i++; i < len && s[i] != ')' && k < sizeof(key) - 1;
-                 i++)
-            {
-                key[k++] = s[i];
-            }
-            key[k] = '\0';
-            i++;
-            v = json_is_object(values) ? json_object_get(values, key) : NULL;
-            if (v == NULL) {
-                djass_buf_free(&b);
-                djass_eval_fail(ev, "format requires a mapping with '%s'",
-                                key);
-                return NULL;
-            }
-        }
-
-        for (k = 0; i < len && strchr("-+ #0123456789.", s[i]) && s[i]
-                    && k < sizeof(spec) - 1; i++)
-        {
-            spec[k++] = s[i];
-        }
-        spec[k] = '\0';
-
-        if (i >= len) {
-            djass_buf_free(&b);
-            djass_eval_fail(ev, "incomplete format");
-            return NULL;
-        }
-
-        if (v == NULL) {
-            if (used >= npos) {
-                djass_buf_free(&b);
-                djass_eval_fail(ev, "not enough arguments for format "
-                                "string");
-                return NULL;
-            }
-            v = json_is_array(values) ? json_array_get(values, used)
-                                      : values;
-            used++;
-        }
-
-        if (djass_percent_one(ev, &b, s[i], spec, v) != 0) {
-            djass_buf_free(&b);
-            return NULL;
-        }
-    }
-
-    if (json_is_array(values) ? used < npos
-        : (used == 0 && !json_is_object(values)))
-    {
-        djass_buf_free(&b);
-        djass_eval_fail(ev, "not all arguments converted during string "
-                        "formatting");
+    if (str == NULL) {
+        djass_eval_fail(ev, "out of memory");
         return NULL;
     }
 
-    return djass_done(ev, &b);
-}
-
-
-/* "{} {0} {name}".format(...): fields without format specs */
-json_t *
-djass_str_format(djass_eval_t *ev, const char *s, size_t len,
-    djass_args_t *args)
-{
-    int           auto_n, k;
-    size_t        i, j;
-    json_t       *v;
-    djass_buf_t   b;
-    const char   *f;
-
-    memset(&b, 0, sizeof(b));
-    auto_n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '}' && i + 1 < len && s[i + 1] == '}') {
-            djass_buf_addc(&b, '}');
-            i++;
-            continue;
-        }
-        if (s[i] != '{') {
-            djass_buf_addc(&b, s[i]);
-            continue;
-        }
-        if (i + 1 < len && s[i + 1] == '{') {
-            djass_buf_addc(&b, '{');
-            i++;
-            continue;
-        }
-
-        for (j = i + 1; j < len && s[j] != '}'; j++) {
-            /* void */
-        }
-        if (j >= len) {
-            djass_buf_free(&b);
-            djass_eval_fail(ev, "Single '{' encountered in format string");
-            return NULL;
-        }
-
-        f = s + i + 1;
-        v = NULL;
-        if (memchr(f, ':', j - i - 1) || memchr(f, '!', j - i - 1)
-            || memchr(f, '.', j - i - 1) || memchr(f, '[', j - i - 1))
-        {
-            djass_buf_free(&b);
-            djass_eval_fail(ev, "format(): conversions and format specs "
-                            "are not supported");
-            return NULL;
-        }
-
-        if (j == i + 1) {
-            v = auto_n < args->npos ? args->pos[auto_n] : NULL;
-            auto_n++;
-        } else if (f[0] >= '0' && f[0] <= '9') {
-            k = atoi(f);
-            v = k < args->npos ? args->pos[k] : NULL;
-        } else {
-            for (k = 0; k < args->nkw; k++) {
-                if (args->kwlen[k] == j - i - 1
-                    && memcmp(args->kwname[k], f, j - i - 1) == 0)
-                {
-                    v = args->kw[k];
-                }
-            }
-        }
-
-        if (v == NULL) {
-            djass_buf_free(&b);
-            djass_eval_fail(ev, "format(): no value for field '%.*s'",
-                            (int) (j - i - 1), f);
-            return NULL;
-        }
-
-        djass_val_str(&b, v);
-        i = j;
-    }
-
-    return djass_done(ev, &b);
+    r = f->handler(ev, str, args);
+    json_decref(str);
+    return r;
 }

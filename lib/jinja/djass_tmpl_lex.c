@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "djass_tmpl_int.h"
+#include "djass_tmpl_lex.h"
 #include "djass_utf8.h"
 
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "djass_context.h"
+#include "djass_cookiecutter.h"
 #include "djass_tmpl.h"
 #include "tap.h"
 
