@@ -478,6 +478,139 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
 }
 
 
+/* int(v) and float(v) as the filters do them: dflt when v is no number */
+
+/* Python's int(str): spaces around, a sign, digits with single "_" */
+static int
+djass_parse_int(const char *s, size_t len, json_int_t *out)
+{
+    size_t      i, end;
+    int         neg, digits;
+    json_int_t  n;
+
+    i = 0;
+    end = len;
+    while (i < end && djass_uni_isspace((unsigned char) s[i])) {
+        i++;
+    }
+    while (end > i && djass_uni_isspace((unsigned char) s[end - 1])) {
+        end--;
+    }
+
+    neg = 0;
+    if (i < end && (s[i] == '+' || s[i] == '-')) {
+        neg = (s[i] == '-');
+        i++;
+    }
+
+    n = 0;
+    digits = 0;
+    for ( /* void */ ; i < end; i++) {
+        if (s[i] == '_' && digits && i + 1 < end && s[i + 1] >= '0'
+            && s[i + 1] <= '9')
+        {
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (s[i] - '0');
+        digits++;
+    }
+
+    if (!digits) {
+        return -1;
+    }
+
+    *out = neg ? -n : n;
+    return 0;
+}
+
+
+static int
+djass_parse_float(const char *s, size_t len, double *out)
+{
+    char   buf[128], *end;
+
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '_', len)) {
+        return -1;
+    }
+
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    *out = strtod(buf, &end);
+    while (*end && djass_uni_isspace((unsigned char) *end)) {
+        end++;
+    }
+
+    if (end == buf || *end != '\0' || djass_uni_isspace((unsigned char) buf[0])
+        || strchr(buf, 'x') || strchr(buf, 'X'))
+    {
+        /* leading spaces are fine for Python: retry without them */
+        if (end != buf && *end == '\0' && !strchr(buf, 'x')
+            && !strchr(buf, 'X'))
+        {
+            return 0;
+        }
+        return -1;
+    }
+
+    return 0;
+}
+
+
+json_t *
+djass_to_int(json_t *v, json_t *dflt)
+{
+    double      d;
+    json_int_t  n;
+
+    if (json_is_integer(v)) {
+        return json_incref(v);
+    }
+    if (json_is_boolean(v)) {
+        return json_integer(json_is_true(v));
+    }
+    if (json_is_real(v) && isfinite(json_real_value(v))) {
+        return json_integer((json_int_t) json_real_value(v));
+    }
+    if (json_is_string(v)) {
+        if (djass_parse_int(json_string_value(v), json_string_length(v), &n)
+            == 0)
+        {
+            return json_integer(n);
+        }
+        if (djass_parse_float(json_string_value(v), json_string_length(v),
+                              &d) == 0 && isfinite(d))
+        {
+            return json_integer((json_int_t) d);
+        }
+    }
+
+    return dflt ? json_incref(dflt) : json_integer(0);
+}
+
+
+json_t *
+djass_to_float(json_t *v, json_t *dflt)
+{
+    double  d;
+
+    if (json_is_integer(v) || json_is_boolean(v) || json_is_real(v)) {
+        djass_val_number(v, &d);
+        return json_real(d);
+    }
+    if (json_is_string(v)
+        && djass_parse_float(json_string_value(v), json_string_length(v), &d)
+           == 0)
+    {
+        return json_real(d);
+    }
+
+    return dflt ? json_incref(dflt) : json_real(0.0);
+}
+
+
 json_t *
 djass_val_tojson(djass_eval_t *ev, json_t *v, json_t *indent, int dflt)
 {
