@@ -785,47 +785,44 @@ djass_filter_reverse(djass_eval_t *ev, json_t *v, djass_args_t *args)
 #define djass_str_of(v)  json_string_value(v), json_string_length(v)
 
 
+/* a filter that is one str operation */
 static json_t *
-djass_filter_lower(djass_eval_t *ev, json_t *v, djass_args_t *args)
+djass_filter_with(djass_eval_t *ev, json_t *v,
+    void (*op)(djass_buf_t *out, const char *s, size_t len))
 {
     djass_buf_t  out;
 
     memset(&out, 0, sizeof(out));
-    djass_str_lower(&out, djass_str_of(v));
+    op(&out, djass_str_of(v));
     return djass_done(ev, &out);
+}
+
+
+static json_t *
+djass_filter_lower(djass_eval_t *ev, json_t *v, djass_args_t *args)
+{
+    return djass_filter_with(ev, v, djass_str_lower);
 }
 
 
 static json_t *
 djass_filter_upper(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    djass_buf_t  out;
-
-    memset(&out, 0, sizeof(out));
-    djass_str_upper(&out, djass_str_of(v));
-    return djass_done(ev, &out);
+    return djass_filter_with(ev, v, djass_str_upper);
 }
 
 
 static json_t *
 djass_filter_title_(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    djass_buf_t  out;
-
-    memset(&out, 0, sizeof(out));
-    djass_filter_title(&out, djass_str_of(v));
-    return djass_done(ev, &out);
+    return djass_filter_with(ev, v, djass_filter_title);
 }
 
 
 static json_t *
 djass_filter_capitalize(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    djass_buf_t  out;
-
-    memset(&out, 0, sizeof(out));
-    djass_capitalize(&out, djass_str_of(v));
-    return djass_done(ev, &out);
+    return djass_filter_with(ev, v, djass_capitalize);
 }
 
 
