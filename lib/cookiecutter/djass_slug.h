@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 
-/* lib/djass_slug.h: cookiecutter's `slugify` filter (python-slugify
+/* cookiecutter's `slugify` filter (python-slugify
  * defaults: unicode transliterated to ASCII where you can -- at least
  * Latin-1, Latin Extended-A, Greek and Cyrillic -- lowercased, runs of
  * other characters to one "-", trimmed). Writes at most outsize-1 bytes +
