@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "djass_parse.h"
 
 
 static void
@@ -42,16 +43,12 @@ djass_conf_usage(FILE *f)
 }
 
 
-static int
+int
 djass_conf_int(const char *opt, const char *s, int min, int max, int *v)
 {
-    long   n;
-    char  *end;
+    long long  n;
 
-    errno = 0;
-    n = strtol(s, &end, 10);
-
-    if (errno || end == s || *end != '\0' || n < min || n > max) {
+    if (djass_parse_int(s, min, max, &n) != 0) {
         fprintf(stderr, "djass-worker: %s wants a number from %d to %d, "
                 "not \"%s\"\n", opt, min, max, s);
         return -1;

@@ -6,7 +6,7 @@
 #ifndef DJASS_CONF_H
 #define DJASS_CONF_H
 
-#include "djass_addr.h"
+#include "djass_redis.h"
 
 
 #define DJASS_DEFAULT_CONCURRENCY       1
@@ -34,6 +34,10 @@ typedef struct {
 
 /* 0: conf is filled; 1: --help was printed; -1: an error was printed */
 int djass_conf_parse(int argc, char **argv, djass_conf_t *conf);
+
+/* an option's number in [min, max]; -1 after saying on stderr what is
+ * wrong (also for `djass-worker render`) */
+int djass_conf_int(const char *opt, const char *s, int min, int max, int *v);
 
 /* releases what djass_conf_parse allocated */
 void djass_conf_free(djass_conf_t *conf);
