@@ -38,7 +38,7 @@ djass_conf_usage(FILE *f)
 "  -v, --verbose              more log lines\n"
 "  -h, --help                 this text\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
-        DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_DEFAULT_HOOK_TIMEOUT,
+        DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT);
 }
 
@@ -114,7 +114,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
     conf->visibility_ms = DJASS_DEFAULT_VISIBILITY * 1000;
     conf->max_attempts = DJASS_DEFAULT_MAX_ATTEMPTS;
-    conf->hook_timeout_ms = DJASS_DEFAULT_HOOK_TIMEOUT * 1000;
+    conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
     conf->password = getenv("DJASS_REDIS_PASSWORD");
 
@@ -172,7 +172,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             }
 
         } else if (strcmp(a, "--hook-timeout") == 0) {
-            if (djass_conf_int(a, v, 1, 86400, &sec) != 0) {
+            if (djass_conf_int(a, v, 1, DJASS_HOOK_TIMEOUT_MAX, &sec) != 0) {
                 return -1;
             }
             conf->hook_timeout_ms = sec * 1000;

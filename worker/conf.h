@@ -7,12 +7,12 @@
 #define DJASS_CONF_H
 
 #include "djass_redis.h"
+#include "hook.h"        /* DJASS_HOOK_TIMEOUT: --hook-timeout's default */
 
 
 #define DJASS_DEFAULT_CONCURRENCY       1
 #define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
 #define DJASS_DEFAULT_MAX_ATTEMPTS      3
-#define DJASS_DEFAULT_HOOK_TIMEOUT      120     /* seconds */
 #define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
 
 

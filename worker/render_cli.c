@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "djass_render.h"
-#include "djass_worker.h"
-#include "djass_zip.h"
+#include "conf.h"
+#include "files.h"
+#include "render.h"
+#include "render_cli.h"
+#include "zip.h"
 
 
 static int
@@ -41,44 +43,10 @@ djass_render_report(const djass_err_t *err)
 }
 
 
-/* mkdir -p, as cookiecutter creates a missing output folder */
-static int
-djass_mkdirs(const char *path, int *created)
-{
-    char         buf[4096], *p;
-    struct stat  st;
-
-    if (stat(path, &st) == 0) {
-        return S_ISDIR(st.st_mode) ? 0 : -1;
-    }
-
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
-        return -1;
-    }
-
-    for (p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-        return -1;
-    }
-
-    *created = 1;
-    return 0;
-}
-
-
 int
 djass_render_main(int argc, char **argv)
 {
-    int                   i, rc, created;
+    int                   i, rc, created, sec;
     char                 *project, *eq;
     json_t               *given;
     const char           *template_dir, *output_dir, *zip;
@@ -104,7 +72,14 @@ djass_render_main(int argc, char **argv)
         } else if (strcmp(argv[i], "--zip") == 0 && i + 1 < argc) {
             zip = argv[++i];
         } else if (strcmp(argv[i], "--hook-timeout") == 0 && i + 1 < argc) {
-            opts.hook_timeout_ms = atoi(argv[++i]) * 1000;
+            if (djass_conf_int(argv[i], argv[i + 1], 1, DJASS_HOOK_TIMEOUT_MAX,
+                               &sec) != 0)
+            {
+                json_decref(given);
+                return 2;
+            }
+            opts.hook_timeout_ms = sec * 1000;
+            i++;
         } else if (strcmp(argv[i], "--no-hooks") == 0) {
             opts.no_hooks = 1;
         } else if (strcmp(argv[i], "--no-input") == 0) {

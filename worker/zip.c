@@ -1,5 +1,5 @@
 /*
- * The deterministic ZIP (see djass_zip.h): every entry of the project
+ * The deterministic ZIP (see zip.h): every entry of the project
  * folder, sorted by path, under the project folder's name, with a fixed
  * time, owner 0 and the tree's modes, deflated by libarchive.  The same
  * tree gives the same bytes.
@@ -19,7 +19,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "djass_zip.h"
+#include "zip.h"
 
 
 /* 2000-01-01 00:00:00 UTC: DOS time starts in 1980, any fixed value does */
