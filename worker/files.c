@@ -139,6 +139,22 @@ failed:
 }
 
 
+static int
+djass_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+void
+djass_names_sort(char **names, size_t n)
+{
+    if (n > 1) {
+        qsort(names, n, sizeof(char *), djass_name_cmp);
+    }
+}
+
+
 int
 djass_rm_rf(const char *path)
 {

@@ -29,6 +29,9 @@ int djass_write_all(int fd, const char *p, size_t len);
 int djass_write_file(const char *dst, const char *p, size_t len,
     mode_t mode);
 
+/* names in byte order (strcmp), as the renderer walks and the ZIP lists */
+void djass_names_sort(char **names, size_t n);
+
 /* rm -rf path (never follows symlinks); a missing path is fine; 0 or -1 */
 int djass_rm_rf(const char *path);
 

@@ -272,81 +272,26 @@ djass_copy_tree(djass_render_t *r, const char *rel, const char *src,
 }
 
 
+/* writes the rendered text of a template file to dst */
 static int
-djass_render_file(djass_render_t *r, const char *rel)
+djass_render_text(djass_render_t *r, const char *rel, const char *dst,
+    const char *text, size_t len, mode_t mode)
 {
     int            rc;
-    char           src[PATH_MAX], dst[PATH_MAX], *name, *text, *out;
-    size_t         len, olen;
-    struct stat    st;
+    char          *out;
+    size_t         olen;
     const char    *nl;
     djass_tmpl_t  *t;
 
-    name = djass_render_name(r, rel);
-    if (name == NULL) {
-        return -1;
-    }
-
-    if (djass_confined(r, rel, name) != 0) {
-        free(name);
-        return -1;
-    }
-
-    if (djass_path(src, r->root, rel) != 0
-        || djass_path(dst, r->project, name) != 0)
-    {
-        free(name);
-        return djass_err_set(r->err, rel, 0, "path too long");
-    }
-
-    /* a name that renders empty leaves the folder's own path: skipped */
-    if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
-        free(name);
-        return 0;
-    }
-
-    if (djass_parent_inside(r, rel, dst) != 0) {
-        free(name);
-        return -1;
-    }
-
-    if (djass_copy_only(r, rel)) {
-        free(name);
-        return djass_copy_file(r, rel, src, dst);
-    }
-
-    if (djass_check_link(r, rel, src) != 0) {
-        free(name);
-        return -1;
-    }
-
-    text = djass_read_file(src, &len);
-    if (text == NULL || stat(src, &st) != 0) {
-        free(name);
-        free(text);
-        return djass_file_err(r->err, rel, "cannot read");
-    }
-
-    if (djass_is_binary(rel, text, len)) {
-        rc = djass_write_file(dst, text, len, st.st_mode);
-        free(text);
-        free(name);
-        return rc == 0 ? 0 : djass_file_err(r->err, rel, "cannot write");
-    }
-
-    free(name);
-
     t = djass_tmpl_compile_flags(text, len, rel, r->flags, r->err);
     if (t == NULL) {
-        free(text);
         return -1;
     }
 
     nl = r->newline ? r->newline : djass_detect_newline(text, len);
-    free(text);
 
-    out = djass_tmpl_render_ex(t, r->vars, djass_include_load, &r->inc, &olen,
-                               r->err);
+    out = djass_tmpl_render_ex(t, r->vars, djass_include_load, &r->inc,
+                               &olen, r->err);
     djass_tmpl_free(t);
     if (out == NULL) {
         return -1;
@@ -357,7 +302,7 @@ djass_render_file(djass_render_t *r, const char *rel)
         return djass_err_set(r->err, rel, 0, "out of memory");
     }
 
-    rc = djass_write_file(dst, out, olen, st.st_mode);
+    rc = djass_write_file(dst, out, olen, mode);
     free(out);
 
     return rc == 0 ? 0 : djass_file_err(r->err, rel, "cannot write");
@@ -365,19 +310,94 @@ djass_render_file(djass_render_t *r, const char *rel)
 
 
 static int
-djass_name_cmp(const void *a, const void *b)
+djass_render_file(djass_render_t *r, const char *rel)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    int          rc;
+    char         src[PATH_MAX], dst[PATH_MAX], *name, *text;
+    size_t       len;
+    struct stat  st;
+
+    text = NULL;
+    rc = -1;
+
+    name = djass_render_name(r, rel);
+    if (name == NULL) {
+        return -1;
+    }
+
+    if (djass_confined(r, rel, name) != 0) {
+        goto done;
+    }
+
+    if (djass_path(src, r->root, rel) != 0
+        || djass_path(dst, r->project, name) != 0)
+    {
+        rc = djass_err_set(r->err, rel, 0, "path too long");
+        goto done;
+    }
+
+    /* a name that renders empty leaves the folder's own path: skipped */
+    if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = 0;
+        goto done;
+    }
+
+    if (djass_parent_inside(r, rel, dst) != 0) {
+        goto done;
+    }
+
+    if (djass_copy_only(r, rel)) {
+        rc = djass_copy_file(r, rel, src, dst);
+        goto done;
+    }
+
+    if (djass_check_link(r, rel, src) != 0) {
+        goto done;
+    }
+
+    text = djass_read_file(src, &len);
+    if (text == NULL || stat(src, &st) != 0) {
+        rc = djass_file_err(r->err, rel, "cannot read");
+        goto done;
+    }
+
+    if (djass_is_binary(rel, text, len)) {
+        rc = djass_write_file(dst, text, len, st.st_mode) == 0
+             ? 0 : djass_file_err(r->err, rel, "cannot write");
+        goto done;
+    }
+
+    rc = djass_render_text(r, rel, dst, text, len, st.st_mode);
+
+done:
+
+    free(text);
+    free(name);
+    return rc;
 }
 
 
-/* the sorted entries of a folder: dirs (stat says so) and files */
+static void
+djass_list_free(char **list, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        free(list[i]);
+    }
+    free(list);
+}
+
+
+/* the sorted entries of a folder: dirs (stat says so) and files; on an
+ * error both lists are empty */
 static int
 djass_list(djass_render_t *r, const char *rel, char ***dirs, size_t *nd,
     char ***files, size_t *nf)
 {
+    int             rc;
     DIR            *d;
-    char            path[PATH_MAX], sub[PATH_MAX], **list, *name;
+    char            path[PATH_MAX], sub[PATH_MAX], **list, ***into;
     size_t         *n;
     struct stat     st;
     struct dirent  *de;
@@ -395,59 +415,58 @@ djass_list(djass_render_t *r, const char *rel, char ***dirs, size_t *nd,
                               "cannot read the folder");
     }
 
+    rc = 0;
+
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
             continue;
         }
 
         if (djass_path(sub, path, de->d_name) != 0) {
-            closedir(d);
-            return djass_err_set(r->err, rel, 0, "path too long");
+            rc = djass_err_set(r->err, rel, 0, "path too long");
+            goto done;
         }
 
         /* os.walk: a symlink to a folder counts as a folder */
         if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+            into = dirs;
             n = nd;
-            list = realloc(*dirs, (*n + 1) * sizeof(char *));
-            if (list) {
-                *dirs = list;
-            }
         } else {
+            into = files;
             n = nf;
-            list = realloc(*files, (*n + 1) * sizeof(char *));
-            if (list) {
-                *files = list;
-            }
         }
 
-        name = list ? strdup(de->d_name) : NULL;
-        if (name == NULL) {
-            closedir(d);
-            return djass_err_set(r->err, rel, 0, "out of memory");
+        list = realloc(*into, (*n + 1) * sizeof(char *));
+        if (list == NULL) {
+            rc = djass_err_set(r->err, rel, 0, "out of memory");
+            goto done;
         }
-        list[(*n)++] = name;
+
+        *into = list;
+        list[*n] = strdup(de->d_name);
+        if (list[*n] == NULL) {
+            rc = djass_err_set(r->err, rel, 0, "out of memory");
+            goto done;
+        }
+
+        (*n)++;
     }
+
+    djass_names_sort(*dirs, *nd);
+    djass_names_sort(*files, *nf);
+
+done:
 
     closedir(d);
-    if (*nd > 1) {
-        qsort(*dirs, *nd, sizeof(char *), djass_name_cmp);
-    }
-    if (*nf > 1) {
-        qsort(*files, *nf, sizeof(char *), djass_name_cmp);
-    }
-    return 0;
-}
 
-
-static void
-djass_list_free(char **list, size_t n)
-{
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        free(list[i]);
+    if (rc != 0) {
+        djass_list_free(*dirs, *nd);
+        djass_list_free(*files, *nf);
+        *dirs = *files = NULL;
+        *nd = *nf = 0;
     }
-    free(list);
+
+    return rc;
 }
 
 
@@ -651,45 +670,64 @@ djass_find_root(djass_render_t *r, char *name, size_t size)
 }
 
 
+/* the project folder's name, rendered and checked: final and r->project
+ * (in staging) are set; 0 or -1 */
 static int
-djass_render_tree(djass_render_t *r, const char *output_dir, char *staging,
-    char *final)
+djass_render_root(djass_render_t *r, const char *rootname,
+    const char *output_dir, const char *staging, char *final)
 {
-    char         rootname[NAME_MAX + 1], *name;
+    int          rc;
+    char        *name;
     struct stat  st;
-
-    if (djass_find_root(r, rootname, sizeof(rootname)) != 0) {
-        return -1;
-    }
 
     name = djass_render_name(r, rootname);
     if (name == NULL) {
         return -1;
     }
 
+    rc = -1;
+
     if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0
         || strcmp(name, "..") == 0)
     {
         djass_err_set(r->err, rootname, 0, "the project folder's name '%s' "
                       "is not a folder name", name);
-        free(name);
-        return -1;
+        goto done;
     }
 
     if (djass_path(final, output_dir, name) != 0
         || djass_path(r->project, staging, name) != 0)
     {
-        free(name);
-        return djass_err_set(r->err, rootname, 0, "path too long");
+        djass_err_set(r->err, rootname, 0, "path too long");
+        goto done;
     }
 
     if (lstat(final, &st) == 0) {
         djass_err_set(r->err, rootname, 0, "Error: \"%s\" directory already "
                       "exists", name);
-        free(name);
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    free(name);
+    return rc;
+}
+
+
+static int
+djass_render_tree(djass_render_t *r, const char *output_dir, char *staging,
+    char *final)
+{
+    char  rootname[NAME_MAX + 1];
+
+    if (djass_find_root(r, rootname, sizeof(rootname)) != 0
+        || djass_render_root(r, rootname, output_dir, staging, final) != 0)
+    {
         return -1;
     }
-    free(name);
 
     if (mkdir(r->project, 0777) != 0
         || realpath(r->project, r->project_real) == NULL)
