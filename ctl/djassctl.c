@@ -218,13 +218,51 @@ ctl_value_option(ctl_opts_t *o, const char *name)
 }
 
 
+/* the commands: group, command, how many arguments, what runs them */
+
+typedef struct {
+    const char  *group;
+    const char  *name;
+    int          nargs;
+    int        (*handler)(ctl_opts_t *o);
+} ctl_command_t;
+
+
+static const ctl_command_t  ctl_commands[] = {
+    { "profile", "create", 0, ctl_profile_create },
+    { "profile", "show", 1, ctl_profile_show },
+    { "key", "create", 0, ctl_key_create },
+    { "key", "list", 0, ctl_key_list },
+    { "key", "revoke", 1, ctl_key_revoke },
+};
+
+
+static const ctl_command_t *
+ctl_find_command(const char *group, const char *name, int nargs)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++) {
+        if (strcmp(group, ctl_commands[i].group) == 0
+            && strcmp(name, ctl_commands[i].name) == 0
+            && nargs == ctl_commands[i].nargs)
+        {
+            return &ctl_commands[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 int
 main(int argc, char **argv)
 {
-    int           i, npos;
-    char         *pos[3];
-    const char   *a, **value;
-    ctl_opts_t    o;
+    int                   i, npos;
+    char                 *pos[3];
+    const char           *a, **value;
+    ctl_opts_t            o;
+    const ctl_command_t  *cmd;
 
     memset(&o, 0, sizeof(o));
     o.redis = "127.0.0.1:6379";
@@ -257,31 +295,16 @@ main(int argc, char **argv)
         usage();
     }
 
-#define CMD(g, c, n)  (strcmp(pos[0], g) == 0 && strcmp(pos[1], c) == 0 \
-                       && npos == n)
-
-    if (!(CMD("profile", "create", 2) || CMD("profile", "show", 3)
-          || CMD("key", "create", 2) || CMD("key", "list", 2)
-          || CMD("key", "revoke", 3)))
-    {
+    cmd = ctl_find_command(pos[0], pos[1], npos - 2);
+    if (cmd == NULL) {
         usage();
     }
 
+    o.arg = npos > 2 ? pos[2] : NULL;
+
     ctl_connect(o.redis, o.password);
 
-    if (CMD("profile", "create", 2)) {
-        i = ctl_profile_create(&o);
-    } else if (CMD("profile", "show", 3)) {
-        i = ctl_profile_show(pos[2]);
-    } else if (CMD("key", "create", 2)) {
-        i = ctl_key_create(&o);
-    } else if (CMD("key", "list", 2)) {
-        i = ctl_key_list(&o);
-    } else {
-        i = ctl_key_revoke(pos[2]);
-    }
-
-#undef CMD
+    i = cmd->handler(&o);
 
     redisFree(ctl_redis);
 

@@ -24,6 +24,7 @@ typedef struct {
     const char  *scopes;
     const char  *name;
     const char  *expires_in;
+    const char  *arg;            /* the command's argument: ID or KEY */
     int          legacy;
 } ctl_opts_t;
 

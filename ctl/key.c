@@ -207,11 +207,11 @@ ctl_key_list(ctl_opts_t *o)
 
 
 int
-ctl_key_revoke(const char *key)
+ctl_key_revoke(ctl_opts_t *o)
 {
     char  digest[65];
 
-    ctl_sha256_hex(key, digest);
+    ctl_sha256_hex(o->arg, digest);
 
     if (ctl_integer(ctl_command("EXISTS djass:key:%s", digest)) != 1) {
         die(EXIT_USAGE, "no such key");

@@ -16,7 +16,7 @@ int ctl_key_create(ctl_opts_t *o);
 /* key list --profile ID: one JSON line per key, never the key itself */
 int ctl_key_list(ctl_opts_t *o);
 
-/* key revoke KEY */
-int ctl_key_revoke(const char *key);
+/* key revoke KEY (o->arg) */
+int ctl_key_revoke(ctl_opts_t *o);
 
 #endif /* DJASS_KEY_H */

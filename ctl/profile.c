@@ -78,10 +78,13 @@ ctl_profile_create(ctl_opts_t *o)
 
 
 int
-ctl_profile_show(const char *id)
+ctl_profile_show(ctl_opts_t *o)
 {
     json_t      *obj;
+    const char  *id;
     redisReply  *reply;
+
+    id = o->arg;
 
     ctl_require_profile(id);
 

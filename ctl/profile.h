@@ -11,8 +11,9 @@
 /* profile create --email E [--quota N]: prints the new profile's id */
 int ctl_profile_create(ctl_opts_t *o);
 
-/* profile show ID: prints the profile with its project and key counts */
-int ctl_profile_show(const char *id);
+/* profile show ID (o->arg): prints the profile with its project and key
+ * counts */
+int ctl_profile_show(ctl_opts_t *o);
 
 /* dies unless id names a profile (used by the key commands too) */
 void ctl_require_profile(const char *id);
