@@ -1,7 +1,10 @@
 /*
  * The worker's Redis connection.  Blocking hiredis is what the worker
  * wants: it does one thing at a time, and every call has a timeout, so a
- * dead or stalled server ends in an error, never in a hang.
+ * dead or stalled server ends in an error, never in a hang.  Connecting
+ * (timeouts, AUTH) is lib/djass_redis.c's, shared with djassctl; this file
+ * adds what a long-running worker needs: reconnecting with backoff, and
+ * Lua scripts run with EVALSHA.
  */
 
 #include <errno.h>

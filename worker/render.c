@@ -7,6 +7,8 @@
  *
  * The project is built in a hidden staging folder inside the output
  * folder and renamed into place at the end, so a failure leaves nothing.
+ * Hooks (hook.c), the {% include %} loader (include.c), binary and newline
+ * detection (binary.c, newline.c) and file helpers (files.c) live apart.
  */
 
 #include <dirent.h>
