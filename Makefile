@@ -32,8 +32,10 @@ LIBS      := -lhiredis -ljansson -larchive -lcrypto
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)
-WORKER_SRCS := $(filter-out worker/djassctl.c, $(sort $(wildcard worker/*.c)))
+WORKER_SRCS := $(sort $(wildcard worker/*.c))
 WORKER_HDRS := $(wildcard worker/*.h)
+CTL_SRCS    := $(sort $(wildcard ctl/*.c))
+CTL_HDRS    := $(wildcard ctl/*.h)
 MODULE_SRCS := $(wildcard ngx_djass_module/*.c ngx_djass_module/*.h)
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
@@ -81,11 +83,12 @@ $(LIBDJASS): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+# one folder per program
 $(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(WORKER_SRCS) $(LIBDJASS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Iworker -o $@ $(WORKER_SRCS) $(LIBDJASS) $(LIBS)
 
-$(BUILD)/djassctl: worker/djassctl.c $(LIBDJASS)
-	$(CC) $(ALL_CFLAGS) -o $@ worker/djassctl.c $(LIBDJASS) $(LIBS)
+$(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS)
+	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit

@@ -98,7 +98,20 @@ my @fail = (
                                --profile), $pid], qr/legacy/ ],
     [ 'bad email', [qw(profile create --email nobody)], qr/invalid email/ ],
     [ 'bad quota', [qw(profile create --email a@b.test --quota -1)],
+      qr/--quota must be an integer from 0 to 1000000000, not "-1"/ ],
+    [ 'quota with trailing garbage',
+      [qw(profile create --email a@b.test --quota 5x)],
+      qr/--quota must be an integer from 0 to 1000000000, not "5x"/ ],
+    [ 'quota past 64 bits',
+      [qw(profile create --email a@b.test --quota 99999999999999999999)],
+      qr/--quota must be an integer from 0 to 1000000000/ ],
+    [ 'empty quota', [qw(profile create --email a@b.test --quota), ''],
       qr/--quota must be an integer/ ],
+    [ 'expires-in not a number',
+      [qw(key create --profile), $pid, qw(--expires-in soon)],
+      qr/--expires-in must be an integer from 1 to \d+, not "soon"/ ],
+    [ 'profile id with trailing garbage', [qw(profile show 1x)],
+      qr/profile id must be an integer/ ],
     [ 'unknown key', [qw(key revoke djk_nope)], qr/no such key/ ],
     [ 'profile show of nothing', [qw(profile show 424242)],
       qr/no profile 424242/ ],
@@ -107,7 +120,7 @@ my @fail = (
 for my $f (@fail) {
     my ($name, $args, $re) = @$f;
     ($rc, $out, $err) = djassctl($redis, @$args);
-    isnt($rc, 0, "$name: non-zero exit");
+    is($rc, 1, "$name: exit 1 (bad input)");
     is($out, '', "$name: nothing on stdout");
     like($err, $re, "$name: stderr says why");
 }

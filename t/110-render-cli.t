@@ -27,6 +27,18 @@ sub entries {
          'the usage line names the arguments');
 }
 
+# --hook-timeout takes whole seconds, 1 to 86400: anything else is a usage
+# error that names the option, and nothing is rendered
+for my $bad ('abc', '0', '-1', '5x', '', '99999999999999999999') {
+    my $out_dir = tempdir(CLEANUP => 1);
+    my ($rc, $out, $err) = run_render("$t/hooks", '-o', $out_dir,
+                                      '--hook-timeout', $bad);
+    is($rc, 2, "--hook-timeout '$bad': usage error, exit 2");
+    like($err, qr/--hook-timeout wants a number from 1 to 86400, not "\Q$bad\E"/,
+         "--hook-timeout '$bad': stderr names the option and its range");
+    is_deeply([entries($out_dir)], [], "--hook-timeout '$bad': nothing rendered");
+}
+
 # success: the project folder's path on stdout, nothing else
 {
     my $out_dir = tempdir(CLEANUP => 1);

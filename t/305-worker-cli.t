@@ -35,6 +35,17 @@ my @cases = (
       2, qr/--template .*No such file/ ],
     [ 'concurrency 0', [ @base, '--concurrency', 0 ], 2,
       qr/--concurrency wants a number from 1 to 256/ ],
+    [ 'concurrency past 64 bits',
+      [ @base, '--concurrency', '99999999999999999999' ], 2,
+      qr/--concurrency wants a number from 1 to 256, not "99999999999999999999"/ ],
+    [ 'concurrency with trailing garbage', [ @base, '--concurrency', '4x' ],
+      2, qr/--concurrency wants a number from 1 to 256, not "4x"/ ],
+    [ 'hook timeout not a number', [ @base, '--hook-timeout', 'abc' ], 2,
+      qr/--hook-timeout wants a number from 1 to 86400, not "abc"/ ],
+    [ 'hook timeout past a day', [ @base, '--hook-timeout', 86401 ], 2,
+      qr/--hook-timeout wants a number from 1 to 86400/ ],
+    [ 'redis timeout empty', [ @base, '--redis-timeout', '' ], 2,
+      qr/--redis-timeout wants a number from 10 to 600000, not ""/ ],
     [ 'visibility not a number', [ @base, '--visibility-timeout', 'soon' ],
       2, qr/--visibility-timeout wants a number/ ],
     [ 'max attempts 0', [ @base, '--max-attempts', 0 ], 2,
@@ -56,5 +67,7 @@ my ($rc, $out) = run_worker('--help');
 is($rc, 0, '--help exits 0');
 like($out, qr/--visibility-timeout SEC.*default 60/s,
      '--help lists the options with their defaults');
+like($out, qr/--hook-timeout SEC.*\(default 120\)/s,
+     '--help gives the one --hook-timeout default, 120 s');
 
 done_testing();

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "djass_parse.h"
 
 
 static void
@@ -37,21 +38,17 @@ djass_conf_usage(FILE *f)
 "  -v, --verbose              more log lines\n"
 "  -h, --help                 this text\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
-        DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_DEFAULT_HOOK_TIMEOUT,
+        DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT);
 }
 
 
-static int
+int
 djass_conf_int(const char *opt, const char *s, int min, int max, int *v)
 {
-    long   n;
-    char  *end;
+    long long  n;
 
-    errno = 0;
-    n = strtol(s, &end, 10);
-
-    if (errno || end == s || *end != '\0' || n < min || n > max) {
+    if (djass_parse_int(s, min, max, &n) != 0) {
         fprintf(stderr, "djass-worker: %s wants a number from %d to %d, "
                 "not \"%s\"\n", opt, min, max, s);
         return -1;
@@ -117,7 +114,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
     conf->visibility_ms = DJASS_DEFAULT_VISIBILITY * 1000;
     conf->max_attempts = DJASS_DEFAULT_MAX_ATTEMPTS;
-    conf->hook_timeout_ms = DJASS_DEFAULT_HOOK_TIMEOUT * 1000;
+    conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
     conf->password = getenv("DJASS_REDIS_PASSWORD");
 
@@ -175,7 +172,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             }
 
         } else if (strcmp(a, "--hook-timeout") == 0) {
-            if (djass_conf_int(a, v, 1, 86400, &sec) != 0) {
+            if (djass_conf_int(a, v, 1, DJASS_HOOK_TIMEOUT_MAX, &sec) != 0) {
                 return -1;
             }
             conf->hook_timeout_ms = sec * 1000;

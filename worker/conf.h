@@ -6,13 +6,13 @@
 #ifndef DJASS_CONF_H
 #define DJASS_CONF_H
 
-#include "djass_addr.h"
+#include "djass_redis.h"
+#include "hook.h"        /* DJASS_HOOK_TIMEOUT: --hook-timeout's default */
 
 
 #define DJASS_DEFAULT_CONCURRENCY       1
 #define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
 #define DJASS_DEFAULT_MAX_ATTEMPTS      3
-#define DJASS_DEFAULT_HOOK_TIMEOUT      120     /* seconds */
 #define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
 
 
@@ -34,6 +34,10 @@ typedef struct {
 
 /* 0: conf is filled; 1: --help was printed; -1: an error was printed */
 int djass_conf_parse(int argc, char **argv, djass_conf_t *conf);
+
+/* an option's number in [min, max]; -1 after saying on stderr what is
+ * wrong (also for `djass-worker render`) */
+int djass_conf_int(const char *opt, const char *s, int min, int max, int *v);
 
 /* releases what djass_conf_parse allocated */
 void djass_conf_free(djass_conf_t *conf);

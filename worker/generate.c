@@ -20,8 +20,8 @@
 #include <jansson.h>
 
 #include "djass_tmpl.h"
-#include "djass_render.h"
-#include "djass_zip.h"
+#include "render.h"
+#include "zip.h"
 #include "generate.h"
 #include "log.h"
 #include "signals.h"

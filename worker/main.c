@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-#include "djass_worker.h"
+#include "render_cli.h"
+#include "worker.h"
 
 
 int

@@ -7,7 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,36 +16,10 @@
 
 #include <openssl/evp.h>
 
+#include "djass_parse.h"
+#include "files.h"
 #include "log.h"
 #include "publish.h"
-
-
-static int
-djass_publish_rm_entry(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-    (void) (flag == FTW_DP ? rmdir(path) : unlink(path));
-    return 0;
-}
-
-
-/* rm -rf path; a missing path is fine */
-static void
-djass_rm_tree(const char *path)
-{
-    struct stat  st;
-
-    if (lstat(path, &st) != 0) {
-        return;
-    }
-
-    if (!S_ISDIR(st.st_mode)) {
-        (void) unlink(path);
-        return;
-    }
-
-    (void) nftw(path, djass_publish_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 
 static int
@@ -122,7 +96,7 @@ djass_publish_sweep(const char *tmp, const char *id)
 
             djass_debug("project %s: removing %s/%s left by an earlier "
                         "attempt", id, DJASS_TMP_DIR, names[i]);
-            djass_rm_tree(path);
+            (void) djass_rm_rf(path);
         }
 
     /* more than 16 leftovers: list again */
@@ -134,7 +108,14 @@ int
 djass_publish_prepare(const char *artifacts, const char *id, int attempt,
     djass_publish_t *p, char *err, size_t len)
 {
-    char  tmp[PATH_MAX];
+    char       tmp[PATH_MAX];
+    long long  n;
+
+    /* ids come from INCR: digits, checked when the job was read */
+    if (djass_parse_int(id, 0, LLONG_MAX, &n) != 0) {
+        snprintf(err, len, "The project id is not a number.");
+        return -1;
+    }
 
     if (snprintf(tmp, sizeof(tmp), "%s/%s", artifacts, DJASS_TMP_DIR)
         >= (int) sizeof(tmp) - 64
@@ -143,7 +124,7 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
         || snprintf(p->zip, sizeof(p->zip), "%s.zip", p->dir)
            >= (int) sizeof(p->zip)
         || snprintf(p->rel, sizeof(p->rel), "projects/%03d/%s.zip",
-                    (int) (strtoull(id, NULL, 10) % 1000), id)
+                    (int) (n % 1000), id)
            >= (int) sizeof(p->rel))
     {
         snprintf(err, len, "The artifact store's path is too long.");
@@ -231,8 +212,8 @@ djass_publish_commit(const char *artifacts, djass_publish_t *p, char *err,
 void
 djass_publish_discard(djass_publish_t *p)
 {
-    djass_rm_tree(p->dir);
-    djass_rm_tree(p->zip);
+    (void) djass_rm_rf(p->dir);
+    (void) djass_rm_rf(p->zip);
 }
 
 
@@ -250,15 +231,13 @@ djass_file_digest(const char *path, long long *size, char *hex65)
         return -1;
     }
 
+    rc = -1;
+    *size = 0;
+
     md = EVP_MD_CTX_new();
     if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        close(fd);
-        return -1;
+        goto done;
     }
-
-    rc = 0;
-    *size = 0;
 
     for ( ;; ) {
         n = read(fd, buf, sizeof(buf));
@@ -266,8 +245,11 @@ djass_file_digest(const char *path, long long *size, char *hex65)
             continue;
         }
 
-        if (n <= 0) {
-            rc = n < 0 ? -1 : 0;
+        if (n < 0) {
+            goto done;
+        }
+
+        if (n == 0) {
             break;
         }
 
@@ -275,14 +257,17 @@ djass_file_digest(const char *path, long long *size, char *hex65)
         EVP_DigestUpdate(md, buf, n);
     }
 
-    if (rc == 0 && EVP_DigestFinal_ex(md, digest, &mdlen) == 1) {
-        for (i = 0; i < mdlen; i++) {
-            snprintf(hex65 + 2 * i, 3, "%02x", digest[i]);
-        }
-
-    } else {
-        rc = -1;
+    if (EVP_DigestFinal_ex(md, digest, &mdlen) != 1) {
+        goto done;
     }
+
+    for (i = 0; i < mdlen; i++) {
+        snprintf(hex65 + 2 * i, 3, "%02x", digest[i]);
+    }
+
+    rc = 0;
+
+done:
 
     EVP_MD_CTX_free(md);
     close(fd);

@@ -4,10 +4,12 @@
  * still write consistent created_at < started_at < finished_at.
  */
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "djass_parse.h"
 #include "log.h"
 #include "record.h"
 
@@ -118,6 +120,7 @@ djass_record_unexpected(djass_queue_t *q, djass_script_t *s,
 static int
 djass_record_start_reply(redisReply *reply, djass_start_t *st)
 {
+    long long    attempt;
     const char  *what;
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
@@ -143,7 +146,11 @@ djass_record_start_reply(redisReply *reply, djass_start_t *st)
         return -1;
     }
 
-    st->attempt = atoi(reply->element[1]->str);
+    if (djass_parse_int(reply->element[1]->str, 0, INT_MAX, &attempt) != 0) {
+        return -1;
+    }
+
+    st->attempt = (int) attempt;
 
     if (strcmp(what, "exhausted") == 0) {
         st->outcome = DJASS_START_EXHAUSTED;

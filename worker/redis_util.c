@@ -1,11 +1,13 @@
 /*
  * The worker's Redis connection.  Blocking hiredis is what the worker
  * wants: it does one thing at a time, and every call has a timeout, so a
- * dead or stalled server ends in an error, never in a hang.
+ * dead or stalled server ends in an error, never in a hang.  Connecting
+ * (timeouts, AUTH) is lib/djass_redis.c's, shared with djassctl; this file
+ * adds what a long-running worker needs: reconnecting with backoff, and
+ * Lua scripts run with EVALSHA.
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,76 +54,6 @@ djass_redis_sleep(int ms, int stop_at)
 
 
 static int
-djass_redis_auth(djass_redis_t *r)
-{
-    redisReply  *reply;
-    const char  *argv[2];
-
-    argv[0] = "AUTH";
-    argv[1] = r->conf->password;
-
-    reply = redisCommandArgv(r->ctx, 2, argv, NULL);
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        djass_log("redis %s: AUTH failed: %s", r->conf->redis,
-                  reply ? reply->str : r->ctx->errstr);
-        freeReplyObject(reply);
-        return -1;
-    }
-
-    freeReplyObject(reply);
-    return 0;
-}
-
-
-/* one attempt; the error is in r->ctx->errstr or "out of memory" */
-static int
-djass_redis_open(djass_redis_t *r, char *err, size_t len)
-{
-    struct timeval       tv;
-    const djass_addr_t  *a;
-
-    a = &r->conf->addr;
-    tv.tv_sec = r->conf->redis_timeout_ms / 1000;
-    tv.tv_usec = (r->conf->redis_timeout_ms % 1000) * 1000;
-
-    r->ctx = a->is_unix ? redisConnectUnixWithTimeout(a->host, tv)
-                        : redisConnectWithTimeout(a->host, a->port, tv);
-
-    if (r->ctx == NULL || r->ctx->err) {
-        snprintf(err, len, "%s", r->ctx ? r->ctx->errstr : "out of memory");
-        goto failed;
-    }
-
-    if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
-        snprintf(err, len, "cannot set the timeout");
-        goto failed;
-    }
-
-    /* template hooks run in children: they must not hold the socket */
-    (void) fcntl(r->ctx->fd, F_SETFD, FD_CLOEXEC);
-
-    if (r->conf->password && r->conf->password[0]
-        && djass_redis_auth(r) != 0)
-    {
-        snprintf(err, len, "authentication failed");
-        goto failed;
-    }
-
-    r->conns++;
-    return 0;
-
-failed:
-
-    if (r->ctx) {
-        redisFree(r->ctx);
-        r->ctx = NULL;
-    }
-
-    return -1;
-}
-
-
-static int
 djass_redis_backoff(int failures)
 {
     int  ms;
@@ -156,7 +88,11 @@ djass_redis_try(djass_redis_t *r)
         return -1;
     }
 
-    if (djass_redis_open(r, err, sizeof(err)) != 0) {
+    if (djass_redis_open(&r->conf->addr, r->conf->password,
+                         r->conf->redis_timeout_ms, &r->ctx, err,
+                         sizeof(err))
+        != DJASS_REDIS_OK)
+    {
         if (r->failures++ == 0) {
             r->down_since = now;
             djass_log("redis %s: %s; retrying with backoff", r->conf->redis,
@@ -176,6 +112,7 @@ djass_redis_try(djass_redis_t *r)
         r->failures = 0;
     }
 
+    r->conns++;
     r->next_try = 0;
     return 0;
 }
@@ -208,7 +145,7 @@ djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
     reply = redisCommandArgv(r->ctx, argc, argv, NULL);
     if (reply == NULL) {
         djass_log("redis %s: %s: %s", r->conf->redis, argv[0],
-                  r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+                  djass_redis_errstr(r->ctx, NULL));
         djass_redis_close(r);
         return NULL;
     }

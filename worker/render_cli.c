@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "djass_render.h"
-#include "djass_worker.h"
-#include "djass_zip.h"
+#include "conf.h"
+#include "files.h"
+#include "render.h"
+#include "render_cli.h"
+#include "zip.h"
 
 
 static int
@@ -41,54 +43,71 @@ djass_render_report(const djass_err_t *err)
 }
 
 
-/* mkdir -p, as cookiecutter creates a missing output folder */
+typedef struct {
+    const char           *template_dir;
+    const char           *output_dir;
+    const char           *zip;
+    djass_render_opts_t   opts;
+} djass_render_args_t;
+
+
+/* 0, or 2 (the exit status of a bad command line) after saying why */
 static int
-djass_mkdirs(const char *path, int *created)
+djass_render_args(int argc, char **argv, djass_render_args_t *a,
+    json_t *given)
 {
-    char         buf[4096], *p;
-    struct stat  st;
+    int    i, sec;
+    char  *eq;
 
-    if (stat(path, &st) == 0) {
-        return S_ISDIR(st.st_mode) ? 0 : -1;
-    }
+    memset(a, 0, sizeof(djass_render_args_t));
+    a->output_dir = ".";
 
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
-        return -1;
-    }
-
-    for (p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                return -1;
+    for (i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-o") == 0
+             || strcmp(argv[i], "--output-dir") == 0) && i + 1 < argc)
+        {
+            a->output_dir = argv[++i];
+        } else if (strcmp(argv[i], "--zip") == 0 && i + 1 < argc) {
+            a->zip = argv[++i];
+        } else if (strcmp(argv[i], "--hook-timeout") == 0 && i + 1 < argc) {
+            if (djass_conf_int(argv[i], argv[i + 1], 1,
+                               DJASS_HOOK_TIMEOUT_MAX, &sec) != 0)
+            {
+                return 2;
             }
-            *p = '/';
+            a->opts.hook_timeout_ms = sec * 1000;
+            i++;
+        } else if (strcmp(argv[i], "--no-hooks") == 0) {
+            a->opts.no_hooks = 1;
+        } else if (strcmp(argv[i], "--no-input") == 0) {
+            continue;
+        } else if (argv[i][0] == '-') {
+            return djass_render_usage();
+        } else if (a->template_dir == NULL) {
+            a->template_dir = argv[i];
+        } else if ((eq = strchr(argv[i], '=')) != NULL) {
+            json_object_setn_new_nocheck(given, argv[i],
+                                         (size_t) (eq - argv[i]),
+                                         json_string_nocheck(eq + 1));
+        } else {
+            return djass_render_usage();
         }
     }
 
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-        return -1;
-    }
-
-    *created = 1;
-    return 0;
+    return a->template_dir ? 0 : djass_render_usage();
 }
 
 
 int
 djass_render_main(int argc, char **argv)
 {
-    int                   i, rc, created;
-    char                 *project, *eq;
+    int                   rc, created;
+    char                 *project;
     json_t               *given;
-    const char           *template_dir, *output_dir, *zip;
     djass_err_t           err;
-    djass_render_opts_t   opts;
+    djass_render_args_t   a;
 
-    memset(&opts, 0, sizeof(opts));
-    template_dir = NULL;
-    output_dir = ".";
-    zip = NULL;
+    project = NULL;
     created = 0;
 
     given = json_object();
@@ -96,65 +115,41 @@ djass_render_main(int argc, char **argv)
         return 1;
     }
 
-    for (i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "-o") == 0
-             || strcmp(argv[i], "--output-dir") == 0) && i + 1 < argc)
-        {
-            output_dir = argv[++i];
-        } else if (strcmp(argv[i], "--zip") == 0 && i + 1 < argc) {
-            zip = argv[++i];
-        } else if (strcmp(argv[i], "--hook-timeout") == 0 && i + 1 < argc) {
-            opts.hook_timeout_ms = atoi(argv[++i]) * 1000;
-        } else if (strcmp(argv[i], "--no-hooks") == 0) {
-            opts.no_hooks = 1;
-        } else if (strcmp(argv[i], "--no-input") == 0) {
-            continue;
-        } else if (argv[i][0] == '-') {
-            json_decref(given);
-            return djass_render_usage();
-        } else if (template_dir == NULL) {
-            template_dir = argv[i];
-        } else if ((eq = strchr(argv[i], '=')) != NULL) {
-            json_object_setn_new_nocheck(given, argv[i],
-                                         (size_t) (eq - argv[i]),
-                                         json_string_nocheck(eq + 1));
-        } else {
-            json_decref(given);
-            return djass_render_usage();
-        }
+    rc = djass_render_args(argc, argv, &a, given);
+    if (rc != 0) {
+        goto done;
     }
 
-    if (template_dir == NULL) {
-        json_decref(given);
-        return djass_render_usage();
-    }
-
-    if (djass_mkdirs(output_dir, &created) != 0) {
+    if (djass_mkdirs(a.output_dir, &created) != 0) {
         fprintf(stderr, "render: cannot create the output folder: %s\n",
                 strerror(errno));
-        json_decref(given);
-        return 1;
+        rc = 1;
+        goto done;
     }
 
-    rc = djass_render_project(template_dir, output_dir, given, &opts,
-                              &project, &err);
-    json_decref(given);
+    rc = djass_render_project(a.template_dir, a.output_dir, given, &a.opts,
+                              &project, &err) == 0 ? 0 : 1;
 
-    if (rc == 0 && zip != NULL && djass_zip_write(project, zip, &err) != 0) {
+    if (rc == 0 && a.zip != NULL
+        && djass_zip_write(project, a.zip, &err) != 0)
+    {
         djass_rm_rf(project);
-        rc = -1;
+        rc = 1;
     }
 
     if (rc != 0) {
         djass_render_report(&err);
         if (created) {
-            rmdir(output_dir);
+            rmdir(a.output_dir);
         }
-        free(project);
-        return 1;
+        goto done;
     }
 
     printf("%s\n", project);
+
+done:
+
     free(project);
-    return 0;
+    json_decref(given);
+    return rc;
 }

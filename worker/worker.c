@@ -9,7 +9,7 @@
 
 #include "conf.h"
 #include "consumer.h"
-#include "djass_worker.h"
+#include "worker.h"
 #include "log.h"
 #include "signals.h"
 #include "supervise.h"

@@ -1,5 +1,5 @@
 /*
- * The deterministic ZIP (see djass_zip.h): every entry of the project
+ * The deterministic ZIP (see zip.h): every entry of the project
  * folder, sorted by path, under the project folder's name, with a fixed
  * time, owner 0 and the tree's modes, deflated by libarchive.  The same
  * tree gives the same bytes.
@@ -19,7 +19,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "djass_zip.h"
+#include "files.h"
+#include "zip.h"
 
 
 /* 2000-01-01 00:00:00 UTC: DOS time starts in 1980, any fixed value does */
@@ -55,6 +56,7 @@ djass_zip_add(djass_zip_list_t *l, const char *path)
 static int
 djass_zip_collect(djass_zip_list_t *l, const char *base, const char *rel)
 {
+    int             rc;
     DIR            *d;
     char            path[PATH_MAX], sub[PATH_MAX];
     struct stat     st;
@@ -77,27 +79,113 @@ djass_zip_collect(djass_zip_list_t *l, const char *base, const char *rel)
         return -1;
     }
 
-    while ((de = readdir(d)) != NULL) {
+    rc = 0;
+
+    while (rc == 0 && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
             continue;
         }
         if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >= PATH_MAX
             || djass_zip_collect(l, base, sub) != 0)
         {
-            closedir(d);
-            return -1;
+            rc = -1;
         }
     }
 
     closedir(d);
-    return 0;
+    return rc;
 }
 
 
-static int
-djass_zip_cmp(const void *a, const void *b)
+/* the entry's header: name, fixed time and owner, mode, type and size */
+static struct archive_entry *
+djass_zip_header(const char *path, const char *rel, const struct stat *st,
+    djass_err_t *err)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    char                   name[PATH_MAX], target[PATH_MAX];
+    ssize_t                n;
+    struct archive_entry  *e;
+
+    e = archive_entry_new();
+    if (e == NULL) {
+        djass_err_set(err, rel, 0, "out of memory");
+        return NULL;
+    }
+
+    snprintf(name, sizeof(name), "%s%s", rel, S_ISDIR(st->st_mode) ? "/" : "");
+    /* names are UTF-8 bytes, whatever the locale says: flag them so */
+    archive_entry_set_pathname_utf8(e, name);
+    archive_entry_set_mtime(e, DJASS_ZIP_MTIME, 0);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_perm(e, st->st_mode & 07777);
+
+    if (S_ISDIR(st->st_mode)) {
+        archive_entry_set_filetype(e, AE_IFDIR);
+        archive_entry_set_size(e, 0);
+
+    } else if (S_ISLNK(st->st_mode)) {
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0 || target[0] == '/' || strstr(target, "..")) {
+            djass_err_set(err, rel, 0, "a symbolic link that may point "
+                          "outside the project");
+            goto failed;
+        }
+        target[n] = '\0';
+        archive_entry_set_filetype(e, AE_IFLNK);
+        archive_entry_set_symlink(e, target);
+        archive_entry_set_size(e, 0);
+
+    } else if (S_ISREG(st->st_mode)) {
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_size(e, st->st_size);
+
+    } else {
+        djass_err_set(err, rel, 0, "not a file or a folder");
+        goto failed;
+    }
+
+    return e;
+
+failed:
+
+    archive_entry_free(e);
+    return NULL;
+}
+
+
+/* a regular file's bytes into the entry whose header was written */
+static int
+djass_zip_data(struct archive *a, const char *path, const char *rel,
+    djass_err_t *err)
+{
+    int      fd, rc;
+    char     buf[65536];
+    ssize_t  n;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+    }
+
+    rc = 0;
+
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        if (archive_write_data(a, buf, (size_t) n) != n) {
+            rc = djass_err_set(err, rel, 0, "zip: %s",
+                               archive_error_string(a));
+            goto done;
+        }
+    }
+
+    if (n != 0) {
+        rc = djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+    }
+
+done:
+
+    close(fd);
+    return rc;
 }
 
 
@@ -105,10 +193,8 @@ static int
 djass_zip_entry(struct archive *a, const char *base, const char *rel,
     djass_err_t *err)
 {
-    int                    fd, rc;
-    char                   path[PATH_MAX], name[PATH_MAX], buf[65536];
-    char                   target[PATH_MAX];
-    ssize_t                n;
+    int                    rc;
+    char                   path[PATH_MAX];
     struct stat            st;
     struct archive_entry  *e;
 
@@ -117,42 +203,9 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
         return djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
     }
 
-    e = archive_entry_new();
+    e = djass_zip_header(path, rel, &st, err);
     if (e == NULL) {
-        return djass_err_set(err, rel, 0, "out of memory");
-    }
-
-    snprintf(name, sizeof(name), "%s%s", rel, S_ISDIR(st.st_mode) ? "/" : "");
-    /* names are UTF-8 bytes, whatever the locale says: flag them so */
-    archive_entry_set_pathname_utf8(e, name);
-    archive_entry_set_mtime(e, DJASS_ZIP_MTIME, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    archive_entry_set_perm(e, st.st_mode & 07777);
-
-    if (S_ISDIR(st.st_mode)) {
-        archive_entry_set_filetype(e, AE_IFDIR);
-        archive_entry_set_size(e, 0);
-
-    } else if (S_ISLNK(st.st_mode)) {
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0 || target[0] == '/' || strstr(target, "..")) {
-            archive_entry_free(e);
-            return djass_err_set(err, rel, 0, "a symbolic link that may "
-                                 "point outside the project");
-        }
-        target[n] = '\0';
-        archive_entry_set_filetype(e, AE_IFLNK);
-        archive_entry_set_symlink(e, target);
-        archive_entry_set_size(e, 0);
-
-    } else if (S_ISREG(st.st_mode)) {
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_size(e, st.st_size);
-
-    } else {
-        archive_entry_free(e);
-        return djass_err_set(err, rel, 0, "not a file or a folder");
+        return -1;
     }
 
     rc = archive_write_header(a, e);
@@ -161,26 +214,7 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
         return djass_err_set(err, rel, 0, "zip: %s", archive_error_string(a));
     }
 
-    if (!S_ISREG(st.st_mode)) {
-        return 0;
-    }
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        return djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
-    }
-
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        if (archive_write_data(a, buf, (size_t) n) != n) {
-            close(fd);
-            return djass_err_set(err, rel, 0, "zip: %s",
-                                 archive_error_string(a));
-        }
-    }
-
-    close(fd);
-    return n == 0 ? 0 : djass_err_set(err, rel, 0, "cannot read: %s",
-                                      strerror(errno));
+    return S_ISREG(st.st_mode) ? djass_zip_data(a, path, rel, err) : 0;
 }
 
 
@@ -283,9 +317,7 @@ djass_zip_write(const char *project_dir, const char *zip_path,
         goto done;
     }
 
-    if (l.n > 1) {
-        qsort(l.paths, l.n, sizeof(char *), djass_zip_cmp);
-    }
+    djass_names_sort(l.paths, l.n);
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", zip_path) >= PATH_MAX) {
         rc = djass_err_set(err, "zip", 0, "path too long");

@@ -1,7 +1,7 @@
 /*
  * Rendering a whole cookiecutter template tree, as `cookiecutter
  * --no-input -o OUTPUT_DIR TEMPLATE_DIR k=v...` does, with the shared
- * template engine (lib/djass_tmpl.h).  Used by `djass-worker render` and
+ * template engine (lib/jinja/djass_tmpl.h).  Used by `djass-worker render` and
  * by the job consumer.
  */
 
@@ -10,12 +10,12 @@
 
 #include <jansson.h>
 
-#include "djass_tmpl.h"
+#include "djass_cookiecutter.h"
 
 
 typedef struct {
     int          no_hooks;          /* skip hooks/pre_gen_project.* ... */
-    int          hook_timeout_ms;   /* 0: the default, 60 s */
+    int          hook_timeout_ms;   /* 0: DJASS_HOOK_TIMEOUT (hook.h) */
     int          hook_stdout_fd;    /* where hooks' stdout goes; 0: stderr */
     const char  *python;            /* runs .py hooks; NULL: $DJASS_PYTHON
                                        or python3 from PATH */
@@ -31,8 +31,5 @@ typedef struct {
 int djass_render_project(const char *template_dir, const char *output_dir,
     json_t *given, const djass_render_opts_t *opts, char **project_dir,
     djass_err_t *err);
-
-/* rm -rf path (never follows symlinks); 0 or -1 */
-int djass_rm_rf(const char *path);
 
 #endif /* DJASS_RENDER_H */

@@ -1,0 +1,53 @@
+/*
+ * What djassctl's commands share (ctl/djassctl.c): the options, the exit
+ * codes, one way to fail, and the Redis commands that end the program on
+ * any error.
+ */
+
+#ifndef DJASS_DJASSCTL_H
+#define DJASS_DJASSCTL_H
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+
+#define EXIT_USAGE            1    /* bad input, nothing found */
+#define EXIT_REDIS            2    /* Redis unreachable or failing */
+
+
+typedef struct {
+    const char  *redis;
+    const char  *password;
+    const char  *email;
+    const char  *quota;
+    const char  *profile;
+    const char  *scopes;
+    const char  *name;
+    const char  *expires_in;
+    const char  *arg;            /* the command's argument: ID or KEY */
+    int          legacy;
+} ctl_opts_t;
+
+
+/* "djassctl: <message>" on stderr, then exit(code) */
+void die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* an integer in [min, max], or die naming what it is */
+long long ctl_number(const char *what, const char *s, long long min,
+    long long max);
+
+/* runs a command (hiredis's format, %b included: no printf check); any
+ * transport or Redis error ends the program */
+redisReply *ctl_command(const char *fmt, ...);
+
+/* the integer a reply holds (0 when none), and the reply freed */
+long long ctl_integer(redisReply *reply);
+
+/* a HGETALL reply as a JSON object of strings */
+json_t *ctl_hash_object(redisReply *reply);
+
+/* one compact JSON line on stdout */
+void ctl_print_json(json_t *obj);
+
+#endif /* DJASS_DJASSCTL_H */
