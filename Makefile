@@ -59,7 +59,7 @@ $(shell mkdir -p $(BUILD); echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c))
     | cmp -s - $(SRCLIST) || echo $(sort $(wildcard ngx_djass_module/*.c lib/*.c)) \
     > $(SRCLIST))
 
-$(BUILD)/nginx/Makefile: config $(SRCLIST)
+$(BUILD)/nginx/Makefile: config $(SRCLIST) $(LUA2C)
 	@mkdir -p $(BUILD)/nginx-src $(BUILD)/nginx
 	@for f in auto src configure conf_flags; do \
 	    ln -sfn $(NGX_SRC)/$$f $(BUILD)/nginx-src/$$f; done
@@ -70,7 +70,15 @@ $(BUILD)/nginx/Makefile: config $(SRCLIST)
 	    --add-dynamic-module=$(REPO) --builddir=$(BUILD)/nginx >$(BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(BUILD)/configure.log; exit 1; }
 
-$(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+# configure generates the script's C (see config); a changed .lua
+# generates it again here, and nginx's Makefile rebuilds what includes it
+$(MODULE_GEN)/djass_scripts.c $(MODULE_GEN)/djass_scripts.h &: \
+    $(MODULE_LUA) $(LUA2C) $(BUILD)/nginx/Makefile
+	perl $(LUA2C) $(MODULE_GEN) djass_scripts $(MODULE_LUA)
+
+$(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) \
+    $(LIB_SRCS) $(LIB_HDRS) $(MODULE_GEN)/djass_scripts.c \
+    $(MODULE_GEN)/djass_scripts.h
 	$(MAKE) -C $(BUILD)/nginx-src -f $(BUILD)/nginx/Makefile modules
 	cp $(BUILD)/nginx/ngx_http_djass_module.so $@
 
