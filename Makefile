@@ -73,7 +73,7 @@ $(BUILD)/nginx/Makefile: config $(SRCLIST) $(LUA2C)
 # configure generates the script's C (see config); a changed .lua
 # generates it again here, and nginx's Makefile rebuilds what includes it
 $(MODULE_GEN)/djass_scripts.c $(MODULE_GEN)/djass_scripts.h &: \
-    $(MODULE_LUA) $(LUA2C) $(BUILD)/nginx/Makefile
+    $(MODULE_LUA) $(LUA2C) | $(BUILD)/nginx/Makefile
 	perl $(LUA2C) $(MODULE_GEN) djass_scripts $(MODULE_LUA)
 
 $(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) \
