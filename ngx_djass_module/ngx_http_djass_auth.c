@@ -38,8 +38,10 @@ static ngx_str_t  ngx_http_djass_schemes[] = {
 
 
 /*
- * NGX_OK with digest set (64 hex digits in the request pool), NGX_DECLINED
- * when the request carries no key, NGX_ERROR when out of memory.
+ * NGX_OK with digest set (64 hex digits in the request pool),
+ * NGX_HTTP_DJASS_NO_KEY when the request carries no key, NGX_ERROR when
+ * out of memory.  Each form found is logged at debug level by its name,
+ * never with the key.
  */
 
 ngx_int_t
@@ -52,11 +54,11 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
 
     rc = ngx_http_djass_header_key(r, &key);
 
-    if (rc == NGX_DECLINED) {
+    if (rc == NGX_HTTP_DJASS_NO_KEY) {
         rc = ngx_http_djass_authorization_key(r, &key);
     }
 
-    if (rc == NGX_DECLINED) {
+    if (rc == NGX_HTTP_DJASS_NO_KEY) {
         dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
 
         if (dlcf->query_auth) {
@@ -72,6 +74,11 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
                 }
             }
         }
+    }
+
+    if (rc == NGX_HTTP_DJASS_NO_KEY) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass auth: no API key");
     }
 
     if (rc != NGX_OK) {
@@ -108,7 +115,7 @@ ngx_http_djass_header_key(ngx_http_request_t *r, ngx_str_t *key)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NGX_DECLINED;
+                return NGX_HTTP_DJASS_NO_KEY;
             }
 
             part = part->next;
@@ -122,6 +129,11 @@ ngx_http_djass_header_key(ngx_http_request_t *r, ngx_str_t *key)
             && h[i].value.len)
         {
             *key = h[i].value;
+
+            /* the form only: the key itself is never logged */
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "djass auth: API key from X-API-Key");
+
             return NGX_OK;
         }
     }
@@ -138,7 +150,7 @@ ngx_http_djass_authorization_key(ngx_http_request_t *r, ngx_str_t *key)
     ngx_str_t  *s;
 
     if (r->headers_in.authorization == NULL) {
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_NO_KEY;
     }
 
     p = r->headers_in.authorization->value.data;
@@ -163,7 +175,7 @@ ngx_http_djass_authorization_key(ngx_http_request_t *r, ngx_str_t *key)
     }
 
     if (s->len == 0) {
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_NO_KEY;
     }
 
     while (p < last && (*p == ' ' || *p == '\t')) {
@@ -175,11 +187,15 @@ ngx_http_djass_authorization_key(ngx_http_request_t *r, ngx_str_t *key)
     }
 
     if (p == last) {
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_NO_KEY;
     }
 
     key->data = p;
     key->len = last - p;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass auth: API key from Authorization, scheme \"%V\"",
+                   s);
 
     return NGX_OK;
 }
@@ -191,11 +207,23 @@ ngx_http_djass_query_key(ngx_http_request_t *r, ngx_str_t *key)
     ngx_int_t  rc;
 
     rc = ngx_http_djass_arg(r, "api_key", key);
+
+    if (rc == NGX_HTTP_DJASS_ABSENT) {
+        return NGX_HTTP_DJASS_NO_KEY;
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }
 
-    return key->len ? NGX_OK : NGX_DECLINED;
+    if (key->len == 0) {
+        return NGX_HTTP_DJASS_NO_KEY;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass auth: API key from the api_key query argument");
+
+    return NGX_OK;
 }
 
 

@@ -16,9 +16,27 @@
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
 
+#define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
+#define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
+
 /* the fields of a project object and of a status object, in reply order */
 #define NGX_HTTP_DJASS_PROJECT_FIELDS     10
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
+
+
+/*
+ * What a step found when it is neither NGX_OK nor an error: one meaning
+ * each, apart from nginx's own codes (NGX_OK is 0, the others negative,
+ * HTTP statuses from 100).
+ */
+enum {
+    NGX_HTTP_DJASS_NO_KEY = 1,   /* the request carries no API key */
+    NGX_HTTP_DJASS_NO_REDIS,     /* no connection to Redis now: 503 */
+    NGX_HTTP_DJASS_SCRIPT_OK,    /* the script answered {"ok", ...} */
+    NGX_HTTP_DJASS_TOO_LARGE,    /* the body is over djass_max_body_size */
+    NGX_HTTP_DJASS_BAD_VALUE,    /* a query value is out of its range */
+    NGX_HTTP_DJASS_ABSENT        /* the query argument is not there */
+};
 
 
 typedef struct {
@@ -79,7 +97,7 @@ typedef ngx_int_t (*ngx_http_djass_redis_pt)(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
 
-/* ngx_http_djass_handler.c: the router */
+/* ngx_http_djass_router.c: the route, and the request's context */
 ngx_int_t ngx_http_djass_handler(ngx_http_request_t *r);
 ngx_http_djass_ctx_t *ngx_http_djass_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
@@ -103,7 +121,7 @@ const char *ngx_http_djass_error_category(ngx_uint_t status,
 u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
 size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
 
-/* ngx_http_djass_options.c: the catalog, read once at start */
+/* ngx_http_djass_catalog.c: the option catalog, read once at start */
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_is_flag(json_t *value);
@@ -113,16 +131,55 @@ ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
 /* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
 ngx_int_t ngx_http_djass_filter_init(ngx_conf_t *cf);
 
-/* ngx_http_djass_api.c: the project endpoints */
-ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
-    ngx_http_djass_ctx_t *ctx);
-ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
-    ngx_http_djass_ctx_t *ctx);
+/* ngx_http_djass_script.c: a call of the API script and its reply */
+typedef struct {
+    ngx_str_t                    digest;
+    const char                  *scope;
+    const char                  *unavailable;   /* the 503 message */
+    ngx_str_t                   *args;          /* KEYS, then ARGV */
+    ngx_uint_t                   nargs;
+
+    /* a 400 or 422 found before the call, answered after auth */
+    ngx_uint_t                   status;
+    const char                  *code;
+    const char                  *message;
+    u_char                      *details;
+
+    ngx_uint_t                   limit;
+    ngx_uint_t                   offset;
+    ngx_str_t                    filter;        /* status=, or empty */
+} ngx_http_djass_call_t;
+
+extern ngx_str_t  ngx_http_djass_script;
+
+ngx_http_djass_call_t *ngx_http_djass_call_init(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, const char *scope);
+ngx_int_t ngx_http_djass_call_args(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, const char *op, ngx_uint_t nargs);
+ngx_int_t ngx_http_djass_call_number(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t i, ngx_uint_t n);
+void ngx_http_djass_call_flag(ngx_http_djass_call_t *call, ngx_uint_t i,
+    ngx_uint_t flag);
+ngx_int_t ngx_http_djass_call_send(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_call_project(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, const char *op,
+    ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_call_reply(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+ngx_int_t ngx_http_djass_unauthorized(ngx_http_request_t *r);
+ngx_int_t ngx_http_djass_internal_error(ngx_http_request_t *r);
+
+/* the endpoints: ngx_http_djass_get.c, _download.c, _list.c, _create.c */
 ngx_int_t ngx_http_djass_get_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 
 /* ngx_http_djass_redis.c: one async connection per worker process */
@@ -131,17 +188,14 @@ void ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle);
 char *ngx_http_djass_redis_resolve(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
-    ngx_str_t *args, ngx_uint_t nargs, ngx_http_djass_redis_pt handler,
-    void *data);
-
-/* ngx_http_djass_script.c: the Lua script of every API request */
-extern ngx_str_t  ngx_http_djass_script;
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_http_djass_redis_pt handler, void *data);
 
 /* ngx_http_djass_auth.c: the API key of a request */
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
 void ngx_http_djass_auth_exit(void);
 
-/* ngx_http_djass_json.c: project and status objects */
+/* ngx_http_djass_project.c: project and status objects */
 typedef struct ngx_http_djass_field_s  ngx_http_djass_field_t;
 
 typedef struct {

@@ -1,17 +1,13 @@
 /*
- * The Redis adapter: one asynchronous hiredis connection per nginx worker
- * process, driven by nginx's own event loop.
+ * The Redis connection and the calls on it: one asynchronous hiredis
+ * connection per nginx worker process (ngx_http_djass_redis_adapter.c
+ * drives it from nginx's event loop), and the script calls that requests
+ * make on it.
  *
  * - The connection opens in init_process and closes in exit_process.  A
  *   lost or refused connection is opened again after a backoff (100 ms,
  *   doubling to 1 s); a request that comes while there is none is answered
  *   503 at once.
- * - Commands are pipelined: hiredis appends each to its output buffer and
- *   asks for a write, which is posted, so that all the commands of one
- *   event loop iteration leave in one write(2).
- * - nginx's epoll events are edge-triggered and hiredis would read 16 KiB
- *   per event: the read handler reads the socket itself until it is
- *   drained, feeds hiredis's reader and has hiredis run the callbacks.
  * - Each call is an "op" that outlives its request: the request's cleanup
  *   detaches it, so that a reply after the client left touches nothing
  *   freed.  Pending ops wait in a queue in the order they were sent, so
@@ -21,44 +17,18 @@
  * - The script is loaded with SCRIPT LOAD on every new connection (after
  *   AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once with
  *   EVAL, which also loads it again.
+ * - A reply's strings are copied into the request pool and handed to the
+ *   call's handler (ngx_http_djass_script.c reads them), whose result
+ *   finalizes the request.
  */
 
 
-#include <openssl/sha.h>
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
-
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_redis.h"
 
 
 #define NGX_HTTP_DJASS_BACKOFF_MIN  100
 #define NGX_HTTP_DJASS_BACKOFF_MAX  1000
-#define NGX_HTTP_DJASS_READ_SIZE    65536
-
-
-/* exported by hiredis 0.14 but not declared in its async.h */
-void redisProcessCallbacks(redisAsyncContext *ac);
-
-
-typedef struct {
-    redisAsyncContext           *ac;
-    ngx_connection_t            *conn;
-    ngx_event_t                  timer;       /* reconnect, connect timeout */
-    ngx_event_t                  late;        /* the oldest op's deadline */
-    ngx_queue_t                  pending;     /* ops with a request, by age */
-    ngx_msec_t                   backoff;
-    ngx_uint_t                   generation;  /* connections opened */
-    ngx_uint_t                   replies;     /* replies on this one */
-    ngx_log_t                   *log;
-    ngx_http_djass_main_conf_t  *dmcf;
-
-    unsigned                     connected:1;
-    unsigned                     writing:1;
-    unsigned                     failing:1;   /* a failure was logged */
-    unsigned                     exiting:1;
-
-    u_char                       sha[SHA_DIGEST_LENGTH * 2];
-} ngx_http_djass_redis_t;
 
 
 typedef struct ngx_http_djass_redis_op_s  ngx_http_djass_redis_op_t;
@@ -74,6 +44,7 @@ struct ngx_http_djass_redis_op_s {
     ngx_uint_t                   generation;
     ngx_uint_t                   replies;
     ngx_str_t                   *args;        /* for the NOSCRIPT retry */
+    ngx_uint_t                   nkeys;       /* args[0 .. nkeys-1] */
     ngx_uint_t                   nargs;
     ngx_uint_t                   retried;
     ngx_http_djass_redis_op_t   *next;        /* in the free list */
@@ -81,7 +52,6 @@ struct ngx_http_djass_redis_op_s {
 
 
 static void ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd);
-static void ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd);
 static void ngx_http_djass_redis_timer(ngx_event_t *ev);
 static void ngx_http_djass_redis_connected(const redisAsyncContext *ac,
     int status);
@@ -91,13 +61,6 @@ static void ngx_http_djass_redis_auth_done(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_djass_redis_load_done(redisAsyncContext *ac,
     void *reply, void *data);
-static void ngx_http_djass_redis_read_handler(ngx_event_t *rev);
-static void ngx_http_djass_redis_write_handler(ngx_event_t *wev);
-static void ngx_http_djass_redis_add_read(void *data);
-static void ngx_http_djass_redis_del_read(void *data);
-static void ngx_http_djass_redis_add_write(void *data);
-static void ngx_http_djass_redis_del_write(void *data);
-static void ngx_http_djass_redis_cleanup(void *data);
 static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval);
 static u_char *ngx_http_djass_redis_number(u_char *p, size_t n);
@@ -115,10 +78,8 @@ static void ngx_http_djass_redis_late(ngx_event_t *ev);
 static void ngx_http_djass_redis_request_cleanup(void *data);
 
 
-/* ops whose replies came, for reuse; one read buffer per worker */
+/* ops whose replies came, for reuse */
 static ngx_http_djass_redis_op_t  *ngx_http_djass_redis_free_ops;
-static u_char                      ngx_http_djass_redis_buf[
-                                       NGX_HTTP_DJASS_READ_SIZE];
 
 
 /* --- configuration ------------------------------------------------------ */
@@ -278,7 +239,6 @@ ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 static void
 ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
 {
-    ngx_connection_t            *c;
     redisAsyncContext           *ac;
     ngx_http_djass_main_conf_t  *dmcf;
 
@@ -305,38 +265,18 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
         return;
     }
 
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
+    if (ngx_http_djass_redis_attach(rd, ac) != NGX_OK) {
         redisAsyncFree(ac);
         ngx_http_djass_redis_schedule(rd);
         return;
     }
 
-    c->data = rd;
-    c->read->handler = ngx_http_djass_redis_read_handler;
-    c->write->handler = ngx_http_djass_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
-
-    rd->ac = ac;
-    rd->conn = c;
-    rd->connected = 0;
     rd->generation++;
     rd->replies = 0;
-
-    ac->data = rd;
-    ac->ev.data = rd;
-    ac->ev.addRead = ngx_http_djass_redis_add_read;
-    ac->ev.delRead = ngx_http_djass_redis_del_read;
-    ac->ev.addWrite = ngx_http_djass_redis_add_write;
-    ac->ev.delWrite = ngx_http_djass_redis_del_write;
-    ac->ev.cleanup = ngx_http_djass_redis_cleanup;
 
     /* the first write event says the connection is up */
     redisAsyncSetConnectCallback(ac, ngx_http_djass_redis_connected);
     redisAsyncSetDisconnectCallback(ac, ngx_http_djass_redis_disconnected);
-
-    ngx_http_djass_redis_add_read(rd);
 
     if (dmcf->redis_password.len) {
         redisAsyncCommand(ac, ngx_http_djass_redis_auth_done, rd, "AUTH %b",
@@ -352,7 +292,7 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
 }
 
 
-static void
+void
 ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
 {
     if (rd->exiting) {
@@ -364,6 +304,26 @@ ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
                               : NGX_HTTP_DJASS_BACKOFF_MIN;
 
     ngx_add_timer(&rd->timer, rd->backoff);
+}
+
+
+/* the adapter has closed the connection: open a new one after a backoff */
+
+void
+ngx_http_djass_redis_closed(ngx_http_djass_redis_t *rd)
+{
+    if (rd->ac == NULL) {
+        return;
+    }
+
+    rd->ac = NULL;
+    rd->connected = 0;
+
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    ngx_http_djass_redis_schedule(rd);
 }
 
 
@@ -492,264 +452,19 @@ ngx_http_djass_redis_load_done(redisAsyncContext *ac, void *reply,
 }
 
 
-/* --- hiredis in nginx's event loop -------------------------------------- */
-
-static void
-ngx_http_djass_redis_read_handler(ngx_event_t *rev)
-{
-    ssize_t                  n;
-    ngx_err_t                err;
-    ngx_uint_t               eof;
-    ngx_connection_t        *c;
-    redisAsyncContext       *ac;
-    ngx_http_djass_redis_t  *rd;
-
-    c = rev->data;
-    rd = c->data;
-    ac = rd->ac;
-
-    if (c->close) {
-        /* worker_shutdown_timeout: the worker is closing everything */
-        rd->exiting = 1;
-        redisAsyncFree(ac);
-        return;
-    }
-
-    if (!rd->connected) {
-        /* hiredis checks how the connect ended */
-        redisAsyncHandleRead(ac);
-        return;
-    }
-
-    eof = 0;
-
-    for ( ;; ) {
-        n = recv(c->fd, ngx_http_djass_redis_buf, NGX_HTTP_DJASS_READ_SIZE, 0);
-
-        if (n > 0) {
-            if (redisReaderFeed(ac->c.reader,
-                                (char *) ngx_http_djass_redis_buf, n)
-                != REDIS_OK)
-            {
-                eof = 1;
-                break;
-            }
-
-            if (n == NGX_HTTP_DJASS_READ_SIZE) {
-                continue;
-            }
-
-            /* a short read: the socket is drained for now */
-            rev->ready = 0;
-            break;
-        }
-
-        if (n == -1) {
-            err = ngx_socket_errno;
-
-            if (err == NGX_EINTR) {
-                continue;
-            }
-
-            if (err == NGX_EAGAIN) {
-                rev->ready = 0;
-                break;
-            }
-        }
-
-        /* end of file or an error: hiredis reads it again and closes */
-        eof = 1;
-        break;
-    }
-
-    redisProcessCallbacks(ac);
-
-    if (rd->ac != ac) {
-        /* closed from a callback */
-        return;
-    }
-
-    if (eof) {
-        redisAsyncHandleRead(ac);
-        return;
-    }
-
-    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
-        redisAsyncFree(ac);
-    }
-}
-
-
-static void
-ngx_http_djass_redis_write_handler(ngx_event_t *wev)
-{
-    ngx_connection_t        *c;
-    ngx_http_djass_redis_t  *rd;
-
-    c = wev->data;
-    rd = c->data;
-
-    if (rd->ac == NULL) {
-        return;
-    }
-
-    rd->writing = 1;
-    redisAsyncHandleWrite(rd->ac);
-    rd->writing = 0;
-}
-
-
-static void
-ngx_http_djass_redis_add_read(void *data)
-{
-    ngx_http_djass_redis_t  *rd = data;
-
-    if (rd->conn && !rd->conn->read->active) {
-        if (ngx_handle_read_event(rd->conn->read, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                          "djass: cannot add a Redis read event");
-        }
-    }
-}
-
-
-static void
-ngx_http_djass_redis_del_read(void *data)
-{
-    /* the read event stays: a reply or a close may come at any time */
-}
-
-
-/*
- * Connecting, or the socket buffer was full: wait for the event.
- * Otherwise post the write, so that the commands of this event loop
- * iteration go out together.
- */
-
-static void
-ngx_http_djass_redis_add_write(void *data)
-{
-    ngx_http_djass_redis_t  *rd = data;
-
-    ngx_event_t  *wev;
-
-    if (rd->conn == NULL) {
-        return;
-    }
-
-    wev = rd->conn->write;
-
-    if (!rd->connected || rd->writing || !wev->ready) {
-        wev->ready = 0;
-
-        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                          "djass: cannot add a Redis write event");
-        }
-
-        return;
-    }
-
-    if (!wev->posted) {
-        ngx_post_event(wev, &ngx_posted_events);
-    }
-}
-
-
-static void
-ngx_http_djass_redis_del_write(void *data)
-{
-    ngx_http_djass_redis_t  *rd = data;
-
-    ngx_event_t  *wev;
-
-    if (rd->conn == NULL) {
-        return;
-    }
-
-    wev = rd->conn->write;
-
-    if (wev->posted) {
-        ngx_delete_posted_event(wev);
-    }
-
-    if (!(ngx_event_flags & NGX_USE_CLEAR_EVENT) && wev->active) {
-        /* level-triggered events would report "writable" forever */
-        (void) ngx_del_event(wev, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis frees the context and closes the socket right after this */
-
-static void
-ngx_http_djass_redis_cleanup(void *data)
-{
-    ngx_http_djass_redis_t  *rd = data;
-
-    ngx_connection_t  *c;
-
-    c = rd->conn;
-
-    if (c) {
-        if (ngx_del_conn) {
-            (void) ngx_del_conn(c, NGX_CLOSE_EVENT);
-
-        } else {
-            if (c->read->active || c->read->disabled) {
-                (void) ngx_del_event(c->read, NGX_READ_EVENT,
-                                     NGX_CLOSE_EVENT);
-            }
-
-            if (c->write->active || c->write->disabled) {
-                (void) ngx_del_event(c->write, NGX_WRITE_EVENT,
-                                     NGX_CLOSE_EVENT);
-            }
-        }
-
-        if (c->read->posted) {
-            ngx_delete_posted_event(c->read);
-        }
-
-        if (c->write->posted) {
-            ngx_delete_posted_event(c->write);
-        }
-
-        c->read->closed = 1;
-        c->write->closed = 1;
-
-        ngx_free_connection(c);
-        c->fd = (ngx_socket_t) -1;
-
-        rd->conn = NULL;
-    }
-
-    if (rd->ac == NULL) {
-        return;
-    }
-
-    rd->ac = NULL;
-    rd->connected = 0;
-
-    if (rd->timer.timer_set) {
-        ngx_del_timer(&rd->timer);
-    }
-
-    ngx_http_djass_redis_schedule(rd);
-}
-
-
 /* --- calls -------------------------------------------------------------- */
 
 /*
- * Runs the script with args for request r; handler gets the reply.
- * NGX_OK: the call is on its way; NGX_DECLINED: there is no connection
- * to Redis now (answer 503); NGX_ERROR: out of memory.
+ * Runs the script for request r, its KEYS the first nkeys of args and its
+ * ARGV the rest; handler gets the reply.  NGX_OK: the call is on its way;
+ * NGX_HTTP_DJASS_NO_REDIS: there is no connection to Redis now (answer
+ * 503); NGX_ERROR: out of memory.
  */
 
 ngx_int_t
 ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
-    ngx_uint_t nargs, ngx_http_djass_redis_pt handler, void *data)
+    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_http_djass_redis_pt handler,
+    void *data)
 {
     ngx_http_cleanup_t          *cln;
     ngx_http_djass_ctx_t        *ctx;
@@ -761,7 +476,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     rd = dmcf->redis_conn;
 
     if (rd == NULL || rd->ac == NULL) {
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_NO_REDIS;
     }
 
     ctx = ngx_http_djass_get_ctx(r);
@@ -785,11 +500,12 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->handler = handler;
     op->data = data;
     op->args = args;
+    op->nkeys = nkeys;
     op->nargs = nargs;
 
     if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
         ngx_http_djass_redis_op_free(op);
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_NO_REDIS;
     }
 
     op->deadline = ngx_current_msec + dmcf->redis_timeout;
@@ -808,8 +524,9 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
 
 
 /*
- * EVALSHA sha 0 args..., or EVAL script 0 args... after a NOSCRIPT,
- * written as RESP into the request pool: hiredis only appends it.
+ * EVALSHA sha nkeys args..., or EVAL script nkeys args... after a
+ * NOSCRIPT, written as RESP into the request pool: hiredis only appends
+ * it.
  */
 
 static ngx_int_t
@@ -817,7 +534,7 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval)
 {
     size_t       len;
-    u_char      *cmd, *p;
+    u_char      *cmd, *p, *nk, number[NGX_SIZE_T_LEN];
     ngx_str_t    head, *a, *last;
 
     if (eval) {
@@ -828,8 +545,8 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
         head.len = sizeof(rd->sha);
     }
 
-    len = sizeof("*\r\n$7\r\nEVALSHA\r\n$\r\n\r\n$1\r\n0\r\n") - 1
-          + 2 * NGX_SIZE_T_LEN + head.len;
+    len = sizeof("*\r\n$7\r\nEVALSHA\r\n$\r\n\r\n$\r\n\r\n") - 1
+          + 4 * NGX_SIZE_T_LEN + head.len;
 
     last = op->args + op->nargs;
 
@@ -842,9 +559,19 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(cmd, "*%ui\r\n%s\r\n$%uz\r\n%V\r\n$1\r\n0\r\n",
+    p = ngx_sprintf(cmd, "*%ui\r\n%s\r\n$%uz\r\n%V\r\n",
                     op->nargs + 3, eval ? "$4\r\nEVAL" : "$7\r\nEVALSHA",
                     head.len, &head);
+
+    /* numkeys: a bulk string like every argument */
+    nk = ngx_http_djass_redis_number(number, op->nkeys);
+    *p++ = '$';
+    p = ngx_http_djass_redis_number(p, nk - number);
+    *p++ = '\r';
+    *p++ = '\n';
+    p = ngx_cpymem(p, number, nk - number);
+    *p++ = '\r';
+    *p++ = '\n';
 
     for (a = op->args; a < last; a++) {
         *p++ = '$';
@@ -1052,6 +779,9 @@ ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op, ngx_int_t rc,
     ngx_http_djass_redis_detach(op);
 
     rc = op->handler(r, op->data, rc, v, n);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "djass finalize after the script call: %i", rc);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);

@@ -1,160 +1,412 @@
-    /*
-     * The one Lua script every API request runs in Redis: authentication,
-     * scope, ownership and the operation itself, in one round trip and one
-     * atomic step.  Each worker loads it with SCRIPT LOAD when it connects and
-     * calls it with EVALSHA.
-     *
-     *   ARGV[1] operation: status, get, download, list, create
-     *   ARGV[2] SHA-256 of the API key (lowercase hex)
-     *   ARGV[3] the scope the endpoint requires
-     *   ARGV[4] now, Unix seconds
-     *   ARGV[5...] the operation's own arguments (see each branch)
-     *
-     * A reply is a flat array of strings: {"ok", ...} or {"e", reason, ...}
-     * with reason auth, scope, notfound, notready, quota or invalid.  Keys are
-     * those of doc/redis-layout.md.
-     */
+/*
+ * A call of the API script (redis/api.lua) and its reply, for every
+ * project endpoint: the key names and arguments the script takes, sent
+ * through the Redis connection (ngx_http_djass_redis.c), and the errors
+ * it reports ({"e", reason, ...}) answered in the spec's envelope.  Each
+ * endpoint adds only its own arguments and writes only its own JSON.
+ *
+ * The script's text and its argument positions are generated from
+ * redis/api.lua by redis/lua2c (djass_scripts.h): the C side names every
+ * position with those constants and never with a bare number.
+ */
 
 
 #include "ngx_http_djass_module.h"
+#include "djass_scripts.h"
 
 
-ngx_str_t  ngx_http_djass_script = ngx_string(
-    "local op, now = ARGV[1], ARGV[4]\n"
+#define NGX_HTTP_DJASS_KEY_PREFIX      "djass:key:"
+#define NGX_HTTP_DJASS_PROJECT_PREFIX  "djass:project:"
 
-    /*
-     * a valid key: exists, not revoked, not expired; legacy has every
-     * scope.  Inline and first, with the status branch right after it:
-     * polling is the hottest path, and every function or table defined
-     * before it would be built again on every call.
-     */
-    "local k = redis.call('HMGET', 'djass:key:' .. ARGV[2], 'profile',\n"
-    "  'scopes', 'legacy', 'revoked_at', 'expires_at')\n"
-    "local profile = k[1]\n"
-    "if not profile or profile == '' or (k[4] and k[4] ~= '') then\n"
-    "  return {'e', 'auth'}\n"
-    "end\n"
-    "if k[5] and k[5] ~= '' then\n"
-    "  local e = tonumber(k[5])\n"
-    "  if not e or e <= tonumber(now) then return {'e', 'auth'} end\n"
-    "end\n"
-    "if k[3] ~= '1' and not string.find(',' .. (k[2] or '') .. ',',\n"
-    "  ',' .. ARGV[3] .. ',', 1, true)\n"
-    "then\n"
-    "  return {'e', 'scope'}\n"
-    "end\n"
+#define NGX_HTTP_DJASS_BACKOFF_GUIDANCE                                      \
+    "{\"retry_guidance\":\"Retry with exponential backoff.\"}"
 
-    /* status: ARGV[5] id */
-    "if op == 'status' then\n"
-    "  local p = redis.call('HMGET', 'djass:project:' .. ARGV[5], 'id',\n"
-    "    'status', 'error_message', 'started_at', 'finished_at',\n"
-    "    'updated_at', 'profile')\n"
-    "  if not p[1] or p[7] ~= profile then return {'e', 'notfound'} end\n"
-    "  return {'ok', p[1], p[2] or '', p[3] or '', p[4] or '', p[5] or '',\n"
-    "    p[6] or ''}\n"
-    "end\n"
 
-    "local pk = 'djass:profile:' .. profile\n"
+static ngx_int_t ngx_http_djass_not_found(ngx_http_request_t *r);
 
-    /* the project fields a project object is made of, in reply order */
-    "local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',\n"
-    "  'created_at', 'updated_at', 'started_at', 'finished_at',\n"
-    "  'input_payload', 'profile'}\n"
 
-    "local function s(v)\n"
-    "  if v then return v end\n"
-    "  return ''\n"
-    "end\n"
+ngx_str_t  ngx_http_djass_script = {
+    DJASS_SCRIPT_API_LEN, (u_char *) djass_script_api
+};
 
-    "local function push(out, p)\n"
-    "  for i = 1, 10 do out[#out + 1] = s(p[i]) end\n"
-    "end\n"
 
-    /* a JSON string, for the profile's email spliced into input_payload */
-    "local function jstr(v)\n"
-    "  local e = string.gsub(v, '[%c\"\\\\]', function(c)\n"
-    "    if c == '\"' then return '\\\\\"' end\n"
-    "    if c == '\\\\' then return '\\\\\\\\' end\n"
-    "    return string.format('\\\\u%04x', string.byte(c))\n"
-    "  end)\n"
-    "  return '\"' .. e .. '\"'\n"
-    "end\n"
+ngx_http_djass_call_t *
+ngx_http_djass_call_init(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
+    const char *scope)
+{
+    ngx_http_djass_call_t  *call;
 
-    /* get: ARGV[5] id */
-    "if op == 'get' then\n"
-    "  local p = redis.call('HMGET', 'djass:project:' .. ARGV[5],\n"
-    "    unpack(FIELDS))\n"
-    "  if not p[1] or p[11] ~= profile then return {'e', 'notfound'} end\n"
-    "  local out = {'ok'}\n"
-    "  push(out, p)\n"
-    "  return out\n"
-    "end\n"
+    call = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_call_t));
+    if (call == NULL) {
+        return NULL;
+    }
 
-    /* download: ARGV[5] id */
-    "if op == 'download' then\n"
-    "  local p = redis.call('HMGET', 'djass:project:' .. ARGV[5], 'id',\n"
-    "    'slug', 'status', 'artifact', 'profile')\n"
-    "  if not p[1] or p[5] ~= profile then return {'e', 'notfound'} end\n"
-    "  if p[3] ~= 'ready' then return {'e', 'notready', s(p[3])} end\n"
-    "  return {'ok', s(p[2]), s(p[4])}\n"
-    "end\n"
+    call->scope = scope;
+    call->unavailable = "Temporary failure while reading projects.";
 
-    /*
-     * list: ARGV[5] "1" when the query was invalid (answered after
-     * auth), ARGV[6] limit, ARGV[7] offset, ARGV[8] status or "".  Newest
-     * first from the per-profile (per-status) index: the cost is the
-     * page, not the total.
-     */
-    "if op == 'list' then\n"
-    "  if ARGV[5] == '1' then return {'e', 'invalid'} end\n"
-    "  local index = pk .. ':projects'\n"
-    "  if ARGV[8] ~= '' then index = index .. ':' .. ARGV[8] end\n"
-    "  local offset = tonumber(ARGV[7])\n"
-    "  local total = redis.call('ZCARD', index)\n"
-    "  local out = {'ok', tostring(total)}\n"
-    "  if offset >= total then return out end\n"
-    "  local ids = redis.call('ZREVRANGE', index, offset,\n"
-    "    offset + tonumber(ARGV[6]) - 1)\n"
-    "  for _, id in ipairs(ids) do\n"
-    "    local p = redis.call('HMGET', 'djass:project:' .. id,\n"
-    "      unpack(FIELDS))\n"
-    "    if p[1] then push(out, p) end\n"
-    "  end\n"
-    "  return out\n"
-    "end\n"
+    ctx->data = call;
 
-    /*
-     * create: ARGV[5] "1" when the payload was invalid (answered after
-     * auth and scope), ARGV[6] the djass_quota default, ARGV[7] name,
-     * ARGV[8] slug, ARGV[9] input_payload (or its head), ARGV[10] "1"
-     * when author_email is to come from the profile: then the payload is
-     * ARGV[9] .. the email as a JSON string .. ARGV[11].  Quota, id,
-     * record, indexes and job: one atomic step.
-     */
-    "if op == 'create' then\n"
-    "  if ARGV[5] == '1' then return {'e', 'invalid'} end\n"
-    "  local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')\n"
-    "  if not pr[1] then return {'e', 'auth'} end\n"
-    "  local quota = tonumber(pr[3]) or tonumber(ARGV[6])\n"
-    "  if redis.call('ZCARD', pk .. ':projects') >= quota then\n"
-    "    return {'e', 'quota', tostring(quota)}\n"
-    "  end\n"
-    "  local payload = ARGV[9]\n"
-    "  if ARGV[10] == '1' then\n"
-    "    payload = payload .. jstr(s(pr[2])) .. ARGV[11]\n"
-    "  end\n"
-    "  local id = tostring(redis.call('INCR', 'djass:seq:project'))\n"
-    "  redis.call('HSET', 'djass:project:' .. id, 'id', id,\n"
-    "    'profile', profile, 'name', ARGV[7], 'slug', ARGV[8],\n"
-    "    'status', 'queued', 'error_message', '', 'created_at', now,\n"
-    "    'updated_at', now, 'started_at', '', 'finished_at', '',\n"
-    "    'input_payload', payload, 'attempts', '0')\n"
-    "  redis.call('ZADD', pk .. ':projects', id, id)\n"
-    "  redis.call('ZADD', pk .. ':projects:queued', id, id)\n"
-    "  redis.call('XADD', 'djass:jobs', '*', 'project', id)\n"
-    "  return {'ok', id, ARGV[7], ARGV[8], 'queued', '', now, now,\n"
-    "    '', '', payload}\n"
-    "end\n"
+    return call;
+}
 
-    "return redis.error_reply('djass: unknown operation')\n"
-);
+
+/*
+ * The arguments every call starts with: KEYS key and project (empty: set
+ * by the operations on one project), ARGV op, scope and now.  nargs is
+ * the length of the whole call.  NGX_HTTP_DJASS_NO_KEY: the request
+ * carries no API key.
+ */
+
+ngx_int_t
+ngx_http_djass_call_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    const char *op, ngx_uint_t nargs)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+    ngx_str_t  *args, *a;
+
+    if (call->digest.len == 0) {
+        rc = ngx_http_djass_auth_key(r, &call->digest);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    args = ngx_pcalloc(r->pool, nargs * sizeof(ngx_str_t));
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    call->args = args;
+    call->nargs = nargs;
+
+    a = &args[DJASS_SCRIPT_API_KEY_KEY];
+    a->len = sizeof(NGX_HTTP_DJASS_KEY_PREFIX) - 1 + call->digest.len;
+    a->data = ngx_pnalloc(r->pool, a->len);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(a->data, NGX_HTTP_DJASS_KEY_PREFIX,
+                   sizeof(NGX_HTTP_DJASS_KEY_PREFIX) - 1);
+    ngx_memcpy(p, call->digest.data, call->digest.len);
+
+    ngx_str_set(&args[DJASS_SCRIPT_API_KEY_PROJECT], "");
+
+    args[DJASS_SCRIPT_API_ARGV_OP].data = (u_char *) op;
+    args[DJASS_SCRIPT_API_ARGV_OP].len = ngx_strlen(op);
+    args[DJASS_SCRIPT_API_ARGV_SCOPE].data = (u_char *) call->scope;
+    args[DJASS_SCRIPT_API_ARGV_SCOPE].len = ngx_strlen(call->scope);
+
+    a = &args[DJASS_SCRIPT_API_ARGV_NOW];
+    a->data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, "%T", ngx_time()) - a->data;
+
+    return NGX_OK;
+}
+
+
+/* an unsigned number as one of the call's arguments */
+
+ngx_int_t
+ngx_http_djass_call_number(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t i, ngx_uint_t n)
+{
+    ngx_str_t  *a;
+
+    a = &call->args[i];
+
+    a->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, "%ui", n) - a->data;
+
+    return NGX_OK;
+}
+
+
+/* a yes or no as one of the call's arguments: "1" or "0" */
+
+void
+ngx_http_djass_call_flag(ngx_http_djass_call_t *call, ngx_uint_t i,
+    ngx_uint_t flag)
+{
+    call->args[i].data = (u_char *) (flag ? "1" : "0");
+    call->args[i].len = 1;
+}
+
+
+/* NGX_DONE: the call is on its way; otherwise the answer is sent */
+
+ngx_int_t
+ngx_http_djass_call_send(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    ngx_http_djass_redis_pt handler)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_djass_redis_script(r, call->args, DJASS_SCRIPT_API_NKEYS,
+                                     call->nargs, handler, call);
+
+    if (rc == NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script call sent: op \"%V\"",
+                       &call->args[DJASS_SCRIPT_API_ARGV_OP]);
+
+        if (!r->discard_body) {
+            /* notice a client that leaves while Redis answers */
+            r->read_event_handler = ngx_http_test_reading;
+        }
+
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_HTTP_DJASS_NO_REDIS) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script call not sent: no Redis connection");
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "retryable_error", call->unavailable,
+                                         NGX_HTTP_DJASS_BACKOFF_GUIDANCE);
+    }
+
+    return ngx_http_djass_internal_error(r);
+}
+
+
+/*
+ * GET /projects/{id}, /status and /download: the call names the project.
+ * A malformed id is sent as 0: it names no project.
+ */
+
+ngx_int_t
+ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
+    const char *op, ngx_http_djass_redis_pt handler)
+{
+    ngx_int_t               rc;
+    ngx_str_t              *a;
+    ngx_http_djass_call_t  *call;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_READ);
+    if (call == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_djass_call_args(r, call, op, DJASS_SCRIPT_API_NARGS);
+
+    if (rc == NGX_HTTP_DJASS_NO_KEY) {
+        return ngx_http_djass_unauthorized(r);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a = &call->args[DJASS_SCRIPT_API_KEY_PROJECT];
+    a->data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_DJASS_PROJECT_PREFIX) - 1
+                                   + NGX_INT_T_LEN);
+    if (a->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_PROJECT_PREFIX "%ui",
+                         ctx->project_id)
+             - a->data;
+
+    rc = ngx_http_djass_call_send(r, call, handler);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+/*
+ * What the script reported, when it is not the answer:
+ * NGX_HTTP_DJASS_SCRIPT_OK when the reply is {"ok", ...}, else the error
+ * is sent and its rc returned.
+ */
+
+ngx_int_t
+ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
+{
+    u_char     *p;
+    ngx_str_t  *reason;
+
+    if (rc == NGX_AGAIN) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script reply: Redis unavailable or late");
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "retryable_error", call->unavailable,
+                                         NGX_HTTP_DJASS_BACKOFF_GUIDANCE);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script reply: failed");
+
+        return ngx_http_djass_internal_error(r);
+    }
+
+    if (v[0].len == 2 && ngx_strncmp(v[0].data, "ok", 2) == 0) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script reply: ok, %ui values", n);
+
+        return NGX_HTTP_DJASS_SCRIPT_OK;
+    }
+
+    if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e') {
+        goto unexpected;
+    }
+
+    reason = &v[1];
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass script reply: error \"%V\"", reason);
+
+    if (ngx_strcmp(reason->data, "auth") == 0) {
+        return ngx_http_djass_unauthorized(r);
+    }
+
+    if (ngx_strcmp(reason->data, "scope") == 0) {
+        p = ngx_pnalloc(r->pool, sizeof("API key is missing required scope: ")
+                                 + sizeof("{\"required_scope\":\"\"}")
+                                 + 2 * ngx_strlen(call->scope));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "API key is missing required scope: %s%Z"
+                           "{\"required_scope\":\"%s\"}%Z",
+                           call->scope, call->scope);
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_FORBIDDEN,
+                                         "insufficient_scope", (char *) p,
+                                         (char *) p + ngx_strlen(p) + 1);
+    }
+
+    if (ngx_strcmp(reason->data, "notfound") == 0) {
+        return ngx_http_djass_not_found(r);
+    }
+
+    if (ngx_strcmp(reason->data, "invalid") == 0 && call->code) {
+        return ngx_http_djass_send_error(r, call->status, call->code,
+                                         call->message,
+                                         (char *) call->details);
+    }
+
+    if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {
+        p = ngx_pnalloc(r->pool, sizeof("{\"quota\":,\"retry_guidance\":"
+                                        "\"Delete old projects or request "
+                                        "limit bump.\"}")
+                                 + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "{\"quota\":%i,\"retry_guidance\":"
+                           "\"Delete old projects or request limit "
+                           "bump.\"}%Z",
+                           ngx_atoi(v[2].data, v[2].len));
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                         "quota_exceeded",
+                                         "Project quota exceeded for this "
+                                         "API identity.", (char *) p);
+    }
+
+unexpected:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "djass: unexpected script reply \"%V\"", &v[0]);
+
+    return ngx_http_djass_internal_error(r);
+}
+
+
+ngx_int_t
+ngx_http_djass_unauthorized(ngx_http_request_t *r)
+{
+    ngx_str_t  scheme;
+
+    ngx_str_set(&scheme, "Bearer");
+
+    if (ngx_http_djass_add_header(r, "WWW-Authenticate", &scheme) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                     "auth_required",
+                                     "Authentication required.", NULL);
+}
+
+
+/* details.project_id: the id, or the path segment that was no id */
+
+static ngx_int_t
+ngx_http_djass_not_found(ngx_http_request_t *r)
+{
+    u_char                *p, *seg, *last, *end;
+    ngx_http_djass_ctx_t  *ctx;
+
+    ctx = ngx_http_djass_get_ctx(r);
+
+    if (ctx->project_id) {
+        p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":}") + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "{\"project_id\":%ui}%Z", ctx->project_id);
+
+    } else {
+        /* tail: "projects/<segment>[/...]" */
+        seg = ctx->tail.data + ngx_min(ctx->tail.len, sizeof("projects/") - 1);
+        last = ctx->tail.data + ctx->tail.len;
+        end = ngx_strlchr(seg, last, '/');
+
+        if (end) {
+            last = end;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":}")
+                                 + ngx_http_djass_json_str_len(seg,
+                                                               last - seg));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        end = ngx_cpymem(p, "{\"project_id\":",
+                         sizeof("{\"project_id\":") - 1);
+        end = ngx_http_djass_json_str(end, seg, last - seg);
+        *end++ = '}';
+        *end = '\0';
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_NOT_FOUND,
+                                     "project_not_found",
+                                     "Project not found.", (char *) p);
+}
+
+
+ngx_int_t
+ngx_http_djass_internal_error(ngx_http_request_t *r)
+{
+    return ngx_http_djass_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", "Internal error.",
+                                     NULL);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "djass_scripts.h"
 #include "log.h"
 #include "queue.h"
 
@@ -17,36 +18,17 @@
 #define DJASS_SWEEP_MAX_MS   5000
 
 
+/* the scripts are redis/queue_*.lua, with their argument positions */
 static djass_script_t  djass_queue_touch_script = {
-    "touch",
-    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)\n"
-    "if #p == 1 and p[1][2] == ARGV[2] then\n"
-    "    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3],\n"
-    "               'JUSTID')\n"
-    "    return 1\n"
-    "end\n"
-    "return 0\n",
-    ""
+    DJASS_SCRIPT_QUEUE_TOUCH_NAME, djass_script_queue_touch, ""
 };
 
 static djass_script_t  djass_queue_drop_script = {
-    "drop",
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[2])\n"
-    "return 1\n",
-    ""
+    DJASS_SCRIPT_QUEUE_DROP_NAME, djass_script_queue_drop, ""
 };
 
 static djass_script_t  djass_queue_leave_script = {
-    "leave",
-    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1,\n"
-    "                     ARGV[2])\n"
-    "if #p == 0 then\n"
-    "    return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1],\n"
-    "                      ARGV[2])\n"
-    "end\n"
-    "return -1\n",
-    ""
+    DJASS_SCRIPT_QUEUE_LEAVE_NAME, djass_script_queue_leave, ""
 };
 
 
@@ -315,19 +297,15 @@ djass_queue_next(djass_queue_t *q, djass_job_t *job, int block_ms)
 }
 
 
+/* a script of the queue whose reply is an integer; -1 on no Redis */
 static int
-djass_queue_run(djass_queue_t *q, djass_script_t *s, const char *entry)
+djass_queue_run(djass_queue_t *q, djass_script_t *s, int nkeys, int argc,
+    const char **argv)
 {
     long long    v;
     redisReply  *reply;
-    const char  *argv[4];
 
-    argv[0] = DJASS_STREAM;
-    argv[1] = DJASS_GROUP;
-    argv[2] = q->consumer;
-    argv[3] = entry;
-
-    reply = djass_redis_script(q->redis, s, 1, entry ? 4 : 3, argv);
+    reply = djass_redis_script(q->redis, s, nkeys, argc, argv);
     if (reply == NULL) {
         return -1;
     }
@@ -349,7 +327,16 @@ djass_queue_run(djass_queue_t *q, djass_script_t *s, const char *entry)
 int
 djass_queue_touch(djass_queue_t *q, const djass_job_t *job)
 {
-    return djass_queue_run(q, &djass_queue_touch_script, job->entry);
+    const char  *argv[DJASS_SCRIPT_QUEUE_TOUCH_NARGS];
+
+    argv[DJASS_SCRIPT_QUEUE_TOUCH_KEY_STREAM] = DJASS_STREAM;
+    argv[DJASS_SCRIPT_QUEUE_TOUCH_ARGV_GROUP] = DJASS_GROUP;
+    argv[DJASS_SCRIPT_QUEUE_TOUCH_ARGV_CONSUMER] = q->consumer;
+    argv[DJASS_SCRIPT_QUEUE_TOUCH_ARGV_ENTRY] = job->entry;
+
+    return djass_queue_run(q, &djass_queue_touch_script,
+                           DJASS_SCRIPT_QUEUE_TOUCH_NKEYS,
+                           DJASS_SCRIPT_QUEUE_TOUCH_NARGS, argv);
 }
 
 
@@ -358,14 +345,15 @@ djass_queue_drop(djass_queue_t *q, const djass_job_t *job)
 {
     long long    v;
     redisReply  *reply;
-    const char  *argv[3];
+    const char  *argv[DJASS_SCRIPT_QUEUE_DROP_NARGS];
 
-    argv[0] = DJASS_STREAM;
-    argv[1] = DJASS_GROUP;
-    argv[2] = job->entry;
+    argv[DJASS_SCRIPT_QUEUE_DROP_KEY_STREAM] = DJASS_STREAM;
+    argv[DJASS_SCRIPT_QUEUE_DROP_ARGV_GROUP] = DJASS_GROUP;
+    argv[DJASS_SCRIPT_QUEUE_DROP_ARGV_ENTRY] = job->entry;
 
-    reply = djass_redis_script(q->redis, &djass_queue_drop_script, 1, 3,
-                               argv);
+    reply = djass_redis_script(q->redis, &djass_queue_drop_script,
+                               DJASS_SCRIPT_QUEUE_DROP_NKEYS,
+                               DJASS_SCRIPT_QUEUE_DROP_NARGS, argv);
     if (reply == NULL) {
         return -1;
     }
@@ -379,9 +367,17 @@ djass_queue_drop(djass_queue_t *q, const djass_job_t *job)
 void
 djass_queue_leave(djass_queue_t *q)
 {
+    const char  *argv[DJASS_SCRIPT_QUEUE_LEAVE_NARGS];
+
     if (q->redis->ctx == NULL) {
         return;
     }
 
-    (void) djass_queue_run(q, &djass_queue_leave_script, NULL);
+    argv[DJASS_SCRIPT_QUEUE_LEAVE_KEY_STREAM] = DJASS_STREAM;
+    argv[DJASS_SCRIPT_QUEUE_LEAVE_ARGV_GROUP] = DJASS_GROUP;
+    argv[DJASS_SCRIPT_QUEUE_LEAVE_ARGV_CONSUMER] = q->consumer;
+
+    (void) djass_queue_run(q, &djass_queue_leave_script,
+                           DJASS_SCRIPT_QUEUE_LEAVE_NKEYS,
+                           DJASS_SCRIPT_QUEUE_LEAVE_NARGS, argv);
 }

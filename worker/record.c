@@ -10,91 +10,22 @@
 #include <string.h>
 
 #include "djass_parse.h"
+#include "djass_scripts.h"
 #include "log.h"
 #include "record.h"
 
 
-#define DJASS_LUA_ACK                                                        \
-    "local function ack()\n"                                                 \
-    "    redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])\n"                    \
-    "    redis.call('XDEL', KEYS[2], ARGV[2])\n"                             \
-    "end\n"
-
-#define DJASS_LUA_MOVE                                                       \
-    "local function move(profile, from, to)\n"                               \
-    "    local id = tonumber(string.match(KEYS[1], '(%d+)$'))\n"             \
-    "    local base = 'djass:profile:' .. profile .. ':projects:'\n"         \
-    "    redis.call('ZREM', base .. from, id)\n"                             \
-    "    redis.call('ZADD', base .. to, id, id)\n"                           \
-    "end\n"
-
-
-/*
- * KEYS: project, stream; ARGV: group, entry, max attempts, the message of
- * a job that used them all up.
- */
+/* the scripts are redis/record_*.lua, with their argument positions */
 static djass_script_t  djass_record_start_script = {
-    "start",
-    DJASS_LUA_ACK DJASS_LUA_MOVE
-    "local r = redis.call('HMGET', KEYS[1], 'status', 'profile',\n"
-    "                     'attempts', 'input_payload')\n"
-    "if not r[1] then ack() return {'gone'} end\n"
-    "if r[1] == 'ready' or r[1] == 'failed' then\n"
-    "    ack() return {'done'}\n"
-    "end\n"
-    "local now = redis.call('TIME')[1]\n"
-    "local attempts = tonumber(r[3]) or 0\n"
-    "if attempts >= tonumber(ARGV[3]) then\n"
-    "    redis.call('HSET', KEYS[1], 'status', 'failed',\n"
-    "               'error_message', ARGV[4], 'finished_at', now,\n"
-    "               'updated_at', now)\n"
-    "    move(r[2], r[1], 'failed')\n"
-    "    ack()\n"
-    "    return {'exhausted', tostring(attempts)}\n"
-    "end\n"
-    "attempts = attempts + 1\n"
-    "redis.call('HSET', KEYS[1], 'status', 'generating', 'started_at', now,\n"
-    "           'updated_at', now, 'finished_at', '', 'error_message', '',\n"
-    "           'attempts', attempts)\n"
-    "move(r[2], r[1], 'generating')\n"
-    "return {'started', tostring(attempts), r[4] or ''}\n",
-    ""
+    DJASS_SCRIPT_RECORD_START_NAME, djass_script_record_start, ""
 };
 
-
-/* KEYS: project; ARGV: attempt */
 static djass_script_t  djass_record_owned_script = {
-    "owned",
-    "local r = redis.call('HMGET', KEYS[1], 'status', 'attempts')\n"
-    "if r[1] == 'generating' and r[2] == ARGV[1] then return 1 end\n"
-    "return 0\n",
-    ""
+    DJASS_SCRIPT_RECORD_OWNED_NAME, djass_script_record_owned, ""
 };
 
-
-/*
- * KEYS: project, stream; ARGV: group, entry, attempt, status, then field,
- * value pairs.
- */
 static djass_script_t  djass_record_finish_script = {
-    "finish",
-    DJASS_LUA_ACK DJASS_LUA_MOVE
-    "local r = redis.call('HMGET', KEYS[1], 'status', 'profile',\n"
-    "                     'attempts')\n"
-    "if not r[1] then ack() return 1 end\n"
-    "if r[1] ~= 'generating' or r[3] ~= ARGV[3] then return 0 end\n"
-    "local now = redis.call('TIME')[1]\n"
-    "local set = {'status', ARGV[4], 'finished_at', now, 'updated_at', now}\n"
-    "for i = 5, #ARGV do set[#set + 1] = ARGV[i] end\n"
-    "if ARGV[4] == 'failed' then\n"
-    "    redis.call('HDEL', KEYS[1], 'artifact', 'artifact_size',\n"
-    "               'artifact_sha256')\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], unpack(set))\n"
-    "move(r[2], r[1], ARGV[4])\n"
-    "ack()\n"
-    "return 1\n",
-    ""
+    DJASS_SCRIPT_RECORD_FINISH_NAME, djass_script_record_finish, ""
 };
 
 
@@ -176,7 +107,7 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
 {
     char         key[64], max[16], msg[160];
     redisReply  *reply;
-    const char  *argv[6];
+    const char  *argv[DJASS_SCRIPT_RECORD_START_NARGS];
 
     memset(st, 0, sizeof(djass_start_t));
     djass_record_key(job, key, sizeof(key));
@@ -185,15 +116,16 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
              "worker stopped or crashed each time); giving up.",
              q->redis->conf->max_attempts);
 
-    argv[0] = key;
-    argv[1] = DJASS_STREAM;
-    argv[2] = DJASS_GROUP;
-    argv[3] = job->entry;
-    argv[4] = max;
-    argv[5] = msg;
+    argv[DJASS_SCRIPT_RECORD_START_KEY_PROJECT] = key;
+    argv[DJASS_SCRIPT_RECORD_START_KEY_STREAM] = DJASS_STREAM;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_GROUP] = DJASS_GROUP;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_ENTRY] = job->entry;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_MAX] = max;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_MESSAGE] = msg;
 
-    reply = djass_redis_script(q->redis, &djass_record_start_script, 2, 6,
-                               argv);
+    reply = djass_redis_script(q->redis, &djass_record_start_script,
+                               DJASS_SCRIPT_RECORD_START_NKEYS,
+                               DJASS_SCRIPT_RECORD_START_NARGS, argv);
     if (reply == NULL) {
         return -1;
     }
@@ -235,15 +167,17 @@ int
 djass_record_owned(djass_queue_t *q, const djass_job_t *job, int attempt)
 {
     char         key[64], att[16];
-    const char  *argv[2];
+    const char  *argv[DJASS_SCRIPT_RECORD_OWNED_NARGS];
 
     djass_record_key(job, key, sizeof(key));
     snprintf(att, sizeof(att), "%d", attempt);
 
-    argv[0] = key;
-    argv[1] = att;
+    argv[DJASS_SCRIPT_RECORD_OWNED_KEY_PROJECT] = key;
+    argv[DJASS_SCRIPT_RECORD_OWNED_ARGV_ATTEMPT] = att;
 
-    return djass_record_int(q, &djass_record_owned_script, 1, 2, argv);
+    return djass_record_int(q, &djass_record_owned_script,
+                            DJASS_SCRIPT_RECORD_OWNED_NKEYS,
+                            DJASS_SCRIPT_RECORD_OWNED_NARGS, argv);
 }
 
 
@@ -253,21 +187,22 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
 {
     int          n;
     char         key[64], att[16], size[32];
-    const char  *argv[14];
+    const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 8];
 
     djass_record_key(job, key, sizeof(key));
     snprintf(att, sizeof(att), "%d", attempt);
 
-    argv[0] = key;
-    argv[1] = DJASS_STREAM;
-    argv[2] = DJASS_GROUP;
-    argv[3] = job->entry;
-    argv[4] = att;
-    n = 6;
+    argv[DJASS_SCRIPT_RECORD_FINISH_KEY_PROJECT] = key;
+    argv[DJASS_SCRIPT_RECORD_FINISH_KEY_STREAM] = DJASS_STREAM;
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_GROUP] = DJASS_GROUP;
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_ENTRY] = job->entry;
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_ATTEMPT] = att;
+    n = DJASS_SCRIPT_RECORD_FINISH_ARGV_FIELDS;
 
+    /* the fields: at most four pairs */
     if (f->error_message == NULL) {
         snprintf(size, sizeof(size), "%lld", f->artifact_size);
-        argv[5] = "ready";
+        argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "ready";
         argv[n++] = "artifact";
         argv[n++] = f->artifact;
         argv[n++] = "artifact_size";
@@ -278,10 +213,11 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
         argv[n++] = "";
 
     } else {
-        argv[5] = "failed";
+        argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "failed";
         argv[n++] = "error_message";
         argv[n++] = f->error_message;
     }
 
-    return djass_record_int(q, &djass_record_finish_script, 2, n, argv);
+    return djass_record_int(q, &djass_record_finish_script,
+                            DJASS_SCRIPT_RECORD_FINISH_NKEYS, n, argv);
 }

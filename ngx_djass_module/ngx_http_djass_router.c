@@ -1,6 +1,9 @@
 /*
- * The router: the path after the djass_api location's prefix picks one
- * endpoint; a known path with the wrong method is 405, anything else 404.
+ * The router: the content handler of a djass_api location.  The path
+ * after the location's prefix picks one endpoint; a known path with the
+ * wrong method is 405, anything else 404.  The request's context (the
+ * route, the project id, the pending Redis call) lives here too, and
+ * survives the internal redirect of a download.
  */
 
 
@@ -11,6 +14,7 @@
 
 
 typedef struct {
+    ngx_str_t                   name;      /* for the debug log */
     ngx_str_t                   allow;
     ngx_http_djass_route_pt     get;       /* GET and HEAD */
     ngx_http_djass_route_pt     post;
@@ -34,12 +38,16 @@ static void ngx_http_djass_ctx_cleanup(void *data);
 
 
 static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
-    { ngx_string("GET, HEAD"), ngx_http_djass_options_handler, NULL },
-    { ngx_string("GET, HEAD, POST"), ngx_http_djass_list_handler,
-      ngx_http_djass_create_handler },
-    { ngx_string("GET, HEAD"), ngx_http_djass_get_handler, NULL },
-    { ngx_string("GET, HEAD"), ngx_http_djass_status_handler, NULL },
-    { ngx_string("GET, HEAD"), ngx_http_djass_download_handler, NULL },
+    { ngx_string("project-options"), ngx_string("GET, HEAD"),
+      ngx_http_djass_options_handler, NULL },
+    { ngx_string("projects"), ngx_string("GET, HEAD, POST"),
+      ngx_http_djass_list_handler, ngx_http_djass_create_handler },
+    { ngx_string("project"), ngx_string("GET, HEAD"),
+      ngx_http_djass_get_handler, NULL },
+    { ngx_string("status"), ngx_string("GET, HEAD"),
+      ngx_http_djass_status_handler, NULL },
+    { ngx_string("download"), ngx_string("GET, HEAD"),
+      ngx_http_djass_download_handler, NULL },
 };
 
 
@@ -77,11 +85,18 @@ ngx_http_djass_handler(ngx_http_request_t *r)
     ctx->route = ngx_http_djass_route(&ctx->tail, &ctx->project_id);
 
     if (ctx->route == NGX_HTTP_DJASS_ROUTE_NONE) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass route: none for \"%V\"", &ctx->tail);
+
         return ngx_http_djass_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                          "No such API endpoint.", NULL);
     }
 
     route = &ngx_http_djass_routes[ctx->route];
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass route: %V, project %ui, method %V",
+                   &route->name, ctx->project_id, &r->method_name);
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         handler = route->get;
@@ -255,7 +270,10 @@ ngx_http_djass_ctx_cleanup(void *data)
 }
 
 
-/* a query argument unescaped into the request pool; NGX_DECLINED: absent */
+/*
+ * A query argument unescaped into the request pool; NGX_HTTP_DJASS_ABSENT
+ * when the query does not have it.
+ */
 
 ngx_int_t
 ngx_http_djass_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
@@ -264,7 +282,7 @@ ngx_http_djass_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
     ngx_str_t   arg;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
-        return NGX_DECLINED;
+        return NGX_HTTP_DJASS_ABSENT;
     }
 
     dst = ngx_pnalloc(r->pool, arg.len);

@@ -178,7 +178,7 @@ ngx_http_djass_build_options(ngx_conf_t *cf,
                                       : json_string_value(key),
                                       list, cc, meta, seen);
 
-        if (rc == NGX_DECLINED) {
+        if (rc == NGX_HTTP_DJASS_BAD_VALUE) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "djass_template: group \"%s\" in \"%V\" "
                                "lists an option that is not a \"y\"/\"n\" "
@@ -238,7 +238,10 @@ failed:
 }
 
 
-/* NGX_DECLINED: the list names something that is not a flag, or twice */
+/*
+ * NGX_HTTP_DJASS_BAD_VALUE: the list names something that is not a flag,
+ * or names one twice.
+ */
 
 static ngx_int_t
 ngx_http_djass_add_group(json_t *groups, const char *key, const char *label,
@@ -266,7 +269,7 @@ ngx_http_djass_add_group(json_t *groups, const char *key, const char *label,
             || json_object_get(seen, k) != NULL)
         {
             json_decref(group);
-            return NGX_DECLINED;
+            return NGX_HTTP_DJASS_BAD_VALUE;
         }
 
         option = ngx_http_djass_option(k, json_object_get(cc, k), key,

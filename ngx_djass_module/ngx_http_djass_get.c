@@ -1,0 +1,82 @@
+/*
+ * GET /projects/{id} and GET /projects/{id}/status: one call of the
+ * script (ngx_http_djass_script.c), and the project or status object it
+ * returned, written by ngx_http_djass_project.c, as the answer.
+ */
+
+
+#include "ngx_http_djass_module.h"
+
+
+static ngx_int_t ngx_http_djass_get_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_status_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_object_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n,
+    ngx_http_djass_shape_t *shape);
+
+
+ngx_int_t
+ngx_http_djass_get_handler(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx)
+{
+    return ngx_http_djass_call_project(r, ctx, "get",
+                                       ngx_http_djass_get_done);
+}
+
+
+ngx_int_t
+ngx_http_djass_status_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx)
+{
+    return ngx_http_djass_call_project(r, ctx, "status",
+                                       ngx_http_djass_status_done);
+}
+
+
+static ngx_int_t
+ngx_http_djass_get_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    return ngx_http_djass_object_done(r, data, rc, v, n,
+                                      &ngx_http_djass_project_shape);
+}
+
+
+static ngx_int_t
+ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    return ngx_http_djass_object_done(r, data, rc, v, n,
+                                      &ngx_http_djass_status_shape);
+}
+
+
+/* {"ok", <the object's strings>}: the object alone, 200 */
+
+static ngx_int_t
+ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n, ngx_http_djass_shape_t *shape)
+{
+    u_char     *p;
+    ngx_str_t   body;
+
+    rc = ngx_http_djass_call_reply(r, data, rc, v, n);
+    if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
+        return rc;
+    }
+
+    if (n != 1 + shape->nvalues) {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    p = ngx_pnalloc(r->pool, ngx_http_djass_object_len(shape, &v[1]));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body.data = p;
+    body.len = ngx_http_djass_object(p, shape, &v[1]) - p;
+
+    return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
+}

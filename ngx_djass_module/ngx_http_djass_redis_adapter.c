@@ -1,0 +1,309 @@
+/*
+ * The hiredis adapter for nginx's event loop, as hiredis keeps its own
+ * adapters (adapters/libevent.h, ...) apart from the protocol: a hiredis
+ * async context gets an nginx connection for its socket, and hiredis's
+ * addRead/delRead/addWrite/delWrite/cleanup hooks become nginx events.
+ *
+ * - Commands are pipelined: hiredis appends each to its output buffer and
+ *   asks for a write, which is posted, so that all the commands of one
+ *   event loop iteration leave in one write(2).
+ * - nginx's epoll events are edge-triggered and hiredis would read 16 KiB
+ *   per event: the read handler reads the socket itself until it is
+ *   drained, feeds hiredis's reader and has hiredis run the callbacks.
+ * - When hiredis frees the context, the nginx connection goes with it and
+ *   ngx_http_djass_redis_closed() is told, to open a new one.
+ */
+
+
+#include "ngx_http_djass_redis.h"
+
+
+#define NGX_HTTP_DJASS_READ_SIZE    65536
+
+
+/* exported by hiredis 0.14 but not declared in its async.h */
+void redisProcessCallbacks(redisAsyncContext *ac);
+
+
+static void ngx_http_djass_redis_read_handler(ngx_event_t *rev);
+static void ngx_http_djass_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_djass_redis_add_read(void *data);
+static void ngx_http_djass_redis_del_read(void *data);
+static void ngx_http_djass_redis_add_write(void *data);
+static void ngx_http_djass_redis_del_write(void *data);
+static void ngx_http_djass_redis_cleanup(void *data);
+
+
+/* one read buffer per worker */
+static u_char  ngx_http_djass_redis_buf[NGX_HTTP_DJASS_READ_SIZE];
+
+
+/* the context's socket as an nginx connection, reading from now on */
+
+ngx_int_t
+ngx_http_djass_redis_attach(ngx_http_djass_redis_t *rd,
+    redisAsyncContext *ac)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_djass_redis_read_handler;
+    c->write->handler = ngx_http_djass_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    rd->ac = ac;
+    rd->conn = c;
+    rd->connected = 0;
+
+    ac->data = rd;
+    ac->ev.data = rd;
+    ac->ev.addRead = ngx_http_djass_redis_add_read;
+    ac->ev.delRead = ngx_http_djass_redis_del_read;
+    ac->ev.addWrite = ngx_http_djass_redis_add_write;
+    ac->ev.delWrite = ngx_http_djass_redis_del_write;
+    ac->ev.cleanup = ngx_http_djass_redis_cleanup;
+
+    ngx_http_djass_redis_add_read(rd);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_djass_redis_read_handler(ngx_event_t *rev)
+{
+    ssize_t                  n;
+    ngx_err_t                err;
+    ngx_uint_t               eof;
+    ngx_connection_t        *c;
+    redisAsyncContext       *ac;
+    ngx_http_djass_redis_t  *rd;
+
+    c = rev->data;
+    rd = c->data;
+    ac = rd->ac;
+
+    if (c->close) {
+        /* worker_shutdown_timeout: the worker is closing everything */
+        rd->exiting = 1;
+        redisAsyncFree(ac);
+        return;
+    }
+
+    if (!rd->connected) {
+        /* hiredis checks how the connect ended */
+        redisAsyncHandleRead(ac);
+        return;
+    }
+
+    eof = 0;
+
+    for ( ;; ) {
+        n = recv(c->fd, ngx_http_djass_redis_buf, NGX_HTTP_DJASS_READ_SIZE, 0);
+
+        if (n > 0) {
+            if (redisReaderFeed(ac->c.reader,
+                                (char *) ngx_http_djass_redis_buf, n)
+                != REDIS_OK)
+            {
+                eof = 1;
+                break;
+            }
+
+            if (n == NGX_HTTP_DJASS_READ_SIZE) {
+                continue;
+            }
+
+            /* a short read: the socket is drained for now */
+            rev->ready = 0;
+            break;
+        }
+
+        if (n == -1) {
+            err = ngx_socket_errno;
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
+
+            if (err == NGX_EAGAIN) {
+                rev->ready = 0;
+                break;
+            }
+        }
+
+        /* end of file or an error: hiredis reads it again and closes */
+        eof = 1;
+        break;
+    }
+
+    redisProcessCallbacks(ac);
+
+    if (rd->ac != ac) {
+        /* closed from a callback */
+        return;
+    }
+
+    if (eof) {
+        redisAsyncHandleRead(ac);
+        return;
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        redisAsyncFree(ac);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t        *c;
+    ngx_http_djass_redis_t  *rd;
+
+    c = wev->data;
+    rd = c->data;
+
+    if (rd->ac == NULL) {
+        return;
+    }
+
+    rd->writing = 1;
+    redisAsyncHandleWrite(rd->ac);
+    rd->writing = 0;
+}
+
+
+static void
+ngx_http_djass_redis_add_read(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    if (rd->conn && !rd->conn->read->active) {
+        if (ngx_handle_read_event(rd->conn->read, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "djass: cannot add a Redis read event");
+        }
+    }
+}
+
+
+static void
+ngx_http_djass_redis_del_read(void *data)
+{
+    /* the read event stays: a reply or a close may come at any time */
+}
+
+
+/*
+ * Connecting, or the socket buffer was full: wait for the event.
+ * Otherwise post the write, so that the commands of this event loop
+ * iteration go out together.
+ */
+
+static void
+ngx_http_djass_redis_add_write(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_event_t  *wev;
+
+    if (rd->conn == NULL) {
+        return;
+    }
+
+    wev = rd->conn->write;
+
+    if (!rd->connected || rd->writing || !wev->ready) {
+        wev->ready = 0;
+
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "djass: cannot add a Redis write event");
+        }
+
+        return;
+    }
+
+    if (!wev->posted) {
+        ngx_post_event(wev, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_djass_redis_del_write(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_event_t  *wev;
+
+    if (rd->conn == NULL) {
+        return;
+    }
+
+    wev = rd->conn->write;
+
+    if (wev->posted) {
+        ngx_delete_posted_event(wev);
+    }
+
+    if (!(ngx_event_flags & NGX_USE_CLEAR_EVENT) && wev->active) {
+        /* level-triggered events would report "writable" forever */
+        (void) ngx_del_event(wev, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis frees the context and closes the socket right after this */
+
+static void
+ngx_http_djass_redis_cleanup(void *data)
+{
+    ngx_http_djass_redis_t  *rd = data;
+
+    ngx_connection_t  *c;
+
+    c = rd->conn;
+
+    if (c) {
+        if (ngx_del_conn) {
+            (void) ngx_del_conn(c, NGX_CLOSE_EVENT);
+
+        } else {
+            if (c->read->active || c->read->disabled) {
+                (void) ngx_del_event(c->read, NGX_READ_EVENT,
+                                     NGX_CLOSE_EVENT);
+            }
+
+            if (c->write->active || c->write->disabled) {
+                (void) ngx_del_event(c->write, NGX_WRITE_EVENT,
+                                     NGX_CLOSE_EVENT);
+            }
+        }
+
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        c->read->closed = 1;
+        c->write->closed = 1;
+
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+
+        rd->conn = NULL;
+    }
+
+    ngx_http_djass_redis_closed(rd);
+}

@@ -1,0 +1,150 @@
+-- The one script every API request of ngx_http_djass_module runs in Redis:
+-- authentication, scope, ownership and the operation itself, in one round
+-- trip and one atomic step.  Each nginx worker loads it with SCRIPT LOAD
+-- when it connects and calls it with EVALSHA.
+--
+--   key      djass:key:<SHA-256 of the API key, lowercase hex>
+--   project  djass:project:<id> for status, get and download; "" for list
+--            and create, which name no project
+--   op       status, get, download, list, create
+--   scope    the scope the endpoint requires
+--   now      Unix seconds
+--
+-- list and create take arguments of their own after these (ARGV.list,
+-- ARGV.create, see each branch).
+--
+-- A reply is a flat array of strings: {"ok", ...} or {"e", reason, ...}
+-- with reason auth, scope, notfound, notready, quota or invalid.  Keys are
+-- those of doc/redis-layout.md.
+
+--! KEYS key project
+--! ARGV op scope now
+--! ARGV.list invalid limit offset status
+--! ARGV.create invalid quota name slug head fill_email tail
+
+-- a valid key: exists, not revoked, not expired; legacy has every scope.
+-- Inline and first, with the status branch right after it: polling is the
+-- hottest path, and every function or table defined before it would be
+-- built again on every call.
+local k = redis.call('HMGET', key, 'profile', 'scopes', 'legacy',
+  'revoked_at', 'expires_at')
+local profile = k[1]
+if not profile or profile == '' or (k[4] and k[4] ~= '') then
+  return {'e', 'auth'}
+end
+if k[5] and k[5] ~= '' then
+  local e = tonumber(k[5])
+  if not e or e <= tonumber(now) then return {'e', 'auth'} end
+end
+if k[3] ~= '1' and not string.find(',' .. (k[2] or '') .. ',',
+  ',' .. scope .. ',', 1, true)
+then
+  return {'e', 'scope'}
+end
+
+-- status: the project's status object
+if op == 'status' then
+  local p = redis.call('HMGET', project, 'id', 'status', 'error_message',
+    'started_at', 'finished_at', 'updated_at', 'profile')
+  if not p[1] or p[7] ~= profile then return {'e', 'notfound'} end
+  return {'ok', p[1], p[2] or '', p[3] or '', p[4] or '', p[5] or '',
+    p[6] or ''}
+end
+
+local pk = 'djass:profile:' .. profile
+
+-- the project fields a project object is made of, in reply order
+local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
+  'created_at', 'updated_at', 'started_at', 'finished_at',
+  'input_payload', 'profile'}
+
+local function s(v)
+  if v then return v end
+  return ''
+end
+
+local function push(out, p)
+  for i = 1, 10 do out[#out + 1] = s(p[i]) end
+end
+
+-- a JSON string, for the profile's email spliced into input_payload
+local function jstr(v)
+  local e = string.gsub(v, '[%c"\\]', function(c)
+    if c == '"' then return '\\"' end
+    if c == '\\' then return '\\\\' end
+    return string.format('\\u%04x', string.byte(c))
+  end)
+  return '"' .. e .. '"'
+end
+
+-- get: the project object
+if op == 'get' then
+  local p = redis.call('HMGET', project, unpack(FIELDS))
+  if not p[1] or p[11] ~= profile then return {'e', 'notfound'} end
+  local out = {'ok'}
+  push(out, p)
+  return out
+end
+
+-- download: the slug and the artifact's path, once ready
+if op == 'download' then
+  local p = redis.call('HMGET', project, 'id', 'slug', 'status', 'artifact',
+    'profile')
+  if not p[1] or p[5] ~= profile then return {'e', 'notfound'} end
+  if p[3] ~= 'ready' then return {'e', 'notready', s(p[3])} end
+  return {'ok', s(p[2]), s(p[4])}
+end
+
+-- list: invalid is "1" when the query was invalid (answered after auth);
+-- status is a status or "".  Newest first from the per-profile (per-status)
+-- index: the cost is the page, not the total.
+if op == 'list' then
+  --! ARGV.list
+  if invalid == '1' then return {'e', 'invalid'} end
+  local index = pk .. ':projects'
+  if status ~= '' then index = index .. ':' .. status end
+  offset = tonumber(offset)
+  local total = redis.call('ZCARD', index)
+  local out = {'ok', tostring(total)}
+  if offset >= total then return out end
+  local ids = redis.call('ZREVRANGE', index, offset,
+    offset + tonumber(limit) - 1)
+  for _, id in ipairs(ids) do
+    local p = redis.call('HMGET', 'djass:project:' .. id, unpack(FIELDS))
+    if p[1] then push(out, p) end
+  end
+  return out
+end
+
+-- create: invalid is "1" when the payload was invalid (answered after auth
+-- and scope), quota the djass_quota default, head the input_payload (or its
+-- head), fill_email "1" when author_email is to come from the profile: then
+-- the payload is head .. the email as a JSON string .. tail.  Quota, id,
+-- record, indexes and job: one atomic step.
+if op == 'create' then
+  --! ARGV.create
+  if invalid == '1' then return {'e', 'invalid'} end
+  local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
+  if not pr[1] then return {'e', 'auth'} end
+  quota = tonumber(pr[3]) or tonumber(quota)
+  if redis.call('ZCARD', pk .. ':projects') >= quota then
+    return {'e', 'quota', tostring(quota)}
+  end
+  local payload = head
+  if fill_email == '1' then
+    payload = payload .. jstr(s(pr[2])) .. tail
+  end
+  local id = tostring(redis.call('INCR', 'djass:seq:project'))
+  redis.call('HSET', 'djass:project:' .. id, 'id', id,
+    'profile', profile, 'name', name, 'slug', slug,
+    'status', 'queued', 'error_message', '', 'created_at', now,
+    'updated_at', now, 'started_at', '', 'finished_at', '',
+    'input_payload', payload, 'attempts', '0')
+  redis.call('ZADD', pk .. ':projects', id, id)
+  redis.call('ZADD', pk .. ':projects:queued', id, id)
+  redis.call('XADD', 'djass:jobs', '*', 'project', id)
+  return {'ok', id, name, slug, 'queued', '', now, now,
+    '', '', payload}
+end
+
+return redis.error_reply('djass: unknown operation')

@@ -1,0 +1,44 @@
+-- djass-worker (worker/record.c): generating -> ready or failed, the id
+-- moved between the status sets and the job acknowledged, in one step: a
+-- job is never acknowledged before its record says how it ended.  Nothing
+-- is written unless the record still says generating with the caller's
+-- attempt (reply 0); a record that is gone only gets its job acknowledged.
+--
+--   project  djass:project:<id>
+--   stream   djass:jobs
+--   group    the consumer group
+--   entry    the job's stream entry
+--   attempt  the caller's attempt number
+--   status   ready or failed
+--   fields   field, value pairs to set with it
+
+--! KEYS project stream
+--! ARGV group entry attempt status ...fields
+
+local function ack()
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+end
+
+local function move(profile, from, to)
+    local id = tonumber(string.match(project, '(%d+)$'))
+    local base = 'djass:profile:' .. profile .. ':projects:'
+    redis.call('ZREM', base .. from, id)
+    redis.call('ZADD', base .. to, id, id)
+end
+
+local r = redis.call('HMGET', project, 'status', 'profile',
+                     'attempts')
+if not r[1] then ack() return 1 end
+if r[1] ~= 'generating' or r[3] ~= attempt then return 0 end
+local now = redis.call('TIME')[1]
+local set = {'status', status, 'finished_at', now, 'updated_at', now}
+for _, v in ipairs(fields) do set[#set + 1] = v end
+if status == 'failed' then
+    redis.call('HDEL', project, 'artifact', 'artifact_size',
+               'artifact_sha256')
+end
+redis.call('HSET', project, unpack(set))
+move(r[2], r[1], status)
+ack()
+return 1

@@ -1,0 +1,53 @@
+-- djass-worker (worker/record.c): a job's project goes queued (or
+-- generating, on a redo) -> generating, with the attempt counted.  A record
+-- already ready or failed, or gone, only gets its job acknowledged; one
+-- whose attempts reached the worker's --max-attempts goes failed with
+-- exhausted, and its job is acknowledged.
+--
+--   project  djass:project:<id>
+--   stream   djass:jobs
+--   group    the consumer group
+--   entry    the job's stream entry
+--   max      --max-attempts
+--   message  the error_message of a job that used them all up
+--
+-- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
+-- {'started', attempt, input_payload}.
+
+--! KEYS project stream
+--! ARGV group entry max message
+
+local function ack()
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+end
+
+local function move(profile, from, to)
+    local id = tonumber(string.match(project, '(%d+)$'))
+    local base = 'djass:profile:' .. profile .. ':projects:'
+    redis.call('ZREM', base .. from, id)
+    redis.call('ZADD', base .. to, id, id)
+end
+
+local r = redis.call('HMGET', project, 'status', 'profile',
+                     'attempts', 'input_payload')
+if not r[1] then ack() return {'gone'} end
+if r[1] == 'ready' or r[1] == 'failed' then
+    ack() return {'done'}
+end
+local now = redis.call('TIME')[1]
+local attempts = tonumber(r[3]) or 0
+if attempts >= tonumber(max) then
+    redis.call('HSET', project, 'status', 'failed',
+               'error_message', message, 'finished_at', now,
+               'updated_at', now)
+    move(r[2], r[1], 'failed')
+    ack()
+    return {'exhausted', tostring(attempts)}
+end
+attempts = attempts + 1
+redis.call('HSET', project, 'status', 'generating', 'started_at', now,
+           'updated_at', now, 'finished_at', '', 'error_message', '',
+           'attempts', attempts)
+move(r[2], r[1], 'generating')
+return {'started', tostring(attempts), r[4] or ''}
