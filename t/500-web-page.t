@@ -20,6 +20,10 @@ for my $p ('/usr/bin/chromium', '/usr/bin/chromedriver') {
     plan skip_all => "$p is missing (scripts/setup installs chromium and "
                      . "chromium-driver)" unless -x $p;
 }
+# valgrind makes nginx about 20 times slower: the page's flow is checked
+# in the plain and ASan runs
+plan skip_all => 'the browser flow is not run under valgrind'
+    if ($ENV{VALGRIND} // '') eq '1';
 my $venv = "$repo/build/venv-web";
 system("VENV='$venv' REQ='$repo/t/web/requirements.txt' "
        . "'$repo/scripts/venv' >&2") == 0

@@ -450,6 +450,38 @@ def check_keyboard(d, result):
     ok(d.execute_script("return sessionStorage.getItem('djass.api_key')")
        == KEY, "the typed key is in sessionStorage")
 
+    # the list, by keyboard: filter on ready, open a row's download
+    ok(tab_to(d, lambda e: e.get_attribute("id") == "l-status"),
+       "Tab reaches the list's status filter")
+    keys(d, "r")
+    try:
+        wait(d, lambda d: "(ready)" in visible_text(d, "#list-summary"),
+             10, "the ready filter")
+    except TimeoutException:
+        pass
+    ok("(ready)" in visible_text(d, "#list-summary"),
+       "typing r picks the ready filter and the list follows",
+       visible_text(d, "#list-summary"))
+    ok(tab_to(d, lambda e: e.tag_name == "button"
+              and (e.get_attribute("aria-label") or "")
+              .startswith("Download Keyboard Only")),
+       "Tab reaches the new project's Download button in the list")
+    keys(d, Keys.ENTER)
+    try:
+        wait(d, lambda d: d.switch_to.active_element
+             .get_attribute("download"), 10, "the row's link")
+    except TimeoutException:
+        pass
+    link = d.switch_to.active_element
+    ok(link.get_attribute("download") == name,
+       "Enter fetches it and focuses the row's a[download] link",
+       link.get_attribute("outerHTML"))
+    ok(tab_to(d, lambda e: e.get_attribute("id") == "l-prev"
+              or e.get_attribute("id") == "l-next"
+              or e.tag_name == "a" and "skip" in
+              (e.get_attribute("class") or ""), limit=30),
+       "Tab goes on to the pager: no keyboard trap in the list")
+
 
 def check_logs(d):
     errors = []
