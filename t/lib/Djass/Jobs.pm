@@ -167,6 +167,6 @@ sub render_zip {
     return $zip;
 }
 
-sub worker_template { Djass::Build::repo_dir() . "/t/templates/worker-$_[0]" }
+sub worker_template { Djass::Build::repo_dir() . "/t/render-templates/worker-$_[0]" }
 
 1;

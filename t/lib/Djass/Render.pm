@@ -13,7 +13,7 @@ use Djass::Build qw(repo_dir bin run_wrapped);
 our @EXPORT_OK = qw(cookiecutter_bin run_render run_cookiecutter tree_of
                     compare_trees slurp templates_dir);
 
-sub templates_dir { repo_dir() . '/t/templates' }
+sub templates_dir { repo_dir() . '/t/render-templates' }
 
 # The pinned reference from build/venv (scripts/venv makes it, quickly
 # when it exists already).
