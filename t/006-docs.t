@@ -23,6 +23,7 @@ sub slurp {
 my @files = split /\n/, `cd $repo && git ls-files --cached --others --exclude-standard 2>/dev/null`;
 if (!@files) {
     require File::Find;
+    no warnings 'once';
     File::Find::find({ no_chdir => 1, wanted => sub {
         $File::Find::prune = 1 if m{^\Q$repo\E/(?:build|state|\.git)$};
         push @files, substr($_, length($repo) + 1) if -f $_;
