@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates (once) the Python 3.12 virtualenv the template tests run in:
+# Creates (once) the Python (>= 3.11, Debian's python3) virtualenv the template tests run in:
 # build/tpl-venv with the pinned reference cookiecutter (t/requirements.txt)
 # (PyYAML included) and ruff. Prints the venv's python on stdout.
 set -euo pipefail
@@ -22,7 +22,7 @@ if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT"
     exit 0
 fi
 
-PY=$("$REPO/t/template/python312.sh")
+PY=$("$REPO/t/template/python.sh")
 rm -rf "$VENV"
 "$PY" -m venv "$VENV" >&2
 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" $EXTRA >&2
