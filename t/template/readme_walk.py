@@ -23,7 +23,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import signal
 import subprocess
@@ -526,7 +525,8 @@ def browser_signup(walk: Walk, base: str) -> None:
 def make_targets(walk: Walk, base_port: int) -> None:
     """Every make target the README lists, run the way the README says."""
     readme = (walk.project / "README.md").read_text()
-    targets = readme_make_targets(readme)
+    # ruff format may rewrite files: last, so that the others see the project as shipped
+    targets = sorted(readme_make_targets(readme), key=lambda t: t == "format")
     for target in targets:
         started = time.monotonic()
         if target == "dev":
@@ -586,9 +586,13 @@ def make_css(walk: Walk, target: str) -> None:
     if not shutil.which("npm"):
         print(f"skip - {walk.name}: make css: no npm (Node.js is optional, the README says)")
         return
-    ok, out = walk.shell("make css", timeout=300)
+    started = time.monotonic()
+    # fail fast where the npm registry cannot be reached (npm's own settings)
+    ok, out = walk.shell("make css", {"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "15000"},
+                         timeout=300)
     if not ok and re.search(r"E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)|network|403", out):
-        print(f"skip - {walk.name}: make css: the npm registry is not reachable from this machine")
+        print(f"skip - {walk.name}: make css: the npm registry is not reachable from this machine "
+              f"({time.monotonic() - started:.0f}s)")
         return
     built = (walk.project / "static/css/app.css").is_file()
     walk.check(ok and built, "make css builds static/css/app.css", out)
@@ -601,6 +605,9 @@ def cmd_walk(args) -> int:
     identity, flags = sets[args.name]
     work = Path(tempfile.mkdtemp(prefix=f"djass-readme-{args.name}-", dir=args.tmp))
     walk = None
+    begun = time.monotonic()
+    for stale in OUT.glob(f"{args.name}-*"):
+        stale.unlink()
     try:
         project = render_cookiecutter(work, identity, flags)
         print(f"# {args.name}: {' '.join(f for f, v in flags.items() if v == 'y') or 'no option'} on")
@@ -667,9 +674,12 @@ def cmd_walk(args) -> int:
             browser_signup(walk, base)
         walk.stop(runserver)
 
+        print(f"# {args.name}: README and runserver walk done at {time.monotonic() - begun:.0f}s")
         production(walk, flags, identity)
+        print(f"# {args.name}: gunicorn walk done at {time.monotonic() - begun:.0f}s")
         if args.make:
             make_targets(walk, run_port)
+            print(f"# {args.name}: make targets done at {time.monotonic() - begun:.0f}s")
         return 1 if walk.failures else 0
     finally:
         if walk is not None:
@@ -683,7 +693,7 @@ def cmd_walk(args) -> int:
 
 
 def uv_version(walk: Walk) -> str:
-    return subprocess.run([walk.uv, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    return subprocess.run([walk.uv, "--version"], capture_output=True, text=True).stdout.split()[1]
 
 
 def as_run(walk: Walk, line: str) -> str:
