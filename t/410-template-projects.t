@@ -1,6 +1,6 @@
 # Generated projects actually work: for the defaults, all "y" and all "n", the
 # project is rendered, its pinned dependencies are installed from PyPI into a
-# Python 3.12 virtualenv (wheels cached in build/wheels, one venv per distinct
+# Python 3.11+ virtualenv (Debian's python3) (wheels cached in build/wheels, one venv per distinct
 # dependency set kept in build/tpl-projects, so reruns are fast), then
 # `manage.py check`, `makemigrations --check --dry-run`, `migrate` on SQLite,
 # `check --deploy` and `collectstatic` with production settings, the Celery

@@ -314,16 +314,17 @@ def shipped_checks(name: str, project: Path, flags: dict) -> bool:
     ok &= report(not envs, f"{name}: .env.example lists exactly the variables read", envs)
     data = tomllib.loads((project / "pyproject.toml").read_text())
     loose = [req for req in requirements(project) if not re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z0-9,_-]+\])?==[0-9][\w.]*", req)]
-    if data["project"].get("requires-python") != ">=3.12":
+    if data["project"].get("requires-python") != ">=3.11":
         loose.append(f"requires-python is {data['project'].get('requires-python')!r}")
-    ok &= report(not loose, f"{name}: every dependency pinned with ==, Python >= 3.12", loose)
+    ok &= report(not loose, f"{name}: every dependency pinned with ==, Python >= 3.11", loose)
     return ok
 
 
 # ---------------------------------------------------------------- projects
 
-def python312() -> str:
-    return subprocess.run([str(REPO / "t/template/python312.sh")], check=True, capture_output=True,
+def base_python() -> str:
+    """Debian's python3 (>= 3.11): see t/template/python.sh."""
+    return subprocess.run([str(REPO / "t/template/python.sh")], check=True, capture_output=True,
                           text=True).stdout.strip()
 
 
@@ -351,7 +352,7 @@ def _ensure_venv(reqs: list[str], notes: list[str]) -> tuple[Path, list[str]]:
     wheels.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(venv, ignore_errors=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([python312(), "-m", "venv", str(venv)], check=True)
+    subprocess.run([base_python(), "-m", "venv", str(venv)], check=True)
     req_file = venv / "requirements.txt"
     req_file.write_text("\n".join(reqs) + "\n")
     pip = [str(venv / "bin/python"), "-m", "pip", "--disable-pip-version-check", "-q"]

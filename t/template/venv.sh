@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Creates (once) the Python 3.12 virtualenv the template tests run in:
+# Creates (once) the Python (>= 3.11, Debian's python3) virtualenv the template tests run in:
 # build/tpl-venv with the pinned reference cookiecutter (t/requirements.txt)
-# (PyYAML included) and ruff. Prints the venv's python on stdout.
+# (PyYAML included), ruff, uv (t/420 installs the generated projects the way
+# their README says) and selenium (t/420 drives Debian's chromium with it).
+# Prints the venv's python on stdout.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,7 +11,9 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$REPO/build
 VENV=$BUILD/tpl-venv
 # ruff: the generated projects' own linter (same pin as their pyproject.toml)
-EXTRA="ruff==0.15.22"
+# uv: the version the generated Dockerfile installs; selenium 4.51.0: 4.52
+# needs a newer certifi than t/requirements.txt pins
+EXTRA="ruff==0.15.22 uv==0.13.9 selenium==4.51.0"
 WANT="$(cat "$REPO/t/requirements.txt") $EXTRA"
 STAMP=$VENV/.djass-requirements
 
@@ -22,7 +26,7 @@ if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT"
     exit 0
 fi
 
-PY=$("$REPO/t/template/python312.sh")
+PY=$("$REPO/t/template/python.sh")
 rm -rf "$VENV"
 "$PY" -m venv "$VENV" >&2
 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/t/requirements.txt" $EXTRA >&2

@@ -20,21 +20,26 @@ def load_dotenv(path: Path) -> None:
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; default when it is unset or empty.
+
+    An empty value (`DATABASE_URL=` in a copied .env.example) means "not
+    set" everywhere the project reads its environment.
+    """
+    value = os.environ.get(name, "").strip()
+    return value if value else default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = env(name)
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "y"}
+    return value.lower() in {"1", "true", "yes", "on", "y"}
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+    value = env(name)
+    return int(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    value = os.environ.get(name, default)
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]

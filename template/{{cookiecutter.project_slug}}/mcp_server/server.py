@@ -18,8 +18,9 @@ mcp = FastMCP({{ cookiecutter.project_name|jsonify }})
 
 
 def api_client() -> httpx.Client:
-    base_url = os.environ.get("PROJECT_API_URL", "http://localhost:8000/api").rstrip("/")
-    api_key = os.environ.get("PROJECT_API_KEY", "")
+    # empty means unset, as in the project's settings (config/env.py)
+    base_url = (os.environ.get("PROJECT_API_URL", "").strip() or "http://localhost:8000/api").rstrip("/")
+    api_key = os.environ.get("PROJECT_API_KEY", "").strip()
     if not api_key:
         raise RuntimeError("PROJECT_API_KEY is not set: create a key on the settings page.")
     return httpx.Client(base_url=base_url, headers={"X-API-Key": api_key}, timeout=30)
