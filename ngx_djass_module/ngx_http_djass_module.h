@@ -39,6 +39,14 @@ enum {
 };
 
 
+/* a djass_api location, for the errors nginx makes before matching one */
+typedef struct {
+    void                        *server;         /* its core srv conf */
+    ngx_str_t                    name;
+    ngx_uint_t                   exact;          /* location = ... */
+} ngx_http_djass_prefix_t;
+
+
 typedef struct {
     ngx_str_t                    redis;          /* "host:port", "unix:/p" */
     ngx_str_t                    redis_password;
@@ -50,6 +58,7 @@ typedef struct {
     ngx_int_t                    redis_port;
     ngx_uint_t                   redis_unix;
     ngx_uint_t                   enabled;        /* a djass_api exists */
+    ngx_array_t                  prefixes;       /* ngx_http_djass_prefix_t */
 
     ngx_str_t                    template_dir;
     json_t                      *cookiecutter;   /* cookiecutter.json */
@@ -73,6 +82,7 @@ typedef struct {
 /* one request's state; survives internal redirects (see get_ctx) */
 typedef struct {
     ngx_uint_t                   replied;        /* body is our JSON */
+    ngx_uint_t                   status;         /* ... with this status */
     ngx_uint_t                   download;       /* redirected to artifact */
     ngx_uint_t                   replace_body;   /* filter swaps the body */
     ngx_str_t                    error_body;

@@ -19,17 +19,21 @@ ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t            out;
     ngx_http_djass_ctx_t  *ctx;
 
+    /*
+     * A body nobody read is discarded, whatever the method and the path:
+     * left on the connection it would be parsed as the next request
+     * (request smuggling).  A body already read or discarded is left be.
+     */
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     ctx = ngx_http_djass_get_ctx(r);
     if (ctx) {
         ctx->replied = 1;
-    }
-
-    if (r->method != NGX_HTTP_POST) {
-        /* GET and HEAD only: the body has been read or discarded */
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+        ctx->status = status;
     }
 
     r->headers_out.status = status;
@@ -146,7 +150,12 @@ ngx_http_djass_error_category(ngx_uint_t status, const char *code)
         return "retryable";
     }
 
-    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    /* 501 and 505 refuse what the client sent: not the server's fault */
+
+    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        && status != NGX_HTTP_NOT_IMPLEMENTED
+        && status != NGX_HTTP_VERSION_NOT_SUPPORTED)
+    {
         return "internal";
     }
 
