@@ -130,6 +130,8 @@ const char *ngx_http_djass_error_category(ngx_uint_t status,
     const char *code);
 u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
 size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
+size_t ngx_http_djass_utf8_len(u_char *src, size_t len);
+u_char *ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len);
 
 /* ngx_http_djass_catalog.c: the option catalog, read once at start */
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
