@@ -99,10 +99,14 @@ typedef ngx_int_t (*ngx_http_djass_route_pt)(ngx_http_request_t *r,
 
 /*
  * A Redis reply handler: rc is NGX_OK with the reply's elements copied
- * into the request pool, NGX_AGAIN when Redis is unavailable or late
- * (answer 503), NGX_ERROR when it failed otherwise (answer 500).  It
+ * into the request pool; NGX_AGAIN when the call was sent but its outcome
+ * is unknown (Redis answered after djass_redis_timeout, or the connection
+ * dropped before the reply): Redis may have run it (answer 503);
+ * NGX_HTTP_DJASS_NO_REDIS when Redis refused it unrun (LOADING, BUSY ...:
+ * answer 503); NGX_ERROR when it failed otherwise (answer 500).  It
  * returns what ngx_http_finalize_request() is then called with.
  */
+
 typedef ngx_int_t (*ngx_http_djass_redis_pt)(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
@@ -158,6 +162,8 @@ typedef struct {
     const char                  *code;
     const char                  *message;
     u_char                      *details;
+
+    ngx_uint_t                   writes;        /* the op changes state */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
