@@ -16,6 +16,7 @@ typedef struct {
 } ngx_http_djass_status_error_t;
 
 
+static ngx_uint_t ngx_http_djass_in_api(ngx_http_request_t *r);
 static ngx_int_t ngx_http_djass_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_djass_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -34,6 +35,8 @@ static ngx_http_djass_status_error_t  ngx_http_djass_status_errors[] = {
     { NGX_HTTP_NOT_FOUND, "not_found", "No such API endpoint." },
     { NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
       "Method not allowed for this endpoint." },
+    { NGX_HTTP_PRECONDITION_FAILED, "precondition_failed",
+      "Precondition failed." },
     { NGX_HTTP_REQUEST_TIME_OUT, "request_timeout",
       "The request took too long to arrive." },
     { NGX_HTTP_LENGTH_REQUIRED, "length_required",
@@ -50,6 +53,11 @@ static ngx_http_djass_status_error_t  ngx_http_djass_status_errors[] = {
       "Too many requests." },
     { NGX_HTTP_SERVICE_UNAVAILABLE, "retryable_error",
       "Service temporarily unavailable." },
+    { NGX_HTTP_NOT_IMPLEMENTED, "not_implemented",
+      "Not implemented: the request uses a feature this server does not "
+      "support." },
+    { NGX_HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
+      "HTTP version not supported." },
     { NGX_HTTP_GATEWAY_TIME_OUT, "retryable_error",
       "Service temporarily unavailable." },
     { NGX_HTTP_BAD_GATEWAY, "retryable_error",
@@ -76,7 +84,6 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
 {
     const char                     *details;
     ngx_http_djass_ctx_t           *ctx;
-    ngx_http_djass_loc_conf_t      *dlcf;
     ngx_http_djass_status_error_t  *e;
 
     if (r->headers_out.status < NGX_HTTP_BAD_REQUEST || r != r->main) {
@@ -86,27 +93,36 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
     ctx = ngx_http_djass_get_ctx(r);
 
     if (ctx == NULL) {
-        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
-
-        if (!dlcf->api) {
+        if (!ngx_http_djass_in_api(r)) {
             return ngx_http_next_header_filter(r);
         }
 
-        /* nginx answered before the router ran (413, 400, ...) */
+        /*
+         * nginx answered before the router ran (413, 400, ...), or before
+         * it matched a location at all (414, 501, a bad request line)
+         */
 
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_ctx_t));
         if (ctx == NULL || ngx_http_djass_set_ctx(r, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
 
-    } else if (ctx->replied) {
+    } else if (ctx->replied && ctx->status == r->headers_out.status) {
+        /* our own JSON; another status is a filter's (412 of If-Match) */
         return ngx_http_next_header_filter(r);
     }
 
     details = NULL;
 
+    /*
+     * The artifacts location: a conditional or range outcome (304 never
+     * comes here, 412, 416) is the client's; anything else means the file
+     * could not be served.
+     */
+
     if (ctx->download
-        && r->headers_out.status != NGX_HTTP_RANGE_NOT_SATISFIABLE)
+        && r->headers_out.status != NGX_HTTP_RANGE_NOT_SATISFIABLE
+        && r->headers_out.status != NGX_HTTP_PRECONDITION_FAILED)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "djass: artifact of project %ui could not be served "
@@ -137,6 +153,7 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
     }
 
     ctx->replied = 1;
+    ctx->status = r->headers_out.status;
     ctx->replace_body = 1;
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
@@ -167,6 +184,100 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
     ngx_http_clear_accept_ranges(r);
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * Is the request the API's?  Its location is a djass_api one; or nginx
+ * failed it before matching any location (a bad request line or header,
+ * 414, 501, TRACE) and its URI starts like a djass_api location of its
+ * server.  Without a parsed URI, the raw bytes of the request line are
+ * looked at.  A request that matched another location is not ours.
+ */
+
+static ngx_uint_t
+ngx_http_djass_in_api(ngx_http_request_t *r)
+{
+    u_char                      *p, *last, *end;
+    ngx_uint_t                   i;
+    ngx_http_djass_prefix_t     *prefix;
+    ngx_http_core_srv_conf_t    *cscf;
+    ngx_http_djass_loc_conf_t   *dlcf;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
+    if (dlcf->api) {
+        return 1;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    if (dmcf == NULL || dmcf->prefixes.nelts == 0 || cscf == NULL
+        || r->loc_conf != cscf->ctx->loc_conf)
+    {
+        return 0;
+    }
+
+    if (r->uri.len) {
+        p = r->uri.data;
+        end = p + r->uri.len;
+
+    } else if (r->request_start && r->header_in
+               && r->request_start >= r->header_in->start
+               && r->request_start < r->header_in->last)
+    {
+        last = r->header_in->last;
+
+        if (r->uri_start && r->uri_start > r->request_start
+            && r->uri_start < last)
+        {
+            p = r->uri_start;
+
+        } else {
+            /* past the method, whatever it is */
+
+            for (p = r->request_start; p < last && *p != ' '; p++) {
+                if (*p == CR || *p == LF) {
+                    return 0;
+                }
+            }
+
+            while (p < last && *p == ' ') {
+                p++;
+            }
+        }
+
+        for (end = p; end < last; end++) {
+            if (*end == ' ' || *end == '?' || *end == CR || *end == LF) {
+                break;
+            }
+        }
+
+    } else {
+        return 0;
+    }
+
+    prefix = dmcf->prefixes.elts;
+
+    for (i = 0; i < dmcf->prefixes.nelts; i++) {
+        if (prefix[i].server != cscf) {
+            continue;
+        }
+
+        if ((size_t) (end - p) < prefix[i].name.len
+            || (prefix[i].exact && (size_t) (end - p) != prefix[i].name.len))
+        {
+            continue;
+        }
+
+        if (ngx_strncmp(p, prefix[i].name.data, prefix[i].name.len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -13,6 +13,7 @@
 
 #define NGX_HTTP_DJASS_LIMIT_DEFAULT  20
 #define NGX_HTTP_DJASS_LIMIT_MAX      100
+#define NGX_HTTP_DJASS_OFFSET_MAX     ((ngx_uint_t) NGX_MAX_INT_T_VALUE)
 
 
 static ngx_int_t ngx_http_djass_list_query(ngx_http_request_t *r,
@@ -105,14 +106,27 @@ ngx_http_djass_list_query(ngx_http_request_t *r, ngx_http_djass_call_t *call)
 
     rc = ngx_http_djass_query_number(r, "limit", 1,
                                      NGX_HTTP_DJASS_LIMIT_MAX, &call->limit);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
     if (rc == NGX_HTTP_DJASS_BAD_VALUE) {
         call->message = "limit must be an integer from 1 to 100.";
         call->details = (u_char *) "{\"field\":\"limit\"}";
         return NGX_OK;
     }
 
-    rc = ngx_http_djass_query_number(r, "offset", 0, NGX_MAX_INT_T_VALUE / 2,
-                                     &call->offset);
+    /*
+     * the spec's "min 0": every offset a signed 64-bit integer holds
+     * (NGX_MAX_INT_T_VALUE is 2^63-1 on the 64-bit systems we build on)
+     */
+
+    rc = ngx_http_djass_query_number(r, "offset", 0,
+                                     NGX_HTTP_DJASS_OFFSET_MAX, &call->offset);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
     if (rc == NGX_HTTP_DJASS_BAD_VALUE) {
         call->message = "offset must be an integer of 0 or more.";
         call->details = (u_char *) "{\"field\":\"offset\"}";
@@ -149,35 +163,53 @@ ngx_http_djass_list_query(ngx_http_request_t *r, ngx_http_djass_call_t *call)
 }
 
 
-/* NGX_OK: absent (n untouched) or valid; NGX_HTTP_DJASS_BAD_VALUE */
+/*
+ * NGX_OK: absent (n untouched) or valid; NGX_HTTP_DJASS_BAD_VALUE: not
+ * decimal digits once decoded, or outside min..max (no overflow on the
+ * way: max is at most 2^63-1).
+ */
 
 static ngx_int_t
 ngx_http_djass_query_number(ngx_http_request_t *r, const char *name,
     ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n)
 {
-    u_char     *p;
-    ngx_int_t   value;
-    ngx_str_t   arg;
+    u_char      *p, *last;
+    ngx_int_t    rc;
+    ngx_str_t    arg;
+    ngx_uint_t   value, d;
 
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
+    rc = ngx_http_djass_arg(r, name, &arg);
+
+    if (rc == NGX_HTTP_DJASS_ABSENT) {
         return NGX_OK;
     }
 
-    if (arg.len == 0 || arg.len > NGX_INT_T_LEN - 2) {
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (arg.len == 0) {
         return NGX_HTTP_DJASS_BAD_VALUE;
     }
 
-    for (p = arg.data; p < arg.data + arg.len; p++) {
+    value = 0;
+    last = arg.data + arg.len;
+
+    for (p = arg.data; p < last; p++) {
         if (*p < '0' || *p > '9') {
             return NGX_HTTP_DJASS_BAD_VALUE;
         }
+
+        d = *p - '0';
+
+        if (value > (max - d) / 10) {
+            return NGX_HTTP_DJASS_BAD_VALUE;
+        }
+
+        value = value * 10 + d;
     }
 
-    value = ngx_atoi(arg.data, arg.len);
-
-    if (value == NGX_ERROR || (ngx_uint_t) value < min
-        || (ngx_uint_t) value > max)
-    {
+    if (value < min) {
         return NGX_HTTP_DJASS_BAD_VALUE;
     }
 

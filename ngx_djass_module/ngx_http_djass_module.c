@@ -141,6 +141,13 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
      *     dmcf->options_body = { 0, NULL };
      */
 
+    if (ngx_array_init(&dmcf->prefixes, cf->pool, 2,
+                       sizeof(ngx_http_djass_prefix_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->quota = NGX_CONF_UNSET_UINT;
 
@@ -260,6 +267,7 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_djass_loc_conf_t  *dlcf = conf;
 
     ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_djass_prefix_t     *prefix;
     ngx_http_djass_main_conf_t  *dmcf;
 
     if (dlcf->api != NGX_CONF_UNSET) {
@@ -278,6 +286,18 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "cannot be used in a regex location";
     }
 #endif
+
+    /* nginx's own early errors under this prefix get the envelope too */
+
+    prefix = ngx_array_push(&dmcf->prefixes);
+    if (prefix == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    prefix->server = ngx_http_conf_get_module_srv_conf(cf,
+                                                       ngx_http_core_module);
+    prefix->name = clcf->name;
+    prefix->exact = clcf->exact_match;
 
     dlcf->api = 1;
     dlcf->prefix = clcf->name;

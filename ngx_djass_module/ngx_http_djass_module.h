@@ -39,6 +39,14 @@ enum {
 };
 
 
+/* a djass_api location, for the errors nginx makes before matching one */
+typedef struct {
+    void                        *server;         /* its core srv conf */
+    ngx_str_t                    name;
+    ngx_uint_t                   exact;          /* location = ... */
+} ngx_http_djass_prefix_t;
+
+
 typedef struct {
     ngx_str_t                    redis;          /* "host:port", "unix:/p" */
     ngx_str_t                    redis_password;
@@ -50,6 +58,7 @@ typedef struct {
     ngx_int_t                    redis_port;
     ngx_uint_t                   redis_unix;
     ngx_uint_t                   enabled;        /* a djass_api exists */
+    ngx_array_t                  prefixes;       /* ngx_http_djass_prefix_t */
 
     ngx_str_t                    template_dir;
     json_t                      *cookiecutter;   /* cookiecutter.json */
@@ -73,6 +82,7 @@ typedef struct {
 /* one request's state; survives internal redirects (see get_ctx) */
 typedef struct {
     ngx_uint_t                   replied;        /* body is our JSON */
+    ngx_uint_t                   status;         /* ... with this status */
     ngx_uint_t                   download;       /* redirected to artifact */
     ngx_uint_t                   replace_body;   /* filter swaps the body */
     ngx_str_t                    error_body;
@@ -89,10 +99,14 @@ typedef ngx_int_t (*ngx_http_djass_route_pt)(ngx_http_request_t *r,
 
 /*
  * A Redis reply handler: rc is NGX_OK with the reply's elements copied
- * into the request pool, NGX_AGAIN when Redis is unavailable or late
- * (answer 503), NGX_ERROR when it failed otherwise (answer 500).  It
+ * into the request pool; NGX_AGAIN when the call was sent but its outcome
+ * is unknown (Redis answered after djass_redis_timeout, or the connection
+ * dropped before the reply): Redis may have run it (answer 503);
+ * NGX_HTTP_DJASS_NO_REDIS when Redis refused it unrun (LOADING, BUSY ...:
+ * answer 503); NGX_ERROR when it failed otherwise (answer 500).  It
  * returns what ngx_http_finalize_request() is then called with.
  */
+
 typedef ngx_int_t (*ngx_http_djass_redis_pt)(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
@@ -104,6 +118,8 @@ ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_str_t *out);
 
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
@@ -120,6 +136,8 @@ const char *ngx_http_djass_error_category(ngx_uint_t status,
     const char *code);
 u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
 size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
+size_t ngx_http_djass_utf8_len(u_char *src, size_t len);
+u_char *ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len);
 
 /* ngx_http_djass_catalog.c: the option catalog, read once at start */
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
@@ -144,6 +162,8 @@ typedef struct {
     const char                  *code;
     const char                  *message;
     u_char                      *details;
+
+    ngx_uint_t                   writes;        /* the op changes state */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;

@@ -8,8 +8,17 @@
  * known option with a non-string value (invalid_payload, details.field);
  * unknown keys, flags other than "y"/"n", values outside a choice
  * (invalid_generator_option); a missing or empty project_name
- * (invalid_payload); a project_slug with nothing left once normalised
- * (invalid_project_slug).
+ * (invalid_payload); a value over its bound (invalid_payload,
+ * details.field); a project_slug with nothing left once normalised, or
+ * longer than NGX_HTTP_DJASS_SLUG_MAX bytes (invalid_project_slug,
+ * details.field).
+ *
+ * The bounds come from what each value feeds: the slug names the
+ * project's folder and its ZIP, "<slug>-YYYYMMDD.zip", which must stay
+ * under the 255 bytes of a file name; project_name becomes the default
+ * slug; caprover_app_name, given or derived, an app name; every other
+ * free-text value lands in generated files and is capped at
+ * NGX_HTTP_DJASS_TEXT_MAX bytes.
  *
  * An empty author_email is left as a hole in input_payload for the script
  * to fill with the profile's email, in the same round trip.
@@ -23,8 +32,15 @@
 
 #define NGX_HTTP_DJASS_EMAIL_HOLE  "\"author_email\":null"
 
+#define NGX_HTTP_DJASS_NAME_MAX    200     /* characters */
+#define NGX_HTTP_DJASS_SLUG_MAX    200     /* bytes, once normalised */
+#define NGX_HTTP_DJASS_APP_MAX     200     /* bytes, given or derived */
+#define NGX_HTTP_DJASS_TEXT_MAX    1000    /* bytes, any other value */
+
 
 static ngx_int_t ngx_http_djass_payload_check(ngx_http_request_t *r,
+    json_t *cc, json_t *given, ngx_http_djass_payload_t *pl);
+static ngx_int_t ngx_http_djass_payload_bounds(ngx_http_request_t *r,
     json_t *cc, json_t *given, ngx_http_djass_payload_t *pl);
 static ngx_int_t ngx_http_djass_payload_slug(ngx_http_request_t *r,
     json_t *cc, json_t *given, ngx_http_djass_payload_t *pl);
@@ -71,6 +87,10 @@ ngx_http_djass_payload_parse(ngx_http_request_t *r, u_char *body,
     rc = ngx_http_djass_payload_check(r, dmcf->cookiecutter, given, pl);
 
     if (rc == NGX_OK && pl->code == NULL) {
+        rc = ngx_http_djass_payload_bounds(r, dmcf->cookiecutter, given, pl);
+    }
+
+    if (rc == NGX_OK && pl->code == NULL) {
         rc = ngx_http_djass_payload_slug(r, dmcf->cookiecutter, given, pl);
     }
 
@@ -84,6 +104,19 @@ ngx_http_djass_payload_parse(ngx_http_request_t *r, u_char *body,
 
     if (context == NULL) {
         return NGX_ERROR;
+    }
+
+    /* derived from the slug by default, but a template may differ */
+
+    if (json_string_length(json_object_get(context, "caprover_app_name"))
+        > NGX_HTTP_DJASS_APP_MAX)
+    {
+        json_decref(context);
+        return ngx_http_djass_payload_error(r, pl, "invalid_payload",
+                                            "caprover_app_name must be at "
+                                            "most 200 bytes.",
+                                            json_pack("{s:s}", "field",
+                                                      "caprover_app_name"));
     }
 
     rc = ngx_http_djass_payload_dump(r, context, pl);
@@ -214,6 +247,69 @@ done:
 
 
 /*
+ * The given free-text values against their bounds (the slug is bounded
+ * once normalised, in payload_slug).  Flags and choices are bounded by
+ * the catalog already.
+ */
+
+static ngx_int_t
+ngx_http_djass_payload_bounds(ngx_http_request_t *r, json_t *cc,
+    json_t *given, ngx_http_djass_payload_t *pl)
+{
+    size_t       len, n, max;
+    json_t      *value, *option;
+    const char  *key, *s, *message;
+
+    json_object_foreach(given, key, value) {
+        option = json_object_get(cc, key);
+        s = json_string_value(value);
+        len = json_string_length(value);
+
+        if (s == NULL || ngx_http_djass_is_flag(option)
+            || json_is_array(option)
+            || ngx_strcmp(key, "project_slug") == 0)
+        {
+            continue;
+        }
+
+        if (ngx_strcmp(key, "project_name") == 0) {
+            /* characters: the bytes that start a UTF-8 sequence */
+
+            for (n = 0; len; len--, s++) {
+                n += ((u_char) *s & 0xc0) != 0x80;
+            }
+
+            if (n <= NGX_HTTP_DJASS_NAME_MAX) {
+                continue;
+            }
+
+            message = "project_name must be at most 200 characters.";
+
+        } else {
+            if (ngx_strcmp(key, "caprover_app_name") == 0) {
+                max = NGX_HTTP_DJASS_APP_MAX;
+                message = "caprover_app_name must be at most 200 bytes.";
+
+            } else {
+                max = NGX_HTTP_DJASS_TEXT_MAX;
+                message = "Option values must be at most 1000 bytes.";
+            }
+
+            if (len <= max) {
+                continue;
+            }
+        }
+
+        return ngx_http_djass_payload_error(r, pl, "invalid_payload",
+                                            message,
+                                            json_pack("{s:s}", "field", key));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * project_slug, normalised: slugify, then "-" to "_".  An absent slug is
  * the template's default for the given project_name, normalised.  Either
  * way it goes back into the given values, so that the defaults rendered
@@ -256,6 +352,14 @@ ngx_http_djass_payload_slug(ngx_http_request_t *r, json_t *cc,
         return ngx_http_djass_payload_error(r, pl, "invalid_project_slug",
                                             "project_slug must contain "
                                             "letters or numbers.",
+                                            json_pack("{s:s}", "field",
+                                                      "project_slug"));
+    }
+
+    if (pl->slug.len > NGX_HTTP_DJASS_SLUG_MAX) {
+        return ngx_http_djass_payload_error(r, pl, "invalid_project_slug",
+                                            "project_slug must be at most "
+                                            "200 bytes once normalised.",
                                             json_pack("{s:s}", "field",
                                                       "project_slug"));
     }

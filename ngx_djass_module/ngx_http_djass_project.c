@@ -173,7 +173,8 @@ ngx_http_djass_value_len(ngx_http_djass_field_t *f, ngx_str_t *value)
         return sizeof("false") - 1;
 
     default: /* NGX_HTTP_DJASS_OBJECT */
-        return value->len + sizeof("{}") - 1;
+        return ngx_http_djass_utf8_len(value->data, value->len)
+               + sizeof("{}") - 1;
     }
 }
 
@@ -201,7 +202,8 @@ ngx_http_djass_value(u_char *p, ngx_http_djass_field_t *f, ngx_str_t *value)
 
     default: /* NGX_HTTP_DJASS_OBJECT */
         if (value->len && value->data[0] == '{') {
-            return ngx_cpymem(p, value->data, value->len);
+            /* a profile's email spliced in by the script may be bytes */
+            return ngx_http_djass_utf8_cpy(p, value->data, value->len);
         }
 
         return ngx_cpymem(p, "{}", sizeof("{}") - 1);

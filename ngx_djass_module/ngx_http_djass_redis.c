@@ -660,7 +660,10 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     n = 0;
 
     if (rr == NULL) {
-        /* the connection is gone: its loss is logged once, not here */
+        /*
+         * the connection is gone, maybe after Redis ran the call: its
+         * loss is logged once, not here
+         */
         rc = NGX_AGAIN;
 
     } else if (rr->type == REDIS_REPLY_ERROR) {
@@ -677,11 +680,14 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
                       "djass: Redis at \"%V\" answered: %s",
                       &rd->dmcf->redis, rr->str);
 
-        /* a failing script is a bug; the rest is Redis not ready */
+        /*
+         * a failing script is a bug; the rest is Redis not ready, and
+         * refusing the call before running it
+         */
         rc = (ngx_strstr(rr->str, "user_script")
               || ngx_strstr(rr->str, "Error running script")
               || ngx_strncmp(rr->str, "WRONGTYPE", 9) == 0)
-             ? NGX_ERROR : NGX_AGAIN;
+             ? NGX_ERROR : NGX_HTTP_DJASS_NO_REDIS;
 
     } else {
         rc = ngx_http_djass_redis_copy(r, rr, &v, &n);

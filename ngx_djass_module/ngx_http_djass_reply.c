@@ -19,17 +19,21 @@ ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t            out;
     ngx_http_djass_ctx_t  *ctx;
 
+    /*
+     * A body nobody read is discarded, whatever the method and the path:
+     * left on the connection it would be parsed as the next request
+     * (request smuggling).  A body already read or discarded is left be.
+     */
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     ctx = ngx_http_djass_get_ctx(r);
     if (ctx) {
         ctx->replied = 1;
-    }
-
-    if (r->method != NGX_HTTP_POST) {
-        /* GET and HEAD only: the body has been read or discarded */
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+        ctx->status = status;
     }
 
     r->headers_out.status = status;
@@ -146,7 +150,12 @@ ngx_http_djass_error_category(ngx_uint_t status, const char *code)
         return "retryable";
     }
 
-    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    /* 501 and 505 refuse what the client sent: not the server's fault */
+
+    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        && status != NGX_HTTP_NOT_IMPLEMENTED
+        && status != NGX_HTTP_VERSION_NOT_SUPPORTED)
+    {
         return "internal";
     }
 
@@ -199,12 +208,146 @@ ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
 }
 
 
+/*
+ * Every string the module writes is valid UTF-8: a byte that does not
+ * start a well-formed sequence (overlong forms, surrogates and code points
+ * past U+10FFFF included) is written as U+FFFD, one per byte.
+ */
+
+#define NGX_HTTP_DJASS_REPLACEMENT      "\xef\xbf\xbd"
+#define NGX_HTTP_DJASS_REPLACEMENT_LEN  (sizeof(NGX_HTTP_DJASS_REPLACEMENT) - 1)
+
+
+/* the length of the well-formed sequence at p, 0 when there is none */
+
+static size_t
+ngx_http_djass_utf8_seq(u_char *p, u_char *last)
+{
+    size_t    n, i;
+    uint32_t  u;
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    if (*p >= 0xc2 && *p <= 0xdf) {
+        n = 2;
+        u = *p & 0x1f;
+
+    } else if (*p >= 0xe0 && *p <= 0xef) {
+        n = 3;
+        u = *p & 0x0f;
+
+    } else if (*p >= 0xf0 && *p <= 0xf4) {
+        n = 4;
+        u = *p & 0x07;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        u = (u << 6) | (p[i] & 0x3f);
+    }
+
+    if ((n == 3 && (u < 0x800 || (u >= 0xd800 && u <= 0xdfff)))
+        || (n == 4 && (u < 0x10000 || u > 0x10ffff)))
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* the length of src once invalid bytes are replaced */
+
+size_t
+ngx_http_djass_utf8_len(u_char *src, size_t len)
+{
+    size_t   n, total;
+    u_char  *last;
+
+    total = 0;
+    last = src + len;
+
+    while (src < last) {
+        if (*src < 0x80) {
+            src++;
+            total++;
+            continue;
+        }
+
+        n = ngx_http_djass_utf8_seq(src, last);
+
+        if (n == 0) {
+            src++;
+            total += NGX_HTTP_DJASS_REPLACEMENT_LEN;
+            continue;
+        }
+
+        src += n;
+        total += n;
+    }
+
+    return total;
+}
+
+
+/* src copied with invalid bytes replaced; escape: as a JSON string body */
+
+static u_char *
+ngx_http_djass_utf8_write(u_char *p, u_char *src, size_t len,
+    ngx_uint_t escape)
+{
+    size_t   n;
+    u_char  *last, *run;
+
+    last = src + len;
+    run = src;
+
+    while (src < last) {
+        n = (*src < 0x80) ? 1 : ngx_http_djass_utf8_seq(src, last);
+
+        if (n) {
+            src += n;
+            continue;
+        }
+
+        p = escape ? (u_char *) ngx_escape_json(p, run, src - run)
+                   : ngx_cpymem(p, run, src - run);
+        p = ngx_cpymem(p, NGX_HTTP_DJASS_REPLACEMENT,
+                       NGX_HTTP_DJASS_REPLACEMENT_LEN);
+        run = ++src;
+    }
+
+    return escape ? (u_char *) ngx_escape_json(p, run, src - run)
+                  : ngx_cpymem(p, run, src - run);
+}
+
+
+u_char *
+ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len)
+{
+    return ngx_http_djass_utf8_write(p, src, len, 0);
+}
+
+
 /* the length of src as a quoted JSON string */
 
 size_t
 ngx_http_djass_json_str_len(u_char *src, size_t len)
 {
-    return 2 + len + ngx_escape_json(NULL, src, len);
+    return 2 + ngx_http_djass_utf8_len(src, len)
+           + ngx_escape_json(NULL, src, len);
 }
 
 
@@ -212,7 +355,7 @@ u_char *
 ngx_http_djass_json_str(u_char *p, u_char *src, size_t len)
 {
     *p++ = '"';
-    p = (u_char *) ngx_escape_json(p, src, len);
+    p = ngx_http_djass_utf8_write(p, src, len, 1);
     *p++ = '"';
 
     return p;

@@ -271,31 +271,65 @@ ngx_http_djass_ctx_cleanup(void *data)
 
 
 /*
- * A query argument unescaped into the request pool; NGX_HTTP_DJASS_ABSENT
- * when the query does not have it.
+ * A query argument decoded into the request pool; NGX_HTTP_DJASS_ABSENT
+ * when the query does not have it.  Every query value (limit, offset,
+ * status, api_key) is decoded here and only here, the same way: "%XX" with
+ * two hex digits is that byte, anything else is itself (a "%" that starts
+ * no escape stays "%", "+" stays "+", "?" is an ordinary byte).
  */
+
+#define ngx_http_djass_hex(c)                                                \
+    (((c) >= '0' && (c) <= '9') ? (c) - '0'                                  \
+     : (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'f') ? ((c) | 0x20) - 'a' + 10 \
+     : -1)
+
 
 ngx_int_t
 ngx_http_djass_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 {
-    u_char     *dst, *src;
-    ngx_str_t   arg;
+    ngx_str_t  arg;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
         return NGX_HTTP_DJASS_ABSENT;
     }
 
-    dst = ngx_pnalloc(r->pool, arg.len);
+    return ngx_http_djass_unescape(r->pool, &arg, value);
+}
+
+
+ngx_int_t
+ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
+{
+    int      hi, lo;
+    u_char  *src, *last, *dst;
+
+    dst = ngx_pnalloc(pool, in->len + 1);
     if (dst == NULL) {
         return NGX_ERROR;
     }
 
-    value->data = dst;
-    src = arg.data;
+    out->data = dst;
 
-    ngx_unescape_uri(&dst, &src, arg.len, NGX_UNESCAPE_URI);
+    src = in->data;
+    last = src + in->len;
 
-    value->len = dst - value->data;
+    while (src < last) {
+        if (*src == '%' && last - src >= 3) {
+            hi = ngx_http_djass_hex(src[1]);
+            lo = ngx_http_djass_hex(src[2]);
+
+            if (hi >= 0 && lo >= 0) {
+                *dst++ = (u_char) (hi << 4 | lo);
+                src += 3;
+                continue;
+            }
+        }
+
+        *dst++ = *src++;
+    }
+
+    out->len = dst - out->data;
+    *dst = '\0';
 
     return NGX_OK;
 }

@@ -21,6 +21,14 @@
 #define NGX_HTTP_DJASS_BACKOFF_GUIDANCE                                      \
     "{\"retry_guidance\":\"Retry with exponential backoff.\"}"
 
+/* a create sent to Redis whose outcome is unknown: a retry may duplicate */
+#define NGX_HTTP_DJASS_UNKNOWN_GUIDANCE                                      \
+    "{\"may_have_been_applied\":true,\"retry_guidance\":\"The project may "  \
+    "have been created: this API has no Idempotency-Key header yet, so "      \
+    "list your projects (GET /projects) before retrying with exponential "    \
+    "backoff, or a retry may create a duplicate and count against the "     \
+    "quota.\"}"
+
 
 static ngx_int_t ngx_http_djass_not_found(ngx_http_request_t *r);
 
@@ -246,13 +254,17 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     u_char     *p;
     ngx_str_t  *reason;
 
-    if (rc == NGX_AGAIN) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass script reply: Redis unavailable or late");
+    if (rc == NGX_AGAIN || rc == NGX_HTTP_DJASS_NO_REDIS) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass script reply: Redis %s",
+                       rc == NGX_AGAIN ? "late or gone after the call"
+                                       : "refused the call");
 
         return ngx_http_djass_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                          "retryable_error", call->unavailable,
-                                         NGX_HTTP_DJASS_BACKOFF_GUIDANCE);
+                                         rc == NGX_AGAIN && call->writes
+                                         ? NGX_HTTP_DJASS_UNKNOWN_GUIDANCE
+                                         : NGX_HTTP_DJASS_BACKOFF_GUIDANCE);
     }
 
     if (rc != NGX_OK) {

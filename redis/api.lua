@@ -103,9 +103,13 @@ if op == 'list' then
   if invalid == '1' then return {'e', 'invalid'} end
   local index = pk .. ':projects'
   if status ~= '' then index = index .. ':' .. status end
-  offset = tonumber(offset)
   local total = redis.call('ZCARD', index)
   local out = {'ok', tostring(total)}
+  -- offset is decimal digits up to 2^63-1; Lua numbers are doubles, exact
+  -- only to 2^53.  No index holds 10^15 entries: a longer offset is past
+  -- the end, and a shorter one converts exactly.
+  if #offset > 15 then return out end
+  offset = tonumber(offset)
   if offset >= total then return out end
   local ids = redis.call('ZREVRANGE', index, offset,
     offset + tonumber(limit) - 1)
