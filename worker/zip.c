@@ -230,25 +230,55 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
 }
 
 
+/*
+ * Where libarchive's bytes go.  A failed write is remembered, not passed
+ * on: libarchive then finishes the archive as usual and frees all it
+ * holds (after a failed write it would leak its deflate state), and the
+ * error is reported once it is done.
+ */
+typedef struct {
+    int  fd;
+    int  error;      /* errno of the first failed write, 0 if none */
+} djass_zip_out_t;
+
+
+static la_ssize_t
+djass_zip_out(struct archive *a, void *data, const void *buf, size_t len)
+{
+    djass_zip_out_t  *out = data;
+
+    if (out->error == 0 && djass_write_all(out->fd, buf, len) != 0) {
+        out->error = errno ? errno : EIO;
+    }
+
+    return (la_ssize_t) len;
+}
+
+
 static int
 djass_zip_archive(const char *base, djass_zip_list_t *l, int fd,
     djass_err_t *err)
 {
-    int              rc;
-    size_t           i;
-    struct archive  *a;
+    int               rc;
+    size_t            i;
+    struct archive   *a;
+    djass_zip_out_t   out;
 
     a = archive_write_new();
     if (a == NULL) {
         return djass_err_set(err, "zip", 0, "out of memory");
     }
 
+    out.fd = fd;
+    out.error = 0;
+
     if (archive_write_set_format_zip(a) != ARCHIVE_OK
         || archive_write_set_options(a, "zip:compression=deflate,"
                                      "zip:hdrcharset=UTF-8")
            != ARCHIVE_OK
         || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK
-        || archive_write_open_fd(a, fd) != ARCHIVE_OK)
+        || archive_write_open(a, &out, NULL, djass_zip_out, NULL)
+           != ARCHIVE_OK)
     {
         rc = djass_err_set(err, "zip", 0, "zip: %s", djass_zip_error(a));
         archive_write_free(a);
@@ -265,6 +295,12 @@ djass_zip_archive(const char *base, djass_zip_list_t *l, int fd,
     }
 
     archive_write_free(a);
+
+    if (out.error != 0) {
+        rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
+                           djass_file_strerror(out.error));
+    }
+
     return rc;
 }
 
