@@ -134,6 +134,7 @@ djass_render_main(int argc, char **argv)
 {
     int                   rc, created;
     char                 *project;
+    unsigned              left;
     json_t               *given;
     djass_err_t           err;
     djass_render_args_t   a;
@@ -155,8 +156,15 @@ djass_render_main(int argc, char **argv)
     djass_limits_timeout(&a.limits, djass_render_late,
                          sizeof(djass_render_late) - 1);
     djass_render_late[strlen(djass_render_late)] = '\n';
-    signal(SIGALRM, djass_render_alarm);
-    alarm((unsigned) a.limits.timeout_s);
+    /* an alarm set by whoever started us, and sooner, stays theirs */
+    left = alarm(0);
+    if (left > 0 && left < (unsigned) a.limits.timeout_s) {
+        alarm(left);
+
+    } else {
+        signal(SIGALRM, djass_render_alarm);
+        alarm((unsigned) a.limits.timeout_s);
+    }
 
     if (djass_mkdirs(a.output_dir, &created) != 0) {
         fprintf(stderr, "render: cannot create the output folder: %s\n",
