@@ -50,6 +50,12 @@ my @cases = (
       2, qr/--visibility-timeout wants a number/ ],
     [ 'max attempts 0', [ @base, '--max-attempts', 0 ], 2,
       qr/--max-attempts wants a number/ ],
+    [ 'render timeout 0', [ @base, '--render-timeout', 0 ], 2,
+      qr/--render-timeout wants a number from 1 to 86400, not "0"/ ],
+    [ 'render memory too small to start', [ @base, '--render-memory', 8 ],
+      2, qr/--render-memory wants a number from 64 to 1048576, not "8"/ ],
+    [ 'render output not a number', [ @base, '--render-output', '1G' ], 2,
+      qr/--render-output wants a number from 1 to 1048576, not "1G"/ ],
     [ 'unknown option', [ @base, '--frobnicate', 1 ], 2,
       qr/unknown option --frobnicate/ ],
     [ 'option without value', [ @base, '--concurrency' ], 2,
@@ -69,5 +75,7 @@ like($out, qr/--visibility-timeout SEC.*default 60/s,
      '--help lists the options with their defaults');
 like($out, qr/--hook-timeout SEC.*\(default 120\)/s,
      '--help gives the one --hook-timeout default, 120 s');
+like($out, qr/--render-timeout SEC.*\(default 300\).*--render-memory MB.*\(default 2048\).*--render-output MB.*\(default 512\)/s,
+     '--help lists the render limits with their defaults');
 
 done_testing();

@@ -33,13 +33,17 @@ djass_conf_usage(FILE *f)
 "                             (default %d)\n"
 "  --hook-timeout SEC         a template hook running longer fails the job\n"
 "                             (default %d)\n"
-"  --redis-timeout MS         connect and command timeout (default %d)\n"
-"  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
-"  -v, --verbose              more log lines\n"
-"  -h, --help                 this text\n",
+"  --redis-timeout MS         connect and command timeout (default %d)\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT);
+
+    djass_limits_usage(f);
+
+    fprintf(f,
+"  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
+"  -v, --verbose              more log lines\n"
+"  -h, --help                 this text\n");
 }
 
 
@@ -107,7 +111,7 @@ djass_conf_check(djass_conf_t *conf)
 int
 djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 {
-    int          i, sec;
+    int          i, sec, rc;
     const char  *a, *v;
 
     memset(conf, 0, sizeof(djass_conf_t));
@@ -116,6 +120,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->max_attempts = DJASS_DEFAULT_MAX_ATTEMPTS;
     conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
+    djass_limits_init(&conf->limits);
     conf->password = getenv("DJASS_REDIS_PASSWORD");
 
     for (i = 1; i < argc; i++) {
@@ -138,6 +143,14 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         }
 
         v = argv[++i];
+
+        rc = djass_limits_option(&conf->limits, a, v);
+        if (rc <= 0) {
+            if (rc < 0) {
+                return -1;
+            }
+            continue;
+        }
 
         if (strcmp(a, "--redis") == 0) {
             conf->redis = v;

@@ -8,6 +8,7 @@
 
 #include "djass_redis.h"
 #include "hook.h"        /* DJASS_HOOK_TIMEOUT: --hook-timeout's default */
+#include "render_limits.h"
 
 
 #define DJASS_DEFAULT_CONCURRENCY       1
@@ -27,6 +28,7 @@ typedef struct {
                                         reclaimed by another worker */
     int            max_attempts;
     int            hook_timeout_ms;
+    djass_limits_t limits;           /* --render-timeout, -memory, -output */
     int            redis_timeout_ms;
     int            verbose;
 } djass_conf_t;

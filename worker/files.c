@@ -16,9 +16,43 @@
 #include "files.h"
 
 
+int        djass_file_errno;
+long long  djass_file_out_max;
+
+static long long  djass_file_out_total;
+
+
+int
+djass_store_transient(int e)
+{
+    return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS;
+}
+
+
+void
+djass_file_note(int e)
+{
+    if (djass_file_errno == 0
+        && (djass_store_transient(e) || e == EFBIG || e == ENOMEM))
+    {
+        djass_file_errno = e;
+    }
+}
+
+
+const char *
+djass_file_strerror(int e)
+{
+    djass_file_note(e);
+    return strerror(e);
+}
+
+
 int
 djass_file_err(djass_err_t *err, const char *rel, const char *what)
 {
+    djass_file_note(errno);
+
     return djass_err_set(err, rel, 0, "%s: %s", what, strerror(errno));
 }
 
@@ -96,6 +130,14 @@ int
 djass_write_all(int fd, const char *p, size_t len)
 {
     ssize_t  n;
+
+    if (djass_file_out_max > 0) {
+        if ((long long) len > djass_file_out_max - djass_file_out_total) {
+            errno = EFBIG;
+            return -1;
+        }
+        djass_file_out_total += (long long) len;
+    }
 
     while (len > 0) {
         n = write(fd, p, len);

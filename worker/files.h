@@ -12,6 +12,29 @@
 #include "djass_tmpl.h"
 
 
+/*
+ * Why writing failed, for the generation child: the first errno noted
+ * that says the artifact store is failing (djass_store_transient) or that
+ * a bound was hit (EFBIG: --render-output, ENOMEM: --render-memory).
+ * djass_file_err notes errno itself; other places that make a message
+ * from errno call djass_file_note.  0: nothing noted.
+ */
+extern int  djass_file_errno;
+
+void djass_file_note(int e);
+
+/* strerror(e), with e noted */
+const char *djass_file_strerror(int e);
+
+/* ENOSPC, EDQUOT, EIO, EROFS: the store, not the project, is at fault and
+ * a retry once the store is fixed succeeds */
+int djass_store_transient(int e);
+
+/* a bound on all the bytes djass_write_all writes in this process (the
+ * rendered tree); 0: none.  Going over it fails the write with EFBIG. */
+extern long long  djass_file_out_max;
+
+
 /* err = "rel: what: <errno text>": a template-relative name, never a host
  * path (the worker shows it to API users); returns -1 */
 int djass_file_err(djass_err_t *err, const char *rel, const char *what);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "djass_tmpl.h"
+#include "files.h"
 #include "render.h"
 #include "zip.h"
 #include "generate.h"
@@ -93,6 +94,7 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
     }
 
     if (djass_file_digest(p->zip, &res->size, res->sha256) != 0) {
+        djass_file_note(errno);
         snprintf(res->error, sizeof(res->error), "Reading the ZIP back "
                  "failed (%s).", strerror(errno));
         goto done;
@@ -101,6 +103,17 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
     res->ok = 1;
 
 done:
+
+    if (!res->ok) {
+        if (djass_limits_hit(&conf->limits, err.msg, res->error,
+                             sizeof(res->error)))
+        {
+            res->bound = 1;
+
+        } else if (djass_store_transient(djass_file_errno)) {
+            res->store_errno = djass_file_errno;
+        }
+    }
 
     free(project);
     json_decref(given);
@@ -128,6 +141,8 @@ djass_generate_run_child(const djass_conf_t *conf, const char *payload,
      * attempt removes if this one is killed */
     setenv("TMPDIR", p->dir, 1);
 
+    djass_limits_apply(&conf->limits);
+
     memset(&res, 0, sizeof(djass_generate_t));
     djass_generate_child(conf, payload, p, &res);
 
@@ -139,14 +154,15 @@ djass_generate_run_child(const djass_conf_t *conf, const char *payload,
 }
 
 
+/* 0: res is read; 1: the deadline came first; -1: the child died */
 static int
-djass_generate_read(int fd, djass_generate_t *res, int tick_ms,
-    djass_tick_pt tick, void *data)
+djass_generate_read(int fd, djass_generate_t *res, long long deadline,
+    int tick_ms, djass_tick_pt tick, void *data)
 {
     int            rc;
     size_t         got;
     ssize_t        n;
-    long long      next;
+    long long      next, now, wait;
     struct pollfd  pfd;
 
     got = 0;
@@ -157,8 +173,13 @@ djass_generate_read(int fd, djass_generate_t *res, int tick_ms,
         pfd.events = POLLIN;
         pfd.revents = 0;
 
-        rc = poll(&pfd, 1, (int) (next - djass_now_ms() > 0
-                                  ? next - djass_now_ms() : 0));
+        now = djass_now_ms();
+        if (now >= deadline) {
+            return 1;
+        }
+
+        wait = (next < deadline ? next : deadline) - now;
+        rc = poll(&pfd, 1, (int) (wait > 0 ? wait : 0));
 
         if (djass_now_ms() >= next) {
             tick(data);
@@ -193,7 +214,8 @@ djass_generate_read(int fd, djass_generate_t *res, int tick_ms,
 static void
 djass_generate_died(djass_generate_t *res, int status)
 {
-    res->ok = 0;
+    /* what a half-written result said does not count */
+    memset(res, 0, sizeof(djass_generate_t));
 
     if (WIFSIGNALED(status)) {
         snprintf(res->error, sizeof(res->error), "Internal error: the "
@@ -241,14 +263,29 @@ djass_generate(const djass_conf_t *conf, const char *payload,
     }
 
     close(fds[1]);
-    rc = djass_generate_read(fds[0], res, tick_ms, tick, data);
+    rc = djass_generate_read(fds[0], res,
+                             djass_now_ms()
+                             + conf->limits.timeout_s * 1000LL,
+                             tick_ms, tick, data);
     close(fds[0]);
+
+    if (rc == 1) {
+        /* its hooks die with it (PR_SET_PDEATHSIG) */
+        kill(pid, SIGKILL);
+    }
 
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             status = 0;
             break;
         }
+    }
+
+    if (rc == 1) {
+        memset(res, 0, sizeof(djass_generate_t));
+        res->bound = 1;
+        djass_limits_timeout(&conf->limits, res->error, sizeof(res->error));
+        return 0;
     }
 
     /* a result counts only from a child that also exited cleanly: under

@@ -2,7 +2,10 @@
  * One generation, in a child process: render the template with the
  * project's options into the work folder, then write the deterministic ZIP.
  * The parent waits, and meanwhile calls tick() every tick_ms (the job's
- * heartbeat).  A crash of the renderer kills the child, not the worker.
+ * heartbeat).  A crash of the renderer kills the child, not the worker;
+ * a child still running at --render-timeout is killed, and one that
+ * runs out of --render-memory or --render-output fails; either way the
+ * result says which bound was hit.
  */
 
 #ifndef DJASS_GENERATE_H
@@ -14,6 +17,9 @@
 
 typedef struct {
     int        ok;
+    int        bound;            /* when !ok: a render limit was hit */
+    int        store_errno;      /* when !ok: the artifact store failed
+                                    (djass_store_transient), 0 if not */
     long long  size;             /* of the ZIP */
     char       sha256[65];
     char       error[1024];      /* when !ok: for error_message */

@@ -6,12 +6,20 @@
  * is kept and written once Redis is back, so no finished work is thrown
  * away.  A stop signal gives up waiting before a render starts, a second
  * one also after it: the job then stays pending and is redone.
+ *
+ * The artifact store may fail too (full, over quota, I/O errors, read
+ * only): that is not the project's fault, so the job is kept, its
+ * heartbeat goes on, and it is redone with backoff within the same
+ * attempt until the store works again.  Meanwhile this worker takes no
+ * other job.  The store's failure and its recovery are logged once each.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "generate.h"
 #include "job.h"
 #include "log.h"
@@ -21,6 +29,12 @@
 
 
 #define DJASS_SCRIPT_RETRIES   3
+#define DJASS_STORE_RETRY_MIN  1000      /* ms, doubling ... */
+#define DJASS_STORE_RETRY_MAX  60000     /* ... up to this */
+
+
+/* ms since when the artifact store fails in this process; 0: it works */
+static long long  djass_store_down_since;
 
 
 typedef struct {
@@ -122,34 +136,45 @@ djass_job_finish_step(djass_queue_t *q, void *data)
 }
 
 
-/* render, zip, publish; fills f (error_message points into err) */
+/*
+ * render, zip, publish; fills f (error_message points into res->error).
+ * 0: f is filled; -1: another worker owns the job; 1: the artifact store
+ * failed (*store_errno), the job is to be redone.
+ */
 static int
 djass_job_generate(djass_queue_t *q, const djass_job_t *job,
     djass_job_args_t *a, const char *payload, djass_publish_t *p,
-    djass_generate_t *res, djass_finish_t *f)
+    djass_generate_t *res, djass_finish_t *f, djass_beat_t *beat,
+    int *store_errno)
 {
     int                  tick;
-    djass_beat_t         beat;
     const djass_conf_t  *conf;
 
     conf = q->redis->conf;
     memset(f, 0, sizeof(djass_finish_t));
+    memset(res, 0, sizeof(djass_generate_t));
 
     if (djass_publish_prepare(conf->artifacts_dir, job->project, a->attempt,
                               p, res->error, sizeof(res->error))
         != 0)
     {
+        if (djass_store_transient(errno)) {
+            *store_errno = errno;
+            return 1;
+        }
+
         f->error_message = res->error;
         return 0;
     }
 
-    beat.queue = q;
-    beat.job = job;
-    beat.lost = 0;
     tick = conf->visibility_ms / 3 > 0 ? conf->visibility_ms / 3 : 1;
 
-    (void) djass_generate(conf, payload, p, res, tick, djass_job_beat,
-                          &beat);
+    (void) djass_generate(conf, payload, p, res, tick, djass_job_beat, beat);
+
+    if (!res->ok && res->store_errno) {
+        *store_errno = res->store_errno;
+        return 1;
+    }
 
     if (!res->ok) {
         f->error_message = res->error;
@@ -158,7 +183,7 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
 
     /* a worker that was silent too long must not replace the artifact of
      * the one that took its job over */
-    if (beat.lost || djass_job_redis(q, 1, djass_job_owned_step, a) == 0) {
+    if (beat->lost || djass_job_redis(q, 1, djass_job_owned_step, a) == 0) {
         return -1;
     }
 
@@ -166,6 +191,11 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
                              sizeof(res->error))
         != 0)
     {
+        if (djass_store_transient(errno)) {
+            *store_errno = errno;
+            return 1;
+        }
+
         f->error_message = res->error;
         return 0;
     }
@@ -179,10 +209,66 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
 
 
 static void
+djass_job_store_failing(const djass_job_t *job, int e, int delay)
+{
+    if (djass_store_down_since == 0) {
+        djass_store_down_since = djass_now_ms();
+        djass_log("artifact store: %s; jobs are kept and retried (every "
+                  "%d s at most), and no new job is taken until it works "
+                  "again", strerror(e), DJASS_STORE_RETRY_MAX / 1000);
+    }
+
+    djass_debug("project %s: the artifact store failed (%s); again in "
+                "%d ms", job->project, strerror(e), delay);
+}
+
+
+static void
+djass_job_store_works(void)
+{
+    if (djass_store_down_since != 0) {
+        djass_log("artifact store: works again after %lld s",
+                  (djass_now_ms() - djass_store_down_since + 999) / 1000);
+        djass_store_down_since = 0;
+    }
+}
+
+
+/* waits ms with the job's heartbeat going; -1 when a stop signal came or
+ * another worker took the job over */
+static int
+djass_job_wait(djass_queue_t *q, djass_beat_t *beat, int ms)
+{
+    int        tick, step;
+    long long  end, left;
+
+    tick = q->redis->conf->visibility_ms / 3 > 0
+           ? q->redis->conf->visibility_ms / 3 : 1;
+    end = djass_now_ms() + ms;
+
+    for ( ;; ) {
+        if (djass_stop || beat->lost) {
+            return -1;
+        }
+
+        left = end - djass_now_ms();
+        if (left <= 0) {
+            return 0;
+        }
+
+        step = left < tick ? (int) left : tick;
+        djass_redis_sleep(step, 1);
+        djass_job_beat(beat);
+    }
+}
+
+
+static void
 djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
 {
-    int                rc;
+    int                rc, delay, e;
+    djass_beat_t       beat;
     djass_finish_t     f;
     djass_publish_t    p;
     djass_job_args_t   a;
@@ -193,12 +279,47 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
     memset(&res, 0, sizeof(djass_generate_t));
     a.job = job;
     a.attempt = st->attempt;
+    beat.queue = q;
+    beat.job = job;
+    beat.lost = 0;
 
     djass_debug("project %s: generating (attempt %d%s)", job->project,
                 st->attempt, job->reclaimed ? ", taken over" : "");
 
-    rc = djass_job_generate(q, job, &a, st->payload, &p, &res, &f);
-    djass_publish_discard(&p);
+    for (delay = DJASS_STORE_RETRY_MIN; ; ) {
+        e = 0;
+        rc = djass_job_generate(q, job, &a, st->payload, &p, &res, &f, &beat,
+                                &e);
+
+        /* what a failed try wrote is removed before the next one */
+        djass_publish_discard(&p);
+
+        if (rc != 1) {
+            break;
+        }
+
+        djass_job_store_failing(job, e, delay);
+
+        if (djass_job_wait(q, &beat, delay) != 0) {
+            if (beat.lost) {
+                rc = -1;
+                break;
+            }
+
+            djass_log("project %s: stopped after %lld ms (attempt %d) "
+                      "while the artifact store failed; the job will be "
+                      "redone", job->project, djass_now_ms() - t0,
+                      st->attempt);
+            return;
+        }
+
+        delay = delay * 2 < DJASS_STORE_RETRY_MAX ? delay * 2
+                                                  : DJASS_STORE_RETRY_MAX;
+    }
+
+    if (rc == 0 && f.error_message == NULL) {
+        djass_job_store_works();
+    }
 
     if (rc != 0) {
         djass_log("project %s: superseded after %lld ms (attempt %d): "

@@ -43,6 +43,20 @@ djass_fsync_path(const char *path, int flags)
 }
 
 
+/* err = "what (<errno text>)."; errno is kept, for the caller to tell a
+ * failing store from anything else; returns -1 */
+static int
+djass_publish_error(char *err, size_t len, const char *what)
+{
+    int  e;
+
+    e = errno;
+    snprintf(err, len, "%s (%s).", what, strerror(e));
+    errno = e;
+    return -1;
+}
+
+
 /* mkdir that accepts an existing folder; fsyncs the parent on creation */
 static int
 djass_mkdir(const char *path, const char *parent)
@@ -114,6 +128,7 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
     /* ids come from INCR: digits, checked when the job was read */
     if (djass_parse_int(id, 0, LLONG_MAX, &n) != 0) {
         snprintf(err, len, "The project id is not a number.");
+        errno = EINVAL;
         return -1;
     }
 
@@ -128,21 +143,20 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
            >= (int) sizeof(p->rel))
     {
         snprintf(err, len, "The artifact store's path is too long.");
+        errno = ENAMETOOLONG;
         return -1;
     }
 
     if (djass_mkdir(tmp, artifacts) != 0) {
-        snprintf(err, len, "The artifact store is not writable (%s).",
-                 strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "The artifact store is not "
+                                   "writable");
     }
 
     djass_publish_sweep(tmp, id);
 
     if (mkdir(p->dir, 0755) != 0) {
-        snprintf(err, len, "The artifact store is not writable (%s).",
-                 strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "The artifact store is not "
+                                   "writable");
     }
 
     return 0;
@@ -174,6 +188,7 @@ djass_publish_commit(const char *artifacts, djass_publish_t *p, char *err,
            >= (int) sizeof(final))
     {
         snprintf(err, len, "The artifact store's path is too long.");
+        errno = ENAMETOOLONG;
         return -1;
     }
 
@@ -181,28 +196,23 @@ djass_publish_commit(const char *artifacts, djass_publish_t *p, char *err,
     *strrchr(dir, '/') = '\0';
 
     if (djass_fsync_path(p->zip, O_RDONLY) != 0) {
-        snprintf(err, len, "Cannot write the ZIP to the artifact store "
-                 "(%s).", strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "Cannot write the ZIP to the "
+                                   "artifact store");
     }
 
     if (djass_mkdir(top, artifacts) != 0 || djass_mkdir(dir, top) != 0) {
-        snprintf(err, len, "The artifact store is not writable (%s).",
-                 strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "The artifact store is not "
+                                   "writable");
     }
 
     if (rename(p->zip, final) != 0) {
-        snprintf(err, len, "Cannot publish the ZIP in the artifact store "
-                 "(%s).", strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "Cannot publish the ZIP in the "
+                                   "artifact store");
     }
 
     /* the rename itself is durable once its folder is */
     if (djass_fsync_path(dir, O_RDONLY | O_DIRECTORY) != 0) {
-        snprintf(err, len, "Cannot sync the artifact store (%s).",
-                 strerror(errno));
-        return -1;
+        return djass_publish_error(err, len, "Cannot sync the artifact store");
     }
 
     return 0;

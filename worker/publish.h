@@ -27,7 +27,9 @@ typedef struct {
 /*
  * Removes what earlier attempts at project id left in .tmp/ (a killed
  * worker cannot clean up after itself), then makes a fresh work folder.
- * err gets a message without host paths.
+ * err gets a message without host paths.  On -1 here and in
+ * djass_publish_commit, errno says why (djass_store_transient: the store
+ * is failing, not the project).
  */
 int djass_publish_prepare(const char *artifacts, const char *id,
     int attempt, djass_publish_t *p, char *err, size_t len);

@@ -652,7 +652,7 @@ djass_find_root(djass_render_t *r, char *name, size_t size)
     d = opendir(r->repo);
     if (d == NULL) {
         return djass_err_set(r->err, ".", 0, "cannot read the template "
-                             "folder: %s", strerror(errno));
+                             "folder: %s", djass_file_strerror(errno));
     }
 
     while ((de = readdir(d)) != NULL) {
@@ -810,7 +810,7 @@ djass_render_project(const char *template_dir, const char *output_dir,
 
     if (realpath(template_dir, r->repo) == NULL) {
         rc = djass_err_set(err, ".", 0, "cannot open the template "
-                           "folder: %s", strerror(errno));
+                           "folder: %s", djass_file_strerror(errno));
         goto done;
     }
 
@@ -818,7 +818,7 @@ djass_render_project(const char *template_dir, const char *output_dir,
         || mkdtemp(staging) == NULL)
     {
         rc = djass_err_set(err, ".", 0, "cannot write into the output "
-                           "folder: %s", strerror(errno));
+                           "folder: %s", djass_file_strerror(errno));
         goto done;
     }
 
@@ -832,7 +832,7 @@ djass_render_project(const char *template_dir, const char *output_dir,
                              RENAME_NOREPLACE) != 0)
     {
         rc = djass_err_set(err, ".", 0, "cannot move the project into the "
-                           "output folder: %s", strerror(errno));
+                           "output folder: %s", djass_file_strerror(errno));
     }
 
     djass_rm_rf(staging);

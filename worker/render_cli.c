@@ -1,13 +1,17 @@
 /*
  * `djass-worker render TEMPLATE_DIR -o OUTPUT_DIR [--no-hooks]
- *  [--zip FILE.zip] [--hook-timeout SECONDS] [key=value ...]`
+ *  [--zip FILE.zip] [--hook-timeout SECONDS] [--render-timeout SECONDS]
+ *  [--render-memory MB] [--render-output MB] [key=value ...]`
  *
  * Like `cookiecutter --no-input -o OUTPUT_DIR TEMPLATE_DIR key=value...`:
  * prints the project folder's path; on error prints file:line: what on
- * stderr, leaves nothing behind and exits non-zero.
+ * stderr, leaves nothing behind and exits non-zero.  The render limits are
+ * the worker's, with its defaults; at the time limit the process ends
+ * at once (exit status 1), and may leave a .djass-render-* folder.
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +30,24 @@ djass_render_usage(void)
 {
     fprintf(stderr, "usage: djass-worker render TEMPLATE_DIR -o OUTPUT_DIR "
             "[--no-hooks] [--zip FILE.zip] [--hook-timeout SECONDS] "
-            "[key=value ...]\n");
+            "[--render-timeout SECONDS] [--render-memory MB] "
+            "[--render-output MB] [key=value ...]\n");
     return 2;
+}
+
+
+static char  djass_render_late[128];
+
+
+/* the time limit: no cleanup is safe in a signal handler */
+static void
+djass_render_alarm(int signo)
+{
+    ssize_t  n;
+
+    n = write(STDERR_FILENO, djass_render_late, strlen(djass_render_late));
+    (void) n;
+    _exit(1);
 }
 
 
@@ -48,6 +68,7 @@ typedef struct {
     const char           *output_dir;
     const char           *zip;
     djass_render_opts_t   opts;
+    djass_limits_t        limits;
 } djass_render_args_t;
 
 
@@ -56,14 +77,24 @@ static int
 djass_render_args(int argc, char **argv, djass_render_args_t *a,
     json_t *given)
 {
-    int    i, sec;
+    int    i, sec, rc;
     char  *eq;
 
     memset(a, 0, sizeof(djass_render_args_t));
     a->output_dir = ".";
+    djass_limits_init(&a->limits);
 
     for (i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "-o") == 0
+        rc = i + 1 < argc ? djass_limits_option(&a->limits, argv[i],
+                                                argv[i + 1])
+                          : 1;
+        if (rc < 0) {
+            return 2;
+        }
+
+        if (rc == 0) {
+            i++;
+        } else if ((strcmp(argv[i], "-o") == 0
              || strcmp(argv[i], "--output-dir") == 0) && i + 1 < argc)
         {
             a->output_dir = argv[++i];
@@ -103,6 +134,7 @@ djass_render_main(int argc, char **argv)
 {
     int                   rc, created;
     char                 *project;
+    unsigned              left;
     json_t               *given;
     djass_err_t           err;
     djass_render_args_t   a;
@@ -118,6 +150,20 @@ djass_render_main(int argc, char **argv)
     rc = djass_render_args(argc, argv, &a, given);
     if (rc != 0) {
         goto done;
+    }
+
+    djass_limits_apply(&a.limits);
+    djass_limits_timeout(&a.limits, djass_render_late,
+                         sizeof(djass_render_late) - 1);
+    djass_render_late[strlen(djass_render_late)] = '\n';
+    /* an alarm set by whoever started us, and sooner, stays theirs */
+    left = alarm(0);
+    if (left > 0 && left < (unsigned) a.limits.timeout_s) {
+        alarm(left);
+
+    } else {
+        signal(SIGALRM, djass_render_alarm);
+        alarm((unsigned) a.limits.timeout_s);
     }
 
     if (djass_mkdirs(a.output_dir, &created) != 0) {
@@ -138,6 +184,11 @@ djass_render_main(int argc, char **argv)
     }
 
     if (rc != 0) {
+        if (djass_limits_hit(&a.limits, err.msg, err.msg, sizeof(err.msg)))
+        {
+            err.file[0] = '\0';
+            err.line = 0;
+        }
         djass_render_report(&err);
         if (created) {
             rmdir(a.output_dir);

@@ -32,10 +32,15 @@ djass_worker_main(int argc, char **argv)
     srand((unsigned) getpid() ^ (unsigned) time(NULL));
 
     djass_log("starting: redis %s, template %s, artifacts %s, %d "
-              "process(es), visibility timeout %d s, max attempts %d",
+              "process(es), visibility timeout %d s, max attempts %d, "
+              "render limits %d s, %d MB memory%s, %d MB output",
               conf.redis, conf.template_dir, conf.artifacts_dir,
               conf.concurrency, conf.visibility_ms / 1000,
-              conf.max_attempts);
+              conf.max_attempts, conf.limits.timeout_s,
+              conf.limits.memory_mb,
+              djass_limits_memory_enforced() ? "" : " (not enforced under "
+                                                    "ASan)",
+              conf.limits.output_mb);
 
     rc = conf.concurrency > 1 ? djass_supervise(&conf)
                               : djass_consumer_run(&conf);

@@ -23,6 +23,15 @@
 #include "zip.h"
 
 
+/* libarchive's message, with the errno behind it noted (files.h) */
+static const char *
+djass_zip_error(struct archive *a)
+{
+    djass_file_note(archive_errno(a));
+    return archive_error_string(a);
+}
+
+
 /* 2000-01-01 00:00:00 UTC: DOS time starts in 1980, any fixed value does */
 #define DJASS_ZIP_MTIME  946684800
 
@@ -165,7 +174,8 @@ djass_zip_data(struct archive *a, const char *path, const char *rel,
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        return djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+        return djass_err_set(err, rel, 0, "cannot read: %s",
+                             djass_file_strerror(errno));
     }
 
     rc = 0;
@@ -173,13 +183,14 @@ djass_zip_data(struct archive *a, const char *path, const char *rel,
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
         if (archive_write_data(a, buf, (size_t) n) != n) {
             rc = djass_err_set(err, rel, 0, "zip: %s",
-                               archive_error_string(a));
+                               djass_zip_error(a));
             goto done;
         }
     }
 
     if (n != 0) {
-        rc = djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+        rc = djass_err_set(err, rel, 0, "cannot read: %s",
+                           djass_file_strerror(errno));
     }
 
 done:
@@ -200,7 +211,8 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
 
     snprintf(path, sizeof(path), "%s/%s", base, rel);
     if (lstat(path, &st) != 0) {
-        return djass_err_set(err, rel, 0, "cannot read: %s", strerror(errno));
+        return djass_err_set(err, rel, 0, "cannot read: %s",
+                             djass_file_strerror(errno));
     }
 
     e = djass_zip_header(path, rel, &st, err);
@@ -211,10 +223,35 @@ djass_zip_entry(struct archive *a, const char *base, const char *rel,
     rc = archive_write_header(a, e);
     archive_entry_free(e);
     if (rc != ARCHIVE_OK) {
-        return djass_err_set(err, rel, 0, "zip: %s", archive_error_string(a));
+        return djass_err_set(err, rel, 0, "zip: %s", djass_zip_error(a));
     }
 
     return S_ISREG(st.st_mode) ? djass_zip_data(a, path, rel, err) : 0;
+}
+
+
+/*
+ * Where libarchive's bytes go.  A failed write is remembered, not passed
+ * on: libarchive then finishes the archive as usual and frees all it
+ * holds (after a failed write it would leak its deflate state), and the
+ * error is reported once it is done.
+ */
+typedef struct {
+    int  fd;
+    int  error;      /* errno of the first failed write, 0 if none */
+} djass_zip_out_t;
+
+
+static la_ssize_t
+djass_zip_out(struct archive *a, void *data, const void *buf, size_t len)
+{
+    djass_zip_out_t  *out = data;
+
+    if (out->error == 0 && djass_write_all(out->fd, buf, len) != 0) {
+        out->error = errno ? errno : EIO;
+    }
+
+    return (la_ssize_t) len;
 }
 
 
@@ -222,23 +259,28 @@ static int
 djass_zip_archive(const char *base, djass_zip_list_t *l, int fd,
     djass_err_t *err)
 {
-    int              rc;
-    size_t           i;
-    struct archive  *a;
+    int               rc;
+    size_t            i;
+    struct archive   *a;
+    djass_zip_out_t   out;
 
     a = archive_write_new();
     if (a == NULL) {
         return djass_err_set(err, "zip", 0, "out of memory");
     }
 
+    out.fd = fd;
+    out.error = 0;
+
     if (archive_write_set_format_zip(a) != ARCHIVE_OK
         || archive_write_set_options(a, "zip:compression=deflate,"
                                      "zip:hdrcharset=UTF-8")
            != ARCHIVE_OK
         || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK
-        || archive_write_open_fd(a, fd) != ARCHIVE_OK)
+        || archive_write_open(a, &out, NULL, djass_zip_out, NULL)
+           != ARCHIVE_OK)
     {
-        rc = djass_err_set(err, "zip", 0, "zip: %s", archive_error_string(a));
+        rc = djass_err_set(err, "zip", 0, "zip: %s", djass_zip_error(a));
         archive_write_free(a);
         return rc;
     }
@@ -249,10 +291,16 @@ djass_zip_archive(const char *base, djass_zip_list_t *l, int fd,
     }
 
     if (archive_write_close(a) != ARCHIVE_OK && rc == 0) {
-        rc = djass_err_set(err, "zip", 0, "zip: %s", archive_error_string(a));
+        rc = djass_err_set(err, "zip", 0, "zip: %s", djass_zip_error(a));
     }
 
     archive_write_free(a);
+
+    if (out.error != 0) {
+        rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
+                           djass_file_strerror(out.error));
+    }
+
     return rc;
 }
 
@@ -313,7 +361,7 @@ djass_zip_write(const char *project_dir, const char *zip_path,
 
     if (djass_zip_collect(&l, base[0] ? base : "/", slash + 1) != 0) {
         rc = djass_err_set(err, "zip", 0, "cannot read the project folder: "
-                           "%s", strerror(errno));
+                           "%s", djass_file_strerror(errno));
         goto done;
     }
 
@@ -327,7 +375,7 @@ djass_zip_write(const char *project_dir, const char *zip_path,
     fd = mkstemp(tmp);
     if (fd < 0) {
         rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
-                           strerror(errno));
+                           djass_file_strerror(errno));
         goto done;
     }
 
@@ -335,17 +383,17 @@ djass_zip_write(const char *project_dir, const char *zip_path,
 
     if (rc == 0 && (fchmod(fd, 0644) != 0 || fsync(fd) != 0)) {
         rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
-                           strerror(errno));
+                           djass_file_strerror(errno));
     }
 
     if (close(fd) != 0 && rc == 0) {
         rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
-                           strerror(errno));
+                           djass_file_strerror(errno));
     }
 
     if (rc == 0 && rename(tmp, zip_path) != 0) {
         rc = djass_err_set(err, "zip", 0, "cannot write the ZIP: %s",
-                           strerror(errno));
+                           djass_file_strerror(errno));
     }
 
     if (rc != 0) {
