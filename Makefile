@@ -21,11 +21,18 @@ BUILD     ?= $(REPO)/build
 SAN_FLAGS :=
 endif
 
+# the one version string: VERSION (debian/changelog repeats it, a test
+# checks that they agree); the programs print it for --version
+VERSION   := $(shell cat $(REPO)/VERSION)
+
 NGX_SRC   ?= /usr/share/nginx/src
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 -D_GNU_SOURCE \
+# CPPFLAGS, LDFLAGS, NGX_CC_OPT and NGX_LD_OPT are empty unless given
+# (debian/rules passes dpkg-buildflags' hardening flags through them)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
+             -D_GNU_SOURCE -DDJASS_VERSION='"$(VERSION)"' \
              -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter \
              -Iworker
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
@@ -68,8 +75,8 @@ $(BUILD)/nginx/Makefile: config $(SRCLIST) $(LUA2C)
 	    ln -sfn $(NGX_SRC)/$$f $(BUILD)/nginx-src/$$f; done
 	cd $(BUILD)/nginx-src && . ./conf_flags && ./configure \
 	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
-	    --with-cc-opt="-g -O2 -Wextra -Wno-unused-parameter $(SAN_FLAGS)" \
-	    --with-ld-opt="$(SAN_FLAGS)" \
+	    --with-cc-opt="-g -O2 -Wextra -Wno-unused-parameter $(SAN_FLAGS) $(NGX_CC_OPT)" \
+	    --with-ld-opt="$(SAN_FLAGS) $(NGX_LD_OPT)" \
 	    --add-dynamic-module=$(REPO) --builddir=$(BUILD)/nginx >$(BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(BUILD)/configure.log; exit 1; }
 
@@ -103,13 +110,13 @@ $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h &: \
 	perl $(LUA2C) $(WORKER_GEN) djass_scripts $(WORKER_LUA)
 
 # one folder per program
-$(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) \
+$(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) VERSION \
     $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h
 	$(CC) $(ALL_CFLAGS) -Iworker -I$(WORKER_GEN) -o $@ $(WORKER_SRCS) \
-	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LIBS)
+	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS)
-	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LIBS)
+$(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
+	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit

@@ -12,6 +12,10 @@
 #include "conf.h"
 #include "djass_parse.h"
 
+#ifndef DJASS_VERSION
+#error "DJASS_VERSION is set by the Makefile, from the file VERSION"
+#endif
+
 
 static void
 djass_conf_usage(FILE *f)
@@ -36,7 +40,8 @@ djass_conf_usage(FILE *f)
 "  --redis-timeout MS         connect and command timeout (default %d)\n"
 "  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
 "  -v, --verbose              more log lines\n"
-"  -h, --help                 this text\n",
+"  -h, --help                 this text\n"
+"  --version                  print the version\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT);
@@ -123,6 +128,11 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             djass_conf_usage(stdout);
+            return 1;
+        }
+
+        if (strcmp(a, "--version") == 0) {
+            printf("djass-worker %s\n", DJASS_VERSION);
             return 1;
         }
 
