@@ -7,6 +7,7 @@
 #   make test SANITIZE=0   the plain run only
 #   make test SANITIZE=1   the ASan + UBSan run only (build/asan)
 #   make test VALGRIND=1   the suite with our programs under valgrind
+#   make deb        the Debian packages, into build/deb/
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -53,7 +54,7 @@ MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all module worker unit setup run test clean
+.PHONY: all module worker unit setup run test deb clean
 
 all: module worker unit
 
@@ -130,6 +131,29 @@ run:
 
 test:
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) scripts/test
+
+# the Debian packages: dpkg-buildpackage in a copy of the source tree
+# (the files git knows, with their changes; no build/ or state/), so that
+# everything it writes, the .debs included, lands in build/deb/
+DEB_DIR  := $(REPO)/build/deb
+DEB_JOBS ?= 2
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	if git -C $(REPO) rev-parse --git-dir >/dev/null 2>&1; then \
+	    git -C $(REPO) ls-files -z --cached --others --exclude-standard \
+	    | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; \
+	        done' sh | tar -C $(REPO) --null -T - -cf - \
+	    | tar -C $(DEB_DIR)/src -xf -; \
+	else \
+	    tar -C $(REPO) --exclude=./build --exclude=./state -cf - . \
+	    | tar -C $(DEB_DIR)/src -xf -; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc -J$(DEB_JOBS) \
+	    >$(DEB_DIR)/build.log 2>&1 || { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(REPO)/build
