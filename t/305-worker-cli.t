@@ -70,4 +70,11 @@ like($out, qr/--visibility-timeout SEC.*default 60/s,
 like($out, qr/--hook-timeout SEC.*\(default 120\)/s,
      '--help gives the one --hook-timeout default, 120 s');
 
+# the version operators and bug reports quote: the file VERSION's
+my $version = do { local (@ARGV, $/) = (repo_dir() . '/VERSION'); <> };
+chomp $version;
+($rc, $out) = run_worker('--version');
+is($rc, 0, '--version exits 0');
+is($out, "djass-worker $version\n", '--version prints the VERSION file\'s');
+
 done_testing();
