@@ -7,6 +7,7 @@
 #   make test SANITIZE=0   the plain run only
 #   make test SANITIZE=1   the ASan + UBSan run only (build/asan)
 #   make test VALGRIND=1   the suite with our programs under valgrind
+#   make deb        the Debian packages, into build/deb/
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -21,13 +22,19 @@ BUILD     ?= $(REPO)/build
 SAN_FLAGS :=
 endif
 
+# the one version string: VERSION (debian/changelog repeats it, a test
+# checks that they agree); the programs print it for --version
+VERSION   := $(shell cat $(REPO)/VERSION)
+
 NGX_SRC   ?= /usr/share/nginx/src
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 -D_GNU_SOURCE \
-             -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter \
-             -Iworker
+# CPPFLAGS, LDFLAGS, NGX_CC_OPT and NGX_LD_OPT are empty unless given
+# (debian/rules passes dpkg-buildflags' hardening flags through them)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
+             -D_GNU_SOURCE -DDJASS_VERSION='"$(VERSION)"' \
+             -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
@@ -46,7 +53,7 @@ MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all module worker unit setup run test clean
+.PHONY: all module worker unit setup run test deb clean
 
 all: module worker unit
 
@@ -68,8 +75,8 @@ $(BUILD)/nginx/Makefile: config $(SRCLIST) $(LUA2C)
 	    ln -sfn $(NGX_SRC)/$$f $(BUILD)/nginx-src/$$f; done
 	cd $(BUILD)/nginx-src && . ./conf_flags && ./configure \
 	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
-	    --with-cc-opt="-g -O2 -Wextra -Wno-unused-parameter $(SAN_FLAGS)" \
-	    --with-ld-opt="$(SAN_FLAGS)" \
+	    --with-cc-opt="-g -O2 -Wextra -Wno-unused-parameter $(SAN_FLAGS) $(NGX_CC_OPT)" \
+	    --with-ld-opt="$(SAN_FLAGS) $(NGX_LD_OPT)" \
 	    --add-dynamic-module=$(REPO) --builddir=$(BUILD)/nginx >$(BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(BUILD)/configure.log; exit 1; }
 
@@ -103,13 +110,13 @@ $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h &: \
 	perl $(LUA2C) $(WORKER_GEN) djass_scripts $(WORKER_LUA)
 
 # one folder per program
-$(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) \
+$(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) VERSION \
     $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h
 	$(CC) $(ALL_CFLAGS) -Iworker -I$(WORKER_GEN) -o $@ $(WORKER_SRCS) \
-	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LIBS)
+	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS)
-	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LIBS)
+$(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
+	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit
@@ -123,6 +130,29 @@ run:
 
 test:
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) scripts/test
+
+# the Debian packages: dpkg-buildpackage in a copy of the source tree
+# (the files git knows, with their changes; no build/ or state/), so that
+# everything it writes, the .debs included, lands in build/deb/
+DEB_DIR  := $(REPO)/build/deb
+DEB_JOBS ?= 2
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	if git -C $(REPO) rev-parse --git-dir >/dev/null 2>&1; then \
+	    git -C $(REPO) ls-files -z --cached --others --exclude-standard \
+	    | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; \
+	        done' sh | tar -C $(REPO) --null -T - -cf - \
+	    | tar -C $(DEB_DIR)/src -xf -; \
+	else \
+	    tar -C $(REPO) --exclude=./build --exclude=./state -cf - . \
+	    | tar -C $(DEB_DIR)/src -xf -; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc -J$(DEB_JOBS) \
+	    >$(DEB_DIR)/build.log 2>&1 || { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(REPO)/build

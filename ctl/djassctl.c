@@ -24,6 +24,10 @@
 #include "key.h"
 #include "profile.h"
 
+#ifndef DJASS_VERSION
+#error "DJASS_VERSION is set by the Makefile, from the file VERSION"
+#endif
+
 
 #define CTL_TIMEOUT_MS        2000         /* connect and each command */
 
@@ -63,7 +67,8 @@ usage(void)
         "                                         prints the key, once\n"
         "  key list --profile ID                  one JSON line per key\n"
         "  key revoke KEY                         revokes the key\n"
-        "ADDR is host:port or unix:/path (default 127.0.0.1:6379)\n");
+        "ADDR is host:port or unix:/path (default 127.0.0.1:6379)\n"
+        "--version prints the version\n");
     exit(EXIT_USAGE);
 }
 
@@ -282,6 +287,9 @@ main(int argc, char **argv)
             o.legacy = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage();
+        } else if (strcmp(a, "--version") == 0) {
+            printf("djassctl %s\n", DJASS_VERSION);
+            return 0;
         } else if (a[0] == '-' && a[1] == '-') {
             die(EXIT_USAGE, "unknown option %s (see --help)", a);
         } else if (npos < 3) {

@@ -132,4 +132,14 @@ is($rc, 2, 'an unreachable Redis exits 2');
 like($err, qr/cannot reach Redis at 127\.0\.0\.1:\d+/,
      'an unreachable Redis is named on stderr');
 
+# the version operators and bug reports quote: the file VERSION's
+{
+    my $version = do { local (@ARGV, $/) = (repo_dir() . '/VERSION'); <> };
+    chomp $version;
+    my ($vrc, $vout) = djassctl($redis, '--version');
+    is($vrc, 0, 'djassctl --version exits 0');
+    is($vout, "djassctl $version\n",
+       'djassctl --version prints the VERSION file\'s');
+}
+
 done_testing();

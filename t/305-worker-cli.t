@@ -78,4 +78,11 @@ like($out, qr/--hook-timeout SEC.*\(default 120\)/s,
 like($out, qr/--render-timeout SEC.*\(default 300\).*--render-memory MB.*\(default 2048\).*--render-output MB.*\(default 512\)/s,
      '--help lists the render limits with their defaults');
 
+# the version operators and bug reports quote: the file VERSION's
+my $version = do { local (@ARGV, $/) = (repo_dir() . '/VERSION'); <> };
+chomp $version;
+($rc, $out) = run_worker('--version');
+is($rc, 0, '--version exits 0');
+is($out, "djass-worker $version\n", '--version prints the VERSION file\'s');
+
 done_testing();

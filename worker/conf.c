@@ -12,6 +12,10 @@
 #include "conf.h"
 #include "djass_parse.h"
 
+#ifndef DJASS_VERSION
+#error "DJASS_VERSION is set by the Makefile, from the file VERSION"
+#endif
+
 
 static void
 djass_conf_usage(FILE *f)
@@ -43,7 +47,8 @@ djass_conf_usage(FILE *f)
     fprintf(f,
 "  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
 "  -v, --verbose              more log lines\n"
-"  -h, --help                 this text\n");
+"  -h, --help                 this text\n"
+"  --version                  print the version\n");
 }
 
 
@@ -128,6 +133,11 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             djass_conf_usage(stdout);
+            return 1;
+        }
+
+        if (strcmp(a, "--version") == 0) {
+            printf("djass-worker %s\n", DJASS_VERSION);
             return 1;
         }
 
