@@ -21,8 +21,10 @@ djass_conf_usage(FILE *f)
 "\n"
 "Turns queued projects into ZIP files in the artifact store.\n"
 "\n"
-"  --redis ADDR               Redis: host:port, host, [::1]:port or\n"
-"                             unix:/path (required)\n"
+"  --redis ADDR               Redis: host:port, host, [::1]:port,\n"
+"                             unix:/path or\n"
+"                             sentinel://HOST:PORT[,HOST:PORT...]/NAME\n"
+"                             (required)\n"
 "  --template DIR             the cookiecutter template (required)\n"
 "  --artifacts DIR            the artifact store nginx serves (required)\n"
 "  --concurrency N            N worker processes under a supervisor\n"
@@ -95,8 +97,9 @@ djass_conf_check(djass_conf_t *conf)
     if (djass_addr_parse(conf->redis, strlen(conf->redis), &conf->addr)
         != 0)
     {
-        fprintf(stderr, "djass-worker: --redis %s: not host:port, host or "
-                "unix:/path\n", conf->redis);
+        fprintf(stderr, "djass-worker: --redis %s: not host:port, host, "
+                "unix:/path or sentinel://HOST:PORT[,HOST:PORT...]/NAME\n",
+                conf->redis);
         return -1;
     }
 
