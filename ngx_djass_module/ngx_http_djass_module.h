@@ -15,6 +15,8 @@
 #define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
+#define NGX_HTTP_DJASS_SENTINEL_PORT      26379
+#define NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT 500
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -39,6 +41,13 @@ enum {
 };
 
 
+/* a Sentinel of djass_redis sentinel://..., resolved at start */
+typedef struct {
+    ngx_str_t                    host;           /* an IP, NUL-terminated */
+    ngx_int_t                    port;
+} ngx_http_djass_sentinel_t;
+
+
 typedef struct {
     ngx_str_t                    redis;          /* "host:port", "unix:/p" */
     ngx_str_t                    redis_password;
@@ -50,6 +59,16 @@ typedef struct {
     ngx_int_t                    redis_port;
     ngx_uint_t                   redis_unix;
     ngx_uint_t                   enabled;        /* a djass_api exists */
+
+    /* djass_redis sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME */
+    ngx_array_t                 *sentinels;      /* NULL: a plain address */
+    ngx_str_t                    sentinel_master; /* NUL-terminated */
+    ngx_str_t                    sentinel_password;
+    ngx_msec_t                   sentinel_timeout;
+
+    /* djass_redis_wait N [TIMEOUT]: 0 is off */
+    ngx_uint_t                   redis_wait;
+    ngx_msec_t                   redis_wait_timeout;
 
     ngx_str_t                    template_dir;
     json_t                      *cookiecutter;   /* cookiecutter.json */
