@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "djass_parse.h"
+#include "upload.h"
 
 
 static void
@@ -26,7 +27,15 @@ djass_conf_usage(FILE *f)
 "                             sentinel://HOST:PORT[,HOST:PORT...]/NAME\n"
 "                             (required)\n"
 "  --template DIR             the cookiecutter template (required)\n"
-"  --artifacts DIR            the artifact store nginx serves (required)\n"
+"  --artifacts DIR|URL        the artifact store nginx serves: a folder,\n"
+"                             or http(s)://... to upload with PUT\n"
+"                             (required)\n"
+"  --artifacts-header H       'Name: value' sent with each upload (or\n"
+"                             DJASS_ARTIFACTS_HEADER); never logged\n"
+"  --work-dir DIR             with an HTTP store: where ZIPs are built\n"
+"                             (default $TMPDIR or /tmp)\n"
+"  --redis-wait N             after each record, WAIT for N replicas\n"
+"                             (default 0: off)\n"
 "  --concurrency N            N worker processes under a supervisor\n"
 "                             (default %d)\n"
 "  --visibility-timeout SEC   a job whose worker went silent this long is\n"
@@ -82,6 +91,34 @@ djass_conf_dir(const char *opt, const char *s, const char **out)
 }
 
 
+/* http(s)://host[:port]/path, kept with a trailing slash */
+
+static int
+djass_conf_url(djass_conf_t *conf, const char *v)
+{
+    char    *url;
+    size_t   n;
+
+    n = strlen(v);
+
+    url = malloc(n + 2);
+    if (url == NULL) {
+        fprintf(stderr, "djass-worker: out of memory\n");
+        return -1;
+    }
+
+    memcpy(url, v, n + 1);
+    if (url[n - 1] != '/') {
+        url[n] = '/';
+        url[n + 1] = '\0';
+    }
+
+    free((char *) conf->artifacts_url);
+    conf->artifacts_url = url;
+    return 0;
+}
+
+
 static int
 djass_conf_check(djass_conf_t *conf)
 {
@@ -111,7 +148,7 @@ int
 djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 {
     int          i, sec;
-    const char  *a, *v;
+    const char  *a, *v, *work, *tmp;
 
     memset(conf, 0, sizeof(djass_conf_t));
     conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
@@ -120,6 +157,8 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
     conf->password = getenv("DJASS_REDIS_PASSWORD");
+    conf->artifacts_header = getenv("DJASS_ARTIFACTS_HEADER");
+    work = NULL;
 
     for (i = 1; i < argc; i++) {
         a = argv[i];
@@ -154,7 +193,23 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             }
 
         } else if (strcmp(a, "--artifacts") == 0) {
-            if (djass_conf_dir(a, v, &conf->artifacts_dir) != 0) {
+            if (djass_upload_is_url(v)) {
+                if (djass_conf_url(conf, v) != 0) {
+                    return -1;
+                }
+
+            } else if (djass_conf_dir(a, v, &conf->artifacts_dir) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--artifacts-header") == 0) {
+            conf->artifacts_header = v;
+
+        } else if (strcmp(a, "--work-dir") == 0) {
+            work = v;
+
+        } else if (strcmp(a, "--redis-wait") == 0) {
+            if (djass_conf_int(a, v, 0, 64, &conf->redis_wait) != 0) {
                 return -1;
             }
 
@@ -194,6 +249,27 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         }
     }
 
+    if (conf->artifacts_url) {
+        /* ZIPs are built in a local folder, then uploaded */
+        tmp = getenv("TMPDIR");
+        if (djass_conf_dir("--work-dir",
+                           work ? work : (tmp && tmp[0] ? tmp : "/tmp"),
+                           &conf->artifacts_dir)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (conf->artifacts_header
+        && (strchr(conf->artifacts_header, ':') == NULL
+            || strpbrk(conf->artifacts_header, "\r\n")))
+    {
+        fprintf(stderr, "djass-worker: --artifacts-header wants "
+                "'Name: value' on one line\n");
+        return -1;
+    }
+
     return djass_conf_check(conf);
 }
 
@@ -203,6 +279,8 @@ djass_conf_free(djass_conf_t *conf)
 {
     free((char *) conf->template_dir);
     free((char *) conf->artifacts_dir);
+    free((char *) conf->artifacts_url);
+    conf->artifacts_url = NULL;
     conf->template_dir = NULL;
     conf->artifacts_dir = NULL;
 }
