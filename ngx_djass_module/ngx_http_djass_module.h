@@ -37,7 +37,9 @@ enum {
     NGX_HTTP_DJASS_SCRIPT_OK,    /* the script answered {"ok", ...} */
     NGX_HTTP_DJASS_TOO_LARGE,    /* the body is over djass_max_body_size */
     NGX_HTTP_DJASS_BAD_VALUE,    /* a query value is out of its range */
-    NGX_HTTP_DJASS_ABSENT        /* the query argument is not there */
+    NGX_HTTP_DJASS_ABSENT,       /* the query argument is not there */
+    NGX_HTTP_DJASS_NOT_DURABLE   /* applied, but djass_redis_wait's
+                                    replicas did not confirm it: 503 */
 };
 
 
@@ -164,6 +166,7 @@ typedef struct {
     const char                  *message;
     u_char                      *details;
 
+    ngx_uint_t                   wait;          /* djass_redis_wait */
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
     ngx_str_t                    filter;        /* status=, or empty */
@@ -207,7 +210,7 @@ void ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle);
 char *ngx_http_djass_redis_resolve(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
-    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
     ngx_http_djass_redis_pt handler, void *data);
 
 /* ngx_http_djass_auth.c: the API key of a request */

@@ -47,6 +47,12 @@ struct ngx_http_djass_redis_op_s {
     ngx_uint_t                   nkeys;       /* args[0 .. nkeys-1] */
     ngx_uint_t                   nargs;
     ngx_uint_t                   retried;
+    ngx_uint_t                   waits;       /* WAITs sent, not answered */
+    ngx_int_t                    rc;          /* the script's, until WAIT */
+    ngx_str_t                   *v;
+    ngx_uint_t                   n;
+    unsigned                     wait:1;      /* djass_redis_wait applies */
+    unsigned                     done:1;      /* the script answered */
     ngx_http_djass_redis_op_t   *next;        /* in the free list */
 };
 
@@ -68,6 +74,8 @@ static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
 static u_char *ngx_http_djass_redis_number(u_char *p, size_t n);
 static void ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply,
     void *data);
+static void ngx_http_djass_redis_wait_done(redisAsyncContext *ac,
+    void *reply, void *data);
 static ngx_int_t ngx_http_djass_redis_copy(ngx_http_request_t *r,
     redisReply *reply, ngx_str_t **v, ngx_uint_t *n);
 static void ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op,
@@ -659,8 +667,8 @@ ngx_http_djass_redis_role_done(redisAsyncContext *ac, void *reply,
 
 ngx_int_t
 ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
-    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_http_djass_redis_pt handler,
-    void *data)
+    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
+    ngx_http_djass_redis_pt handler, void *data)
 {
     ngx_http_cleanup_t          *cln;
     ngx_http_djass_ctx_t        *ctx;
@@ -698,6 +706,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->args = args;
     op->nkeys = nkeys;
     op->nargs = nargs;
+    op->wait = (wait && dmcf->redis_wait) ? 1 : 0;
 
     if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
         ngx_http_djass_redis_op_free(op);
@@ -790,6 +799,22 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
         return NGX_ERROR;
     }
 
+    if (op->wait) {
+        /* in the same write: the reply is answered after both replies */
+        if (redisAsyncCommand(rd->link.ac, ngx_http_djass_redis_wait_done,
+                              op, "WAIT %lu %lu",
+                              (unsigned long) rd->dmcf->redis_wait,
+                              (unsigned long) rd->dmcf->redis_wait_timeout)
+            == REDIS_OK)
+        {
+            op->waits++;
+
+        } else {
+            /* unreachable: the script's call was just taken */
+            op->wait = 0;
+        }
+    }
+
     op->generation = rd->generation;
     op->replies = rd->replies;
 
@@ -848,7 +873,10 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
             ngx_http_djass_redis_detach(op);
         }
 
-        ngx_http_djass_redis_op_free(op);
+        if (op->waits == 0) {
+            ngx_http_djass_redis_op_free(op);
+        }
+
         return;
     }
 
@@ -864,6 +892,7 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
         if (!op->retried && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0) {
             op->retried = 1;
 
+            /* with a WAIT of its own after it: this one's is ignored */
             if (ngx_http_djass_redis_send(rd, op, r->pool, 1) == NGX_OK) {
                 return;
             }
@@ -882,6 +911,13 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
 
             /* deferred by hiredis until this callback returns */
             redisAsyncFree(ac);
+
+            if (op->waits) {
+                /* answered when its WAIT gets its (NULL) reply */
+                op->rc = NGX_AGAIN;
+                op->done = 1;
+                return;
+            }
 
             ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
             ngx_http_djass_redis_op_free(op);
@@ -902,7 +938,78 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
         rc = ngx_http_djass_redis_copy(r, rr, &v, &n);
     }
 
+    if (op->waits) {
+        /* answered when WAIT is */
+        op->rc = rc;
+        op->v = v;
+        op->n = n;
+        op->done = 1;
+        return;
+    }
+
     ngx_http_djass_redis_finish(op, rc, v, n);
+    ngx_http_djass_redis_op_free(op);
+}
+
+
+/*
+ * djass_redis_wait: the WAIT after a create.  Fewer replicas than asked
+ * (or none, when the connection went) and the project may still exist:
+ * NGX_HTTP_DJASS_NOT_DURABLE, answered 503 with "may_have_been_applied".
+ */
+
+static void
+ngx_http_djass_redis_wait_done(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    ngx_http_djass_redis_op_t  *op = data;
+
+    ngx_int_t                rc;
+    redisReply              *rr;
+    ngx_http_djass_redis_t  *rd;
+
+    rd = ac->data;
+    rr = reply;
+
+    if (rr) {
+        rd->replies++;
+    }
+
+    if (--op->waits) {
+        /* the WAIT of a call retried after NOSCRIPT */
+        return;
+    }
+
+    /* the script's reply came before this one: nothing more will come */
+
+    if (op->request == NULL || rd->exiting) {
+        if (op->request) {
+            ngx_http_djass_redis_detach(op);
+        }
+
+        ngx_http_djass_redis_op_free(op);
+        return;
+    }
+
+    rc = op->done ? op->rc : NGX_AGAIN;
+
+    if (rc == NGX_OK
+        && (rr == NULL || rr->type != REDIS_REPLY_INTEGER
+            || rr->integer < (long long) rd->dmcf->redis_wait))
+    {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "djass: WAIT on Redis at \"%V\": %s",
+                      &rd->dmcf->redis,
+                      rr == NULL ? "the connection was lost"
+                      : rr->type == REDIS_REPLY_INTEGER
+                        ? "too few replicas confirmed the create"
+                        : rr->type == REDIS_REPLY_ERROR ? rr->str
+                        : "unexpected reply");
+
+        rc = NGX_HTTP_DJASS_NOT_DURABLE;
+    }
+
+    ngx_http_djass_redis_finish(op, rc, op->v, op->n);
     ngx_http_djass_redis_op_free(op);
 }
 

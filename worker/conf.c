@@ -34,8 +34,7 @@ djass_conf_usage(FILE *f)
 "                             DJASS_ARTIFACTS_HEADER); never logged\n"
 "  --work-dir DIR             with an HTTP store: where ZIPs are built\n"
 "                             (default $TMPDIR or /tmp)\n"
-"  --redis-wait N             after each record, WAIT for N replicas\n"
-"                             (default 0: off)\n"
+
 "  --concurrency N            N worker processes under a supervisor\n"
 "                             (default %d)\n"
 "  --visibility-timeout SEC   a job whose worker went silent this long is\n"
@@ -208,10 +207,6 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         } else if (strcmp(a, "--work-dir") == 0) {
             work = v;
 
-        } else if (strcmp(a, "--redis-wait") == 0) {
-            if (djass_conf_int(a, v, 0, 64, &conf->redis_wait) != 0) {
-                return -1;
-            }
 
         } else if (strcmp(a, "--concurrency") == 0) {
             if (djass_conf_int(a, v, 1, 256, &conf->concurrency) != 0) {

@@ -32,7 +32,6 @@ typedef struct {
     int            hook_timeout_ms;
     int            redis_timeout_ms;
     int            verbose;
-    int            redis_wait;       /* --redis-wait N: WAIT after records */
 } djass_conf_t;
 
 
