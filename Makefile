@@ -113,7 +113,7 @@ $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h &: \
 $(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) VERSION \
     $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h
 	$(CC) $(ALL_CFLAGS) -Iworker -I$(WORKER_GEN) -o $@ $(WORKER_SRCS) \
-	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LDFLAGS) $(LIBS)
+	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LDFLAGS) $(LIBS) -lcurl
 
 $(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
 	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LDFLAGS) $(LIBS)

@@ -67,7 +67,8 @@ usage(void)
         "                                         prints the key, once\n"
         "  key list --profile ID                  one JSON line per key\n"
         "  key revoke KEY                         revokes the key\n"
-        "ADDR is host:port or unix:/path (default 127.0.0.1:6379)\n"
+        "ADDR is host:port, unix:/path or\n"
+        "sentinel://HOST:PORT[,HOST:PORT...]/NAME (default 127.0.0.1:6379)\n"
         "--version prints the version\n");
     exit(EXIT_USAGE);
 }
@@ -97,7 +98,8 @@ ctl_connect(const char *addr, const char *password)
 
     if (djass_addr_parse(addr, strlen(addr), &a) != 0) {
         die(EXIT_USAGE, "invalid Redis address \"%s\" "
-            "(want host:port or unix:/path)", addr);
+            "(want host:port, unix:/path or "
+            "sentinel://HOST:PORT[,HOST:PORT...]/NAME)", addr);
     }
 
     ctl_addr = addr;

@@ -13,11 +13,30 @@
 #include <hiredis/hiredis.h>
 
 
-/* "host:port", "host" (port 6379), "[::1]:6379" or "unix:/path" */
+#define DJASS_SENTINEL_PORT      26379
+#define DJASS_SENTINELS_MAX      16
+
+
 typedef struct {
-    int   is_unix;
     int   port;
-    char  host[256];     /* or the socket path when is_unix */
+    char  host[256];
+} djass_hostport_t;
+
+
+/*
+ * "host:port", "host" (port 6379), "[::1]:6379", "unix:/path", or
+ * "sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME" (Sentinel's port
+ * 26379 when none is given): the master is then asked from the Sentinels
+ * at every connect.
+ */
+typedef struct {
+    int               is_unix;
+    int               port;
+    char              host[256];     /* or the socket path when is_unix */
+
+    int               nsentinels;    /* 0: a plain address */
+    char              master[128];   /* the master's name at the Sentinels */
+    djass_hostport_t  sentinel[DJASS_SENTINELS_MAX];
 } djass_addr_t;
 
 
@@ -37,6 +56,11 @@ int djass_addr_parse(const char *s, size_t len, djass_addr_t *addr);
  * marks the socket close-on-exec (template hooks run in children) and
  * sends AUTH when password is not empty.  On failure *ctx is NULL and err
  * says why, in words fit for a log line.
+ *
+ * A Sentinel address: each Sentinel in turn is asked "SENTINEL
+ * get-master-addr-by-name" (after AUTH with $DJASS_SENTINEL_PASSWORD when
+ * that is set), the first answer is connected to, and ROLE must say
+ * "master" there (a Sentinel may not know of a failover yet).
  */
 djass_redis_e djass_redis_open(const djass_addr_t *addr,
     const char *password, int timeout_ms, redisContext **ctx, char *err,
@@ -45,6 +69,12 @@ djass_redis_e djass_redis_open(const djass_addr_t *addr,
 /* the text of a failed command: the server's error, or the transport's */
 const char *djass_redis_errstr(const redisContext *ctx,
     const redisReply *reply);
+
+/*
+ * 1 when reply is an error that a Sentinel address answers by asking the
+ * Sentinels again: -READONLY, -LOADING, -MASTERDOWN
+ */
+int djass_redis_moved(const redisReply *reply);
 
 /* 0 and *n when reply is an integer, or a string that holds one */
 int djass_redis_integer(const redisReply *reply, long long *n);

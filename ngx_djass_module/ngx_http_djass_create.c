@@ -36,6 +36,7 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
     call->unavailable = "Temporary failure while queueing project "
                         "generation.";
     call->writes = 1;
+    call->wait = 1;
 
     rc = ngx_http_djass_auth_key(r, &call->digest);
 

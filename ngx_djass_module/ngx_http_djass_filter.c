@@ -82,6 +82,7 @@ ngx_http_djass_filter_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_djass_header_filter(ngx_http_request_t *r)
 {
+    ngx_str_t                       retry;
     const char                     *details;
     ngx_http_djass_ctx_t           *ctx;
     ngx_http_djass_status_error_t  *e;
@@ -121,8 +122,26 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
      */
 
     if (ctx->download
-        && r->headers_out.status != NGX_HTTP_RANGE_NOT_SATISFIABLE
-        && r->headers_out.status != NGX_HTTP_PRECONDITION_FAILED)
+        && (r->headers_out.status == NGX_HTTP_BAD_GATEWAY
+            || r->headers_out.status == NGX_HTTP_SERVICE_UNAVAILABLE
+            || r->headers_out.status == NGX_HTTP_GATEWAY_TIME_OUT))
+    {
+        /* an artifact store behind proxy_pass is down: worth a retry */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: artifact of project %ui could not be served "
+                      "(status %ui): the artifact store is unavailable",
+                      ctx->project_id, r->headers_out.status);
+
+        r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+        ngx_str_set(&retry, "1");
+        if (ngx_http_djass_add_header(r, "Retry-After", &retry) == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else if (ctx->download
+               && r->headers_out.status != NGX_HTTP_RANGE_NOT_SATISFIABLE
+               && r->headers_out.status != NGX_HTTP_PRECONDITION_FAILED)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "djass: artifact of project %ui could not be served "

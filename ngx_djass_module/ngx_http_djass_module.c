@@ -16,6 +16,8 @@ static char *ngx_http_djass_template(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_djass_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void ngx_http_djass_cleanup_catalog(void *data);
 static ngx_int_t ngx_http_djass_init_process(ngx_cycle_t *cycle);
 static void ngx_http_djass_exit_process(ngx_cycle_t *cycle);
@@ -42,6 +44,27 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_djass_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("djass_sentinel_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, sentinel_password),
+      NULL },
+
+    { ngx_string("djass_sentinel_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, sentinel_timeout),
+      NULL },
+
+    { ngx_string("djass_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_djass_redis_wait,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, redis_wait),
       NULL },
 
     { ngx_string("djass_quota"),
@@ -150,6 +173,9 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
 
     dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->quota = NGX_CONF_UNSET_UINT;
+    dmcf->sentinel_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->redis_wait = NGX_CONF_UNSET_UINT;
+    dmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
 
     return dmcf;
 }
@@ -162,6 +188,10 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(dmcf->redis_timeout, 1000);
     ngx_conf_init_uint_value(dmcf->quota, NGX_HTTP_DJASS_DEFAULT_QUOTA);
+    ngx_conf_init_msec_value(dmcf->sentinel_timeout, 1000);
+    ngx_conf_init_uint_value(dmcf->redis_wait, 0);
+    ngx_conf_init_msec_value(dmcf->redis_wait_timeout,
+                             NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT);
 
     if (dmcf->redis.len == 0) {
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
@@ -303,6 +333,42 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dlcf->prefix = clcf->name;
     dmcf->enabled = 1;
     clcf->handler = ngx_http_djass_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* djass_redis_wait N [TIMEOUT]: WAIT N TIMEOUT after every create */
+
+static char *
+ngx_http_djass_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_djass_main_conf_t  *dmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (dmcf->redis_wait != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR || n > 64) {
+        return "wants a number of replicas from 0 to 64";
+    }
+
+    dmcf->redis_wait = n;
+
+    if (cf->args->nelts == 3) {
+        dmcf->redis_wait_timeout = ngx_parse_time(&value[2], 0);
+        if (dmcf->redis_wait_timeout == (ngx_msec_t) NGX_ERROR
+            || dmcf->redis_wait_timeout == 0)
+        {
+            return "wants a timeout such as 100ms or 1s";
+        }
+    }
 
     return NGX_CONF_OK;
 }

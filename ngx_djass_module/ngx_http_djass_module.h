@@ -15,6 +15,8 @@
 #define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
+#define NGX_HTTP_DJASS_SENTINEL_PORT      26379
+#define NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT 500
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -35,7 +37,9 @@ enum {
     NGX_HTTP_DJASS_SCRIPT_OK,    /* the script answered {"ok", ...} */
     NGX_HTTP_DJASS_TOO_LARGE,    /* the body is over djass_max_body_size */
     NGX_HTTP_DJASS_BAD_VALUE,    /* a query value is out of its range */
-    NGX_HTTP_DJASS_ABSENT        /* the query argument is not there */
+    NGX_HTTP_DJASS_ABSENT,       /* the query argument is not there */
+    NGX_HTTP_DJASS_NOT_DURABLE   /* applied, but djass_redis_wait's
+                                    replicas did not confirm it: 503 */
 };
 
 
@@ -45,6 +49,12 @@ typedef struct {
     ngx_str_t                    name;
     ngx_uint_t                   exact;          /* location = ... */
 } ngx_http_djass_prefix_t;
+
+/* a Sentinel of djass_redis sentinel://..., resolved at start */
+typedef struct {
+    ngx_str_t                    host;           /* an IP, NUL-terminated */
+    ngx_int_t                    port;
+} ngx_http_djass_sentinel_t;
 
 
 typedef struct {
@@ -59,6 +69,16 @@ typedef struct {
     ngx_uint_t                   redis_unix;
     ngx_uint_t                   enabled;        /* a djass_api exists */
     ngx_array_t                  prefixes;       /* ngx_http_djass_prefix_t */
+
+    /* djass_redis sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME */
+    ngx_array_t                 *sentinels;      /* NULL: a plain address */
+    ngx_str_t                    sentinel_master; /* NUL-terminated */
+    ngx_str_t                    sentinel_password;
+    ngx_msec_t                   sentinel_timeout;
+
+    /* djass_redis_wait N [TIMEOUT]: 0 is off */
+    ngx_uint_t                   redis_wait;
+    ngx_msec_t                   redis_wait_timeout;
 
     ngx_str_t                    template_dir;
     json_t                      *cookiecutter;   /* cookiecutter.json */
@@ -164,6 +184,7 @@ typedef struct {
     u_char                      *details;
 
     ngx_uint_t                   writes;        /* the op changes state */
+    ngx_uint_t                   wait;          /* djass_redis_wait */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
@@ -208,7 +229,7 @@ void ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle);
 char *ngx_http_djass_redis_resolve(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
-    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
     ngx_http_djass_redis_pt handler, void *data);
 
 /* ngx_http_djass_auth.c: the API key of a request */

@@ -47,11 +47,17 @@ struct ngx_http_djass_redis_op_s {
     ngx_uint_t                   nkeys;       /* args[0 .. nkeys-1] */
     ngx_uint_t                   nargs;
     ngx_uint_t                   retried;
+    ngx_uint_t                   waits;       /* WAITs sent, not answered */
+    ngx_int_t                    rc;          /* the script's, until WAIT */
+    ngx_str_t                   *v;
+    ngx_uint_t                   n;
+    unsigned                     wait:1;      /* djass_redis_wait applies */
+    unsigned                     done:1;      /* the script answered */
     ngx_http_djass_redis_op_t   *next;        /* in the free list */
 };
 
 
-static void ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd);
+static void ngx_http_djass_redis_closed(ngx_http_djass_link_t *link);
 static void ngx_http_djass_redis_timer(ngx_event_t *ev);
 static void ngx_http_djass_redis_connected(const redisAsyncContext *ac,
     int status);
@@ -61,11 +67,15 @@ static void ngx_http_djass_redis_auth_done(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_djass_redis_load_done(redisAsyncContext *ac,
     void *reply, void *data);
+static void ngx_http_djass_redis_role_done(redisAsyncContext *ac,
+    void *reply, void *data);
 static ngx_int_t ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_http_djass_redis_op_t *op, ngx_pool_t *pool, ngx_uint_t eval);
 static u_char *ngx_http_djass_redis_number(u_char *p, size_t n);
 static void ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply,
     void *data);
+static void ngx_http_djass_redis_wait_done(redisAsyncContext *ac,
+    void *reply, void *data);
 static ngx_int_t ngx_http_djass_redis_copy(ngx_http_request_t *r,
     redisReply *reply, ngx_str_t **v, ngx_uint_t *n);
 static void ngx_http_djass_redis_finish(ngx_http_djass_redis_op_t *op,
@@ -90,11 +100,103 @@ static ngx_http_djass_redis_op_t  *ngx_http_djass_redis_free_ops;
  * reconnect.
  */
 
+static char *
+ngx_http_djass_redis_sentinels(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf)
+{
+    u_char                     *p, *last, *slash, *comma;
+    ngx_url_t                   u;
+    ngx_http_djass_sentinel_t  *s;
+
+    p = dmcf->redis.data + sizeof("sentinel://") - 1;
+    last = dmcf->redis.data + dmcf->redis.len;
+
+    slash = ngx_strlchr(p, last, '/');
+
+    if (slash == NULL || slash == p || slash + 1 == last
+        || ngx_strlchr(slash + 1, last, '/') || slash[-1] == ',')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_redis \"%V\": want "
+                           "sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME",
+                           &dmcf->redis);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->sentinel_master.len = last - slash - 1;
+    dmcf->sentinel_master.data = ngx_pnalloc(cf->pool,
+                                             dmcf->sentinel_master.len + 1);
+    if (dmcf->sentinel_master.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ngx_cpymem(dmcf->sentinel_master.data, slash + 1,
+                dmcf->sentinel_master.len) = '\0';
+
+    dmcf->sentinels = ngx_array_create(cf->pool, 3,
+                                       sizeof(ngx_http_djass_sentinel_t));
+    if (dmcf->sentinels == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* each resolved now, like a plain address: the answers are IPs */
+
+    while (p < slash) {
+        comma = ngx_strlchr(p, slash, ',');
+        if (comma == NULL) {
+            comma = slash;
+        }
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url.data = p;
+        u.url.len = comma - p;
+        u.default_port = NGX_HTTP_DJASS_SENTINEL_PORT;
+
+        if (u.url.len == 0 || ngx_parse_url(cf->pool, &u) != NGX_OK
+            || u.naddrs == 0 || u.uri.len)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "djass_redis \"%V\": Sentinel \"%V\": %s",
+                               &dmcf->redis, &u.url,
+                               u.err ? u.err : "want host:port");
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(dmcf->sentinels);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        s->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (s->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        s->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                    s->host.data, NGX_SOCKADDR_STRLEN, 0);
+        s->host.data[s->host.len] = '\0';
+        s->port = ngx_inet_get_port(u.addrs[0].sockaddr);
+
+        p = comma + 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 char *
 ngx_http_djass_redis_resolve(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
 {
     u_char     *p;
     ngx_url_t   u;
+
+    if (dmcf->redis.len >= sizeof("sentinel://") - 1
+        && ngx_strncmp(dmcf->redis.data, "sentinel://",
+                       sizeof("sentinel://") - 1) == 0)
+    {
+        return ngx_http_djass_redis_sentinels(cf, dmcf);
+    }
 
     if (dmcf->redis.len > 5
         && ngx_strncmp(dmcf->redis.data, "unix:", 5) == 0)
@@ -177,6 +279,10 @@ ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
     rd->log = cycle->log;
     rd->dmcf = dmcf;
 
+    rd->link.log = cycle->log;
+    rd->link.data = rd;
+    rd->link.closed = ngx_http_djass_redis_closed;
+
     rd->timer.handler = ngx_http_djass_redis_timer;
     rd->timer.data = rd;
     rd->timer.log = cycle->log;
@@ -192,6 +298,10 @@ ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
     ngx_hex_dump(rd->sha, digest, SHA_DIGEST_LENGTH);
 
     dmcf->redis_conn = rd;
+
+    if (dmcf->sentinels) {
+        ngx_http_djass_sentinel_init(rd);
+    }
 
     ngx_http_djass_redis_connect(rd);
 
@@ -218,8 +328,12 @@ ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&rd->timer);
     }
 
-    if (rd->ac) {
-        redisAsyncFree(rd->ac);
+    if (rd->link.ac) {
+        redisAsyncFree(rd->link.ac);
+    }
+
+    if (dmcf->sentinels) {
+        ngx_http_djass_sentinel_exit(rd);
     }
 
     if (rd->late.timer_set) {
@@ -236,7 +350,13 @@ ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 }
 
 
-static void
+/*
+ * Opens the data connection; with Sentinels, asks them first (every
+ * connect: the master may have moved), and comes back here with the
+ * answer in rd->master.
+ */
+
+void
 ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
 {
     redisAsyncContext           *ac;
@@ -244,10 +364,21 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
 
     dmcf = rd->dmcf;
 
-    ac = dmcf->redis_unix
-         ? redisAsyncConnectUnix((char *) dmcf->redis_host.data)
-         : redisAsyncConnect((char *) dmcf->redis_host.data,
-                             (int) dmcf->redis_port);
+    if (dmcf->sentinels) {
+        if (!rd->resolved) {
+            ngx_http_djass_sentinel_resolve(rd);
+            return;
+        }
+
+        rd->resolved = 0;
+        ac = redisAsyncConnect((char *) rd->master, (int) rd->master_port);
+
+    } else {
+        ac = dmcf->redis_unix
+             ? redisAsyncConnectUnix((char *) dmcf->redis_host.data)
+             : redisAsyncConnect((char *) dmcf->redis_host.data,
+                                 (int) dmcf->redis_port);
+    }
 
     if (ac == NULL || ac->err) {
         if (!rd->failing) {
@@ -265,7 +396,7 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
         return;
     }
 
-    if (ngx_http_djass_redis_attach(rd, ac) != NGX_OK) {
+    if (ngx_http_djass_redis_attach(&rd->link, ac) != NGX_OK) {
         redisAsyncFree(ac);
         ngx_http_djass_redis_schedule(rd);
         return;
@@ -288,6 +419,11 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
                       "SCRIPT LOAD %b", ngx_http_djass_script.data,
                       ngx_http_djass_script.len);
 
+    if (dmcf->sentinels) {
+        /* a Sentinel may name the old master for a moment */
+        redisAsyncCommand(ac, ngx_http_djass_redis_role_done, rd, "ROLE");
+    }
+
     ngx_add_timer(&rd->timer, dmcf->redis_timeout);
 }
 
@@ -309,21 +445,52 @@ ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
 
 /* the adapter has closed the connection: open a new one after a backoff */
 
-void
-ngx_http_djass_redis_closed(ngx_http_djass_redis_t *rd)
+static void
+ngx_http_djass_redis_closed(ngx_http_djass_link_t *link)
 {
-    if (rd->ac == NULL) {
-        return;
-    }
+    ngx_http_djass_redis_t  *rd = link->data;
 
-    rd->ac = NULL;
-    rd->connected = 0;
+    if (link->shutdown) {
+        rd->exiting = 1;
+    }
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
     }
 
     ngx_http_djass_redis_schedule(rd);
+}
+
+
+/*
+ * A Sentinel announced a new master: leave the old one now, and connect
+ * (through the Sentinels) at once, not after a backoff.
+ */
+
+void
+ngx_http_djass_redis_move(ngx_http_djass_redis_t *rd)
+{
+    if (rd->exiting) {
+        return;
+    }
+
+    rd->backoff = 0;
+
+    if (rd->link.ac) {
+        rd->failing = 1;
+        redisAsyncFree(rd->link.ac);
+    }
+
+    if (rd->asking || rd->link.ac) {
+        /* a query is under way, or the free was deferred */
+        return;
+    }
+
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    ngx_add_timer(&rd->timer, 1);
 }
 
 
@@ -334,12 +501,12 @@ ngx_http_djass_redis_timer(ngx_event_t *ev)
 {
     ngx_http_djass_redis_t  *rd = ev->data;
 
-    if (rd->ac == NULL) {
+    if (rd->link.ac == NULL) {
         ngx_http_djass_redis_connect(rd);
         return;
     }
 
-    if (!rd->connected) {
+    if (!rd->link.connected) {
         if (!rd->failing) {
             ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
                           "djass: cannot connect to Redis at \"%V\"",
@@ -347,7 +514,7 @@ ngx_http_djass_redis_timer(ngx_event_t *ev)
             rd->failing = 1;
         }
 
-        redisAsyncFree(rd->ac);
+        redisAsyncFree(rd->link.ac);
     }
 }
 
@@ -369,7 +536,7 @@ ngx_http_djass_redis_connected(const redisAsyncContext *ac, int status)
         return;
     }
 
-    rd->connected = 1;
+    rd->link.connected = 1;
     rd->backoff = 0;
 
     if (rd->timer.timer_set) {
@@ -377,9 +544,18 @@ ngx_http_djass_redis_connected(const redisAsyncContext *ac, int status)
     }
 
     if (rd->failing) {
-        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                      "djass: connected to Redis at \"%V\"",
-                      &rd->dmcf->redis);
+        if (rd->dmcf->sentinels) {
+            ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                          "djass: connected to Redis at \"%V\": "
+                          "master %s:%i", &rd->dmcf->redis, rd->master,
+                          rd->master_port);
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                          "djass: connected to Redis at \"%V\"",
+                          &rd->dmcf->redis);
+        }
+
         rd->failing = 0;
     }
 }
@@ -452,6 +628,34 @@ ngx_http_djass_redis_load_done(redisAsyncContext *ac, void *reply,
 }
 
 
+static void
+ngx_http_djass_redis_role_done(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply              *rr = reply;
+    ngx_http_djass_redis_t  *rd = data;
+
+    if (rr == NULL) {
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ARRAY && rr->elements > 0
+        && rr->element[0]->type == REDIS_REPLY_STRING
+        && ngx_strcmp(rr->element[0]->str, "master") == 0)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                  "djass: %s:%i, named master by the Sentinels of \"%V\", "
+                  "is not a master (yet): asking again", rd->master,
+                  rd->master_port, &rd->dmcf->redis);
+
+    rd->failing = 1;
+    redisAsyncFree(ac);
+}
+
+
 /* --- calls -------------------------------------------------------------- */
 
 /*
@@ -463,8 +667,8 @@ ngx_http_djass_redis_load_done(redisAsyncContext *ac, void *reply,
 
 ngx_int_t
 ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
-    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_http_djass_redis_pt handler,
-    void *data)
+    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
+    ngx_http_djass_redis_pt handler, void *data)
 {
     ngx_http_cleanup_t          *cln;
     ngx_http_djass_ctx_t        *ctx;
@@ -475,7 +679,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
     rd = dmcf->redis_conn;
 
-    if (rd == NULL || rd->ac == NULL) {
+    if (rd == NULL || rd->link.ac == NULL) {
         return NGX_HTTP_DJASS_NO_REDIS;
     }
 
@@ -502,6 +706,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->args = args;
     op->nkeys = nkeys;
     op->nargs = nargs;
+    op->wait = (wait && dmcf->redis_wait) ? 1 : 0;
 
     if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
         ngx_http_djass_redis_op_free(op);
@@ -587,11 +792,27 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
         *p++ = '\n';
     }
 
-    if (redisAsyncFormattedCommand(rd->ac, ngx_http_djass_redis_reply, op,
+    if (redisAsyncFormattedCommand(rd->link.ac, ngx_http_djass_redis_reply, op,
                                    (char *) cmd, p - cmd)
         != REDIS_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (op->wait) {
+        /* in the same write: the reply is answered after both replies */
+        if (redisAsyncCommand(rd->link.ac, ngx_http_djass_redis_wait_done,
+                              op, "WAIT %lu %lu",
+                              (unsigned long) rd->dmcf->redis_wait,
+                              (unsigned long) rd->dmcf->redis_wait_timeout)
+            == REDIS_OK)
+        {
+            op->waits++;
+
+        } else {
+            /* unreachable: the script's call was just taken */
+            op->wait = 0;
+        }
     }
 
     op->generation = rd->generation;
@@ -652,7 +873,10 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
             ngx_http_djass_redis_detach(op);
         }
 
-        ngx_http_djass_redis_op_free(op);
+        if (op->waits == 0) {
+            ngx_http_djass_redis_op_free(op);
+        }
+
         return;
     }
 
@@ -671,9 +895,36 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
         if (!op->retried && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0) {
             op->retried = 1;
 
+            /* with a WAIT of its own after it: this one's is ignored */
             if (ngx_http_djass_redis_send(rd, op, r->pool, 1) == NGX_OK) {
                 return;
             }
+        }
+
+        if (rd->dmcf->sentinels && ngx_http_djass_sentinel_moved(rr)) {
+            /* a replica now, or not ready: ask the Sentinels again */
+            if (!rd->failing) {
+                ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                              "djass: Redis at %s:%i answered \"%s\": "
+                              "asking the Sentinels of \"%V\" again",
+                              rd->master, rd->master_port, rr->str,
+                              &rd->dmcf->redis);
+                rd->failing = 1;
+            }
+
+            /* deferred by hiredis until this callback returns */
+            redisAsyncFree(ac);
+
+            if (op->waits) {
+                /* answered when its WAIT gets its (NULL) reply */
+                op->rc = NGX_AGAIN;
+                op->done = 1;
+                return;
+            }
+
+            ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+            ngx_http_djass_redis_op_free(op);
+            return;
         }
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -693,7 +944,78 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
         rc = ngx_http_djass_redis_copy(r, rr, &v, &n);
     }
 
+    if (op->waits) {
+        /* answered when WAIT is */
+        op->rc = rc;
+        op->v = v;
+        op->n = n;
+        op->done = 1;
+        return;
+    }
+
     ngx_http_djass_redis_finish(op, rc, v, n);
+    ngx_http_djass_redis_op_free(op);
+}
+
+
+/*
+ * djass_redis_wait: the WAIT after a create.  Fewer replicas than asked
+ * (or none, when the connection went) and the project may still exist:
+ * NGX_HTTP_DJASS_NOT_DURABLE, answered 503 with "may_have_been_applied".
+ */
+
+static void
+ngx_http_djass_redis_wait_done(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    ngx_http_djass_redis_op_t  *op = data;
+
+    ngx_int_t                rc;
+    redisReply              *rr;
+    ngx_http_djass_redis_t  *rd;
+
+    rd = ac->data;
+    rr = reply;
+
+    if (rr) {
+        rd->replies++;
+    }
+
+    if (--op->waits) {
+        /* the WAIT of a call retried after NOSCRIPT */
+        return;
+    }
+
+    /* the script's reply came before this one: nothing more will come */
+
+    if (op->request == NULL || rd->exiting) {
+        if (op->request) {
+            ngx_http_djass_redis_detach(op);
+        }
+
+        ngx_http_djass_redis_op_free(op);
+        return;
+    }
+
+    rc = op->done ? op->rc : NGX_AGAIN;
+
+    if (rc == NGX_OK
+        && (rr == NULL || rr->type != REDIS_REPLY_INTEGER
+            || rr->integer < (long long) rd->dmcf->redis_wait))
+    {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "djass: WAIT on Redis at \"%V\": %s",
+                      &rd->dmcf->redis,
+                      rr == NULL ? "the connection was lost"
+                      : rr->type == REDIS_REPLY_INTEGER
+                        ? "too few replicas confirmed the create"
+                        : rr->type == REDIS_REPLY_ERROR ? rr->str
+                        : "unexpected reply");
+
+        rc = NGX_HTTP_DJASS_NOT_DURABLE;
+    }
+
+    ngx_http_djass_redis_finish(op, rc, op->v, op->n);
     ngx_http_djass_redis_op_free(op);
 }
 
@@ -875,7 +1197,7 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
         }
 
         if (late++ == 0) {
-            stalled = rd->ac && op->generation == rd->generation
+            stalled = rd->link.ac && op->generation == rd->generation
                       && op->replies == rd->replies;
         }
 
@@ -891,12 +1213,12 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
                   "(%ui request%s answered 503)", &rd->dmcf->redis,
                   rd->dmcf->redis_timeout, late, late == 1 ? "" : "s");
 
-    if (stalled && rd->ac) {
+    if (stalled && rd->link.ac) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "djass: Redis at \"%V\" answers nothing, "
                       "reconnecting", &rd->dmcf->redis);
         rd->failing = 1;
-        redisAsyncFree(rd->ac);
+        redisAsyncFree(rd->link.ac);
     }
 }
 

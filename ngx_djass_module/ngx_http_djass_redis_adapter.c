@@ -11,7 +11,9 @@
  *   per event: the read handler reads the socket itself until it is
  *   drained, feeds hiredis's reader and has hiredis run the callbacks.
  * - When hiredis frees the context, the nginx connection goes with it and
- *   ngx_http_djass_redis_closed() is told, to open a new one.
+ *   the link's owner is told (link->closed), to open a new one.
+ * - A link is one such connection: the data connection of
+ *   ngx_http_djass_redis.c, or a Sentinel's (ngx_http_djass_sentinel.c).
  */
 
 
@@ -41,35 +43,36 @@ static u_char  ngx_http_djass_redis_buf[NGX_HTTP_DJASS_READ_SIZE];
 /* the context's socket as an nginx connection, reading from now on */
 
 ngx_int_t
-ngx_http_djass_redis_attach(ngx_http_djass_redis_t *rd,
+ngx_http_djass_redis_attach(ngx_http_djass_link_t *link,
     redisAsyncContext *ac)
 {
     ngx_connection_t  *c;
 
-    c = ngx_get_connection(ac->c.fd, rd->log);
+    c = ngx_get_connection(ac->c.fd, link->log);
     if (c == NULL) {
         return NGX_ERROR;
     }
 
-    c->data = rd;
+    c->data = link;
     c->read->handler = ngx_http_djass_redis_read_handler;
     c->write->handler = ngx_http_djass_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
+    c->read->log = link->log;
+    c->write->log = link->log;
 
-    rd->ac = ac;
-    rd->conn = c;
-    rd->connected = 0;
+    link->ac = ac;
+    link->conn = c;
+    link->connected = 0;
+    link->shutdown = 0;
 
-    ac->data = rd;
-    ac->ev.data = rd;
+    ac->data = link->data;
+    ac->ev.data = link;
     ac->ev.addRead = ngx_http_djass_redis_add_read;
     ac->ev.delRead = ngx_http_djass_redis_del_read;
     ac->ev.addWrite = ngx_http_djass_redis_add_write;
     ac->ev.delWrite = ngx_http_djass_redis_del_write;
     ac->ev.cleanup = ngx_http_djass_redis_cleanup;
 
-    ngx_http_djass_redis_add_read(rd);
+    ngx_http_djass_redis_add_read(link);
 
     return NGX_OK;
 }
@@ -83,20 +86,20 @@ ngx_http_djass_redis_read_handler(ngx_event_t *rev)
     ngx_uint_t               eof;
     ngx_connection_t        *c;
     redisAsyncContext       *ac;
-    ngx_http_djass_redis_t  *rd;
+    ngx_http_djass_link_t   *link;
 
     c = rev->data;
-    rd = c->data;
-    ac = rd->ac;
+    link = c->data;
+    ac = link->ac;
 
     if (c->close) {
         /* worker_shutdown_timeout: the worker is closing everything */
-        rd->exiting = 1;
+        link->shutdown = 1;
         redisAsyncFree(ac);
         return;
     }
 
-    if (!rd->connected) {
+    if (!link->connected) {
         /* hiredis checks how the connect ended */
         redisAsyncHandleRead(ac);
         return;
@@ -145,7 +148,7 @@ ngx_http_djass_redis_read_handler(ngx_event_t *rev)
 
     redisProcessCallbacks(ac);
 
-    if (rd->ac != ac) {
+    if (link->ac != ac) {
         /* closed from a callback */
         return;
     }
@@ -164,30 +167,30 @@ ngx_http_djass_redis_read_handler(ngx_event_t *rev)
 static void
 ngx_http_djass_redis_write_handler(ngx_event_t *wev)
 {
-    ngx_connection_t        *c;
-    ngx_http_djass_redis_t  *rd;
+    ngx_connection_t       *c;
+    ngx_http_djass_link_t  *link;
 
     c = wev->data;
-    rd = c->data;
+    link = c->data;
 
-    if (rd->ac == NULL) {
+    if (link->ac == NULL) {
         return;
     }
 
-    rd->writing = 1;
-    redisAsyncHandleWrite(rd->ac);
-    rd->writing = 0;
+    link->writing = 1;
+    redisAsyncHandleWrite(link->ac);
+    link->writing = 0;
 }
 
 
 static void
 ngx_http_djass_redis_add_read(void *data)
 {
-    ngx_http_djass_redis_t  *rd = data;
+    ngx_http_djass_link_t  *link = data;
 
-    if (rd->conn && !rd->conn->read->active) {
-        if (ngx_handle_read_event(rd->conn->read, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+    if (link->conn && !link->conn->read->active) {
+        if (ngx_handle_read_event(link->conn->read, 0) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, link->log, 0,
                           "djass: cannot add a Redis read event");
         }
     }
@@ -210,21 +213,21 @@ ngx_http_djass_redis_del_read(void *data)
 static void
 ngx_http_djass_redis_add_write(void *data)
 {
-    ngx_http_djass_redis_t  *rd = data;
+    ngx_http_djass_link_t  *link = data;
 
     ngx_event_t  *wev;
 
-    if (rd->conn == NULL) {
+    if (link->conn == NULL) {
         return;
     }
 
-    wev = rd->conn->write;
+    wev = link->conn->write;
 
-    if (!rd->connected || rd->writing || !wev->ready) {
+    if (!link->connected || link->writing || !wev->ready) {
         wev->ready = 0;
 
         if (ngx_handle_write_event(wev, 0) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+            ngx_log_error(NGX_LOG_ALERT, link->log, 0,
                           "djass: cannot add a Redis write event");
         }
 
@@ -240,15 +243,15 @@ ngx_http_djass_redis_add_write(void *data)
 static void
 ngx_http_djass_redis_del_write(void *data)
 {
-    ngx_http_djass_redis_t  *rd = data;
+    ngx_http_djass_link_t  *link = data;
 
     ngx_event_t  *wev;
 
-    if (rd->conn == NULL) {
+    if (link->conn == NULL) {
         return;
     }
 
-    wev = rd->conn->write;
+    wev = link->conn->write;
 
     if (wev->posted) {
         ngx_delete_posted_event(wev);
@@ -266,11 +269,11 @@ ngx_http_djass_redis_del_write(void *data)
 static void
 ngx_http_djass_redis_cleanup(void *data)
 {
-    ngx_http_djass_redis_t  *rd = data;
+    ngx_http_djass_link_t  *link = data;
 
     ngx_connection_t  *c;
 
-    c = rd->conn;
+    c = link->conn;
 
     if (c) {
         if (ngx_del_conn) {
@@ -302,8 +305,15 @@ ngx_http_djass_redis_cleanup(void *data)
         ngx_free_connection(c);
         c->fd = (ngx_socket_t) -1;
 
-        rd->conn = NULL;
+        link->conn = NULL;
     }
 
-    ngx_http_djass_redis_closed(rd);
+    if (link->ac == NULL) {
+        return;
+    }
+
+    link->ac = NULL;
+    link->connected = 0;
+
+    link->closed(link);
 }

@@ -159,7 +159,7 @@ ngx_http_djass_call_send(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_int_t  rc;
 
     rc = ngx_http_djass_redis_script(r, call->args, DJASS_SCRIPT_API_NKEYS,
-                                     call->nargs, handler, call);
+                                     call->nargs, call->wait, handler, call);
 
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -265,6 +265,20 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
                                          rc == NGX_AGAIN && call->writes
                                          ? NGX_HTTP_DJASS_UNKNOWN_GUIDANCE
                                          : NGX_HTTP_DJASS_BACKOFF_GUIDANCE);
+    }
+
+    if (rc == NGX_HTTP_DJASS_NOT_DURABLE) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "djass: too few Redis replicas confirmed the write "
+                      "(djass_redis_wait): answered 503");
+
+        return ngx_http_djass_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "retryable_error", call->unavailable,
+                                         "{\"may_have_been_applied\":true,"
+                                         "\"retry_guidance\":\"Too few "
+                                         "replicas confirmed the write: the "
+                                         "project may exist. Retry with "
+                                         "exponential backoff.\"}");
     }
 
     if (rc != NGX_OK) {

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "djass_parse.h"
+#include "upload.h"
 
 #ifndef DJASS_VERSION
 #error "DJASS_VERSION is set by the Makefile, from the file VERSION"
@@ -25,10 +26,19 @@ djass_conf_usage(FILE *f)
 "\n"
 "Turns queued projects into ZIP files in the artifact store.\n"
 "\n"
-"  --redis ADDR               Redis: host:port, host, [::1]:port or\n"
-"                             unix:/path (required)\n"
+"  --redis ADDR               Redis: host:port, host, [::1]:port,\n"
+"                             unix:/path or\n"
+"                             sentinel://HOST:PORT[,HOST:PORT...]/NAME\n"
+"                             (required)\n"
 "  --template DIR             the cookiecutter template (required)\n"
-"  --artifacts DIR            the artifact store nginx serves (required)\n"
+"  --artifacts DIR|URL        the artifact store nginx serves: a folder,\n"
+"                             or http(s)://... to upload with PUT\n"
+"                             (required)\n"
+"  --artifacts-header H       'Name: value' sent with each upload (or\n"
+"                             DJASS_ARTIFACTS_HEADER); never logged\n"
+"  --work-dir DIR             with an HTTP store: where ZIPs are built\n"
+"                             (default $TMPDIR or /tmp)\n"
+
 "  --concurrency N            N worker processes under a supervisor\n"
 "                             (default %d)\n"
 "  --visibility-timeout SEC   a job whose worker went silent this long is\n"
@@ -89,6 +99,34 @@ djass_conf_dir(const char *opt, const char *s, const char **out)
 }
 
 
+/* http(s)://host[:port]/path, kept with a trailing slash */
+
+static int
+djass_conf_url(djass_conf_t *conf, const char *v)
+{
+    char    *url;
+    size_t   n;
+
+    n = strlen(v);
+
+    url = malloc(n + 2);
+    if (url == NULL) {
+        fprintf(stderr, "djass-worker: out of memory\n");
+        return -1;
+    }
+
+    memcpy(url, v, n + 1);
+    if (url[n - 1] != '/') {
+        url[n] = '/';
+        url[n + 1] = '\0';
+    }
+
+    free((char *) conf->artifacts_url);
+    conf->artifacts_url = url;
+    return 0;
+}
+
+
 static int
 djass_conf_check(djass_conf_t *conf)
 {
@@ -104,8 +142,9 @@ djass_conf_check(djass_conf_t *conf)
     if (djass_addr_parse(conf->redis, strlen(conf->redis), &conf->addr)
         != 0)
     {
-        fprintf(stderr, "djass-worker: --redis %s: not host:port, host or "
-                "unix:/path\n", conf->redis);
+        fprintf(stderr, "djass-worker: --redis %s: not host:port, host, "
+                "unix:/path or sentinel://HOST:PORT[,HOST:PORT...]/NAME\n",
+                conf->redis);
         return -1;
     }
 
@@ -117,7 +156,7 @@ int
 djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 {
     int          i, sec, rc;
-    const char  *a, *v;
+    const char  *a, *v, *work, *tmp;
 
     memset(conf, 0, sizeof(djass_conf_t));
     conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
@@ -127,6 +166,8 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
     djass_limits_init(&conf->limits);
     conf->password = getenv("DJASS_REDIS_PASSWORD");
+    conf->artifacts_header = getenv("DJASS_ARTIFACTS_HEADER");
+    work = NULL;
 
     for (i = 1; i < argc; i++) {
         a = argv[i];
@@ -174,9 +215,21 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             }
 
         } else if (strcmp(a, "--artifacts") == 0) {
-            if (djass_conf_dir(a, v, &conf->artifacts_dir) != 0) {
+            if (djass_upload_is_url(v)) {
+                if (djass_conf_url(conf, v) != 0) {
+                    return -1;
+                }
+
+            } else if (djass_conf_dir(a, v, &conf->artifacts_dir) != 0) {
                 return -1;
             }
+
+        } else if (strcmp(a, "--artifacts-header") == 0) {
+            conf->artifacts_header = v;
+
+        } else if (strcmp(a, "--work-dir") == 0) {
+            work = v;
+
 
         } else if (strcmp(a, "--concurrency") == 0) {
             if (djass_conf_int(a, v, 1, 256, &conf->concurrency) != 0) {
@@ -214,6 +267,27 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         }
     }
 
+    if (conf->artifacts_url) {
+        /* ZIPs are built in a local folder, then uploaded */
+        tmp = getenv("TMPDIR");
+        if (djass_conf_dir("--work-dir",
+                           work ? work : (tmp && tmp[0] ? tmp : "/tmp"),
+                           &conf->artifacts_dir)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (conf->artifacts_header
+        && (strchr(conf->artifacts_header, ':') == NULL
+            || strpbrk(conf->artifacts_header, "\r\n")))
+    {
+        fprintf(stderr, "djass-worker: --artifacts-header wants "
+                "'Name: value' on one line\n");
+        return -1;
+    }
+
     return djass_conf_check(conf);
 }
 
@@ -223,6 +297,8 @@ djass_conf_free(djass_conf_t *conf)
 {
     free((char *) conf->template_dir);
     free((char *) conf->artifacts_dir);
+    free((char *) conf->artifacts_url);
+    conf->artifacts_url = NULL;
     conf->template_dir = NULL;
     conf->artifacts_dir = NULL;
 }

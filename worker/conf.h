@@ -21,7 +21,10 @@ typedef struct {
     const char    *redis;            /* ADDR as given, for log lines */
     const char    *password;         /* --password or DJASS_REDIS_PASSWORD */
     const char    *template_dir;     /* absolute */
-    const char    *artifacts_dir;    /* absolute */
+    const char    *artifacts_dir;    /* absolute; with an HTTP store, the
+                                        local work folder (--work-dir) */
+    const char    *artifacts_url;    /* --artifacts http(s)://.../ */
+    const char    *artifacts_header; /* "Name: value" sent with each PUT */
     djass_addr_t   addr;
     int            concurrency;
     int            visibility_ms;    /* a pending job idle this long is

@@ -26,6 +26,7 @@
 #include "publish.h"
 #include "record.h"
 #include "signals.h"
+#include "upload.h"
 
 
 #define DJASS_SCRIPT_RETRIES   3
@@ -136,6 +137,17 @@ djass_job_finish_step(djass_queue_t *q, void *data)
 }
 
 
+/* i13-fleet: the heartbeat between upload tries; nonzero: job lost */
+static int
+djass_job_upload_tick(void *data)
+{
+    djass_beat_t  *b = data;
+
+    djass_job_beat(b);
+    return b->lost;
+}
+
+
 /*
  * render, zip, publish; fills f (error_message points into res->error).
  * 0: f is filled; -1: another worker owns the job; 1: the artifact store
@@ -187,9 +199,27 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
         return -1;
     }
 
-    if (djass_publish_commit(conf->artifacts_dir, p, res->error,
-                             sizeof(res->error))
-        != 0)
+    /* i13-fleet: an HTTP store gets the ZIP by PUT (worker/upload.c),
+     * retried while the store is down; a folder gets it by rename */
+    if (conf->artifacts_url) {
+        switch (djass_upload_publish(conf, p->zip, p->rel, res->size,
+                                     djass_job_upload_tick, beat,
+                                     res->error, sizeof(res->error)))
+        {
+        case 0:
+            break;
+
+        case 1:
+            f->error_message = res->error;
+            return 0;
+
+        default:
+            return -1;
+        }
+
+    } else if (djass_publish_commit(conf->artifacts_dir, p, res->error,
+                                    sizeof(res->error))
+               != 0)
     {
         if (djass_store_transient(errno)) {
             *store_errno = errno;

@@ -150,6 +150,15 @@ djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
         return NULL;
     }
 
+    if (r->conf->addr.nsentinels && djass_redis_moved(reply)) {
+        /* a replica now, or not ready: ask the Sentinels again */
+        djass_log("redis %s: %s: %s; asking the Sentinels again",
+                  r->conf->redis, argv[0], reply->str);
+        freeReplyObject(reply);
+        djass_redis_close(r);
+        return NULL;
+    }
+
     return reply;
 }
 

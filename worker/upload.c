@@ -1,0 +1,259 @@
+/*
+ * Uploading ZIPs to an HTTP artifact store with libcurl (see upload.h).
+ * The store's answer decides: 2xx and the right size on HEAD is done; a
+ * store that cannot be reached, times out or answers 5xx/408/429 is a
+ * transient storage error, retried; another 4xx is permanent.  The auth
+ * header (--artifacts-header or $DJASS_ARTIFACTS_HEADER) is never logged.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "redis_util.h"
+#include "signals.h"
+#include "upload.h"
+
+
+#define DJASS_UPLOAD_CONNECT_MS     3000
+#define DJASS_UPLOAD_TIMEOUT_MS     60000
+#define DJASS_UPLOAD_BACKOFF_MIN    500
+#define DJASS_UPLOAD_BACKOFF_MAX    5000
+
+
+static int  djass_curl_ready;
+
+
+int
+djass_upload_is_url(const char *s)
+{
+    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+
+static size_t
+djass_upload_discard(char *p, size_t size, size_t n, void *data)
+{
+    return size * n;
+}
+
+
+static CURL *
+djass_upload_handle(const djass_conf_t *conf, const char *rel,
+    struct curl_slist **headers, char *err, size_t len)
+{
+    CURL    *c;
+    char    *url;
+    size_t   n;
+
+    if (!djass_curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+            snprintf(err, len, "cannot initialise libcurl");
+            return NULL;
+        }
+
+        djass_curl_ready = 1;
+    }
+
+    n = strlen(conf->artifacts_url) + strlen(rel) + 1;
+    url = malloc(n);
+    c = curl_easy_init();
+
+    if (url == NULL || c == NULL) {
+        free(url);
+        if (c) {
+            curl_easy_cleanup(c);
+        }
+        snprintf(err, len, "out of memory");
+        return NULL;
+    }
+
+    snprintf(url, n, "%s%s", conf->artifacts_url, rel);
+
+    /* an empty Expect: no 100-continue round trip before the body */
+    *headers = curl_slist_append(NULL, "Expect:");
+    if (conf->artifacts_header && conf->artifacts_header[0]) {
+        *headers = curl_slist_append(*headers, conf->artifacts_header);
+    }
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long) DJASS_UPLOAD_CONNECT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) DJASS_UPLOAD_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, djass_upload_discard);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+
+    free(url);      /* libcurl keeps its own copy */
+
+    return c;
+}
+
+
+static djass_upload_e
+djass_upload_status(long status, const char *what, char *err, size_t len)
+{
+    if (status >= 200 && status < 300) {
+        return DJASS_UPLOAD_OK;
+    }
+
+    snprintf(err, len, "The artifact store answered %s with HTTP %ld.",
+             what, status);
+
+    return (status >= 500 || status == 408 || status == 429)
+           ? DJASS_UPLOAD_TRANSIENT : DJASS_UPLOAD_PERMANENT;
+}
+
+
+djass_upload_e
+djass_upload_put(const djass_conf_t *conf, const char *file, const char *rel,
+    long long size, char *err, size_t len)
+{
+    FILE               *f;
+    CURL               *c;
+    long                status;
+    CURLcode            rc;
+    curl_off_t          stored;
+    djass_upload_e      res;
+    struct curl_slist  *headers;
+
+    f = fopen(file, "rbe");
+    if (f == NULL) {
+        snprintf(err, len, "Cannot read the ZIP to upload it.");
+        return DJASS_UPLOAD_PERMANENT;
+    }
+
+    headers = NULL;
+    c = djass_upload_handle(conf, rel, &headers, err, len);
+    if (c == NULL) {
+        fclose(f);
+        return DJASS_UPLOAD_TRANSIENT;
+    }
+
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READDATA, f);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) size);
+
+    rc = curl_easy_perform(c);
+    fclose(f);
+
+    if (rc != CURLE_OK) {
+        snprintf(err, len, "The artifact store cannot be reached (%s).",
+                 curl_easy_strerror(rc));
+        res = DJASS_UPLOAD_TRANSIENT;
+        goto done;
+    }
+
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+
+    res = djass_upload_status(status, "the upload", err, len);
+    if (res != DJASS_UPLOAD_OK) {
+        goto done;
+    }
+
+    /* what the store holds now: the size, before "ready" says so */
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 0L);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+
+    rc = curl_easy_perform(c);
+
+    if (rc != CURLE_OK) {
+        snprintf(err, len, "The artifact store cannot be reached (%s).",
+                 curl_easy_strerror(rc));
+        res = DJASS_UPLOAD_TRANSIENT;
+        goto done;
+    }
+
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+
+    res = djass_upload_status(status, "the check of the upload", err, len);
+    if (res != DJASS_UPLOAD_OK) {
+        if (status == 404) {
+            /* gone again, or not visible yet: another try */
+            res = DJASS_UPLOAD_TRANSIENT;
+        }
+
+        goto done;
+    }
+
+    stored = -1;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &stored);
+
+    if (stored != (curl_off_t) size) {
+        snprintf(err, len, "The artifact store holds %lld bytes instead of "
+                 "%lld after the upload.", (long long) stored, size);
+        res = DJASS_UPLOAD_TRANSIENT;
+    }
+
+done:
+
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+
+    return res;
+}
+
+
+int
+djass_upload_publish(const djass_conf_t *conf, const char *file,
+    const char *rel, long long size, int (*tick)(void *data), void *data,
+    char *err, size_t len)
+{
+    int             ms, wait, tries;
+    long long       t0;
+    djass_upload_e  rc;
+
+    ms = DJASS_UPLOAD_BACKOFF_MIN;
+    t0 = djass_now_ms();
+
+    for (tries = 1; ; tries++) {
+        rc = djass_upload_put(conf, file, rel, size, err, len);
+
+        if (rc == DJASS_UPLOAD_OK) {
+            if (tries > 1) {
+                djass_log("artifact %s: uploaded after %d tries in %lld ms",
+                          rel, tries, djass_now_ms() - t0);
+            }
+
+            return 0;
+        }
+
+        if (rc == DJASS_UPLOAD_PERMANENT) {
+            return 1;
+        }
+
+        if (tries == 1) {
+            djass_log("artifact %s: %s Retrying with backoff (a transient "
+                      "storage error).", rel, err);
+
+        } else {
+            djass_debug("artifact %s: %s Next try in %d ms.", rel, err, ms);
+        }
+
+        if (tick(data) != 0) {
+            return -1;
+        }
+
+        /* jittered; the heartbeat must still come every third of the
+         * visibility timeout, to keep the job this worker's */
+        wait = ms / 2 + rand() % (ms / 2 + 1);
+        if (wait > conf->visibility_ms / 3) {
+            wait = conf->visibility_ms / 3;
+        }
+
+        djass_redis_sleep(wait, 1);
+
+        if (djass_stop >= 1) {
+            djass_log("artifact %s: stopped before the upload succeeded; "
+                      "the job will be redone", rel);
+            return -1;
+        }
+
+        ms = ms * 2 > DJASS_UPLOAD_BACKOFF_MAX ? DJASS_UPLOAD_BACKOFF_MAX
+                                               : ms * 2;
+    }
+}

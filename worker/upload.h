@@ -1,0 +1,47 @@
+/*
+ * An artifact store reached over HTTP (djass-worker --artifacts
+ * http(s)://...): each ZIP is sent with PUT to the store's URL plus the
+ * artifact's relative path, and is ready only once the store said 2xx and
+ * a HEAD shows the stored size.  Any store that takes PUT works; the
+ * reference is nginx's WebDAV module (doc/operations.md).
+ */
+
+#ifndef DJASS_UPLOAD_H
+#define DJASS_UPLOAD_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+
+typedef enum {
+    DJASS_UPLOAD_OK = 0,
+    DJASS_UPLOAD_TRANSIENT,      /* down, timed out, 5xx, 408, 429, short:
+                                    try again later */
+    DJASS_UPLOAD_PERMANENT       /* refused (4xx): retrying will not help */
+} djass_upload_e;
+
+
+/* 1 when --artifacts names an HTTP store */
+int djass_upload_is_url(const char *s);
+
+/*
+ * One PUT of file (size bytes) to conf->artifacts_url + rel, then a HEAD
+ * to check the stored size.  err: for the log and, when permanent, the
+ * project's error_message (no URL, no header).
+ */
+djass_upload_e djass_upload_put(const djass_conf_t *conf, const char *file,
+    const char *rel, long long size, char *err, size_t len);
+
+/*
+ * djass_upload_put until it is not transient, with a backoff (0.5 s
+ * doubling to 5 s); tick(data) runs between tries (the job's heartbeat)
+ * and returns nonzero when the job was lost.  0: uploaded; 1: permanent
+ * failure, in err; -1: gave up (stop signal, or the job was lost): the
+ * job stays pending and is redone.
+ */
+int djass_upload_publish(const djass_conf_t *conf, const char *file,
+    const char *rel, long long size, int (*tick)(void *data), void *data,
+    char *err, size_t len);
+
+#endif /* DJASS_UPLOAD_H */
