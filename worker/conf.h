@@ -14,6 +14,7 @@
 #define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
 #define DJASS_DEFAULT_MAX_ATTEMPTS      3
 #define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
+#define DJASS_DEFAULT_WEBHOOK_TIMEOUT   15      /* seconds */
 
 
 typedef struct {
@@ -28,6 +29,9 @@ typedef struct {
     int            max_attempts;
     int            hook_timeout_ms;
     int            redis_timeout_ms;
+    int            webhook_timeout_ms;  /* connect and answer of one
+                                           webhook delivery */
+    double         webhook_scale;    /* the retry schedule times this */
     int            verbose;
 } djass_conf_t;
 
