@@ -368,4 +368,34 @@ is(redis_cli($redis, 'XLEN', 'djass:webhooks'), 0,
    'no message is left in the stream');
 is(stop_process($w2), 0, 'the worker and its delivery process stop on SIGTERM');
 
+# --- failing every time: 8 attempts on the schedule, then dropped ------------
+{
+    my $r = start_redis();
+    my $a = temp_dir('art-370-drop');
+    my ($rc, $pid) = djassctl($r, 'profile', 'create', '--email', 'd@x.test');
+    chomp $pid;
+    ($rc, my $out) = djassctl($r, 'webhook', 'add', '--profile', $pid,
+                              '--url', "$base/down", '--allow-private');
+    my $ep = json_decode($out);
+    $conf{'/down'} = { secret => $ep->{secret}, answers => [ 503 ] };
+    write_conf();
+    # the whole schedule (about 28 hours) in about a second
+    my $w = start_worker(redis => $r, artifacts => $a, template => $slow,
+                         args => [ '--webhook-schedule-scale', '0.00001' ]);
+    my $id = enqueue_project($r, profile => $pid);
+    ok(wait_until(sub { worker_log($w) =~ /project $id attempt 8: HTTP 503 .*dropped after the last attempt, giving up/ },
+                  30 * $f), 'after the 8th failed attempt the message is '
+                            . 'dropped, with a log line') or diag(worker_log($w));
+    is(scalar(received('/down')), 8, 'eight attempts in all');
+    my @t = map { $_->{time} } received('/down');
+    ok($t[7] - $t[0] > 0.5 && $t[1] - $t[0] < $t[7] - $t[6],
+       'on a growing schedule');
+    my ($l) = grep { $_->{id} eq $ep->{id} }
+              @{ json_decode((djassctl($r, 'webhook', 'list', '--profile',
+                                       $pid))[1]) };
+    is($l->{last_delivery}{outcome}, 'dropped', 'list: dropped');
+    is(redis_cli($r, 'ZCARD', 'djass:webhooks:retry'), 0,
+       'nothing is left scheduled');
+}
+
 done_testing();

@@ -64,7 +64,7 @@ djass_conf_int(const char *opt, const char *s, int min, int max, int *v)
 }
 
 
-/* a factor in [0.0001, 100] */
+/* a factor in [0.00001, 100] */
 static int
 djass_conf_scale(const char *opt, const char *s, double *v)
 {
@@ -74,10 +74,10 @@ djass_conf_scale(const char *opt, const char *s, double *v)
     errno = 0;
     d = strtod(s, &end);
 
-    if (end == s || *end != '\0' || errno != 0 || !(d >= 0.0001)
+    if (end == s || *end != '\0' || errno != 0 || !(d >= 0.00001)
         || !(d <= 100))
     {
-        fprintf(stderr, "djass-worker: %s wants a number from 0.0001 to "
+        fprintf(stderr, "djass-worker: %s wants a number from 0.00001 to "
                 "100, not \"%s\"\n", opt, s);
         return -1;
     }
