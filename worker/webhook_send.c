@@ -8,6 +8,7 @@
  * a private address.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,13 +132,26 @@ djass_wh_header(struct curl_slist **list, const char *header)
 }
 
 
-/* "host:port:addr,addr" for CURLOPT_RESOLVE: IPv6 in brackets */
+/*
+ * "host:port:addr,addr" for CURLOPT_RESOLVE (IPv6 in brackets); an empty
+ * string for an address literal, which libcurl connects to without asking
+ * any resolver (the socket callback checks it all the same)
+ */
 static int
 djass_wh_pin(const djass_url_t *u, const djass_addrs_t *a, char *buf,
     size_t size)
 {
-    int     i;
-    size_t  n;
+    int              i;
+    size_t           n;
+    struct in6_addr  a6;
+
+    buf[0] = '\0';
+
+    if (inet_pton(AF_INET, u->host, &a6) == 1
+        || inet_pton(AF_INET6, u->host, &a6) == 1)
+    {
+        return 0;
+    }
 
     n = snprintf(buf, size, "%s:%d:", u->host, u->port);
 
@@ -199,8 +213,8 @@ djass_webhook_send(const djass_conf_t *conf, const djass_send_t *s,
     }
 
     h = curl_easy_init();
-    pin = curl_slist_append(NULL, pinned);
-    if (h == NULL || pin == NULL) {
+    pin = pinned[0] ? curl_slist_append(NULL, pinned) : NULL;
+    if (h == NULL || (pinned[0] && pin == NULL)) {
         snprintf(out->error, sizeof(out->error), "out of memory");
         goto done;
     }
