@@ -7,10 +7,15 @@
  *                                    [--name NAME] [--expires-in SECONDS]
  *   djassctl --redis ADDR key list --profile ID
  *   djassctl --redis ADDR key revoke KEY
+ *   djassctl --redis ADDR webhook add --profile ID --url URL
+ *                                     [--events E,E] [--allow-private]
+ *   djassctl --redis ADDR webhook list --profile ID
+ *   djassctl --redis ADDR webhook remove ID
  *
  * Each prints only its result on stdout; errors go to stderr with exit
  * status 1 (bad input, nothing found) or 2 (Redis unreachable or failing).
- * A key is printed once, at creation: Redis holds only its SHA-256.
+ * A key is printed once, at creation: Redis holds only its SHA-256; a
+ * webhook secret is printed once, at add.
  */
 
 #include <stdarg.h>
@@ -23,6 +28,7 @@
 #include "djassctl.h"
 #include "key.h"
 #include "profile.h"
+#include "webhook.h"
 
 #ifndef DJASS_VERSION
 #error "DJASS_VERSION is set by the Makefile, from the file VERSION"
@@ -67,6 +73,12 @@ usage(void)
         "                                         prints the key, once\n"
         "  key list --profile ID                  one JSON line per key\n"
         "  key revoke KEY                         revokes the key\n"
+        "  webhook add --profile ID --url URL [--events project.ready,\n"
+        "              project.failed] [--allow-private]\n"
+        "                                         prints the endpoint and\n"
+        "                                         its secret, once\n"
+        "  webhook list --profile ID              a JSON array of endpoints\n"
+        "  webhook remove ID                      removes the endpoint\n"
         "ADDR is host:port, unix:/path or\n"
         "sentinel://HOST:PORT[,HOST:PORT...]/NAME (default 127.0.0.1:6379)\n"
         "--version prints the version\n");
@@ -213,6 +225,8 @@ ctl_value_option(ctl_opts_t *o, const char *name)
         { "--scopes", &o->scopes },
         { "--name", &o->name },
         { "--expires-in", &o->expires_in },
+        { "--url", &o->url },
+        { "--events", &o->events },
     };
 
     for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
@@ -241,6 +255,9 @@ static const ctl_command_t  ctl_commands[] = {
     { "key", "create", 0, ctl_key_create },
     { "key", "list", 0, ctl_key_list },
     { "key", "revoke", 1, ctl_key_revoke },
+    { "webhook", "add", 0, ctl_webhook_add },
+    { "webhook", "list", 0, ctl_webhook_list },
+    { "webhook", "remove", 1, ctl_webhook_remove },
 };
 
 
@@ -287,6 +304,8 @@ main(int argc, char **argv)
             *value = argv[++i];
         } else if (strcmp(a, "--legacy") == 0) {
             o.legacy = 1;
+        } else if (strcmp(a, "--allow-private") == 0) {
+            o.allow_private = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage();
         } else if (strcmp(a, "--version") == 0) {

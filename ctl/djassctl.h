@@ -24,8 +24,11 @@ typedef struct {
     const char  *scopes;
     const char  *name;
     const char  *expires_in;
+    const char  *url;
+    const char  *events;
     const char  *arg;            /* the command's argument: ID or KEY */
     int          legacy;
+    int          allow_private;
 } ctl_opts_t;
 
 

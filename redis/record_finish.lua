@@ -3,6 +3,8 @@
 -- job is never acknowledged before its record says how it ended.  Nothing
 -- is written unless the record still says generating with the caller's
 -- attempt (reply 0); a record that is gone only gets its job acknowledged.
+-- The owner's webhook messages for project.ready / project.failed are
+-- queued in the same step.
 --
 --   project  djass:project:<id>
 --   stream   djass:jobs
@@ -27,6 +29,31 @@ local function move(profile, from, to)
     redis.call('ZADD', base .. to, id, id)
 end
 
+-- the completion webhooks: one message per endpoint of the owner that
+-- takes this event, queued in this same step, so a recorded result always
+-- has its deliveries queued (worker/webhook.c delivers them).  The same
+-- function is in record_start.lua and record_finish.lua.
+local function webhooks(profile, status, now)
+    local id = string.match(project, '(%d+)$')
+    local event = 'project.' .. status
+    local eps = redis.call('SMEMBERS',
+                           'djass:profile:' .. profile .. ':webhooks')
+    for _, ep in ipairs(eps) do
+        local e = redis.call('HMGET', 'djass:webhook:' .. ep, 'events',
+                             'disabled')
+        if e[1] and e[2] ~= '1'
+            and string.find(',' .. e[1] .. ',', ',' .. event .. ',', 1,
+                            true) then
+            local msg = 'msg_' .. now .. '_'
+                .. redis.call('INCR', 'djass:seq:webhook-msg')
+            redis.call('HSET', 'djass:webhook-msg:' .. msg, 'id', msg,
+                       'endpoint', ep, 'project', id, 'type', event,
+                       'timestamp', now, 'attempts', 0)
+            redis.call('XADD', 'djass:webhooks', '*', 'message', msg)
+        end
+    end
+end
+
 local r = redis.call('HMGET', project, 'status', 'profile',
                      'attempts')
 if not r[1] then ack() return 1 end
@@ -40,5 +67,6 @@ if status == 'failed' then
 end
 redis.call('HSET', project, unpack(set))
 move(r[2], r[1], status)
+webhooks(r[2], status, now)
 ack()
 return 1

@@ -2,7 +2,8 @@
 -- generating, on a redo) -> generating, with the attempt counted.  A record
 -- already ready or failed, or gone, only gets its job acknowledged; one
 -- whose attempts reached the worker's --max-attempts goes failed with
--- exhausted, and its job is acknowledged.
+-- exhausted, and its job is acknowledged (and the owner's project.failed
+-- webhooks queued, in the same step).
 --
 --   project  djass:project:<id>
 --   stream   djass:jobs
@@ -29,6 +30,31 @@ local function move(profile, from, to)
     redis.call('ZADD', base .. to, id, id)
 end
 
+-- the completion webhooks: one message per endpoint of the owner that
+-- takes this event, queued in this same step, so a recorded result always
+-- has its deliveries queued (worker/webhook.c delivers them).  The same
+-- function is in record_start.lua and record_finish.lua.
+local function webhooks(profile, status, now)
+    local id = string.match(project, '(%d+)$')
+    local event = 'project.' .. status
+    local eps = redis.call('SMEMBERS',
+                           'djass:profile:' .. profile .. ':webhooks')
+    for _, ep in ipairs(eps) do
+        local e = redis.call('HMGET', 'djass:webhook:' .. ep, 'events',
+                             'disabled')
+        if e[1] and e[2] ~= '1'
+            and string.find(',' .. e[1] .. ',', ',' .. event .. ',', 1,
+                            true) then
+            local msg = 'msg_' .. now .. '_'
+                .. redis.call('INCR', 'djass:seq:webhook-msg')
+            redis.call('HSET', 'djass:webhook-msg:' .. msg, 'id', msg,
+                       'endpoint', ep, 'project', id, 'type', event,
+                       'timestamp', now, 'attempts', 0)
+            redis.call('XADD', 'djass:webhooks', '*', 'message', msg)
+        end
+    end
+end
+
 local r = redis.call('HMGET', project, 'status', 'profile',
                      'attempts', 'input_payload')
 if not r[1] then ack() return {'gone'} end
@@ -42,6 +68,7 @@ if attempts >= tonumber(max) then
                'error_message', message, 'finished_at', now,
                'updated_at', now)
     move(r[2], r[1], 'failed')
+    webhooks(r[2], 'failed', now)
     ack()
     return {'exhausted', tostring(attempts)}
 end

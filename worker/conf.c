@@ -47,10 +47,15 @@ djass_conf_usage(FILE *f)
 "                             (default %d)\n"
 "  --hook-timeout SEC         a template hook running longer fails the job\n"
 "                             (default %d)\n"
-"  --redis-timeout MS         connect and command timeout (default %d)\n",
+"  --redis-timeout MS         connect and command timeout (default %d)\n"
+"  --webhook-timeout SEC      a webhook delivery's connect and answer\n"
+"                             must take less (default %d)\n"
+"  --webhook-schedule-scale F the webhook retry schedule (5 s, 5 min, 30\n"
+"                             min, 2 h, 5 h, 10 h, 10 h) times F, for\n"
+"                             tests (default 1)\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
-        DJASS_DEFAULT_REDIS_TIMEOUT);
+        DJASS_DEFAULT_REDIS_TIMEOUT, DJASS_DEFAULT_WEBHOOK_TIMEOUT);
 
     djass_limits_usage(f);
 
@@ -74,6 +79,29 @@ djass_conf_int(const char *opt, const char *s, int min, int max, int *v)
     }
 
     *v = (int) n;
+    return 0;
+}
+
+
+/* a factor in [0.00001, 100] */
+static int
+djass_conf_scale(const char *opt, const char *s, double *v)
+{
+    char    *end;
+    double   d;
+
+    errno = 0;
+    d = strtod(s, &end);
+
+    if (end == s || *end != '\0' || errno != 0 || !(d >= 0.00001)
+        || !(d <= 100))
+    {
+        fprintf(stderr, "djass-worker: %s wants a number from 0.00001 to "
+                "100, not \"%s\"\n", opt, s);
+        return -1;
+    }
+
+    *v = d;
     return 0;
 }
 
@@ -165,6 +193,8 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
     djass_limits_init(&conf->limits);
+    conf->webhook_timeout_ms = DJASS_DEFAULT_WEBHOOK_TIMEOUT * 1000;
+    conf->webhook_scale = 1.0;
     conf->password = getenv("DJASS_REDIS_PASSWORD");
     conf->artifacts_header = getenv("DJASS_ARTIFACTS_HEADER");
     work = NULL;
@@ -257,6 +287,17 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             if (djass_conf_int(a, v, 10, 600000, &conf->redis_timeout_ms)
                 != 0)
             {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--webhook-timeout") == 0) {
+            if (djass_conf_int(a, v, 1, 600, &sec) != 0) {
+                return -1;
+            }
+            conf->webhook_timeout_ms = sec * 1000;
+
+        } else if (strcmp(a, "--webhook-schedule-scale") == 0) {
+            if (djass_conf_scale(a, v, &conf->webhook_scale) != 0) {
                 return -1;
             }
 

@@ -15,6 +15,7 @@
 #define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
 #define DJASS_DEFAULT_MAX_ATTEMPTS      3
 #define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
+#define DJASS_DEFAULT_WEBHOOK_TIMEOUT   15      /* seconds */
 
 
 typedef struct {
@@ -33,6 +34,9 @@ typedef struct {
     int            hook_timeout_ms;
     djass_limits_t limits;           /* --render-timeout, -memory, -output */
     int            redis_timeout_ms;
+    int            webhook_timeout_ms;  /* connect and answer of one
+                                           webhook delivery */
+    double         webhook_scale;    /* the retry schedule times this */
     int            verbose;
 } djass_conf_t;
 

@@ -12,6 +12,7 @@
 #include "queue.h"
 #include "redis_util.h"
 #include "signals.h"
+#include "webhook.h"
 
 
 #define DJASS_BLOCK_MS   1000
@@ -35,6 +36,9 @@ djass_consumer_run(const djass_conf_t *conf)
     djass_debug("consumer %s: waiting for jobs", queue.consumer);
 
     while (!djass_stop) {
+        /* without a supervisor: the webhook process, restarted if it died */
+        djass_webhook_child_check();
+
         if (djass_redis_connect(&redis, 1) != 0) {
             break;
         }

@@ -1,6 +1,7 @@
 /*
  * The supervisor.  It holds no Redis connection and does no job: it only
- * forks consumers, waits, and restarts.  A consumer that dies quickly
+ * forks consumers (and, after them, the one webhook delivery process,
+ * worker/webhook.c), waits, and restarts.  A consumer that dies quickly
  * again and again is restarted with a growing delay, so a broken setup
  * does not spin.  If the supervisor itself is killed, its consumers get
  * SIGTERM (PR_SET_PDEATHSIG): they finish their job and exit.
@@ -20,6 +21,7 @@
 #include "redis_util.h"
 #include "signals.h"
 #include "supervise.h"
+#include "webhook.h"
 
 
 #define DJASS_QUICK_DEATH_MS     5000
@@ -40,6 +42,10 @@ djass_supervise_fork(const djass_conf_t *conf, int n)
 {
     pid_t  pid, parent;
 
+    if (n == conf->concurrency) {
+        return djass_webhook_fork(conf);
+    }
+
     parent = getpid();
     pid = fork();
 
@@ -57,20 +63,34 @@ djass_supervise_fork(const djass_conf_t *conf, int n)
 }
 
 
+static const char *
+djass_supervise_what(const djass_conf_t *conf, int n)
+{
+    return n == conf->concurrency ? "webhook delivery process" : "consumer";
+}
+
+
 static void
 djass_supervise_start(const djass_conf_t *conf, djass_child_t *c, int n)
 {
     c->pid = djass_supervise_fork(conf, n);
 
     if (c->pid < 0) {
-        djass_log("supervisor: cannot start consumer %d: %s", n + 1,
-                  strerror(errno));
+        djass_log("supervisor: cannot start %s %d: %s",
+                  djass_supervise_what(conf, n), n + 1, strerror(errno));
         c->pid = 0;
         c->restart_at = djass_now_ms() + DJASS_RESTART_MAX_MS;
         return;
     }
 
     c->started = djass_now_ms();
+
+    if (n == conf->concurrency) {
+        djass_log("supervisor: webhook delivery process started, pid %d",
+                  (int) c->pid);
+        return;
+    }
+
     djass_log("supervisor: consumer %d started, pid %d", n + 1,
               (int) c->pid);
 }
@@ -78,18 +98,21 @@ djass_supervise_start(const djass_conf_t *conf, djass_child_t *c, int n)
 
 /* a consumer ended without being asked to: log it, plan the restart */
 static void
-djass_supervise_died(djass_child_t *c, int n, int status)
+djass_supervise_died(const djass_conf_t *conf, djass_child_t *c, int n,
+    int status)
 {
     long long  now;
 
     now = djass_now_ms();
 
     if (WIFSIGNALED(status)) {
-        djass_log("supervisor: consumer %d (pid %d) killed by signal %d; "
-                  "restarting it", n + 1, (int) c->pid, WTERMSIG(status));
+        djass_log("supervisor: %s %d (pid %d) killed by signal %d; "
+                  "restarting it", djass_supervise_what(conf, n), n + 1,
+                  (int) c->pid, WTERMSIG(status));
     } else {
-        djass_log("supervisor: consumer %d (pid %d) exited with status %d; "
-                  "restarting it", n + 1, (int) c->pid, WEXITSTATUS(status));
+        djass_log("supervisor: %s %d (pid %d) exited with status %d; "
+                  "restarting it", djass_supervise_what(conf, n), n + 1,
+                  (int) c->pid, WEXITSTATUS(status));
     }
 
     if (now - c->started < DJASS_QUICK_DEATH_MS) {
@@ -140,7 +163,8 @@ djass_supervise_stop(djass_child_t *kids, int n)
     pid_t           pid;
     djass_child_t  *c;
 
-    djass_log("supervisor: stopping %d consumer(s)", n);
+    djass_log("supervisor: stopping %d consumer(s) and the webhook "
+              "delivery process", n - 1);
 
     rc = 0;
     sent = 0;
@@ -174,7 +198,7 @@ djass_supervise_stop(djass_child_t *kids, int n)
 
         c->pid = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            djass_log("supervisor: consumer %d did not stop cleanly "
+            djass_log("supervisor: process %d did not stop cleanly "
                       "(status %d)", i + 1, status);
             rc = 1;
         }
@@ -190,7 +214,8 @@ djass_supervise(const djass_conf_t *conf)
     long long       now;
     djass_child_t  *kids, *c;
 
-    n = conf->concurrency;
+    /* the consumers, then the webhook delivery process */
+    n = conf->concurrency + 1;
     kids = calloc(n, sizeof(djass_child_t));
     if (kids == NULL) {
         djass_log("supervisor: out of memory");
@@ -205,7 +230,7 @@ djass_supervise(const djass_conf_t *conf)
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             c = djass_supervise_find(kids, n, pid, &i);
             if (c) {
-                djass_supervise_died(c, i, status);
+                djass_supervise_died(conf, c, i, status);
             }
         }
 

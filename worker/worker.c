@@ -13,6 +13,7 @@
 #include "log.h"
 #include "signals.h"
 #include "supervise.h"
+#include "webhook.h"
 
 
 int
@@ -42,8 +43,16 @@ djass_worker_main(int argc, char **argv)
                                                     "ASan)",
               conf.limits.output_mb);
 
-    rc = conf.concurrency > 1 ? djass_supervise(&conf)
-                              : djass_consumer_run(&conf);
+    if (conf.concurrency > 1) {
+        rc = djass_supervise(&conf);
+
+    } else {
+        /* one consumer: it is this process, its webhook delivery process
+         * is its child */
+        djass_webhook_child_start(&conf);
+        rc = djass_consumer_run(&conf);
+        djass_webhook_child_stop();
+    }
 
     djass_log("stopped%s", rc == 0 ? "" : " with errors");
     djass_conf_free(&conf);

@@ -1,0 +1,50 @@
+-- djass-worker's delivery process (worker/webhook.c): an attempt of a
+-- webhook message ended.  In one step: its stream entry is acknowledged
+-- and deleted, and the message is either scheduled again (retrying) or
+-- forgotten (delivered, dropped, disabled, skipped); the endpoint keeps
+-- the outcome of its last attempt, and a 410 Gone disables it.  A worker
+-- killed before this step leaves the entry pending: another delivery
+-- process reclaims it and the attempt is made again.
+--
+--   message   djass:webhook-msg:<id>
+--   stream    djass:webhooks
+--   schedule  djass:webhooks:retry (sorted set, score = when, in ms)
+--   group     the consumer group
+--   entry     the message's stream entry
+--   outcome   delivered, retrying, dropped, disabled or skipped
+--   delay     retrying: milliseconds from now
+--   attempt   the attempt's number
+--   status    the HTTP status, '' when there was no answer
+--   error     what went wrong, '' when nothing did
+
+--! KEYS message stream schedule
+--! ARGV group entry outcome delay attempt status error
+
+redis.call('XACK', stream, group, entry)
+redis.call('XDEL', stream, entry)
+
+local m = redis.call('HMGET', message, 'id', 'endpoint', 'project')
+if not m[1] then return 0 end
+
+local t = redis.call('TIME')
+
+if outcome == 'retrying' then
+    local when = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+                 + tonumber(delay)
+    redis.call('ZADD', schedule, when, m[1])
+else
+    redis.call('DEL', message)
+end
+
+if outcome == 'skipped' then return 1 end
+
+local ep = 'djass:webhook:' .. m[2]
+if redis.call('EXISTS', ep) == 1 then
+    redis.call('HSET', ep, 'last_at', t[1], 'last_project', m[3],
+               'last_attempt', attempt, 'last_outcome', outcome,
+               'last_status', status, 'last_error', error)
+    if outcome == 'disabled' then
+        redis.call('HSET', ep, 'disabled', '1', 'disabled_at', t[1])
+    end
+end
+return 1
