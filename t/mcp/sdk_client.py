@@ -27,9 +27,15 @@ def client(url, mode, key, http):
     return Client(streamable_http_client(url, http_client=http), mode=mode)
 
 
-def http_for(key):
+def http_for(key, statuses=None):
+    hooks = {}
+    if statuses is not None:
+        async def seen(response):
+            statuses.append([response.request.method, response.status_code,
+                             response.headers.get("www-authenticate")])
+        hooks = {"response": [seen]}
     return httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"},
-                              timeout=30)
+                              timeout=30, event_hooks=hooks)
 
 
 def tool_out(result):
@@ -112,12 +118,17 @@ async def main_flow(url, mode, key, zip_out, out):
 
 
 async def bad_key(url, mode, key, out):
+    # the SDK reports a 401 as a generic error: the HTTP answers are
+    # recorded on the way
+    statuses = []
     try:
-        async with http_for(key) as http, client(url, mode, key, http) as c:
+        async with http_for(key, statuses) as http, \
+                client(url, mode, key, http) as c:
             await c.list_tools()
-        out["bad_key"] = {"connected": True}
-    except BaseException as e:  # an ExceptionGroup from anyio as well
-        out["bad_key"] = {"connected": False, "error": describe(e)}
+        out["bad_key"] = {"connected": True, "http": statuses}
+    except Exception as e:  # an ExceptionGroup from anyio as well
+        out["bad_key"] = {"connected": False, "error": describe(e),
+                          "http": statuses}
 
 
 def describe(e):
