@@ -360,6 +360,9 @@ SKIP: {
             diag $out;
             next;
         };
+        is($o->{protocol_version},
+           $mode eq 'legacy' ? '2025-11-25' : '2026-07-28',
+           "SDK ($mode): the revision negotiated");
         my $t = $o->{tools};
         is_deeply([sort keys %$t],
                   [sort qw(get_generator_options create_project list_projects
