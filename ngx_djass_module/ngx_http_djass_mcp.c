@@ -22,7 +22,8 @@
 
 #define NGX_HTTP_DJASS_MCP_MODERN        "2026-07-28"
 #define NGX_HTTP_DJASS_MCP_LATEST        "2025-11-25"
-#define NGX_HTTP_DJASS_MCP_META_VERSION  "io.modelcontextprotocol/protocolVersion"
+#define NGX_HTTP_DJASS_MCP_META_VERSION                                      \
+    "io.modelcontextprotocol/protocolVersion"
 #define NGX_HTTP_DJASS_MCP_META_CAPS                                         \
     "io.modelcontextprotocol/clientCapabilities"
 
@@ -727,7 +728,8 @@ ngx_http_djass_mcp_ladder(ngx_http_request_t *r,
         {
             v.data += 9;
             v.len -= 11;
-            decoded.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(v.len));
+            decoded.data = ngx_pnalloc(r->pool,
+                                       ngx_base64_decoded_length(v.len));
             if (decoded.data == NULL) {
                 return NGX_ERROR;
             }

@@ -27,7 +27,8 @@ my $nginx = start_nginx(redis => $redis, artifacts => $art, server => <<'S');
         }
         location = /mcp-origins {
             djass_mcp;
-            djass_mcp_allow_origin https://app.example.test http://localhost:6274;
+            djass_mcp_allow_origin https://app.example.test
+                                   http://localhost:6274;
             djass_mcp_api_base https://api.example.test/api/v1/;
         }
 S
@@ -81,7 +82,7 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
              params => { protocolVersion => '2025-06-18', capabilities => {},
                          clientInfo => { name => 't', version => '1' } } };
 
-# --- HTTP level: Origin, method, key ---------------------------------------
+# --- HTTP level: Origin, method, key ------------------------------------
 {
     my $res = rpc($init, key => undef);
     is($res->{status}, 401, 'no key: 401 before any JSON-RPC answer');
@@ -136,7 +137,7 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
     is($res->{status}, 403, 'Origin: null is refused');
 }
 
-# --- the handshake era ---------------------------------------------------------
+# --- the handshake era --------------------------------------------------
 {
     my $res = rpc($init);
     is($res->{status}, 200, 'initialize: 200');
@@ -221,7 +222,7 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
     is_deeply($res->{json}{result}, {}, 'ping: {}');
 }
 
-# --- the 2026-07-28 era ------------------------------------------------------
+# --- the 2026-07-28 era -------------------------------------------------
 {
     my $res = modern('server/discover');
     is($res->{status}, 200, 'server/discover: 200') or diag $res->{content};
@@ -273,7 +274,7 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
        'list_projects: the limit given');
 }
 
-# --- tool errors are results, with the API's envelope -----------------------------
+# --- tool errors are results, with the API's envelope -------------------
 {
     my $call = sub {
         my ($name, $args, %o) = @_;
@@ -331,7 +332,7 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
     is($res->{status}, 413, 'a body over djass_max_body_size: 413');
 }
 
-# --- the official SDK, three modes ------------------------------------------
+# --- the official SDK, three modes --------------------------------------
 SKIP: {
     skip 'the SDK part under valgrind needs DJASS_MCP_SDK=1', 1
         if valgrind_on() && !$ENV{DJASS_MCP_SDK};
@@ -448,6 +449,24 @@ SKIP: {
         $seen_tools = 1;
     }
     is(stop_process($worker), 0, 'the worker exits 0');
+}
+
+# --- Redis down: a tool answers isError retryable_error ----------------
+{
+    stop_process($redis);
+    my $res = rpc({ jsonrpc => '2.0', id => 1, method => 'tools/call',
+                    params => { name => 'list_projects', arguments => {} } });
+    is($res->{status}, 200, 'Redis down, a tool call: HTTP 200');
+    my $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    ok($res->{json}{result}{isError}
+       && $env->{error}{code} eq 'retryable_error',
+       'Redis down, a tool call: isError with the envelope retryable_error')
+        or diag $res->{content};
+    $res = rpc($init);
+    is($res->{status}, 503, 'Redis down, initialize: 503 (the key cannot '
+                            . 'be checked)');
+    is($res->{json}{error}{code}, 'retryable_error',
+       '... in the envelope retryable_error');
 }
 
 done_testing();
