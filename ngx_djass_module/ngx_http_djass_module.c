@@ -109,6 +109,27 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_loc_conf_t, max_body_size),
       NULL },
 
+    { ngx_string("djass_mcp"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_djass_mcp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_mcp_allow_origin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_djass_mcp_allow_origin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_mcp_api_base"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_djass_mcp_api_base,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 

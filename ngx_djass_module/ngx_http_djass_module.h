@@ -96,6 +96,7 @@ typedef struct {
     ngx_flag_t                   query_auth;
     size_t                       max_body_size;
     ngx_str_t                    prefix;         /* the location's name */
+    void                        *mcp;            /* djass_mcp's, or NULL */
 } ngx_http_djass_loc_conf_t;
 
 
@@ -222,6 +223,14 @@ ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_mcp.c: the MCP endpoint, its directives */
+ngx_int_t ngx_http_djass_mcp_handler(ngx_http_request_t *r);
+char *ngx_http_djass_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_djass_mcp_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_djass_mcp_api_base(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_djass_redis.c: one async connection per worker process */
 ngx_int_t ngx_http_djass_redis_init_process(ngx_cycle_t *cycle);

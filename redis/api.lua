@@ -6,8 +6,9 @@
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
 --   project  djass:project:<id> for status, get and download; "" for list
 --            and create, which name no project
---   op       status, get, download, list, create
---   scope    the scope the endpoint requires
+--   op       status, get, download, list, create; auth and describe for
+--            the MCP endpoint (ngx_http_djass_mcp_tools.c)
+--   scope    the scope the endpoint requires ("" only for auth: none)
 --   now      Unix seconds
 --
 -- list and create take arguments of their own after these (ARGV.list,
@@ -36,11 +37,15 @@ if k[5] and k[5] ~= '' then
   local e = tonumber(k[5])
   if not e or e <= tonumber(now) then return {'e', 'auth'} end
 end
-if k[3] ~= '1' and not string.find(',' .. (k[2] or '') .. ',',
-  ',' .. scope .. ',', 1, true)
+if k[3] ~= '1' and scope ~= '' and not string.find(
+  ',' .. (k[2] or '') .. ',', ',' .. scope .. ',', 1, true)
 then
   return {'e', 'scope'}
 end
+
+-- auth (the MCP endpoint): the key alone, or with a scope when one is
+-- given ("" asks none)
+if op == 'auth' then return {'ok'} end
 
 -- status: the project's status object
 if op == 'status' then
@@ -77,12 +82,18 @@ local function jstr(v)
   return '"' .. e .. '"'
 end
 
--- get: the project object
-if op == 'get' then
+-- get: the project object; describe (the MCP tools) adds the artifact's
+-- size and SHA-256 (empty while not ready)
+if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
   if not p[1] or p[11] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
+  if op == 'describe' then
+    local a = redis.call('HMGET', project, 'artifact_size', 'artifact_sha256')
+    out[12] = s(a[1])
+    out[13] = s(a[2])
+  end
   return out
 end
 

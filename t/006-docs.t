@@ -126,7 +126,8 @@ while ($table =~ /\{\s*ngx_string\("(\w+)"\),\s*([\w|]+),\s*(\w+),\s*\w+,\s*(.*?
     my ($field) = $offset =~ /offsetof\(\w+,\s*(\w+)\)/;
     # the two with handlers of their own set these fields
     $field //= { djass_template => 'template_dir', djass_api => 'api' }->{$name};
-    $cmd{$name} = { ctx => join(', ', @ctx), set => $set, field => $field };
+    $cmd{$name} = { name => $name, ctx => join(', ', @ctx), set => $set,
+                    field => $field };
 }
 ok(scalar(keys %cmd) >= 9, 'the command table has the directives');
 
@@ -140,9 +141,20 @@ sub c_value {
 }
 
 # the default each field gets in create/init/merge, in nginx's notation
+my $mcp = slurp("$repo/ngx_djass_module/ngx_http_djass_mcp.c");
+
 sub code_default {
     my ($c) = @_;
     my $f = $c->{field};
+    if (!defined $f) {
+        # the djass_mcp directives keep their own conf (ngx_http_djass_mcp.c):
+        # djass_mcp is a switch like djass_api, the others default to what
+        # ngx_http_djass_mcp_conf() sets, or nothing
+        return 'off' if $c->{name} eq 'djass_mcp';
+        (my $mf = $c->{name}) =~ s/^djass_mcp_//;
+        return $mcp =~ /ngx_str_set\(&mcf->\Q$mf\E,\s*"([^"]*)"\)/
+               ? $1 : 'none';
+    }
     if ($module =~ /ngx_conf_init_(?:(\w+)_)?value\(dmcf->\Q$f\E,\s*([^;]+?)\);/
         || $module =~ /ngx_conf_merge_(?:(\w+)_)?value\(conf->\Q$f\E,\s*prev->\Q$f\E,\s*([^;]+?)\);/)
     {

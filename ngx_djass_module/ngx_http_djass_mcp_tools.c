@@ -1,0 +1,1202 @@
+/*
+ * The MCP endpoint's tools and its prompt.  The tool list (names,
+ * descriptions, input and output schemas) is written once when nginx
+ * loads its configuration, from the template's catalog: create_project
+ * takes every option of the template as a flat argument.
+ *
+ * A tool call is one call of the API script, with the operation, scope
+ * and arguments of the endpoint it mirrors (create, list, "describe" for
+ * one project, "auth" for the catalog); its answer is the endpoint's JSON
+ * as structuredContent and as a text block, or, when the API would
+ * answer an error, a result with isError whose text is that error's
+ * envelope.  The error mapping follows ngx_http_djass_call_reply().
+ */
+
+
+#include "ngx_http_djass_mcp.h"
+#include "djass_scripts.h"
+
+
+#define NGX_HTTP_DJASS_MCP_PROJECT_PREFIX  "djass:project:"
+
+#define NGX_HTTP_DJASS_MCP_BACKOFF                                           \
+    "{\"retry_guidance\":\"Retry with exponential backoff.\"}"
+
+#define NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA                                    \
+    "{\"type\":\"object\",\"properties\":{"                                 \
+    "\"id\":{\"type\":\"integer\"},"                                        \
+    "\"name\":{\"type\":\"string\"},"                                       \
+    "\"slug\":{\"type\":\"string\"},"                                       \
+    "\"status\":{\"type\":\"string\",\"enum\":[\"queued\",\"generating\","  \
+    "\"ready\",\"failed\"]},"                                               \
+    "\"error_message\":{\"type\":[\"string\",\"null\"]},"                   \
+    "\"created_at\":{\"type\":[\"string\",\"null\"]},"                      \
+    "\"updated_at\":{\"type\":[\"string\",\"null\"]},"                      \
+    "\"started_at\":{\"type\":[\"string\",\"null\"]},"                      \
+    "\"finished_at\":{\"type\":[\"string\",\"null\"]},"                     \
+    "\"artifact_ready\":{\"type\":\"boolean\"},"                            \
+    "\"input_payload\":{\"type\":\"object\"}},"                             \
+    "\"required\":[\"id\",\"name\",\"slug\",\"status\"]}"
+
+#define NGX_HTTP_DJASS_MCP_DOWNLOAD_SCHEMA                                   \
+    "{\"type\":\"object\",\"properties\":{"                                 \
+    "\"project_id\":{\"type\":\"integer\"},"                                \
+    "\"download_url\":{\"type\":\"string\"},"                               \
+    "\"auth\":{\"type\":\"object\",\"properties\":{"                        \
+    "\"type\":{\"type\":\"string\"},\"header\":{\"type\":\"string\"}}},"    \
+    "\"filename\":{\"type\":\"string\"},"                                   \
+    "\"size_bytes\":{\"type\":\"integer\"},"                                \
+    "\"sha256\":{\"type\":\"string\"}},"                                    \
+    "\"required\":[\"project_id\",\"download_url\",\"auth\",\"filename\","  \
+    "\"size_bytes\",\"sha256\"]}"
+
+#define NGX_HTTP_DJASS_MCP_ID_INPUT                                          \
+    "{\"type\":\"object\",\"properties\":{\"project_id\":"                  \
+    "{\"type\":\"integer\",\"minimum\":1,"                                  \
+    "\"description\":\"The project's id, from create_project or "           \
+    "list_projects.\"}},\"required\":[\"project_id\"]}"
+
+#define NGX_HTTP_DJASS_MCP_TOOLS                                             \
+    "[{\"name\":\"get_generator_options\","                                 \
+    "\"title\":\"Generator options\","                                      \
+    "\"description\":\"The options of the project template: every "         \
+    "option's default and the feature flags by group, with labels and "     \
+    "descriptions. Read it before create_project.\","                      \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{}},"              \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"defaults\":{\"type\":\"object\"},\"groups\":{\"type\":\"array\"}},"  \
+    "\"required\":[\"defaults\",\"groups\"]},"                              \
+    "\"annotations\":{\"readOnlyHint\":true}},"                             \
+                                                                             \
+    "{\"name\":\"create_project\",\"title\":\"Create a project\","          \
+    "\"description\":\"Queues the generation of a project with these "      \
+    "options (project_name is required; the others default to the "        \
+    "template's). Answers the project, status queued: poll "                \
+    "get_project_status until it is ready.\","                              \
+    "\"inputSchema\":null,"                                                 \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"project\":"    \
+    NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA "},\"required\":[\"project\"]},"      \
+    "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,"    \
+    "\"idempotentHint\":false}},"                                           \
+                                                                             \
+    "{\"name\":\"list_projects\",\"title\":\"List projects\","              \
+    "\"description\":\"The projects of this API key's profile, newest "     \
+    "first.\","                                                             \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{"                 \
+    "\"status\":{\"type\":\"string\",\"enum\":[\"queued\",\"generating\","  \
+    "\"ready\",\"failed\"],\"description\":\"Only the projects with this "  \
+    "status.\"},"                                                           \
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"        \
+    "\"default\":20},"                                                      \
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}}},"      \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"projects\":{\"type\":\"array\",\"items\":"                           \
+    NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA "},"                                  \
+    "\"total\":{\"type\":\"integer\"},\"limit\":{\"type\":\"integer\"},"    \
+    "\"offset\":{\"type\":\"integer\"},\"has_next\":{\"type\":\"boolean\"}," \
+    "\"filters\":{\"type\":\"object\"}},"                                   \
+    "\"required\":[\"projects\",\"total\",\"limit\",\"offset\","            \
+    "\"has_next\"]},"                                                       \
+    "\"annotations\":{\"readOnlyHint\":true}},"                             \
+                                                                             \
+    "{\"name\":\"get_project_status\",\"title\":\"Project status\","        \
+    "\"description\":\"The project, and once its status is ready a "        \
+    "download object (the same as get_project_download's).\","              \
+    "\"inputSchema\":" NGX_HTTP_DJASS_MCP_ID_INPUT ","                      \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"project\":" NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA ","                    \
+    "\"download\":" NGX_HTTP_DJASS_MCP_DOWNLOAD_SCHEMA "},"                 \
+    "\"required\":[\"project\"]},"                                          \
+    "\"annotations\":{\"readOnlyHint\":true}},"                             \
+                                                                             \
+    "{\"name\":\"get_project_download\",\"title\":\"Project download\","    \
+    "\"description\":\"Where to fetch a ready project's ZIP: download_url " \
+    "with the same API key in the X-API-Key header (or Authorization: "     \
+    "Bearer), its file name, size and SHA-256. A project not ready yet is " \
+    "an error artifact_not_ready.\","                                       \
+    "\"inputSchema\":" NGX_HTTP_DJASS_MCP_ID_INPUT ","                      \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"download\":"   \
+    NGX_HTTP_DJASS_MCP_DOWNLOAD_SCHEMA "},\"required\":[\"download\"]},"    \
+    "\"annotations\":{\"readOnlyHint\":true}}]"
+
+#define NGX_HTTP_DJASS_MCP_PROMPTS                                           \
+    "[{\"name\":\"generate_project\",\"title\":\"Generate a Djass "         \
+    "project\",\"description\":\"Turn an app idea into a generated Django " \
+    "SaaS project, step by step with the Djass tools.\",\"arguments\":"     \
+    "[{\"name\":\"app_idea\",\"description\":\"What the app is for, in a "  \
+    "sentence or two.\",\"required\":true}]}]"
+
+#define NGX_HTTP_DJASS_MCP_PROMPT_TEXT                                       \
+    "Generate a Django SaaS project with Djass for this app idea: %s\n\n"   \
+    "Use the Djass tools in this order:\n"                                  \
+    "1. get_generator_options: read the options, their defaults and the "   \
+    "feature flags.\n"                                                      \
+    "2. create_project: choose a project_name (and project_slug if you "    \
+    "like) from the idea, and set each feature flag to \"y\" or \"n\" as "  \
+    "the idea needs; leave the rest at their defaults.\n"                   \
+    "3. get_project_status with the new project's id: repeat every few "    \
+    "seconds until status is ready (or failed: then report its "            \
+    "error_message).\n"                                                     \
+    "4. get_project_download: give the user the download_url (fetched "     \
+    "with the same API key in the X-API-Key header), the file name, its "   \
+    "size and SHA-256.\n"                                                   \
+    "Explain briefly which options you chose and why."
+
+
+typedef struct {
+    const char                  *name;
+    ngx_uint_t                   tool;
+    const char                  *scope;
+} ngx_http_djass_mcp_tool_t;
+
+
+static ngx_http_djass_mcp_tool_t  ngx_http_djass_mcp_tools[] = {
+    { "get_generator_options", NGX_HTTP_DJASS_MCP_OPTIONS,
+      NGX_HTTP_DJASS_SCOPE_READ },
+    { "create_project", NGX_HTTP_DJASS_MCP_CREATE,
+      NGX_HTTP_DJASS_SCOPE_CREATE },
+    { "list_projects", NGX_HTTP_DJASS_MCP_LIST, NGX_HTTP_DJASS_SCOPE_READ },
+    { "get_project_status", NGX_HTTP_DJASS_MCP_STATUS,
+      NGX_HTTP_DJASS_SCOPE_READ },
+    { "get_project_download", NGX_HTTP_DJASS_MCP_DOWNLOAD,
+      NGX_HTTP_DJASS_SCOPE_READ },
+    { NULL, 0, NULL }
+};
+
+
+static json_t *ngx_http_djass_mcp_create_input(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+static ngx_int_t ngx_http_djass_mcp_create(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args);
+static ngx_int_t ngx_http_djass_mcp_list(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args);
+static ngx_int_t ngx_http_djass_mcp_project(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args);
+static ngx_int_t ngx_http_djass_mcp_answer(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, ngx_str_t *v, ngx_uint_t n,
+    ngx_str_t *out, ngx_str_t *envelope);
+static ngx_int_t ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, ngx_str_t *v, ngx_uint_t n,
+    ngx_str_t *envelope);
+static u_char *ngx_http_djass_mcp_download(ngx_http_request_t *r,
+    u_char *p, ngx_str_t *v);
+static size_t ngx_http_djass_mcp_download_len(ngx_http_request_t *r,
+    ngx_str_t *v);
+static ngx_int_t ngx_http_djass_mcp_base(ngx_http_request_t *r,
+    ngx_str_t *base);
+static ngx_int_t ngx_http_djass_mcp_wrap(ngx_http_request_t *r,
+    ngx_str_t *text, ngx_uint_t is_error, ngx_str_t *result);
+static void ngx_http_djass_mcp_bad_params(ngx_http_djass_mcp_req_t *mr,
+    const char *message);
+
+
+/* the tool and prompt lists, once per djass_mcp location */
+
+ngx_int_t
+ngx_http_djass_mcp_tools_init(ngx_conf_t *cf, ngx_http_djass_mcp_conf_t *mcf)
+{
+    char                        *s;
+    json_t                      *tools, *input;
+    json_error_t                 jerr;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+
+    tools = json_loads(NGX_HTTP_DJASS_MCP_TOOLS, 0, &jerr);
+    if (tools == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_mcp: the tool list does not parse: %s",
+                           jerr.text);
+        return NGX_ERROR;
+    }
+
+    input = ngx_http_djass_mcp_create_input(cf, dmcf);
+
+    if (input == NULL
+        || json_object_set_new(json_array_get(tools, 1), "inputSchema", input)
+           != 0)
+    {
+        json_decref(tools);
+        return NGX_ERROR;
+    }
+
+    s = json_dumps(tools, JSON_COMPACT);
+    json_decref(tools);
+
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->tools.len = ngx_strlen(s);
+    mcf->tools.data = ngx_pnalloc(cf->pool, mcf->tools.len);
+
+    if (mcf->tools.data == NULL) {
+        free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(mcf->tools.data, s, mcf->tools.len);
+    free(s);
+
+    ngx_str_set(&mcf->prompts, NGX_HTTP_DJASS_MCP_PROMPTS);
+
+    return NGX_OK;
+}
+
+
+/*
+ * create_project's arguments: every option of cookiecutter.json (not the
+ * private "_" ones), a string each; a flag is "y" or "n", a choice one of
+ * its values; the default is the template's unless it is computed from
+ * the other options (a Jinja expression).  Labels and descriptions come
+ * from the catalog of GET /project-options.
+ */
+
+static json_t *
+ngx_http_djass_mcp_create_input(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf)
+{
+    size_t        i, j;
+    json_t       *schema, *props, *prop, *value, *catalog, *group, *option;
+    json_t       *described, *e;
+    const char   *key, *d, *label, *text;
+    json_error_t  jerr;
+    char          buf[1024];
+
+    catalog = json_loadb((char *) dmcf->options_body.data,
+                         dmcf->options_body.len, 0, &jerr);
+
+    described = json_object();
+    schema = json_pack("{s:s, s:{}, s:[s], s:b}", "type", "object",
+                       "properties", "required", "project_name",
+                       "additionalProperties", 0);
+
+    if (described == NULL || schema == NULL) {
+        goto failed;
+    }
+
+    /* "label: description" of each option the catalog describes */
+
+    json_array_foreach(json_object_get(catalog, "groups"), i, group) {
+        json_array_foreach(json_object_get(group, "options"), j, option) {
+            key = json_string_value(json_object_get(option, "key"));
+            label = json_string_value(json_object_get(option, "label"));
+            text = json_string_value(json_object_get(option, "description"));
+
+            if (key == NULL || label == NULL) {
+                continue;
+            }
+
+            (void) ngx_snprintf((u_char *) buf, sizeof(buf) - 1, "%s%s%s%Z",
+                                label, text && text[0] ? ": " : "",
+                                text ? text : "");
+            buf[sizeof(buf) - 1] = '\0';
+
+            if (json_object_set_new(described, key, json_string(buf)) != 0) {
+                goto failed;
+            }
+        }
+    }
+
+    props = json_object_get(schema, "properties");
+
+    json_object_foreach(dmcf->cookiecutter, key, value) {
+        if (key[0] == '_') {
+            continue;
+        }
+
+        prop = json_pack("{s:s}", "type", "string");
+        if (prop == NULL || json_object_set_new(props, key, prop) != 0) {
+            goto failed;
+        }
+
+        if (ngx_http_djass_is_flag(value)) {
+            e = json_pack("[s, s]", "y", "n");
+            if (e == NULL || json_object_set_new(prop, "enum", e) != 0) {
+                goto failed;
+            }
+
+            d = json_string_value(json_is_array(value)
+                                  ? json_array_get(value, 0) : value);
+
+        } else if (json_is_array(value)) {
+            e = json_array();
+            if (e == NULL || json_object_set_new(prop, "enum", e) != 0) {
+                goto failed;
+            }
+
+            json_array_foreach(value, i, option) {
+                if (json_is_string(option)
+                    && json_array_append(e, option) != 0)
+                {
+                    goto failed;
+                }
+            }
+
+            d = json_string_value(json_array_get(value, 0));
+
+        } else {
+            d = json_string_value(value);
+        }
+
+        text = json_string_value(json_object_get(described, key));
+
+        if (d && (ngx_strstr(d, "{{") || ngx_strstr(d, "{%"))) {
+            (void) ngx_snprintf((u_char *) buf, sizeof(buf) - 1,
+                                "%s%sDefault: computed by the template "
+                                "from the other options.%Z",
+                                text ? text : "", text ? ". " : "");
+            buf[sizeof(buf) - 1] = '\0';
+            text = buf;
+            d = NULL;
+
+        } else if (ngx_strcmp(key, "author_email") == 0 && d && d[0] == '\0')
+        {
+            text = "The author's email. Default: the email of this API "
+                   "key's profile.";
+            d = NULL;
+        }
+
+        if (d && json_object_set_new(prop, "default", json_string(d)) != 0) {
+            goto failed;
+        }
+
+        if (text
+            && json_object_set_new(prop, "description", json_string(text))
+               != 0)
+        {
+            goto failed;
+        }
+    }
+
+    json_decref(catalog);
+    json_decref(described);
+
+    return schema;
+
+failed:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "djass_mcp: cannot build create_project's schema");
+
+    json_decref(catalog);
+    json_decref(described);
+    json_decref(schema);
+
+    return NULL;
+}
+
+
+/*
+ * tools/call: the tool and its arguments, and the script call made ready.
+ * A request that names no known tool, or whose arguments are no object,
+ * is -32602; arguments the API refuses are answered as the API answers
+ * them (after the key and the scope are checked), with isError.
+ */
+
+ngx_int_t
+ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *params)
+{
+    json_t                     *name, *args;
+    ngx_int_t                   rc;
+    ngx_http_djass_mcp_tool_t  *t;
+
+    name = json_object_get(params, "name");
+    args = json_object_get(params, "arguments");
+
+    if (!json_is_string(name)) {
+        ngx_http_djass_mcp_bad_params(mr, "Invalid params: tools/call needs "
+                                      "the tool's name.");
+        return NGX_OK;
+    }
+
+    if (args && !json_is_object(args) && !json_is_null(args)) {
+        ngx_http_djass_mcp_bad_params(mr, "Invalid params: arguments must "
+                                      "be an object.");
+        return NGX_OK;
+    }
+
+    for (t = ngx_http_djass_mcp_tools; t->name; t++) {
+        if (ngx_strcmp(t->name, json_string_value(name)) == 0) {
+            break;
+        }
+    }
+
+    if (t->name == NULL) {
+        ngx_http_djass_mcp_bad_params(mr, "Invalid params: unknown tool.");
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass mcp: tool \"%s\"", t->name);
+
+    mr->call.scope = t->scope;
+    mr->call.unavailable = "Temporary failure while reading projects.";
+
+    switch (t->tool) {
+
+    case NGX_HTTP_DJASS_MCP_CREATE:
+        rc = ngx_http_djass_mcp_create(r, mr, args);
+        break;
+
+    case NGX_HTTP_DJASS_MCP_LIST:
+        rc = ngx_http_djass_mcp_list(r, mr, args);
+        break;
+
+    case NGX_HTTP_DJASS_MCP_STATUS:
+    case NGX_HTTP_DJASS_MCP_DOWNLOAD:
+        rc = ngx_http_djass_mcp_project(r, mr, args);
+        break;
+
+    default: /* NGX_HTTP_DJASS_MCP_OPTIONS: the key and its scope only */
+        rc = ngx_http_djass_call_args(r, &mr->call, "auth",
+                                      DJASS_SCRIPT_API_NARGS);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    mr->tool = t->tool;
+
+    return NGX_OK;
+}
+
+
+/* create_project: the arguments are the body of POST /projects */
+
+static ngx_int_t
+ngx_http_djass_mcp_create(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args)
+{
+    ngx_str_t                    body, *a;
+    ngx_http_djass_call_t       *call;
+    ngx_http_djass_payload_t     pl;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    call = &mr->call;
+    call->unavailable = "Temporary failure while queueing project "
+                        "generation.";
+
+    if (json_is_object(args)) {
+        if (ngx_http_djass_mcp_dump(r->pool, args, &body) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_str_set(&body, "{}");
+    }
+
+    if (ngx_http_djass_payload_parse(r, body.data, body.len, &pl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (pl.code) {
+        call->status = NGX_HTTP_BAD_REQUEST;
+        call->code = pl.code;
+        call->message = pl.message;
+        call->details = pl.details.data;
+    }
+
+    if (ngx_http_djass_call_args(r, call, "create",
+                                 DJASS_SCRIPT_API_CREATE_NARGS)
+        != NGX_OK
+        || ngx_http_djass_call_number(r, call,
+                                      DJASS_SCRIPT_API_CREATE_ARGV_QUOTA,
+                                      dmcf->quota)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a = call->args;
+
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_INVALID,
+                             pl.code != NULL);
+    a[DJASS_SCRIPT_API_CREATE_ARGV_NAME] = pl.name;
+    a[DJASS_SCRIPT_API_CREATE_ARGV_SLUG] = pl.slug;
+    a[DJASS_SCRIPT_API_CREATE_ARGV_HEAD] = pl.head;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
+                             pl.fill_email != 0);
+    a[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl.tail;
+
+    return NGX_OK;
+}
+
+
+/* list_projects: limit, offset and status checked as GET /projects does */
+
+static ngx_int_t
+ngx_http_djass_mcp_list(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
+    json_t *args)
+{
+    json_t                 *limit, *offset, *status;
+    ngx_uint_t              i;
+    const char             *s;
+    ngx_http_djass_call_t  *call;
+
+    static const char  *statuses[] = {
+        "queued", "generating", "ready", "failed", NULL
+    };
+
+    call = &mr->call;
+    call->limit = 20;
+    call->offset = 0;
+    ngx_str_set(&call->filter, "");
+
+    limit = json_object_get(args, "limit");
+    offset = json_object_get(args, "offset");
+    status = json_object_get(args, "status");
+
+    call->status = 422;
+    call->code = "invalid_query_params";
+
+    if (limit && !json_is_null(limit)) {
+        if (!json_is_integer(limit) || json_integer_value(limit) < 1
+            || json_integer_value(limit) > 100)
+        {
+            call->message = "limit must be an integer from 1 to 100.";
+            call->details = (u_char *) "{\"field\":\"limit\"}";
+            goto call;
+        }
+
+        call->limit = json_integer_value(limit);
+    }
+
+    if (offset && !json_is_null(offset)) {
+        if (!json_is_integer(offset) || json_integer_value(offset) < 0
+            || json_integer_value(offset) > NGX_MAX_INT_T_VALUE / 2)
+        {
+            call->message = "offset must be an integer of 0 or more.";
+            call->details = (u_char *) "{\"field\":\"offset\"}";
+            goto call;
+        }
+
+        call->offset = json_integer_value(offset);
+    }
+
+    if (status && !json_is_null(status)) {
+        s = json_string_value(status);
+
+        for (i = 0; s && statuses[i]; i++) {
+            if (ngx_strcmp(s, statuses[i]) == 0) {
+                break;
+            }
+        }
+
+        if (s == NULL || statuses[i] == NULL) {
+            call->message = "status must be one of queued, generating, "
+                            "ready, failed.";
+            call->details = (u_char *) "{\"field\":\"status\"}";
+            goto call;
+        }
+
+        call->filter.data = (u_char *) statuses[i];
+        call->filter.len = ngx_strlen(statuses[i]);
+    }
+
+    call->code = NULL;
+
+call:
+
+    if (ngx_http_djass_call_args(r, call, "list", DJASS_SCRIPT_API_LIST_NARGS)
+        != NGX_OK
+        || ngx_http_djass_call_number(r, call,
+                                      DJASS_SCRIPT_API_LIST_ARGV_LIMIT,
+                                      call->limit)
+           != NGX_OK
+        || ngx_http_djass_call_number(r, call,
+                                      DJASS_SCRIPT_API_LIST_ARGV_OFFSET,
+                                      call->offset)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_LIST_ARGV_INVALID,
+                             call->code != NULL);
+    call->args[DJASS_SCRIPT_API_LIST_ARGV_STATUS] = call->filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * get_project_status and get_project_download: the script's "describe",
+ * the project object with its artifact's size and SHA-256.  An id that is
+ * no positive integer names no project (404 project_not_found).
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_project(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args)
+{
+    json_t     *id;
+    ngx_str_t  *a;
+
+    id = json_object_get(args, "project_id");
+
+    if (json_is_integer(id) && json_integer_value(id) > 0
+        && json_integer_value(id) <= 999999999999999999LL)
+    {
+        mr->project_id = json_integer_value(id);
+    }
+
+    if (ngx_http_djass_call_args(r, &mr->call, "describe",
+                                 DJASS_SCRIPT_API_NARGS)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a = &mr->call.args[DJASS_SCRIPT_API_KEY_PROJECT];
+    a->data = ngx_pnalloc(r->pool,
+                          sizeof(NGX_HTTP_DJASS_MCP_PROJECT_PREFIX) - 1
+                          + NGX_INT_T_LEN);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_MCP_PROJECT_PREFIX "%ui",
+                         mr->project_id)
+             - a->data;
+
+    return NGX_OK;
+}
+
+
+/* the CallToolResult of the script's reply */
+
+ngx_int_t
+ngx_http_djass_mcp_tool_result(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n,
+    ngx_str_t *result)
+{
+    ngx_str_t  text, envelope;
+
+    ngx_str_null(&envelope);
+
+    if (rc == NGX_AGAIN) {
+        if (ngx_http_djass_error_body(r->pool, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "retryable_error", mr->call.unavailable,
+                                      NGX_HTTP_DJASS_MCP_BACKOFF, &envelope)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (rc != NGX_OK || n < 1) {
+        if (ngx_http_djass_error_body(r->pool,
+                                      NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "internal_error", "Internal error.",
+                                      NULL, &envelope)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (v[0].len == 2 && ngx_strncmp(v[0].data, "ok", 2) == 0) {
+        if (ngx_http_djass_mcp_answer(r, mr, v, n, &text, &envelope)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (ngx_http_djass_mcp_api_error(r, mr, v, n, &envelope)
+               != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (envelope.data) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass mcp: tool error %V", &envelope);
+
+        return ngx_http_djass_mcp_wrap(r, &envelope, 1, result);
+    }
+
+    return ngx_http_djass_mcp_wrap(r, &text, 0, result);
+}
+
+
+/* the endpoint's JSON for an "ok" reply, or an envelope (not ready) */
+
+static ngx_int_t
+ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
+    ngx_str_t *v, ngx_uint_t n, ngx_str_t *out, ngx_str_t *envelope)
+{
+    u_char                      *p, *last;
+    size_t                       len;
+    ngx_int_t                    total;
+    ngx_uint_t                   i, count, ready;
+    ngx_http_djass_call_t       *call;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    call = &mr->call;
+
+    switch (mr->tool) {
+
+    case NGX_HTTP_DJASS_MCP_OPTIONS:
+        dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+        *out = dmcf->options_body;
+        return NGX_OK;
+
+    case NGX_HTTP_DJASS_MCP_CREATE:
+        if (n != 1 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
+            goto unexpected;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof("{\"project\":}")
+                        + ngx_http_djass_object_len(
+                              &ngx_http_djass_project_shape, &v[1]));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->data = p;
+        p = ngx_cpymem(p, "{\"project\":", sizeof("{\"project\":") - 1);
+        p = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1]);
+        *p++ = '}';
+        out->len = p - out->data;
+
+        return NGX_OK;
+
+    case NGX_HTTP_DJASS_MCP_LIST:
+        total = n >= 2 ? ngx_atoi(v[1].data, v[1].len) : NGX_ERROR;
+
+        if (total == NGX_ERROR
+            || (n - 2) % NGX_HTTP_DJASS_PROJECT_FIELDS != 0)
+        {
+            goto unexpected;
+        }
+
+        count = (n - 2) / NGX_HTTP_DJASS_PROJECT_FIELDS;
+
+        len = sizeof("{\"projects\":[],\"total\":,\"limit\":,\"offset\":,"
+                     "\"has_next\":false,\"filters\":{\"status\":null}}")
+              + 3 * NGX_INT_T_LEN + call->filter.len;
+
+        for (i = 0; i < count; i++) {
+            len += ngx_http_djass_object_len(&ngx_http_djass_project_shape,
+                       &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]) + 1;
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->data = p;
+        p = ngx_cpymem(p, "{\"projects\":[", sizeof("{\"projects\":[") - 1);
+
+        for (i = 0; i < count; i++) {
+            if (i) {
+                *p++ = ',';
+            }
+
+            p = ngx_http_djass_object(p, &ngx_http_djass_project_shape,
+                                  &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]);
+        }
+
+        p = ngx_sprintf(p, "],\"total\":%i,\"limit\":%ui,\"offset\":%ui,"
+                        "\"has_next\":%s,\"filters\":{\"status\":",
+                        total, call->limit, call->offset,
+                        call->offset + call->limit < (ngx_uint_t) total
+                        ? "true" : "false");
+
+        if (call->filter.len) {
+            p = ngx_sprintf(p, "\"%V\"}}", &call->filter);
+
+        } else {
+            p = ngx_cpymem(p, "null}}", sizeof("null}}") - 1);
+        }
+
+        out->len = p - out->data;
+
+        return NGX_OK;
+
+    default: /* status, download: {"ok", project fields, size, sha256} */
+        if (n != 3 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
+            goto unexpected;
+        }
+
+        /* v[4] is the status */
+        ready = v[4].len == 5 && ngx_strncmp(v[4].data, "ready", 5) == 0;
+
+        if (mr->tool == NGX_HTTP_DJASS_MCP_DOWNLOAD && !ready) {
+            p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":,\"status\":,"
+                                            "\"retry_guidance\":\"Poll the "
+                                            "status endpoint until "
+                                            "artifact_ready is true.\"}")
+                                     + NGX_INT_T_LEN
+                                     + ngx_http_djass_json_str_len(
+                                           v[4].data, v[4].len));
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            last = ngx_sprintf(p, "{\"project_id\":%ui,\"status\":",
+                                       mr->project_id);
+            last = ngx_http_djass_json_str(last, v[4].data, v[4].len);
+            (void) ngx_sprintf(last, ",\"retry_guidance\":\"Poll the status "
+                               "endpoint until artifact_ready is true.\"}%Z");
+
+            return ngx_http_djass_error_body(r->pool, NGX_HTTP_CONFLICT,
+                                             "artifact_not_ready",
+                                             "Project artifact is not ready "
+                                             "yet.", (char *) p, envelope);
+        }
+
+        len = sizeof("{\"project\":,\"download\":}")
+              + ngx_http_djass_object_len(&ngx_http_djass_project_shape,
+                                          &v[1]);
+
+        if (ready) {
+            len += ngx_http_djass_mcp_download_len(r, v);
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->data = p;
+
+        if (mr->tool == NGX_HTTP_DJASS_MCP_STATUS) {
+            p = ngx_cpymem(p, "{\"project\":", sizeof("{\"project\":") - 1);
+            p = ngx_http_djass_object(p, &ngx_http_djass_project_shape,
+                                      &v[1]);
+            if (ready) {
+                *p++ = ',';
+            }
+
+        } else {
+            *p++ = '{';
+        }
+
+        if (ready) {
+            p = ngx_cpymem(p, "\"download\":", sizeof("\"download\":") - 1);
+            p = ngx_http_djass_mcp_download(r, p, v);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        *p++ = '}';
+        out->len = p - out->data;
+
+        return NGX_OK;
+    }
+
+unexpected:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "djass mcp: unexpected script reply of %ui values", n);
+
+    return ngx_http_djass_error_body(r->pool, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", "Internal error.",
+                                     NULL, envelope);
+}
+
+
+/*
+ * The download object: {"project_id", "download_url", "auth", "filename",
+ * "size_bytes", "sha256"}.  The file name is the one the download's
+ * Content-Disposition gives: <slug>-YYYYMMDD.zip, today in UTC.
+ */
+
+static size_t
+ngx_http_djass_mcp_download_len(ngx_http_request_t *r, ngx_str_t *v)
+{
+    ngx_str_t  base;
+
+    if (ngx_http_djass_mcp_base(r, &base) != NGX_OK) {
+        base.len = 0;
+    }
+
+    return sizeof("{\"project_id\":,\"download_url\":\"/projects//download\","
+                  "\"auth\":{\"type\":\"header\",\"header\":\"X-API-Key\"},"
+                  "\"filename\":\"-YYYYMMDD.zip\",\"size_bytes\":,"
+                  "\"sha256\":}")
+           + 3 * NGX_INT_T_LEN
+           + ngx_http_djass_json_str_len(base.data, base.len)
+           + ngx_http_djass_json_str_len(v[3].data, v[3].len)
+           + ngx_http_djass_json_str_len(v[12].data, v[12].len);
+}
+
+
+static u_char *
+ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
+{
+    ngx_tm_t    tm;
+    ngx_str_t   base, file;
+
+    if (ngx_http_djass_mcp_base(r, &base) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_gmtime(ngx_time(), &tm);
+
+    p = ngx_sprintf(p, "{\"project_id\":%V,\"download_url\":", &v[1]);
+
+    /* the URL as one JSON string: the base, then the path */
+    p = ngx_http_djass_json_str(p, base.data, base.len);
+    p--;
+    p = ngx_sprintf(p, "/projects/%V/download\"", &v[1]);
+
+    p = ngx_cpymem(p, ",\"auth\":{\"type\":\"header\","
+                   "\"header\":\"X-API-Key\"},\"filename\":",
+                   sizeof(",\"auth\":{\"type\":\"header\","
+                          "\"header\":\"X-API-Key\"},\"filename\":") - 1);
+
+    file = v[3];
+    p = ngx_http_djass_json_str(p, file.data, file.len);
+    p--;
+    p = ngx_sprintf(p, "-%4d%02d%02d.zip\",\"size_bytes\":%i,\"sha256\":",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    ngx_max(ngx_atoi(v[11].data, v[11].len), 0));
+    p = ngx_http_djass_json_str(p, v[12].data, v[12].len);
+    *p++ = '}';
+
+    return p;
+}
+
+
+/*
+ * The API's absolute URL: djass_mcp_api_base when it is a URL, else the
+ * request's scheme and Host with that path (default /api/v1).
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_base(ngx_http_request_t *r, ngx_str_t *base)
+{
+    u_char                     *p;
+    ngx_str_t                   host, scheme;
+    ngx_http_djass_mcp_conf_t  *mcf;
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+    mcf = dlcf->mcp;
+
+    if (mcf->api_base.data[0] != '/') {
+        *base = mcf->api_base;
+        return NGX_OK;
+    }
+
+    ngx_str_set(&scheme, "http");
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https");
+    }
+#endif
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+
+    } else {
+        host = r->headers_in.server;
+    }
+
+    base->data = ngx_pnalloc(r->pool, scheme.len + sizeof("://") - 1
+                                      + host.len + mcf->api_base.len);
+    if (base->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(base->data, "%V://%V%V", &scheme, &host, &mcf->api_base);
+    base->len = p - base->data;
+
+    return NGX_OK;
+}
+
+
+/* an {"e", reason, ...} reply as the API's error envelope */
+
+static ngx_int_t
+ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, ngx_str_t *v, ngx_uint_t n,
+    ngx_str_t *envelope)
+{
+    u_char                 *p;
+    ngx_str_t              *reason;
+    ngx_http_djass_call_t  *call;
+
+    call = &mr->call;
+
+    if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e') {
+        goto unexpected;
+    }
+
+    reason = &v[1];
+
+    if (ngx_strcmp(reason->data, "scope") == 0) {
+        p = ngx_pnalloc(r->pool, sizeof("API key is missing required scope: ")
+                                 + sizeof("{\"required_scope\":\"\"}")
+                                 + 2 * ngx_strlen(call->scope));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "API key is missing required scope: %s%Z"
+                           "{\"required_scope\":\"%s\"}%Z",
+                           call->scope, call->scope);
+
+        return ngx_http_djass_error_body(r->pool, NGX_HTTP_FORBIDDEN,
+                                         "insufficient_scope", (char *) p,
+                                         (char *) p + ngx_strlen(p) + 1,
+                                         envelope);
+    }
+
+    if (ngx_strcmp(reason->data, "notfound") == 0) {
+        p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":}") + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "{\"project_id\":%ui}%Z", mr->project_id);
+
+        return ngx_http_djass_error_body(r->pool, NGX_HTTP_NOT_FOUND,
+                                         "project_not_found",
+                                         "Project not found.", (char *) p,
+                                         envelope);
+    }
+
+    if (ngx_strcmp(reason->data, "invalid") == 0 && call->code) {
+        return ngx_http_djass_error_body(r->pool, call->status, call->code,
+                                         call->message,
+                                         (char *) call->details, envelope);
+    }
+
+    if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {
+        p = ngx_pnalloc(r->pool, sizeof("{\"quota\":,\"retry_guidance\":"
+                                        "\"Delete old projects or request "
+                                        "limit bump.\"}")
+                                 + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "{\"quota\":%i,\"retry_guidance\":"
+                           "\"Delete old projects or request limit "
+                           "bump.\"}%Z",
+                           ngx_atoi(v[2].data, v[2].len));
+
+        return ngx_http_djass_error_body(r->pool, NGX_HTTP_TOO_MANY_REQUESTS,
+                                         "quota_exceeded",
+                                         "Project quota exceeded for this "
+                                         "API identity.", (char *) p,
+                                         envelope);
+    }
+
+unexpected:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "djass mcp: unexpected script reply \"%V\"", &v[0]);
+
+    return ngx_http_djass_error_body(r->pool, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", "Internal error.",
+                                     NULL, envelope);
+}
+
+
+/*
+ * {"content":[{"type":"text","text":"<json>"}],"structuredContent":<json>,
+ *  "isError":...}
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_wrap(ngx_http_request_t *r, ngx_str_t *text,
+    ngx_uint_t is_error, ngx_str_t *result)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"content\":[{\"type\":\"text\","
+                                    "\"text\":}],\"structuredContent\":,"
+                                    "\"isError\":false}")
+                             + ngx_http_djass_json_str_len(text->data,
+                                                           text->len)
+                             + text->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    result->data = p;
+    p = ngx_cpymem(p, "{\"content\":[{\"type\":\"text\",\"text\":",
+                   sizeof("{\"content\":[{\"type\":\"text\",\"text\":") - 1);
+    p = ngx_http_djass_json_str(p, text->data, text->len);
+    p = ngx_sprintf(p, "}],\"structuredContent\":%V,\"isError\":%s}", text,
+                    is_error ? "true" : "false");
+    result->len = p - result->data;
+
+    return NGX_OK;
+}
+
+
+/* prompts/get generate_project {app_idea} */
+
+ngx_int_t
+ngx_http_djass_mcp_prompt(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
+    json_t *params)
+{
+    char        *text;
+    json_t      *name, *idea, *result;
+    ngx_int_t    rc;
+    size_t       len;
+    const char  *s;
+
+    name = json_object_get(params, "name");
+    idea = json_object_get(json_object_get(params, "arguments"), "app_idea");
+
+    if (!json_is_string(name)
+        || ngx_strcmp(json_string_value(name), "generate_project") != 0)
+    {
+        ngx_http_djass_mcp_bad_params(mr, "Invalid params: unknown prompt.");
+        return NGX_OK;
+    }
+
+    if (!json_is_string(idea) || json_string_length(idea) == 0) {
+        ngx_http_djass_mcp_bad_params(mr, "Invalid params: generate_project "
+                                      "needs the argument app_idea.");
+        return NGX_OK;
+    }
+
+    s = json_string_value(idea);
+    len = sizeof(NGX_HTTP_DJASS_MCP_PROMPT_TEXT) + json_string_length(idea);
+
+    text = ngx_pnalloc(r->pool, len);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the idea may hold a NUL: the text is cut there, nothing worse */
+    (void) ngx_snprintf((u_char *) text, len - 1,
+                        NGX_HTTP_DJASS_MCP_PROMPT_TEXT "%Z", s);
+    text[len - 1] = '\0';
+
+    result = json_pack("{s:s, s:[{s:s, s:{s:s, s:s}}]}",
+                       "description", "Generate a Djass project for an app "
+                       "idea.",
+                       "messages", "role", "user", "content", "type", "text",
+                       "text", text);
+    if (result == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_djass_mcp_dump(r->pool, result, &mr->result);
+    json_decref(result);
+
+    return rc;
+}
+
+
+static void
+ngx_http_djass_mcp_bad_params(ngx_http_djass_mcp_req_t *mr,
+    const char *message)
+{
+    mr->error = NGX_HTTP_DJASS_RPC_INVALID_PARAMS;
+    mr->error_message = message;
+    ngx_str_null(&mr->error_data);
+}

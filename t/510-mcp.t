@@ -1,0 +1,472 @@
+# The MCP endpoint (djass_mcp) as AI agents meet it.
+#
+# Raw JSON-RPC over HTTP first: the HTTP-level refusals (Origin 403,
+# GET/DELETE 405, no or bad key 401 with WWW-Authenticate: Bearer), then
+# the protocol's errors (malformed JSON -32700, a batch -32600, unknown
+# method -32601, bad params -32602, a missing or unsupported
+# MCP-Protocol-Version) in both eras.  Then the official MCP Python SDK
+# (build/venv-mcp, t/mcp/requirements.txt) in each of its three modes:
+# tools and prompt, options, create, poll, download, and the ZIP fetched
+# from download_url byte-identical to the API's download.  Under valgrind
+# (VALGRIND=1) the SDK part is skipped unless DJASS_MCP_SDK=1: the raw part
+# covers every C path it takes.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Digest::SHA qw(sha256_hex);
+use Djass::Test;
+use Djass::Build qw(repo_dir valgrind_on);
+
+my $redis = start_redis();
+my $art = temp_dir('art-510');
+my $nginx = start_nginx(redis => $redis, artifacts => $art, server => <<'S');
+        location = /mcp {
+            djass_mcp;
+        }
+        location = /mcp-origins {
+            djass_mcp;
+            djass_mcp_allow_origin https://app.example.test
+                                   http://localhost:6274;
+            djass_mcp_api_base https://api.example.test/api/v1/;
+        }
+S
+my $base = "http://127.0.0.1:$nginx->{port}";
+my $url = "$base/mcp";
+
+my $legacy = make_key($redis, legacy => 1, email => 'agent@example.test');
+my $read = make_key($redis, scopes => 'projects:read');
+my $quota = make_key($redis, legacy => 1, quota => 1);
+my $K = $legacy->{key};
+
+# one message, raw: returns the response with {json} decoded
+sub rpc {
+    my ($body, %o) = @_;
+    my %h = ('Content-Type' => 'application/json',
+             Accept => 'application/json, text/event-stream',
+             %{ $o{headers} // {} });
+    $h{Authorization} = "Bearer $o{key}" if defined $o{key};
+    $h{Authorization} = "Bearer $K" unless exists $o{key};
+    delete $h{Authorization} unless defined $h{Authorization};
+    my $b = ref $body ? json_encode($body) : $body;
+    return http_request($o{method} // 'POST', $o{url} // $url,
+                        headers => \%h, body => $b);
+}
+
+my $META = {
+    'io.modelcontextprotocol/protocolVersion' => '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities' => {},
+    'io.modelcontextprotocol/clientInfo' => { name => 't', version => '1' },
+};
+my %MODERN = ('MCP-Protocol-Version' => '2026-07-28');
+
+sub modern {
+    my ($method, $params, %extra) = @_;
+    my %h = (%MODERN, 'Mcp-Method' => $method, %extra);
+    return rpc({ jsonrpc => '2.0', id => 1, method => $method,
+                 params => { %{ $params // {} }, _meta => $META } },
+               headers => \%h);
+}
+
+sub rpc_error_is {
+    my ($res, $status, $code, $name) = @_;
+    is($res->{status}, $status, "$name: HTTP $status") or diag $res->{content};
+    is($res->{json}{error}{code}, $code, "$name: JSON-RPC error $code")
+        or diag $res->{content};
+    like($res->{headers}{'content-type'} // '', qr{^application/json},
+         "$name: answered application/json");
+}
+
+my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
+             params => { protocolVersion => '2025-06-18', capabilities => {},
+                         clientInfo => { name => 't', version => '1' } } };
+
+# --- HTTP level: Origin, method, key ------------------------------------
+{
+    my $res = rpc($init, key => undef);
+    is($res->{status}, 401, 'no key: 401 before any JSON-RPC answer');
+    is($res->{headers}{'www-authenticate'}, 'Bearer',
+       'no key: WWW-Authenticate: Bearer');
+    is($res->{json}{error}{code}, 'auth_required',
+       'no key: the API\'s envelope auth_required');
+
+    $res = rpc($init, key => 'djass_nope');
+    is($res->{status}, 401, 'an unknown key: 401');
+    is($res->{headers}{'www-authenticate'}, 'Bearer',
+       'an unknown key: WWW-Authenticate: Bearer');
+
+    $res = rpc('{not json', key => 'djass_nope');
+    is($res->{status}, 401, 'a bad key with a malformed body: still 401 '
+                            . '(the key comes first)');
+
+    $res = http_request('POST', "$url?api_key=$K",
+                        headers => { 'Content-Type' => 'application/json' },
+                        body => json_encode($init));
+    is($res->{status}, 401, 'the key in the query string is never taken');
+
+    $res = rpc($init, key => undef, headers => { 'X-API-Key' => $K });
+    is($res->{status}, 200, 'X-API-Key works too') or diag $res->{content};
+
+    $res = rpc($init, key => undef,
+               headers => { Authorization => "Token $K" });
+    is($res->{status}, 200, 'Authorization: Token works too');
+
+    for my $m (qw(GET DELETE)) {
+        $res = rpc(undef, method => $m,
+                   headers => { Accept => 'text/event-stream' });
+        is($res->{status}, 405, "$m: 405 (no server-initiated stream)");
+        is($res->{headers}{allow}, 'POST', "$m: Allow: POST");
+    }
+
+    $res = rpc($init, headers => { Origin => 'https://evil.example' });
+    is($res->{status}, 403, 'a foreign Origin: 403');
+    $res = rpc($init,
+               headers => { Origin => "http://127.0.0.1:$nginx->{port}" });
+    is($res->{status}, 200, 'the same host as Origin: allowed')
+        or diag $res->{content};
+    $res = rpc($init, url => "$base/mcp-origins",
+               headers => { Origin => 'https://app.example.test' });
+    is($res->{status}, 200, 'an Origin of djass_mcp_allow_origin: allowed');
+    $res = rpc($init, url => "$base/mcp-origins",
+               headers => { Origin => "http://127.0.0.1:$nginx->{port}" });
+    is($res->{status}, 403, 'with an allow-list, the same host is not '
+                            . 'enough: 403');
+    $res = rpc($init, url => "$base/mcp-origins",
+               headers => { Origin => 'null' });
+    is($res->{status}, 403, 'Origin: null is refused');
+}
+
+# --- the handshake era --------------------------------------------------
+{
+    my $res = rpc($init);
+    is($res->{status}, 200, 'initialize: 200');
+    is($res->{json}{result}{protocolVersion}, '2025-06-18',
+       'initialize: the client\'s revision is kept');
+    ok($res->{json}{result}{capabilities}{tools},
+       'initialize: the tools capability');
+    ok(!exists $res->{headers}{'mcp-session-id'},
+       'initialize: no Mcp-Session-Id (stateless)');
+
+    for my $v ('2025-11-25', '2025-03-26', '2024-11-05') {
+        $res = rpc({ %$init, params => { %{ $init->{params} },
+                                         protocolVersion => $v } });
+        is($res->{json}{result}{protocolVersion}, $v,
+           "initialize at $v: answered at $v");
+    }
+    $res = rpc({ %$init, params => { %{ $init->{params} },
+                                     protocolVersion => '1999-01-01' } });
+    is($res->{json}{result}{protocolVersion}, '2025-11-25',
+       'initialize at an unknown revision: the server offers 2025-11-25');
+
+    $res = rpc({ jsonrpc => '2.0', method => 'notifications/initialized' },
+               headers => { 'MCP-Protocol-Version' => '2025-06-18' });
+    is($res->{status}, 202, 'a notification: 202');
+    is($res->{content}, '', 'a notification: no body');
+    $res = rpc({ jsonrpc => '2.0', id => 9, result => {} });
+    is($res->{status}, 202, 'a response: 202');
+
+    $res = rpc({ jsonrpc => '2.0', id => 'a', method => 'tools/list' },
+               headers => { 'MCP-Protocol-Version' => '2025-06-18' });
+    is($res->{status}, 200, 'tools/list: 200');
+    is($res->{json}{id}, 'a', 'tools/list: the id is echoed');
+    is(scalar @{ $res->{json}{result}{tools} }, 5, 'tools/list: five tools');
+
+    $res = rpc({ jsonrpc => '2.0', id => 2, method => 'tools/list' });
+    is($res->{status}, 200, 'no MCP-Protocol-Version: 2025-03-26 assumed, '
+                            . 'as the specification says');
+
+    $res = rpc({ jsonrpc => '2.0', id => 2, method => 'tools/list' },
+               headers => { 'MCP-Protocol-Version' => '2099-01-01' });
+    rpc_error_is($res, 400, -32022, 'an unsupported MCP-Protocol-Version');
+    is_deeply($res->{json}{error}{data}{supported},
+              ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26',
+               '2024-11-05'], 'unsupported version: data.supported lists all');
+
+    $res = rpc('{"jsonrpc":"2.0","id":1,"method":');
+    rpc_error_is($res, 400, -32700, 'malformed JSON');
+    is($res->{json}{id}, undef, 'malformed JSON: id null');
+    ok(exists $res->{json}{id}, 'malformed JSON: the id member is there');
+
+    $res = rpc([{ jsonrpc => '2.0', id => 1, method => 'ping' },
+                { jsonrpc => '2.0', id => 2, method => 'ping' }]);
+    rpc_error_is($res, 400, -32600, 'a batch');
+    $res = rpc({ jsonrpc => '1.0', id => 1, method => 'ping' });
+    rpc_error_is($res, 400, -32600, 'jsonrpc 1.0');
+    $res = rpc({ jsonrpc => '2.0', id => undef, method => 'ping' });
+    rpc_error_is($res, 400, -32600, 'id null');
+    $res = rpc('"ping"');
+    rpc_error_is($res, 400, -32600, 'a JSON string');
+
+    $res = rpc({ jsonrpc => '2.0', id => 3, method => 'resources/list' });
+    rpc_error_is($res, 200, -32601, 'an unknown method (handshake era)');
+    is($res->{json}{id}, 3, 'unknown method: the id is echoed');
+
+    $res = rpc({ jsonrpc => '2.0', id => 4, method => 'tools/call',
+                 params => { name => 'no_such_tool', arguments => {} } });
+    rpc_error_is($res, 200, -32602, 'an unknown tool');
+    $res = rpc({ jsonrpc => '2.0', id => 4, method => 'tools/call',
+                 params => { name => 'list_projects', arguments => [1] } });
+    rpc_error_is($res, 200, -32602, 'arguments that are no object');
+    $res = rpc({ jsonrpc => '2.0', id => 4, method => 'tools/call',
+                 params => [1] });
+    rpc_error_is($res, 200, -32602, 'params that are no object');
+    $res = rpc({ jsonrpc => '2.0', id => 5, method => 'initialize',
+                 params => {} });
+    rpc_error_is($res, 200, -32602, 'initialize without protocolVersion');
+    $res = rpc({ jsonrpc => '2.0', id => 6, method => 'prompts/get',
+                 params => { name => 'generate_project' } });
+    rpc_error_is($res, 200, -32602, 'the prompt without app_idea');
+
+    $res = rpc({ jsonrpc => '2.0', id => 7, method => 'ping' });
+    is_deeply($res->{json}{result}, {}, 'ping: {}');
+}
+
+# --- the 2026-07-28 era -------------------------------------------------
+{
+    my $res = modern('server/discover');
+    is($res->{status}, 200, 'server/discover: 200') or diag $res->{content};
+    my $d = $res->{json}{result};
+    ok((grep { $_ eq '2026-07-28' } @{ $d->{supportedVersions} }),
+       'server/discover: 2026-07-28 is supported');
+    is($d->{resultType}, 'complete', 'server/discover: resultType complete');
+    ok(defined $d->{ttlMs} && $d->{cacheScope},
+       'server/discover: ttlMs and cacheScope');
+
+    $res = modern('tools/list');
+    is(scalar @{ $res->{json}{result}{tools} // [] }, 5,
+       'tools/list (2026-07-28): five tools');
+    is($res->{json}{result}{resultType}, 'complete',
+       'tools/list (2026-07-28): resultType');
+
+    $res = rpc({ jsonrpc => '2.0', id => 1, method => 'tools/list',
+                 params => { _meta => $META } },
+               headers => { 'Mcp-Method' => 'tools/list' });
+    rpc_error_is($res, 400, -32020, 'the 2026-07-28 envelope without '
+                                    . 'MCP-Protocol-Version');
+
+    $res = modern('tools/list', {}, 'Mcp-Method' => 'prompts/list');
+    rpc_error_is($res, 400, -32020, 'Mcp-Method that is not the method');
+
+    $res = modern('tools/call', { name => 'list_projects', arguments => {} },
+                  'Mcp-Name' => 'get_project_status');
+    rpc_error_is($res, 400, -32020, 'Mcp-Name that is not the tool');
+
+    $res = rpc({ jsonrpc => '2.0', id => 1, method => 'tools/list',
+                 params => {} },
+               headers => { %MODERN, 'Mcp-Method' => 'tools/list' });
+    rpc_error_is($res, 400, -32602, 'no _meta envelope (2026-07-28)');
+
+    $res = modern('resources/list');
+    rpc_error_is($res, 404, -32601, 'an unknown method (2026-07-28)');
+    $res = modern('initialize', { protocolVersion => '2025-06-18' });
+    rpc_error_is($res, 404, -32601, 'initialize in the 2026-07-28 era');
+
+    $res = modern('tools/call', { name => 'list_projects',
+                                  arguments => { limit => 3 } },
+                  'Mcp-Name' => 'list_projects');
+    is($res->{status}, 200, 'tools/call (2026-07-28): 200')
+        or diag $res->{content};
+    ok(exists $res->{json}{result}{isError}
+       && !$res->{json}{result}{isError},
+       'tools/call (2026-07-28): isError false');
+    is($res->{json}{result}{structuredContent}{limit}, 3,
+       'list_projects: the limit given');
+}
+
+# --- tool errors are results, with the API's envelope -------------------
+{
+    my $call = sub {
+        my ($name, $args, %o) = @_;
+        return rpc({ jsonrpc => '2.0', id => 1, method => 'tools/call',
+                     params => { name => $name, arguments => $args } }, %o);
+    };
+    my $res = $call->('create_project', { project_name => 'x' },
+                      key => $read->{key});
+    is($res->{status}, 200, 'read-only key, create_project: HTTP 200');
+    ok($res->{json}{result}{isError},
+       'read-only key, create_project: isError');
+    my $env = json_decode($res->{json}{result}{content}[0]{text});
+    is($env->{error}{code}, 'insufficient_scope',
+       'read-only key: the text is the envelope insufficient_scope');
+    is($env->{error}{details}{required_scope}, 'projects:create',
+       'read-only key: details.required_scope');
+
+    $res = $call->('create_project', { project_name => 'x',
+                                       use_stripe => 'maybe' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'invalid_generator_option',
+       'a flag that is not y/n: invalid_generator_option, as the API');
+
+    $res = $call->('create_project', {});
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'invalid_payload',
+       'no project_name: invalid_payload, as the API');
+
+    $res = $call->('get_project_download', { project_id => 424242 });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'project_not_found',
+       'an unknown project: project_not_found');
+
+    $res = $call->('list_projects', { status => 'READY' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'invalid_query_params',
+       'a bad status filter: invalid_query_params');
+    is($env->{error}{details}{field}, 'status', '... details.field status');
+
+    $res = $call->('create_project', { project_name => 'Queued one' });
+    my $p = $res->{json}{result}{structuredContent}{project};
+    is($p->{status}, 'queued', 'create_project: queued')
+        or diag $res->{content};
+    $res = $call->('get_project_download', { project_id => $p->{id} });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'artifact_not_ready',
+       'download of a queued project: artifact_not_ready');
+    $res = $call->('get_project_status', { project_id => $p->{id} });
+    ok(!exists $res->{json}{result}{structuredContent}{download},
+       'status of a queued project: no download object');
+
+    my $big = json_encode({ jsonrpc => '2.0', id => 1, method => 'ping',
+                            params => { pad => 'x' x (70 * 1024) } });
+    $res = rpc($big);
+    is($res->{status}, 413, 'a body over djass_max_body_size: 413');
+}
+
+# --- the official SDK, three modes --------------------------------------
+SKIP: {
+    skip 'the SDK part under valgrind needs DJASS_MCP_SDK=1', 1
+        if valgrind_on() && !$ENV{DJASS_MCP_SDK};
+    my $repo = repo_dir();
+    my $venv = "$repo/build/venv-mcp";
+    system("VENV='$venv' REQ='$repo/t/mcp/requirements.txt' "
+           . "'$repo/scripts/venv' >&2") == 0
+        or skip 'the MCP SDK venv could not be made '
+                . '(scripts/venv with t/mcp/requirements.txt)', 1;
+
+    my $worker = start_worker(redis => $redis, artifacts => $art);
+    # the quota key's profile is full: one project already
+    my $r = api(POST => '/projects', key => $quota->{key},
+                json => { project_name => 'Fills the quota' },
+                nginx => $nginx);
+    is($r->{status}, 201, 'the quota profile gets its one project');
+
+    my $seen_tools;
+    for my $mode ('auto', 'legacy', '2026-07-28') {
+        my $zip = temp_dir("sdk-$mode") . '/got.zip';
+        my $out = `'$venv/bin/python' '$repo/t/mcp/sdk_client.py' '$url' \\
+                   '$mode' '$K' '$read->{key}' '$quota->{key}' \\
+                   'djass_bad_key' '$zip' 2>&1`;
+        my $o = json_decode((split /\n/, $out)[-1] // '');
+        ok($o, "SDK ($mode): the client ran to the end") or do {
+            diag $out;
+            next;
+        };
+        is($o->{protocol_version},
+           $mode eq 'legacy' ? '2025-11-25' : '2026-07-28',
+           "SDK ($mode): the revision negotiated");
+        my $t = $o->{tools};
+        is_deeply([sort keys %$t],
+                  [sort qw(get_generator_options create_project list_projects
+                           get_project_status get_project_download)],
+                  "SDK ($mode): the five tools");
+        ok((!grep { ref $t->{$_}{input} ne 'HASH'
+                    || ref $t->{$_}{output} ne 'HASH' } keys %$t),
+           "SDK ($mode): each tool has an inputSchema and an outputSchema");
+        is_deeply($t->{create_project}{input}{properties}{use_stripe}{enum},
+                  ['y', 'n'], "SDK ($mode): create_project's flags are y|n");
+        is($t->{create_project}{input}{properties}{author_name}{default},
+           'Djass Developer', "SDK ($mode): the template's defaults");
+        is_deeply($o->{prompts}, [{ name => 'generate_project',
+                                    arguments => ['app_idea'] }],
+                  "SDK ($mode): the prompt generate_project(app_idea)");
+        like($o->{prompt_text}, qr/bakeries.*get_generator_options.*
+                                   create_project.*get_project_status.*
+                                   get_project_download/sx,
+             "SDK ($mode): the prompt gives the order of the calls");
+        ok($o->{options}{structured}{groups},
+           "SDK ($mode): get_generator_options gives the catalog");
+        is($o->{options}{text}, api(GET => '/project-options',
+                                    nginx => $nginx)->{content},
+           "SDK ($mode): the catalog is GET /project-options' body");
+        my $created = $o->{create}{structured}{project};
+        is($created->{status}, 'queued', "SDK ($mode): created, queued");
+        is($created->{input_payload}{use_stripe}, 'n',
+           "SDK ($mode): the flipped flag use_stripe=n is in input_payload");
+        is($created->{input_payload}{use_s3}, 'y',
+           "SDK ($mode): the flipped flag use_s3=y is in input_payload");
+        is($o->{statuses}[-1], 'ready', "SDK ($mode): polled until ready")
+            or diag explain $o->{statuses}, $o->{status};
+        ok($o->{status}{structured}{download},
+           "SDK ($mode): a ready status carries the download object");
+
+        my $d = $o->{download}{structured}{download};
+        ok(!$o->{download}{is_error}, "SDK ($mode): get_project_download")
+            or diag $o->{download}{text};
+        is($d->{download_url},
+           "$base/api/v1/projects/$created->{id}/download",
+           "SDK ($mode): download_url is the API's download, absolute");
+        is_deeply($d->{auth}, { type => 'header', header => 'X-API-Key' },
+                  "SDK ($mode): auth says to send the key in X-API-Key");
+        like($d->{filename}, qr/^\Q$created->{slug}\E-\d{8}\.zip$/,
+             "SDK ($mode): the filename is the download's");
+        is($o->{fetch_status}, 200, "SDK ($mode): download_url fetched");
+        is($o->{fetch_sha256}, $d->{sha256},
+           "SDK ($mode): the ZIP's SHA-256 is the one announced");
+        is($o->{fetch_len}, $d->{size_bytes},
+           "SDK ($mode): its size is size_bytes");
+        my $api = api(GET => "/projects/$created->{id}/download", key => $K,
+                      nginx => $nginx);
+        open my $fh, '<:raw', $zip or die $!;
+        my $bytes = do { local $/; <$fh> };
+        ok($bytes eq $api->{content},
+           "SDK ($mode): byte-identical to the API's download");
+
+        ok($o->{missing}{is_error}
+           && $o->{missing}{text} =~ /project_not_found/,
+           "SDK ($mode): an unknown project is isError project_not_found");
+        ok($o->{bad_list}{is_error}
+           && $o->{bad_list}{text} =~ /invalid_query_params/,
+           "SDK ($mode): limit 0 is isError invalid_query_params");
+        ok(!$o->{list}{is_error}
+           && @{ $o->{list}{structured}{projects} } >= 1,
+           "SDK ($mode): list_projects status=ready finds the project");
+
+        ok(!$o->{bad_key}{connected},
+           "SDK ($mode): a bad key fails to connect");
+        my @http = @{ $o->{bad_key}{http} // [] };
+        ok(@http && !grep({ $_->[1] != 401 || ($_->[2] // '') ne 'Bearer' }
+                          @http),
+           "SDK ($mode): ... its initialize (or discover) answered 401 "
+           . 'with WWW-Authenticate: Bearer')
+            or diag explain $o->{bad_key};
+        ok($o->{read_only}{is_error}
+           && $o->{read_only}{text} =~ /insufficient_scope/,
+           "SDK ($mode): a read-only key's create_project is isError "
+           . 'insufficient_scope') or diag explain $o->{read_only};
+        ok($o->{quota}{is_error} && $o->{quota}{text} =~ /quota_exceeded/,
+           "SDK ($mode): a full profile's create_project is isError "
+           . 'quota_exceeded') or diag explain $o->{quota};
+        $seen_tools = 1;
+    }
+    is(stop_process($worker), 0, 'the worker exits 0');
+}
+
+# --- Redis down: a tool answers isError retryable_error ----------------
+{
+    stop_process($redis);
+    my $res = rpc({ jsonrpc => '2.0', id => 1, method => 'tools/call',
+                    params => { name => 'list_projects', arguments => {} } });
+    is($res->{status}, 200, 'Redis down, a tool call: HTTP 200');
+    my $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    ok($res->{json}{result}{isError}
+       && $env->{error}{code} eq 'retryable_error',
+       'Redis down, a tool call: isError with the envelope retryable_error')
+        or diag $res->{content};
+    $res = rpc($init);
+    is($res->{status}, 503, 'Redis down, initialize: 503 (the key cannot '
+                            . 'be checked)');
+    is($res->{json}{error}{code}, 'retryable_error',
+       '... in the envelope retryable_error');
+}
+
+done_testing();
