@@ -387,8 +387,8 @@ ngx_http_djass_mcp_body(ngx_http_request_t *r)
     }
 
     rc = ngx_http_djass_redis_script(r, mr->call.args, DJASS_SCRIPT_API_NKEYS,
-                                     mr->call.nargs, ngx_http_djass_mcp_done,
-                                     mr);
+                                     mr->call.nargs, mr->call.wait,
+                                     ngx_http_djass_mcp_done, mr);
 
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

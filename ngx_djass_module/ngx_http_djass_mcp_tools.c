@@ -500,6 +500,10 @@ ngx_http_djass_mcp_create(ngx_http_request_t *r,
         call->details = pl.details.data;
     }
 
+    /* a create is followed by WAIT when djass_redis_wait asks for it */
+    call->writes = 1;
+    call->wait = 1;
+
     if (ngx_http_djass_call_args(r, call, "create",
                                  DJASS_SCRIPT_API_CREATE_NARGS)
         != NGX_OK
