@@ -15,6 +15,7 @@
 #include "djass_tmpl_eval.h"
 #include "djass_tmpl_filters.h"
 #include "djass_tmpl_globals.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_methods.h"
 #include "djass_tmpl_tests.h"
 #include "djass_tmpl_value.h"
@@ -563,11 +564,24 @@ djass_eval_logic(djass_eval_t *ev, djass_node_t *n)
 static json_t *
 djass_eval_arith(djass_eval_t *ev, djass_node_t *n)
 {
-    json_t  *a, *b, *r;
+    char        msg[64];
+    json_t     *a, *b, *r;
+    json_int_t  ir;
 
     a = djass_tmpl_eval(ev, n->a);
     if (djass_need(ev, a) != 0) {
         return NULL;
+    }
+
+    if (n->type == DJASS_N_NEG && json_is_integer(a)) {
+        if (djass_int_neg(json_integer_value(a), &ir) != 0) {
+            snprintf(msg, sizeof(msg), "-(%lld)",
+                     (long long) json_integer_value(a));
+            json_decref(a);
+            return djass_eval_overflow(ev, msg);
+        }
+        json_decref(a);
+        return json_integer(ir);
     }
 
     if (n->type == DJASS_N_NEG || n->type == DJASS_N_POS) {

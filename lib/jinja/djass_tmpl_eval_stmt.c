@@ -39,6 +39,80 @@ djass_eval_fail(djass_eval_t *ev, const char *fmt, ...)
 }
 
 
+int
+djass_eval_work(djass_eval_t *ev, uint64_t units)
+{
+    if (ev->failed) {
+        return -1;
+    }
+
+    if (units > ev->limits.max_steps - ev->steps) {
+        ev->steps = ev->limits.max_steps;
+        return djass_eval_fail(ev, "render step limit reached (%llu steps): "
+                               "a loop or an operation does too much work",
+                               (unsigned long long) ev->limits.max_steps);
+    }
+
+    ev->steps += units;
+    return 0;
+}
+
+
+int
+djass_eval_strlen(djass_eval_t *ev, size_t len)
+{
+    if (len > ev->limits.max_string) {
+        return djass_eval_fail(ev, "string too long: %zu bytes (limit %zu)",
+                               len, ev->limits.max_string);
+    }
+
+    return djass_eval_work(ev, len / 256);
+}
+
+
+int
+djass_eval_size(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
+    uint64_t c, size_t *len)
+{
+    uint64_t  n;
+
+    if (__builtin_mul_overflow(a, b, &n) || __builtin_add_overflow(n, c, &n)
+        || n > ev->limits.max_string)
+    {
+        return djass_eval_fail(ev, "%s: string too long (limit %zu bytes)",
+                               what, ev->limits.max_string);
+    }
+
+    *len = (size_t) n;
+    return djass_eval_work(ev, n / 256);
+}
+
+
+int
+djass_eval_items(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
+    uint64_t c)
+{
+    uint64_t  n;
+
+    if (__builtin_mul_overflow(a, b, &n) || __builtin_add_overflow(n, c, &n)
+        || n > ev->limits.max_items)
+    {
+        return djass_eval_fail(ev, "%s: list too long (limit %zu items)",
+                               what, ev->limits.max_items);
+    }
+
+    return djass_eval_work(ev, n / 16);
+}
+
+
+json_t *
+djass_eval_overflow(djass_eval_t *ev, const char *what)
+{
+    djass_eval_fail(ev, "integer overflow: %s does not fit in 64 bits", what);
+    return NULL;
+}
+
+
 /* NULL from an evaluation that must yield a value: fail if undefined */
 int
 djass_need(djass_eval_t *ev, json_t *v)

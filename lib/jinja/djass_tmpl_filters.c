@@ -14,6 +14,7 @@
 
 #include "djass_tmpl_eval.h"
 #include "djass_tmpl_filters.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_methods.h"
 #include "djass_tmpl_string.h"
 #include "djass_tmpl_value.h"
@@ -269,18 +270,22 @@ djass_round(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
     int          prec;
     char         buf[512];
+    json_int_t   iprec;
     double       d, t;
     json_t      *p, *m;
     const char  *method;
 
     p = djass_arg(args, 0, "precision");
     m = djass_arg(args, 1, "method");
-    prec = (p && json_is_integer(p)) ? (int) json_integer_value(p) : 0;
+    iprec = (p && json_is_integer(p)) ? json_integer_value(p) : 0;
     method = (m && json_is_string(m)) ? json_string_value(m) : "common";
 
-    if (json_is_integer(v) && strcmp(method, "common") == 0 && prec >= 0) {
+    if (json_is_integer(v) && strcmp(method, "common") == 0 && iprec >= 0) {
         return json_incref(v);
     }
+
+    /* whatever a precision outside that range gives, not a wrapped int */
+    prec = (iprec < -1 || iprec > 301) ? -1 : (int) iprec;
 
     if (json_is_integer(v) || json_is_boolean(v)) {
         d = json_is_integer(v) ? (double) json_integer_value(v)
@@ -554,8 +559,14 @@ djass_sum(djass_eval_t *ev, json_t *v, djass_args_t *args)
     for (i = 0; i < json_array_size(items); i++) {
         cur = json_array_get(items, i);
         if (json_is_integer(cur) || json_is_boolean(cur)) {
-            n += json_is_integer(cur) ? json_integer_value(cur)
-                                      : json_is_true(cur);
+            if (!real
+                && djass_int_add(n, json_is_integer(cur)
+                                    ? json_integer_value(cur)
+                                    : json_is_true(cur), &n) != 0)
+            {
+                json_decref(items);
+                return djass_eval_overflow(ev, "the sum");
+            }
             d += json_is_integer(cur) ? (double) json_integer_value(cur)
                                       : json_is_true(cur);
         } else if (json_is_real(cur)) {
@@ -672,7 +683,7 @@ djass_filter_last(djass_eval_t *ev, json_t *v, djass_args_t *args)
 static json_t *
 djass_filter_int(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    return djass_to_int(v, djass_arg(args, 0, "default"));
+    return djass_to_int(ev, v, djass_arg(args, 0, "default"));
 }
 
 
@@ -725,11 +736,16 @@ djass_filter_safe(djass_eval_t *ev, json_t *v, djass_args_t *args)
 static json_t *
 djass_filter_abs(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
+    json_int_t  n;
+
     if (json_is_boolean(v)) {
         return json_integer(json_is_true(v));
     }
     if (json_is_integer(v)) {
-        return json_integer(llabs(json_integer_value(v)));
+        if (djass_int_abs(json_integer_value(v), &n) != 0) {
+            return djass_eval_overflow(ev, "abs(-9223372036854775808)");
+        }
+        return json_integer(n);
     }
     if (json_is_real(v)) {
         return json_real(json_real_value(v) < 0 ? -json_real_value(v)

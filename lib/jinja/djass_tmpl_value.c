@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
 
@@ -480,53 +481,6 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
 
 /* int(v) and float(v) as the filters do them: dflt when v is no number */
 
-/* Python's int(str): spaces around, a sign, digits with single "_" */
-static int
-djass_parse_int(const char *s, size_t len, json_int_t *out)
-{
-    size_t      i, end;
-    int         neg, digits;
-    json_int_t  n;
-
-    i = 0;
-    end = len;
-    while (i < end && djass_uni_isspace((unsigned char) s[i])) {
-        i++;
-    }
-    while (end > i && djass_uni_isspace((unsigned char) s[end - 1])) {
-        end--;
-    }
-
-    neg = 0;
-    if (i < end && (s[i] == '+' || s[i] == '-')) {
-        neg = (s[i] == '-');
-        i++;
-    }
-
-    n = 0;
-    digits = 0;
-    for ( /* void */ ; i < end; i++) {
-        if (s[i] == '_' && digits && i + 1 < end && s[i + 1] >= '0'
-            && s[i + 1] <= '9')
-        {
-            continue;
-        }
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (s[i] - '0');
-        digits++;
-    }
-
-    if (!digits) {
-        return -1;
-    }
-
-    *out = neg ? -n : n;
-    return 0;
-}
-
-
 static int
 djass_parse_float(const char *s, size_t len, double *out)
 {
@@ -560,8 +514,10 @@ djass_parse_float(const char *s, size_t len, double *out)
 
 
 json_t *
-djass_to_int(json_t *v, json_t *dflt)
+djass_to_int(djass_eval_t *ev, json_t *v, json_t *dflt)
 {
+    int         rc;
+    char        msg[96];
     double      d;
     json_int_t  n;
 
@@ -571,20 +527,37 @@ djass_to_int(json_t *v, json_t *dflt)
     if (json_is_boolean(v)) {
         return json_integer(json_is_true(v));
     }
-    if (json_is_real(v) && isfinite(json_real_value(v))) {
-        return json_integer((json_int_t) json_real_value(v));
+
+    rc = -1;
+    d = 0;
+    if (json_is_real(v)) {
+        d = json_real_value(v);
+        rc = djass_int_from_double(d, &n);
+
+    } else if (json_is_string(v)) {
+        rc = djass_int_parse(json_string_value(v), json_string_length(v), &n);
+        if (rc == -2) {
+            snprintf(msg, sizeof(msg), "int('%.40s%s')", json_string_value(v),
+                     json_string_length(v) > 40 ? "..." : "");
+            return djass_eval_overflow(ev, msg);
+        }
+        /* "42.23"|int is 42, as Jinja2 does it: int(float(value)) */
+        if (rc == -1
+            && djass_parse_float(json_string_value(v), json_string_length(v),
+                                 &d) == 0)
+        {
+            rc = djass_int_from_double(d, &n);
+        }
     }
-    if (json_is_string(v)) {
-        if (djass_parse_int(json_string_value(v), json_string_length(v), &n)
-            == 0)
-        {
-            return json_integer(n);
-        }
-        if (djass_parse_float(json_string_value(v), json_string_length(v),
-                              &d) == 0 && isfinite(d))
-        {
-            return json_integer((json_int_t) d);
-        }
+
+    if (rc == 0) {
+        return json_integer(n);
+    }
+
+    if (rc == -2) {
+        /* Python gives a big integer, or OverflowError for infinity */
+        snprintf(msg, sizeof(msg), "int(%g)", d);
+        return djass_eval_overflow(ev, msg);
     }
 
     return dflt ? json_incref(dflt) : json_integer(0);

@@ -24,8 +24,9 @@ json_t *djass_val_string(const char *s, size_t len);
 json_t *djass_val_strbuf(djass_buf_t *b);
 /* json.dumps(v, sort_keys=True, indent=indent) (indent < 0: none) */
 int djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level);
-/* the int and float filters: v as a number, or dflt (NULL: 0) */
-json_t *djass_to_int(json_t *v, json_t *dflt);
+/* the int and float filters: v as a number, or dflt (NULL: 0); the int
+ * filter fails (NULL) on an integer that does not fit in 64 bits */
+json_t *djass_to_int(djass_eval_t *ev, json_t *v, json_t *dflt);
 json_t *djass_to_float(json_t *v, json_t *dflt);
 /* the same as a string value: indent is the filter's argument (an
  * integer, else none) or, when it is not given, dflt */
