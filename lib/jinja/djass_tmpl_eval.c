@@ -194,8 +194,11 @@ djass_eval_slice(djass_eval_t *ev, djass_node_t *n)
 
     if (json_is_array(obj)) {
         res = json_array();
-        for (j = start; res && (step > 0 ? j < stop : j > stop); j += step) {
+        for (j = start; res && (step > 0 ? j < stop : j > stop); ) {
             json_array_append(res, json_array_get(obj, (size_t) j));
+            if (__builtin_add_overflow(j, step, &j)) {
+                break;
+            }
         }
         json_decref(obj);
         if (res == NULL) {
@@ -220,8 +223,11 @@ djass_eval_slice(djass_eval_t *ev, djass_node_t *n)
     offs[len] = i;
 
     memset(&b, 0, sizeof(b));
-    for (j = start; step > 0 ? j < stop : j > stop; j += step) {
+    for (j = start; step > 0 ? j < stop : j > stop; ) {
         djass_buf_add(&b, s + offs[j], offs[j + 1] - offs[j]);
+        if (__builtin_add_overflow(j, step, &j)) {
+            break;
+        }
     }
 
     free(offs);
@@ -334,11 +340,7 @@ djass_eval_concat(djass_eval_t *ev, djass_node_t *n)
     json_decref(a);
     json_decref(b);
 
-    a = djass_val_strbuf(&buf);
-    if (a == NULL) {
-        djass_eval_fail(ev, "out of memory");
-    }
-    return a;
+    return djass_done(ev, &buf);
 }
 
 
@@ -612,14 +614,40 @@ djass_eval_arith(djass_eval_t *ev, djass_node_t *n)
 }
 
 
+static json_t *djass_eval_node(djass_eval_t *ev, djass_node_t *n);
+
+
+/* an expression: one step, and one per 256 bytes of a string or 16 items
+ * of a list or dict it gives (what the operations on it will walk) */
 json_t *
 djass_tmpl_eval(djass_eval_t *ev, djass_node_t *n)
 {
-    json_t  *v, *k, *r;
+    size_t   size;
+    json_t  *v;
 
-    if (ev->failed) {
+    if (ev->failed || djass_eval_work(ev, 1) != 0) {
         return NULL;
     }
+
+    v = djass_eval_node(ev, n);
+
+    size = json_is_string(v) ? json_string_length(v) / 256
+           : json_is_array(v) ? json_array_size(v) / 16
+           : json_is_object(v) ? json_object_size(v) / 16 : 0;
+
+    if (size > 0 && djass_eval_work(ev, size) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+static json_t *
+djass_eval_node(djass_eval_t *ev, djass_node_t *n)
+{
+    json_t  *v, *k, *r;
 
     switch (n->type) {
 

@@ -243,6 +243,12 @@ djass_tmpl_iterable(djass_eval_t *ev, json_t *v)
     }
 
     if (json_is_object(v)) {
+        if (djass_eval_items(ev, "iteration", 1, json_object_size(v), 0)
+            != 0)
+        {
+            json_decref(items);
+            return NULL;
+        }
         json_object_foreach(v, key, val) {
             json_array_append_new(items, djass_val_string(key, strlen(key)));
         }
@@ -251,6 +257,13 @@ djass_tmpl_iterable(djass_eval_t *ev, json_t *v)
 
     if (json_is_string(v)) {
         s = json_string_value(v);
+        if (djass_eval_items(ev, "iteration", 1,
+                             djass_utf8_count(s, json_string_length(v)), 0)
+            != 0)
+        {
+            json_decref(items);
+            return NULL;
+        }
         for (i = 0; i < json_string_length(v); ) {
             start = i;
             djass_utf8_next(s, json_string_length(v), &i);
@@ -314,7 +327,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         kept = json_array();
         for (i = 0; kept && i < json_array_size(items); i++) {
             item = json_array_get(items, i);
-            if (djass_push_frame(ev) != 0) {
+            if (djass_eval_work(ev, 4) != 0 || djass_push_frame(ev) != 0) {
                 break;
             }
             if (djass_bind(ev, n->a, item) != 0) {
@@ -344,7 +357,8 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
     rc = 0;
 
     for (i = 0; rc == 0 && i < count; i++) {
-        if (djass_push_frame(ev) != 0) {
+        /* a pass allocates its frame and loop object: it costs more */
+        if (djass_eval_work(ev, 8) != 0 || djass_push_frame(ev) != 0) {
             rc = -1;
             break;
         }
@@ -434,9 +448,8 @@ djass_filter_body(djass_eval_t *ev, djass_node_t *n)
         /* void */
     }
 
-    v = djass_val_strbuf(&b);
+    v = djass_done(ev, &b);
     if (v == NULL) {
-        djass_eval_fail(ev, "out of memory");
         return NULL;
     }
 
@@ -643,6 +656,10 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
         ev->line = n->line;
         rc = 0;
 
+        if (djass_eval_work(ev, 1) != 0) {
+            return -1;
+        }
+
         switch (n->type) {
 
         case DJASS_N_DATA:
@@ -705,6 +722,12 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 
         if (rc != 0) {
             return -1;
+        }
+
+        if (out->len > ev->limits.max_output) {
+            return djass_eval_fail(ev, "output too long: more than %zu "
+                                   "bytes (the output limit)",
+                                   ev->limits.max_output);
         }
     }
 

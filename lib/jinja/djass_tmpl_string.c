@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_string.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
@@ -161,7 +162,7 @@ djass_strip(djass_buf_t *out, const char *s, size_t len, const char *chars,
 
 int
 djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
-    size_t olen, const char *new, size_t nlen, long long count)
+    size_t olen, const char *new, size_t nlen, long long count, size_t max)
 {
     size_t       i;
     const char  *p, *end;
@@ -175,7 +176,7 @@ djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
                 djass_buf_add(out, new, nlen);
                 count--;
             }
-            if (i == len) {
+            if (i == len || out->len > max) {
                 break;
             }
             p = s + i;
@@ -185,7 +186,7 @@ djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
         return 0;
     }
 
-    while (s < end && count != 0) {
+    while (s < end && count != 0 && out->len <= max) {
         p = memmem(s, (size_t) (end - s), old, olen);
         if (p == NULL) {
             break;
@@ -294,10 +295,42 @@ djass_join(djass_eval_t *ev, json_t *v, const char *sep, size_t seplen)
             djass_buf_add(&b, sep, seplen);
         }
         djass_val_str(&b, json_array_get(items, i));
+        if (b.len > ev->limits.max_string) {
+            break;
+        }
     }
 
     json_decref(items);
     return djass_done(ev, &b);
+}
+
+
+/* the width and precision of a conversion spec ("-08.3"): within the
+ * string limit, so that printf neither overflows nor runs for ever */
+static int
+djass_percent_spec(djass_eval_t *ev, const char *spec)
+{
+    uint64_t     n;
+    const char  *p;
+
+    for (p = spec; *p; /* void */) {
+        if (*p < '1' || *p > '9') {
+            p++;
+            continue;
+        }
+        for (n = 0; *p >= '0' && *p <= '9'; p++) {
+            if (n <= ev->limits.max_string) {
+                n = n * 10 + (uint64_t) (*p - '0');
+            }
+        }
+        if (n > ev->limits.max_string || n > 1000000000) {
+            return djass_eval_fail(ev, "%%-format: width or precision too "
+                                   "large (limit %zu bytes)",
+                                   ev->limits.max_string);
+        }
+    }
+
+    return 0;
 }
 
 
@@ -306,10 +339,15 @@ static int
 djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
     const char *spec, json_t *v)
 {
-    char         cfmt[64], out[512];
+    int          rc;
+    char         cfmt[64];
     double       d;
     json_int_t   n;
     djass_buf_t  t;
+
+    if (djass_percent_spec(ev, spec) != 0) {
+        return -1;
+    }
 
     switch (type) {
     case 's':
@@ -338,7 +376,15 @@ djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
         } else if (json_is_real(v) && type != 'x' && type != 'X'
                    && type != 'o')
         {
-            n = (json_int_t) json_real_value(v);
+            rc = djass_int_from_double(json_real_value(v), &n);
+            if (rc == -1) {
+                return djass_eval_fail(ev, "cannot convert float NaN to "
+                                       "integer");
+            }
+            if (rc != 0) {
+                djass_eval_overflow(ev, "%d of a float");
+                return -1;
+            }
         } else {
             return djass_eval_fail(ev, "%%%c format: a real number is "
                                    "required, not %s", type,
@@ -365,8 +411,7 @@ djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
                                    djass_val_type(v));
         }
         snprintf(cfmt, sizeof(cfmt), "%%%s%c", spec, type);
-        snprintf(out, sizeof(out), cfmt, d);
-        djass_buf_adds(b, out);
+        djass_buf_printf(b, cfmt, d);
         return 0;
 
     default:
@@ -454,7 +499,9 @@ djass_py_percent(djass_eval_t *ev, json_t *fmt, json_t *values)
             used++;
         }
 
-        if (djass_percent_one(ev, &b, s[i], spec, v) != 0) {
+        if (djass_percent_one(ev, &b, s[i], spec, v) != 0
+            || djass_eval_strlen(ev, b.len) != 0)
+        {
             djass_buf_free(&b);
             return NULL;
         }
@@ -479,7 +526,7 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
     djass_args_t *args)
 {
     int           auto_n, k;
-    size_t        i, j;
+    size_t        i, j, n;
     json_t       *v;
     djass_buf_t   b;
     const char   *f;
@@ -527,8 +574,12 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
             v = auto_n < args->npos ? args->pos[auto_n] : NULL;
             auto_n++;
         } else if (f[0] >= '0' && f[0] <= '9') {
-            k = atoi(f);
-            v = k < args->npos ? args->pos[k] : NULL;
+            for (k = 0, n = 0; f + n < s + j && f[n] >= '0' && f[n] <= '9';
+                 n++)
+            {
+                k = (k > DJASS_MAX_ARGS) ? k : k * 10 + (f[n] - '0');
+            }
+            v = (k < args->npos && f + n == s + j) ? args->pos[k] : NULL;
         } else {
             for (k = 0; k < args->nkw; k++) {
                 if (args->kwlen[k] == j - i - 1
@@ -547,6 +598,10 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
         }
 
         djass_val_str(&b, v);
+        if (djass_eval_strlen(ev, b.len) != 0) {
+            djass_buf_free(&b);
+            return NULL;
+        }
         i = j;
     }
 

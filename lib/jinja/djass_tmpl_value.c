@@ -367,27 +367,41 @@ djass_key_cmp(const void *a, const void *b)
 }
 
 
-static void
-djass_json_newline(djass_buf_t *b, int indent, int level)
+/* -2 when it would take b past max bytes */
+static int
+djass_json_newline(djass_buf_t *b, int indent, int level, size_t max)
 {
-    int  k;
+    size_t  n;
+
+    n = (size_t) indent * (size_t) level;
+    if (n > max || b->len > max - n) {
+        return -2;
+    }
 
     djass_buf_addc(b, '\n');
-    for (k = 0; k < indent * level; k++) {
-        djass_buf_addc(b, ' ');
+    if (djass_buf_reserve(b, n) == 0) {
+        memset(b->data + b->len, ' ', n);
+        b->len += n;
     }
+    return 0;
 }
 
 
 int
-djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
+djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level,
+    size_t max)
 {
+    int           rc;
     size_t        i, n;
     const char  **keys, *key;
     json_t       *item;
 
     if (level > DJASS_MAX_DEPTH) {
         return -1;
+    }
+
+    if (b->len > max) {
+        return -2;
     }
 
     switch (json_typeof(v)) {
@@ -418,15 +432,20 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
             if (i > 0) {
                 djass_buf_adds(b, indent >= 0 ? "," : ", ");
             }
-            if (indent >= 0) {
-                djass_json_newline(b, indent, level + 1);
+            if (indent >= 0
+                && (rc = djass_json_newline(b, indent, level + 1, max)) != 0)
+            {
+                return rc;
             }
-            if (djass_val_jsonify(b, item, indent, level + 1) != 0) {
-                return -1;
+            rc = djass_val_jsonify(b, item, indent, level + 1, max);
+            if (rc != 0) {
+                return rc;
             }
         }
-        if (indent >= 0) {
-            djass_json_newline(b, indent, level);
+        if (indent >= 0
+            && (rc = djass_json_newline(b, indent, level, max)) != 0)
+        {
+            return rc;
         }
         djass_buf_addc(b, ']');
         break;
@@ -452,21 +471,24 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
             if (i > 0) {
                 djass_buf_adds(b, indent >= 0 ? "," : ", ");
             }
-            if (indent >= 0) {
-                djass_json_newline(b, indent, level + 1);
+            rc = (indent >= 0)
+                 ? djass_json_newline(b, indent, level + 1, max) : 0;
+            if (rc == 0) {
+                djass_json_str(b, keys[i], strlen(keys[i]));
+                djass_buf_adds(b, ": ");
+                rc = djass_val_jsonify(b, json_object_get(v, keys[i]),
+                                       indent, level + 1, max);
             }
-            djass_json_str(b, keys[i], strlen(keys[i]));
-            djass_buf_adds(b, ": ");
-            if (djass_val_jsonify(b, json_object_get(v, keys[i]), indent,
-                                  level + 1) != 0)
-            {
+            if (rc != 0) {
                 free(keys);
-                return -1;
+                return rc;
             }
         }
         free(keys);
-        if (indent >= 0) {
-            djass_json_newline(b, indent, level);
+        if (indent >= 0
+            && (rc = djass_json_newline(b, indent, level, max)) != 0)
+        {
+            return rc;
         }
         djass_buf_addc(b, '}');
         break;
@@ -587,16 +609,30 @@ djass_to_float(json_t *v, json_t *dflt)
 json_t *
 djass_val_tojson(djass_eval_t *ev, json_t *v, json_t *indent, int dflt)
 {
-    int           n;
+    int           n, rc;
+    json_int_t    i;
     djass_buf_t   out;
 
     n = dflt;
     if (indent != NULL) {
-        n = json_is_integer(indent) ? (int) json_integer_value(indent) : -1;
+        i = json_is_integer(indent) ? json_integer_value(indent) : -1;
+        if (i > 0 && (uint64_t) i > ev->limits.max_string / 2) {
+            djass_eval_fail(ev, "JSON indent too large (limit %zu bytes)",
+                            ev->limits.max_string / 2);
+            return NULL;
+        }
+        n = i < 0 ? -1 : (int) i;
     }
 
     memset(&out, 0, sizeof(out));
-    if (djass_val_jsonify(&out, v, n, 0) != 0) {
+    rc = djass_val_jsonify(&out, v, n, 0, ev->limits.max_string);
+    if (rc == -2) {
+        djass_buf_free(&out);
+        djass_eval_fail(ev, "JSON string too long (limit %zu bytes)",
+                        ev->limits.max_string);
+        return NULL;
+    }
+    if (rc != 0) {
         djass_buf_free(&out);
         djass_eval_fail(ev, "Object of type %s is not JSON serializable",
                         djass_val_type(v));
@@ -655,6 +691,11 @@ json_t *
 djass_done(djass_eval_t *ev, djass_buf_t *b)
 {
     json_t  *v;
+
+    if (!djass_buf_failed(b) && djass_eval_strlen(ev, b->len) != 0) {
+        djass_buf_free(b);
+        return NULL;
+    }
 
     v = djass_val_strbuf(b);
     if (v == NULL) {
