@@ -38,6 +38,15 @@ djass_tmpl_set_limits(const djass_tmpl_limits_t *l)
                                                  : DJASS_MAX_ITEMS;
     djass_limits.max_steps = (l && l->max_steps) ? l->max_steps
                                                  : DJASS_MAX_STEPS;
+
+    /* a string is built in a buffer, which never grows past DJASS_BUF_MAX
+     * (and may double a value on the way: repr, newlines) */
+    if (djass_limits.max_string > DJASS_BUF_MAX / 4) {
+        djass_limits.max_string = DJASS_BUF_MAX / 4;
+    }
+    if (djass_limits.max_output > DJASS_BUF_MAX / 4) {
+        djass_limits.max_output = DJASS_BUF_MAX / 4;
+    }
 }
 
 
@@ -208,6 +217,7 @@ djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
     ev->limits = djass_limits;
 
     memset(&out, 0, sizeof(out));
+    out.max = ev->limits.max_output;
     rc = djass_tmpl_exec(ev, t->body, &out);
 
     while (ev->nframes > 0) {

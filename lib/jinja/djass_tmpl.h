@@ -48,13 +48,14 @@ typedef struct {
     size_t     max_output;  /* bytes of one render's output (64 MiB) */
     size_t     max_items;   /* items of a list range() or * makes (1 M) */
     uint64_t   max_steps;   /* work of one render, in steps: an
-                               expression, a statement, a loop pass, 256
+                               expression, a statement, a loop pass, 64
                                bytes of a string, 16 items of a list
                                (10 M: about a second) */
 } djass_tmpl_limits_t;
 
 /* the limits of every render from now on, process-wide (set once at
- * start-up); a field of 0, or l NULL, is the default */
+ * start-up); a field of 0, or l NULL, is the default; max_string and
+ * max_output are at most 256 MiB */
 void djass_tmpl_set_limits(const djass_tmpl_limits_t *l);
 void djass_tmpl_get_limits(djass_tmpl_limits_t *l);
 

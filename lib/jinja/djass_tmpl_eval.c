@@ -277,7 +277,13 @@ djass_eval_seq(djass_eval_t *ev, djass_node_t *n)
         }
 
         memset(&b, 0, sizeof(b));
-        djass_val_str(&b, k);
+        if (djass_eval_str(ev, &b, k, 0) != 0) {
+            djass_buf_free(&b);
+            json_decref(k);
+            json_decref(v);
+            json_decref(res);
+            return NULL;
+        }
         json_object_setn_new_nocheck(res, b.data ? b.data : "", b.len, v);
         djass_buf_free(&b);
         json_decref(k);
@@ -335,8 +341,14 @@ djass_eval_concat(djass_eval_t *ev, djass_node_t *n)
     }
 
     memset(&buf, 0, sizeof(buf));
-    djass_val_str(&buf, a);
-    djass_val_str(&buf, b);
+    if (djass_eval_str(ev, &buf, a, 0) != 0
+        || djass_eval_str(ev, &buf, b, 0) != 0)
+    {
+        djass_buf_free(&buf);
+        json_decref(a);
+        json_decref(b);
+        return NULL;
+    }
     json_decref(a);
     json_decref(b);
 
@@ -617,7 +629,7 @@ djass_eval_arith(djass_eval_t *ev, djass_node_t *n)
 static json_t *djass_eval_node(djass_eval_t *ev, djass_node_t *n);
 
 
-/* an expression: one step, and one per 256 bytes of a string or 16 items
+/* an expression: one step, and one per 64 bytes of a string or 16 items
  * of a list or dict it gives (what the operations on it will walk) */
 json_t *
 djass_tmpl_eval(djass_eval_t *ev, djass_node_t *n)
@@ -631,9 +643,9 @@ djass_tmpl_eval(djass_eval_t *ev, djass_node_t *n)
 
     v = djass_eval_node(ev, n);
 
-    size = json_is_string(v) ? json_string_length(v) / 256
-           : json_is_array(v) ? json_array_size(v) / 16
-           : json_is_object(v) ? json_object_size(v) / 16 : 0;
+    size = json_is_string(v) ? json_string_length(v) / DJASS_STEP_BYTES
+           : json_is_array(v) ? json_array_size(v) / DJASS_STEP_ITEMS
+           : json_is_object(v) ? json_object_size(v) / DJASS_STEP_ITEMS : 0;
 
     if (size > 0 && djass_eval_work(ev, size) != 0) {
         json_decref(v);

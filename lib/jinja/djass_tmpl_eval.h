@@ -38,6 +38,12 @@ json_t *djass_tmpl_iterable(djass_eval_t *ev, json_t *v);
 int djass_eval_fail(djass_eval_t *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* a step of work is an expression, a statement, a loop pass (8 steps: it
+ * allocates), a sort comparison, DJASS_STEP_BYTES of a string or
+ * DJASS_STEP_ITEMS of a list or dict (what operations on it walk) */
+#define DJASS_STEP_BYTES  64
+#define DJASS_STEP_ITEMS  16
+
 /* the limits (djass_tmpl_limits_t): each returns 0, or -1 with ev failed
  * and a message naming the limit */
 /* counts units steps of work */
@@ -51,6 +57,9 @@ int djass_eval_size(djass_eval_t *ev, const char *what, uint64_t a,
 /* a list of a * b + c items is about to be made */
 int djass_eval_items(djass_eval_t *ev, const char *what, uint64_t a,
     uint64_t b, uint64_t c);
+/* str(v) (repr(v) if repr) appended to b, at most the string limit of
+ * bytes more (and never past b->max) */
+int djass_eval_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, int repr);
 /* an integer operation's result does not fit: fails, says what did not */
 json_t *djass_eval_overflow(djass_eval_t *ev, const char *what);
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE     /* memmem() */
 #endif
 
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,13 @@ djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         }
         break;
     default: r = djass_pow(da, db); break;
+    }
+
+    /* JSON (and so a value here) has no inf or nan */
+    if (r != r || r > DBL_MAX || r < -DBL_MAX) {
+        djass_eval_fail(ev, "float overflow: the result is not a finite "
+                        "number");
+        return NULL;
     }
 
     return json_real(r);

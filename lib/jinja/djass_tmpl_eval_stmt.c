@@ -66,7 +66,7 @@ djass_eval_strlen(djass_eval_t *ev, size_t len)
                                len, ev->limits.max_string);
     }
 
-    return djass_eval_work(ev, len / 256);
+    return djass_eval_work(ev, len / DJASS_STEP_BYTES);
 }
 
 
@@ -84,7 +84,7 @@ djass_eval_size(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
     }
 
     *len = (size_t) n;
-    return djass_eval_work(ev, n / 256);
+    return djass_eval_work(ev, n / DJASS_STEP_BYTES);
 }
 
 
@@ -101,7 +101,42 @@ djass_eval_items(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
                                what, ev->limits.max_items);
     }
 
-    return djass_eval_work(ev, n / 16);
+    return djass_eval_work(ev, n / DJASS_STEP_ITEMS);
+}
+
+
+int
+djass_eval_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, int repr)
+{
+    int     rc;
+    size_t  saved, lim;
+
+    saved = b->max;
+    lim = ev->limits.max_string;
+    b->max = (b->len > SIZE_MAX - lim) ? SIZE_MAX : b->len + lim;
+    if (saved != 0 && saved < b->max) {
+        b->max = saved;
+    }
+
+    rc = repr ? djass_val_repr(b, v) : djass_val_str(b, v);
+    lim = b->max;
+    b->max = saved;
+
+    if (rc == 0) {
+        return 0;
+    }
+
+    if (djass_buf_failed(b) != DJASS_BUF_TOO_LONG) {
+        return djass_eval_fail(ev, "out of memory");
+    }
+
+    if (lim == saved) {
+        return djass_eval_fail(ev, "output too long: more than %zu bytes "
+                               "(the output limit)", saved);
+    }
+
+    return djass_eval_fail(ev, "string too long: more than %zu bytes "
+                           "(the string limit)", ev->limits.max_string);
 }
 
 
@@ -532,9 +567,9 @@ djass_exec_filter_block(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         return -1;
     }
 
-    rc = djass_val_str(out, v);
+    rc = djass_eval_str(ev, out, v, 0);
     json_decref(v);
-    return rc == 0 ? 0 : djass_eval_fail(ev, "out of memory");
+    return rc;
 }
 
 
@@ -671,10 +706,10 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
             if (djass_need(ev, v) != 0) {
                 return -1;
             }
-            rc = djass_val_str(out, v);
+            rc = djass_eval_str(ev, out, v, 0);
             json_decref(v);
             if (rc != 0) {
-                return djass_eval_fail(ev, "out of memory");
+                return -1;
             }
             break;
 
@@ -724,7 +759,9 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
             return -1;
         }
 
-        if (out->len > ev->limits.max_output) {
+        if (out->len > ev->limits.max_output
+            || djass_buf_failed(out) == DJASS_BUF_TOO_LONG)
+        {
             return djass_eval_fail(ev, "output too long: more than %zu "
                                    "bytes (the output limit)",
                                    ev->limits.max_output);

@@ -294,8 +294,9 @@ djass_join(djass_eval_t *ev, json_t *v, const char *sep, size_t seplen)
         if (i > 0) {
             djass_buf_add(&b, sep, seplen);
         }
-        djass_val_str(&b, json_array_get(items, i));
-        if (b.len > ev->limits.max_string) {
+        if (djass_eval_str(ev, &b, json_array_get(items, i), 0) != 0
+            || b.len > ev->limits.max_string)
+        {
             break;
         }
     }
@@ -354,10 +355,9 @@ djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
     case 'r':
     case 'a':
         memset(&t, 0, sizeof(t));
-        if (type == 's') {
-            djass_val_str(&t, v);
-        } else {
-            djass_val_repr(&t, v);
+        if (djass_eval_str(ev, &t, v, type != 's') != 0) {
+            djass_buf_free(&t);
+            return -1;
         }
         djass_buf_addc(&t, '\0');
         snprintf(cfmt, sizeof(cfmt), "%%%ss", spec);
@@ -597,8 +597,9 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
             return NULL;
         }
 
-        djass_val_str(&b, v);
-        if (djass_eval_strlen(ev, b.len) != 0) {
+        if (djass_eval_str(ev, &b, v, 0) != 0
+            || djass_eval_strlen(ev, b.len) != 0)
+        {
             djass_buf_free(&b);
             return NULL;
         }

@@ -221,7 +221,8 @@ djass_str_repr(djass_buf_t *b, const char *s, size_t len)
     q = (memchr(s, '\'', len) && !memchr(s, '"', len)) ? '"' : '\'';
     djass_buf_addc(b, q);
 
-    for (i = 0; i < len; ) {
+    /* a failed buffer takes no more: stop walking */
+    for (i = 0; i < len && !djass_buf_failed(b); ) {
         start = i;
         cp = djass_utf8_next(s, len, &i);
 
@@ -265,6 +266,9 @@ djass_val_repr(djass_buf_t *b, json_t *v)
     case JSON_ARRAY:
         djass_buf_addc(b, '[');
         json_array_foreach(v, i, item) {
+            if (djass_buf_failed(b)) {
+                break;
+            }
             if (i > 0) {
                 djass_buf_adds(b, ", ");
             }
@@ -277,6 +281,9 @@ djass_val_repr(djass_buf_t *b, json_t *v)
         djass_buf_addc(b, '{');
         i = 0;
         json_object_foreach(v, key, item) {
+            if (djass_buf_failed(b)) {
+                break;
+            }
             if (i++ > 0) {
                 djass_buf_adds(b, ", ");
             }
@@ -334,7 +341,7 @@ djass_json_str(djass_buf_t *b, const char *s, size_t len)
     uint32_t  cp;
 
     djass_buf_addc(b, '"');
-    for (i = 0; i < len; ) {
+    for (i = 0; i < len && !djass_buf_failed(b); ) {
         cp = djass_utf8_next(s, len, &i);
         switch (cp) {
         case '"': djass_buf_adds(b, "\\\""); break;
@@ -677,8 +684,7 @@ djass_soft_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, size_t *len)
         return json_string_value(v);
     }
 
-    if (djass_val_str(b, v) != 0) {
-        djass_eval_fail(ev, "out of memory");
+    if (djass_eval_str(ev, b, v, 0) != 0) {
         return NULL;
     }
 
@@ -691,6 +697,13 @@ json_t *
 djass_done(djass_eval_t *ev, djass_buf_t *b)
 {
     json_t  *v;
+
+    if (djass_buf_failed(b) == DJASS_BUF_TOO_LONG) {
+        djass_buf_free(b);
+        djass_eval_fail(ev, "string too long: more than %zu bytes (the "
+                        "string limit)", ev->limits.max_string);
+        return NULL;
+    }
 
     if (!djass_buf_failed(b) && djass_eval_strlen(ev, b->len) != 0) {
         djass_buf_free(b);
