@@ -168,6 +168,10 @@ djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
     const char  *p, *end;
 
     end = s + len;
+    if (count < 0) {
+        /* all; and count-- never goes below LLONG_MIN */
+        count = -1;
+    }
 
     if (olen == 0) {
         /* Python inserts `new` around every character */
@@ -217,6 +221,11 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
         return NULL;
     }
 
+    if (maxsplit < 0) {
+        /* all; and maxsplit-- never goes below LLONG_MIN */
+        maxsplit = -1;
+    }
+
     if (sep != NULL && !json_is_null(sep)) {
         if (!json_is_string(sep) || json_string_length(sep) == 0) {
             json_decref(list);
@@ -233,9 +242,12 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
             json_array_append_new(list, djass_val_string(s, (size_t) (p - s)));
             s = p + json_string_length(sep);
             maxsplit--;
+            if (json_array_size(list) >= ev->limits.max_items) {
+                break;
+            }
         }
         json_array_append_new(list, djass_val_string(s, (size_t) (end - s)));
-        return list;
+        goto done;
     }
 
     /* runs of whitespace, none at the ends */
@@ -267,6 +279,18 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
         }
         json_array_append_new(list, djass_val_string(s + start, i - start));
         maxsplit--;
+        if (json_array_size(list) > ev->limits.max_items) {
+            break;
+        }
+    }
+
+done:
+
+    if (json_array_size(list) > ev->limits.max_items) {
+        json_decref(list);
+        djass_eval_fail(ev, "split(): list too long (limit %zu items)",
+                        ev->limits.max_items);
+        return NULL;
     }
 
     return list;
