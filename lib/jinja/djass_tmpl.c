@@ -19,7 +19,7 @@
 #define DJASS_MAX_STRING  ((size_t) 64 * 1024 * 1024)
 #define DJASS_MAX_OUTPUT  ((size_t) 64 * 1024 * 1024)
 #define DJASS_MAX_ITEMS   ((size_t) 1000 * 1000)
-#define DJASS_MAX_STEPS   ((uint64_t) 10 * 1000 * 1000)
+#define DJASS_MAX_STEPS   ((uint64_t) 5 * 1000 * 1000)
 
 
 static djass_tmpl_limits_t  djass_limits = {

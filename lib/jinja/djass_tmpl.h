@@ -48,9 +48,9 @@ typedef struct {
     size_t     max_output;  /* bytes of one render's output (64 MiB) */
     size_t     max_items;   /* items of a list range() or * makes (1 M) */
     uint64_t   max_steps;   /* work of one render, in steps: an
-                               expression, a statement, a loop pass, 64
-                               bytes of a string, 16 items of a list
-                               (10 M: about a second) */
+                               expression, a statement, a loop pass
+                               (16), 64 bytes of a string, 16 items
+                               of a list (5 M: under a second) */
 } djass_tmpl_limits_t;
 
 /* the limits of every render from now on, process-wide (set once at

@@ -38,11 +38,13 @@ json_t *djass_tmpl_iterable(djass_eval_t *ev, json_t *v);
 int djass_eval_fail(djass_eval_t *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* a step of work is an expression, a statement, a loop pass (8 steps: it
- * allocates), a sort comparison, DJASS_STEP_BYTES of a string or
- * DJASS_STEP_ITEMS of a list or dict (what operations on it walk) */
+/* a step of work is an expression, a statement, a sort comparison,
+ * DJASS_STEP_BYTES of a string or DJASS_STEP_ITEMS of a list or dict (what
+ * operations on it walk); a loop pass (it allocates a frame and its loop
+ * object: about as much time) is DJASS_STEP_PASS */
 #define DJASS_STEP_BYTES  64
 #define DJASS_STEP_ITEMS  16
+#define DJASS_STEP_PASS   16
 
 /* the limits (djass_tmpl_limits_t): each returns 0, or -1 with ev failed
  * and a message naming the limit */

@@ -362,7 +362,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         kept = json_array();
         for (i = 0; kept && i < json_array_size(items); i++) {
             item = json_array_get(items, i);
-            if (djass_eval_work(ev, 4) != 0 || djass_push_frame(ev) != 0) {
+            if (djass_eval_work(ev, DJASS_STEP_PASS / 2) != 0 || djass_push_frame(ev) != 0) {
                 break;
             }
             if (djass_bind(ev, n->a, item) != 0) {
@@ -393,7 +393,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
 
     for (i = 0; rc == 0 && i < count; i++) {
         /* a pass allocates its frame and loop object: it costs more */
-        if (djass_eval_work(ev, 8) != 0 || djass_push_frame(ev) != 0) {
+        if (djass_eval_work(ev, DJASS_STEP_PASS) != 0 || djass_push_frame(ev) != 0) {
             rc = -1;
             break;
         }

@@ -244,7 +244,7 @@ test_limits(void)
     djass_tmpl_get_limits(&dflt);
     ok(dflt.max_string == 64 * 1024 * 1024
        && dflt.max_output == 64 * 1024 * 1024
-       && dflt.max_items == 1000000 && dflt.max_steps == 10000000,
+       && dflt.max_items == 1000000 && dflt.max_steps == 5000000,
        "the documented defaults");
 
     memset(&l, 0, sizeof(l));
