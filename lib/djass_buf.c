@@ -14,9 +14,15 @@ int
 djass_buf_reserve(djass_buf_t *b, size_t more)
 {
     char    *p;
-    size_t   cap;
+    size_t   cap, max;
 
     if (b->failed) {
+        return -1;
+    }
+
+    max = (b->max != 0 && b->max < DJASS_BUF_MAX) ? b->max : DJASS_BUF_MAX;
+    if (more > max || b->len > max - more) {
+        b->failed = DJASS_BUF_TOO_LONG;
         return -1;
     }
 

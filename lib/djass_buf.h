@@ -1,7 +1,8 @@
 /*
  * A growable byte buffer: the renderer's output and scratch strings.
- * Out of memory is sticky: appends after a failure do nothing and
- * djass_buf_failed() says so, so callers check once at the end.
+ * Out of memory (or past its max) is sticky: appends after a failure do
+ * nothing and djass_buf_failed() says so, so callers check once at the
+ * end.
  */
 
 #ifndef DJASS_BUF_H
@@ -14,9 +15,16 @@ typedef struct {
     char    *data;
     size_t   len;
     size_t   cap;
-    int      failed;
+    int      failed;    /* 1 out of memory, DJASS_BUF_TOO_LONG */
+    size_t   max;       /* bytes it may hold: 0 is DJASS_BUF_MAX */
 } djass_buf_t;
 
+
+/* no buffer grows past this, whatever its max (a backstop: the template
+ * engine's own limits are far lower) */
+#define DJASS_BUF_MAX        ((size_t) 1 << 30)
+/* failed: an append would have taken it past its max */
+#define DJASS_BUF_TOO_LONG   2
 
 #define djass_buf_failed(b)  ((b)->failed)
 

@@ -53,7 +53,7 @@ djass_filter_slugify(djass_eval_t *ev, json_t *v, djass_args_t *args)
     if (a != NULL && json_is_string(a)) {
         memset(&out, 0, sizeof(out));
         djass_replace(&out, slug, alen, "-", 1, json_string_value(a),
-                      json_string_length(a), -1);
+                      json_string_length(a), -1, ev->limits.max_string);
         r = djass_done(ev, &out);
     } else {
         r = djass_val_string(slug, alen);
@@ -114,6 +114,11 @@ djass_global_random_ascii_string(djass_eval_t *ev, djass_args_t *args)
     corpus = (punct && djass_val_truthy(punct)) ? all : letters;
     k = strlen(corpus);
     len = (size_t) json_integer_value(n);
+
+    /* a getrandom() per character */
+    if (djass_eval_work(ev, len) != 0) {
+        return NULL;
+    }
 
     memset(&b, 0, sizeof(b));
     for (i = 0; i < len; i++) {

@@ -57,6 +57,18 @@ djass_shift(struct tm *tm, time_t *t, int utc, int sign, const char *spec,
         }
         v = strtod(eq + 1, NULL) * sign;
 
+        /* Python's datetime ends at year 9999: bounds keep the casts
+         * below and time_t defined */
+        if (!(v > -1e12 && v < 1e12)) {
+            return djass_eval_fail(ev, "now: offset out of range");
+        }
+
+        if ((strcmp(unit, "years") == 0 || strcmp(unit, "quarters") == 0
+             || strcmp(unit, "months") == 0) && !(v > -1e5 && v < 1e5))
+        {
+            return djass_eval_fail(ev, "now: offset out of range");
+        }
+
         if (strcmp(unit, "years") == 0) {
             months += (int) v * 12;
         } else if (strcmp(unit, "quarters") == 0) {
@@ -78,6 +90,10 @@ djass_shift(struct tm *tm, time_t *t, int utc, int sign, const char *spec,
         } else {
             return djass_eval_fail(ev, "now: unknown offset unit '%s'", unit);
         }
+    }
+
+    if (!(secs > -1e12 && secs < 1e12)) {
+        return djass_eval_fail(ev, "now: offset out of range");
     }
 
     if (months != 0) {

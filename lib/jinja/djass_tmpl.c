@@ -15,6 +15,48 @@
 #include "djass_tmpl_value.h"
 
 
+/* the defaults: doc/renderer.md, "Limits" */
+#define DJASS_MAX_STRING  ((size_t) 64 * 1024 * 1024)
+#define DJASS_MAX_OUTPUT  ((size_t) 64 * 1024 * 1024)
+#define DJASS_MAX_ITEMS   ((size_t) 1000 * 1000)
+#define DJASS_MAX_STEPS   ((uint64_t) 5 * 1000 * 1000)
+
+
+static djass_tmpl_limits_t  djass_limits = {
+    DJASS_MAX_STRING, DJASS_MAX_OUTPUT, DJASS_MAX_ITEMS, DJASS_MAX_STEPS
+};
+
+
+void
+djass_tmpl_set_limits(const djass_tmpl_limits_t *l)
+{
+    djass_limits.max_string = (l && l->max_string) ? l->max_string
+                                                   : DJASS_MAX_STRING;
+    djass_limits.max_output = (l && l->max_output) ? l->max_output
+                                                   : DJASS_MAX_OUTPUT;
+    djass_limits.max_items = (l && l->max_items) ? l->max_items
+                                                 : DJASS_MAX_ITEMS;
+    djass_limits.max_steps = (l && l->max_steps) ? l->max_steps
+                                                 : DJASS_MAX_STEPS;
+
+    /* a string is built in a buffer, which never grows past DJASS_BUF_MAX
+     * (and may double a value on the way: repr, newlines) */
+    if (djass_limits.max_string > DJASS_BUF_MAX / 4) {
+        djass_limits.max_string = DJASS_BUF_MAX / 4;
+    }
+    if (djass_limits.max_output > DJASS_BUF_MAX / 4) {
+        djass_limits.max_output = DJASS_BUF_MAX / 4;
+    }
+}
+
+
+void
+djass_tmpl_get_limits(djass_tmpl_limits_t *l)
+{
+    *l = djass_limits;
+}
+
+
 int
 djass_err_set(djass_err_t *err, const char *file, int line,
     const char *fmt, ...)
@@ -172,8 +214,10 @@ djass_tmpl_render_ex(djass_tmpl_t *t, json_t *vars,
     ev->err = err;
     ev->loader = loader;
     ev->loader_data = data;
+    ev->limits = djass_limits;
 
     memset(&out, 0, sizeof(out));
+    out.max = ev->limits.max_output;
     rc = djass_tmpl_exec(ev, t->body, &out);
 
     while (ev->nframes > 0) {

@@ -13,6 +13,7 @@
 #define DJASS_TMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -33,6 +34,30 @@ typedef struct djass_tmpl_ext_s  djass_tmpl_ext_t;
 /* Jinja2 Environment options (cookiecutter.json's _jinja2_env_vars) */
 #define DJASS_TMPL_TRIM_BLOCKS   0x01
 #define DJASS_TMPL_LSTRIP_BLOCKS 0x02
+
+
+/*
+ * What one render may use.  Over a limit the render fails with a message
+ * that names it ("... limit ..."); the defaults (doc/renderer.md) are far
+ * above what real templates use and keep a hostile template (a
+ * cookiecutter.json default is rendered when nginx loads its
+ * configuration) from running forever or eating the machine.
+ */
+typedef struct {
+    size_t     max_string;  /* bytes of any string value (64 MiB) */
+    size_t     max_output;  /* bytes of one render's output (64 MiB) */
+    size_t     max_items;   /* items of a list range() or * makes (1 M) */
+    uint64_t   max_steps;   /* work of one render, in steps: an
+                               expression, a statement, a loop pass
+                               (16), 64 bytes of a string, 16 items
+                               of a list (5 M: under a second) */
+} djass_tmpl_limits_t;
+
+/* the limits of every render from now on, process-wide (set once at
+ * start-up); a field of 0, or l NULL, is the default; max_string and
+ * max_output are at most 256 MiB */
+void djass_tmpl_set_limits(const djass_tmpl_limits_t *l);
+void djass_tmpl_get_limits(djass_tmpl_limits_t *l);
 
 
 /* sets err (file may be NULL: keeps err->file); always returns -1 */

@@ -15,6 +15,7 @@
 #include "djass_tmpl_eval.h"
 #include "djass_tmpl_filters.h"
 #include "djass_tmpl_globals.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_methods.h"
 #include "djass_tmpl_tests.h"
 #include "djass_tmpl_value.h"
@@ -193,8 +194,11 @@ djass_eval_slice(djass_eval_t *ev, djass_node_t *n)
 
     if (json_is_array(obj)) {
         res = json_array();
-        for (j = start; res && (step > 0 ? j < stop : j > stop); j += step) {
+        for (j = start; res && (step > 0 ? j < stop : j > stop); ) {
             json_array_append(res, json_array_get(obj, (size_t) j));
+            if (__builtin_add_overflow(j, step, &j)) {
+                break;
+            }
         }
         json_decref(obj);
         if (res == NULL) {
@@ -219,8 +223,11 @@ djass_eval_slice(djass_eval_t *ev, djass_node_t *n)
     offs[len] = i;
 
     memset(&b, 0, sizeof(b));
-    for (j = start; step > 0 ? j < stop : j > stop; j += step) {
+    for (j = start; step > 0 ? j < stop : j > stop; ) {
         djass_buf_add(&b, s + offs[j], offs[j + 1] - offs[j]);
+        if (__builtin_add_overflow(j, step, &j)) {
+            break;
+        }
     }
 
     free(offs);
@@ -270,7 +277,13 @@ djass_eval_seq(djass_eval_t *ev, djass_node_t *n)
         }
 
         memset(&b, 0, sizeof(b));
-        djass_val_str(&b, k);
+        if (djass_eval_str(ev, &b, k, 0) != 0) {
+            djass_buf_free(&b);
+            json_decref(k);
+            json_decref(v);
+            json_decref(res);
+            return NULL;
+        }
         json_object_setn_new_nocheck(res, b.data ? b.data : "", b.len, v);
         djass_buf_free(&b);
         json_decref(k);
@@ -328,16 +341,18 @@ djass_eval_concat(djass_eval_t *ev, djass_node_t *n)
     }
 
     memset(&buf, 0, sizeof(buf));
-    djass_val_str(&buf, a);
-    djass_val_str(&buf, b);
+    if (djass_eval_str(ev, &buf, a, 0) != 0
+        || djass_eval_str(ev, &buf, b, 0) != 0)
+    {
+        djass_buf_free(&buf);
+        json_decref(a);
+        json_decref(b);
+        return NULL;
+    }
     json_decref(a);
     json_decref(b);
 
-    a = djass_val_strbuf(&buf);
-    if (a == NULL) {
-        djass_eval_fail(ev, "out of memory");
-    }
-    return a;
+    return djass_done(ev, &buf);
 }
 
 
@@ -563,11 +578,24 @@ djass_eval_logic(djass_eval_t *ev, djass_node_t *n)
 static json_t *
 djass_eval_arith(djass_eval_t *ev, djass_node_t *n)
 {
-    json_t  *a, *b, *r;
+    char        msg[64];
+    json_t     *a, *b, *r;
+    json_int_t  ir;
 
     a = djass_tmpl_eval(ev, n->a);
     if (djass_need(ev, a) != 0) {
         return NULL;
+    }
+
+    if (n->type == DJASS_N_NEG && json_is_integer(a)) {
+        if (djass_int_neg(json_integer_value(a), &ir) != 0) {
+            snprintf(msg, sizeof(msg), "-(%lld)",
+                     (long long) json_integer_value(a));
+            json_decref(a);
+            return djass_eval_overflow(ev, msg);
+        }
+        json_decref(a);
+        return json_integer(ir);
     }
 
     if (n->type == DJASS_N_NEG || n->type == DJASS_N_POS) {
@@ -598,14 +626,40 @@ djass_eval_arith(djass_eval_t *ev, djass_node_t *n)
 }
 
 
+static json_t *djass_eval_node(djass_eval_t *ev, djass_node_t *n);
+
+
+/* an expression: one step, and one per 64 bytes of a string or 16 items
+ * of a list or dict it gives (what the operations on it will walk) */
 json_t *
 djass_tmpl_eval(djass_eval_t *ev, djass_node_t *n)
 {
-    json_t  *v, *k, *r;
+    size_t   size;
+    json_t  *v;
 
-    if (ev->failed) {
+    if (ev->failed || djass_eval_work(ev, 1) != 0) {
         return NULL;
     }
+
+    v = djass_eval_node(ev, n);
+
+    size = json_is_string(v) ? json_string_length(v) / DJASS_STEP_BYTES
+           : json_is_array(v) ? json_array_size(v) / DJASS_STEP_ITEMS
+           : json_is_object(v) ? json_object_size(v) / DJASS_STEP_ITEMS : 0;
+
+    if (size > 0 && djass_eval_work(ev, size) != 0) {
+        json_decref(v);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+static json_t *
+djass_eval_node(djass_eval_t *ev, djass_node_t *n)
+{
+    json_t  *v, *k, *r;
 
     switch (n->type) {
 

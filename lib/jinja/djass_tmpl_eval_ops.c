@@ -6,11 +6,13 @@
 #define _GNU_SOURCE     /* memmem() */
 #endif
 
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_string.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
@@ -41,7 +43,7 @@ static json_t *
 djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
 {
     json_int_t    n, k;
-    size_t        i;
+    size_t        i, len;
     djass_buf_t   buf;
     json_t       *r;
     double        d;
@@ -49,14 +51,28 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
     memset(&buf, 0, sizeof(buf));
 
     if (op == DJASS_OP_ADD && json_is_string(a) && json_is_string(b)) {
+        if (djass_eval_size(ev, "str + str", 1, json_string_length(a),
+                            json_string_length(b), &len) != 0)
+        {
+            return NULL;
+        }
         djass_buf_add(&buf, json_string_value(a), json_string_length(a));
         djass_buf_add(&buf, json_string_value(b), json_string_length(b));
-        return djass_val_strbuf(&buf);
+        return djass_done(ev, &buf);
     }
 
     if (op == DJASS_OP_ADD && json_is_array(a) && json_is_array(b)) {
+        if (djass_eval_items(ev, "list + list", 1, json_array_size(a),
+                             json_array_size(b)) != 0)
+        {
+            return NULL;
+        }
         r = json_copy(a);
-        json_array_extend(r, b);
+        if (r == NULL || json_array_extend(r, b) != 0) {
+            json_decref(r);
+            djass_eval_fail(ev, "out of memory");
+            return NULL;
+        }
         return r;
     }
 
@@ -66,9 +82,22 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         if (json_is_array(b)) {
             r = a; a = b; b = r;
         }
+        /* Python: a count below 1 gives an empty list */
+        n = (n < 0 || json_array_size(a) == 0) ? 0 : n;
+        if (djass_eval_items(ev, "list * int", (uint64_t) n,
+                             json_array_size(a), 0) != 0)
+        {
+            return NULL;
+        }
         r = json_array();
-        for (k = 0; r && k < n && json_array_size(r) < 1000000; k++) {
-            json_array_extend(r, a);
+        for (k = 0; r && k < n; k++) {
+            if (json_array_extend(r, a) != 0) {
+                json_decref(r);
+                r = NULL;
+            }
+        }
+        if (r == NULL) {
+            djass_eval_fail(ev, "out of memory");
         }
         return r;
     }
@@ -79,15 +108,20 @@ djass_eval_strop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         if (json_is_string(b)) {
             r = a; a = b; b = r;
         }
+        n = (n < 0 || json_string_length(a) == 0) ? 0 : n;
+        if (djass_eval_size(ev, "str * int", (uint64_t) n,
+                            json_string_length(a), 0, &len) != 0
+            || djass_buf_reserve(&buf, len) != 0)
+        {
+            if (!ev->failed) {
+                djass_eval_fail(ev, "out of memory");
+            }
+            return NULL;
+        }
         for (k = 0; k < n; k++) {
             djass_buf_add(&buf, json_string_value(a), json_string_length(a));
-            if (buf.len > 64 * 1024 * 1024) {
-                djass_buf_free(&buf);
-                djass_eval_fail(ev, "string too long");
-                return NULL;
-            }
         }
-        return djass_val_strbuf(&buf);
+        return djass_done(ev, &buf);
     }
 
     (void) i;
@@ -137,10 +171,26 @@ djass_pow(double a, double b)
 }
 
 
+static const char *
+djass_op_name(int op)
+{
+    switch (op) {
+    case DJASS_OP_ADD: return "+";
+    case DJASS_OP_SUB: return "-";
+    case DJASS_OP_MUL: return "*";
+    case DJASS_OP_FLOORDIV: return "//";
+    case DJASS_OP_MOD: return "%";
+    default: return "**";
+    }
+}
+
+
 json_t *
 djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
 {
-    int         ta, tb;
+    int         ta, tb, rc;
+    char        msg[128];
+    const char *what;
     double      da, db, r;
     json_int_t  ia, ib, ir;
 
@@ -159,33 +209,48 @@ djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         return NULL;
     }
 
+    if (op == DJASS_OP_POW && da == 0 && db < 0) {
+        djass_eval_fail(ev, "0.0 cannot be raised to a negative power");
+        return NULL;
+    }
+
     if (ta == 1 && tb == 1 && op != DJASS_OP_DIV
         && !(op == DJASS_OP_POW && ib < 0))
     {
         switch (op) {
-        case DJASS_OP_ADD: return json_integer(ia + ib);
-        case DJASS_OP_SUB: return json_integer(ia - ib);
-        case DJASS_OP_MUL: return json_integer(ia * ib);
+        case DJASS_OP_ADD:
+            rc = djass_int_add(ia, ib, &ir);
+            what = "the sum";
+            break;
+        case DJASS_OP_SUB:
+            rc = djass_int_sub(ia, ib, &ir);
+            what = "the difference";
+            break;
+        case DJASS_OP_MUL:
+            rc = djass_int_mul(ia, ib, &ir);
+            what = "the product";
+            break;
         case DJASS_OP_FLOORDIV:
-            ir = ia / ib;
-            if ((ia % ib != 0) && ((ia < 0) != (ib < 0))) {
-                ir--;
-            }
-            return json_integer(ir);
+            rc = djass_int_floordiv(ia, ib, &ir);
+            what = "the quotient";
+            break;
         case DJASS_OP_MOD:
-            ir = ia % ib;
-            if (ir != 0 && ((ir < 0) != (ib < 0))) {
-                ir += ib;
-            }
-            return json_integer(ir);
-        case DJASS_OP_POW:
-            for (ir = 1; ib > 0; ib--) {
-                ir *= ia;
-            }
-            return json_integer(ir);
+            rc = djass_int_mod(ia, ib, &ir);
+            what = "the remainder";
+            break;
         default:
+            rc = djass_int_pow(ia, ib, &ir);
+            what = "the power";
             break;
         }
+
+        if (rc != 0) {
+            snprintf(msg, sizeof(msg), "%s of %lld %s %lld", what,
+                     (long long) ia, djass_op_name(op), (long long) ib);
+            return djass_eval_overflow(ev, msg);
+        }
+
+        return json_integer(ir);
     }
 
     switch (op) {
@@ -201,6 +266,13 @@ djass_eval_binop(djass_eval_t *ev, int op, json_t *a, json_t *b)
         }
         break;
     default: r = djass_pow(da, db); break;
+    }
+
+    /* JSON (and so a value here) has no inf or nan */
+    if (r != r || r > DBL_MAX || r < -DBL_MAX) {
+        djass_eval_fail(ev, "float overflow: the result is not a finite "
+                        "number");
+        return NULL;
     }
 
     return json_real(r);

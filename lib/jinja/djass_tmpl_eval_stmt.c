@@ -39,6 +39,115 @@ djass_eval_fail(djass_eval_t *ev, const char *fmt, ...)
 }
 
 
+int
+djass_eval_work(djass_eval_t *ev, uint64_t units)
+{
+    if (ev->failed) {
+        return -1;
+    }
+
+    if (units > ev->limits.max_steps - ev->steps) {
+        ev->steps = ev->limits.max_steps;
+        return djass_eval_fail(ev, "render step limit reached (%llu steps): "
+                               "a loop or an operation does too much work",
+                               (unsigned long long) ev->limits.max_steps);
+    }
+
+    ev->steps += units;
+    return 0;
+}
+
+
+int
+djass_eval_strlen(djass_eval_t *ev, size_t len)
+{
+    if (len > ev->limits.max_string) {
+        return djass_eval_fail(ev, "string too long: %zu bytes (limit %zu)",
+                               len, ev->limits.max_string);
+    }
+
+    return djass_eval_work(ev, len / DJASS_STEP_BYTES);
+}
+
+
+int
+djass_eval_size(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
+    uint64_t c, size_t *len)
+{
+    uint64_t  n;
+
+    if (__builtin_mul_overflow(a, b, &n) || __builtin_add_overflow(n, c, &n)
+        || n > ev->limits.max_string)
+    {
+        return djass_eval_fail(ev, "%s: string too long (limit %zu bytes)",
+                               what, ev->limits.max_string);
+    }
+
+    *len = (size_t) n;
+    return djass_eval_work(ev, n / DJASS_STEP_BYTES);
+}
+
+
+int
+djass_eval_items(djass_eval_t *ev, const char *what, uint64_t a, uint64_t b,
+    uint64_t c)
+{
+    uint64_t  n;
+
+    if (__builtin_mul_overflow(a, b, &n) || __builtin_add_overflow(n, c, &n)
+        || n > ev->limits.max_items)
+    {
+        return djass_eval_fail(ev, "%s: list too long (limit %zu items)",
+                               what, ev->limits.max_items);
+    }
+
+    return djass_eval_work(ev, n / DJASS_STEP_ITEMS);
+}
+
+
+int
+djass_eval_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, int repr)
+{
+    int     rc;
+    size_t  saved, lim;
+
+    saved = b->max;
+    lim = ev->limits.max_string;
+    b->max = (b->len > SIZE_MAX - lim) ? SIZE_MAX : b->len + lim;
+    if (saved != 0 && saved < b->max) {
+        b->max = saved;
+    }
+
+    rc = repr ? djass_val_repr(b, v) : djass_val_str(b, v);
+    lim = b->max;
+    b->max = saved;
+
+    if (rc == 0) {
+        return 0;
+    }
+
+    if (djass_buf_failed(b) != DJASS_BUF_TOO_LONG) {
+        return djass_eval_fail(ev, "out of memory");
+    }
+
+    if (lim == saved) {
+        return djass_eval_fail(ev, "output too long: more than %zu bytes "
+                               "(the output limit)", saved);
+    }
+
+    return djass_eval_fail(ev, "string too long: more than %zu bytes "
+                           "(the string limit)", ev->limits.max_string);
+}
+
+
+json_t *
+djass_eval_overflow(djass_eval_t *ev, const char *what)
+{
+    djass_eval_fail(ev, "integer overflow: %s does not fit in 64 bits", what);
+    return NULL;
+}
+
+
 /* NULL from an evaluation that must yield a value: fail if undefined */
 int
 djass_need(djass_eval_t *ev, json_t *v)
@@ -169,6 +278,12 @@ djass_tmpl_iterable(djass_eval_t *ev, json_t *v)
     }
 
     if (json_is_object(v)) {
+        if (djass_eval_items(ev, "iteration", 1, json_object_size(v), 0)
+            != 0)
+        {
+            json_decref(items);
+            return NULL;
+        }
         json_object_foreach(v, key, val) {
             json_array_append_new(items, djass_val_string(key, strlen(key)));
         }
@@ -177,6 +292,13 @@ djass_tmpl_iterable(djass_eval_t *ev, json_t *v)
 
     if (json_is_string(v)) {
         s = json_string_value(v);
+        if (djass_eval_items(ev, "iteration", 1,
+                             djass_utf8_count(s, json_string_length(v)), 0)
+            != 0)
+        {
+            json_decref(items);
+            return NULL;
+        }
         for (i = 0; i < json_string_length(v); ) {
             start = i;
             djass_utf8_next(s, json_string_length(v), &i);
@@ -240,7 +362,7 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         kept = json_array();
         for (i = 0; kept && i < json_array_size(items); i++) {
             item = json_array_get(items, i);
-            if (djass_push_frame(ev) != 0) {
+            if (djass_eval_work(ev, DJASS_STEP_PASS / 2) != 0 || djass_push_frame(ev) != 0) {
                 break;
             }
             if (djass_bind(ev, n->a, item) != 0) {
@@ -270,7 +392,8 @@ djass_exec_for(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
     rc = 0;
 
     for (i = 0; rc == 0 && i < count; i++) {
-        if (djass_push_frame(ev) != 0) {
+        /* a pass allocates its frame and loop object: it costs more */
+        if (djass_eval_work(ev, DJASS_STEP_PASS) != 0 || djass_push_frame(ev) != 0) {
             rc = -1;
             break;
         }
@@ -360,9 +483,8 @@ djass_filter_body(djass_eval_t *ev, djass_node_t *n)
         /* void */
     }
 
-    v = djass_val_strbuf(&b);
+    v = djass_done(ev, &b);
     if (v == NULL) {
-        djass_eval_fail(ev, "out of memory");
         return NULL;
     }
 
@@ -445,9 +567,9 @@ djass_exec_filter_block(djass_eval_t *ev, djass_node_t *n, djass_buf_t *out)
         return -1;
     }
 
-    rc = djass_val_str(out, v);
+    rc = djass_eval_str(ev, out, v, 0);
     json_decref(v);
-    return rc == 0 ? 0 : djass_eval_fail(ev, "out of memory");
+    return rc;
 }
 
 
@@ -569,6 +691,10 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
         ev->line = n->line;
         rc = 0;
 
+        if (djass_eval_work(ev, 1) != 0) {
+            return -1;
+        }
+
         switch (n->type) {
 
         case DJASS_N_DATA:
@@ -580,10 +706,10 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
             if (djass_need(ev, v) != 0) {
                 return -1;
             }
-            rc = djass_val_str(out, v);
+            rc = djass_eval_str(ev, out, v, 0);
             json_decref(v);
             if (rc != 0) {
-                return djass_eval_fail(ev, "out of memory");
+                return -1;
             }
             break;
 
@@ -631,6 +757,14 @@ djass_tmpl_exec(djass_eval_t *ev, djass_node_t *body, djass_buf_t *out)
 
         if (rc != 0) {
             return -1;
+        }
+
+        if (out->len > ev->limits.max_output
+            || djass_buf_failed(out) == DJASS_BUF_TOO_LONG)
+        {
+            return djass_eval_fail(ev, "output too long: more than %zu "
+                                   "bytes (the output limit)",
+                                   ev->limits.max_output);
         }
     }
 

@@ -14,6 +14,7 @@
 
 #include "djass_tmpl_eval.h"
 #include "djass_tmpl_filters.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_methods.h"
 #include "djass_tmpl_string.h"
 #include "djass_tmpl_value.h"
@@ -161,20 +162,30 @@ djass_wordcount(const char *s, size_t len)
 static json_t *
 djass_center(djass_eval_t *ev, const char *s, size_t len, json_t *w)
 {
-    long         width, n, marg, left, k;
+    size_t       n, marg, left, total, k;
+    json_int_t   width;
     djass_buf_t  b;
 
-    width = (w && json_is_integer(w)) ? (long) json_integer_value(w) : 80;
-    n = (long) djass_utf8_count(s, len);
+    width = (w && json_is_integer(w)) ? json_integer_value(w) : 80;
+    n = djass_utf8_count(s, len);
+
+    /* Python: (marg // 2) + (marg & width & 1) spaces on the left */
+    marg = (width > 0 && (uint64_t) width > n) ? (size_t) width - n : 0;
+    if (djass_eval_size(ev, "center()", 1, marg, len, &total) != 0) {
+        return NULL;
+    }
+    left = marg / 2 + (marg & (size_t) width & 1);
 
     memset(&b, 0, sizeof(b));
-    marg = width - n;
-    left = marg > 0 ? marg / 2 + (marg & width & 1) : 0;
+    if (djass_buf_reserve(&b, total) != 0) {
+        djass_eval_fail(ev, "out of memory");
+        return NULL;
+    }
     for (k = 0; k < left; k++) {
         djass_buf_addc(&b, ' ');
     }
     djass_buf_add(&b, s, len);
-    for (k = 0; marg > 0 && k < marg - left; k++) {
+    for (k = 0; k < marg - left; k++) {
         djass_buf_addc(&b, ' ');
     }
 
@@ -216,7 +227,7 @@ djass_indent(djass_eval_t *ev, const char *s, size_t len, djass_args_t *args)
     size_t        i, end, next, ilen;
     json_t       *w, *f, *bl;
     djass_buf_t   ind, b, src;
-    long          k;
+    json_int_t    k;
 
     w = djass_arg(args, 0, "width");
     f = djass_arg(args, 1, "first");
@@ -228,9 +239,14 @@ djass_indent(djass_eval_t *ev, const char *s, size_t len, djass_args_t *args)
     if (w && json_is_string(w)) {
         djass_buf_add(&ind, json_string_value(w), json_string_length(w));
     } else {
-        for (k = 0; k < ((w && json_is_integer(w)) ? json_integer_value(w)
-                                                    : 4); k++)
+        /* " " * width: nothing for a width below 1 */
+        k = (w && json_is_integer(w)) ? json_integer_value(w) : 4;
+        if (djass_eval_size(ev, "indent()", 1, k > 0 ? (uint64_t) k : 0, 0,
+                            &ilen) != 0)
         {
+            return NULL;
+        }
+        for ( /* void */ ; k > 0; k--) {
             djass_buf_addc(&ind, ' ');
         }
     }
@@ -255,6 +271,9 @@ djass_indent(djass_eval_t *ev, const char *s, size_t len, djass_args_t *args)
             }
         }
         djass_buf_add(&b, src.data + i, end - i);
+        if (b.len > ev->limits.max_string) {
+            break;
+        }
     }
 
     djass_buf_free(&ind);
@@ -269,18 +288,22 @@ djass_round(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
     int          prec;
     char         buf[512];
+    json_int_t   iprec;
     double       d, t;
     json_t      *p, *m;
     const char  *method;
 
     p = djass_arg(args, 0, "precision");
     m = djass_arg(args, 1, "method");
-    prec = (p && json_is_integer(p)) ? (int) json_integer_value(p) : 0;
+    iprec = (p && json_is_integer(p)) ? json_integer_value(p) : 0;
     method = (m && json_is_string(m)) ? json_string_value(m) : "common";
 
-    if (json_is_integer(v) && strcmp(method, "common") == 0 && prec >= 0) {
+    if (json_is_integer(v) && strcmp(method, "common") == 0 && iprec >= 0) {
         return json_incref(v);
     }
+
+    /* whatever a precision outside that range gives, not a wrapped int */
+    prec = (iprec < -1 || iprec > 301) ? -1 : (int) iprec;
 
     if (json_is_integer(v) || json_is_boolean(v)) {
         d = json_is_integer(v) ? (double) json_integer_value(v)
@@ -419,9 +442,12 @@ djass_sort(djass_eval_t *ev, json_t *v, djass_args_t *args)
     }
 
     err = 0;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !ev->failed; i++) {
         cur = json_array_get(items, i);
         for (j = i; j > 0; j--) {
+            if (djass_eval_work(ev, 1) != 0) {
+                break;
+            }
             c = djass_order(a[j - 1], cur, cs, &err);
             if (rev ? c >= 0 : c <= 0) {
                 break;
@@ -431,13 +457,19 @@ djass_sort(djass_eval_t *ev, json_t *v, djass_args_t *args)
         a[j] = cur;
     }
 
+    /* a[] is filled only if the sort ran to the end */
     r = json_array();
-    for (i = 0; r && i < n; i++) {
+    for (i = 0; r && !ev->failed && i < n; i++) {
         json_array_append(r, a[i]);
     }
 
     free(a);
     json_decref(items);
+
+    if (ev->failed) {
+        json_decref(r);
+        return NULL;
+    }
 
     if (err) {
         json_decref(r);
@@ -469,6 +501,11 @@ djass_unique(djass_eval_t *ev, json_t *v, djass_args_t *args)
         cur = json_array_get(items, i);
         seen = 0;
         for (j = 0; !seen && j < json_array_size(r); j++) {
+            if (djass_eval_work(ev, 1) != 0) {
+                json_decref(items);
+                json_decref(r);
+                return NULL;
+            }
             if (json_is_string(cur) && json_is_string(json_array_get(r, j))) {
                 seen = djass_order(json_array_get(r, j), cur, cs, &err) == 0;
             } else {
@@ -554,8 +591,14 @@ djass_sum(djass_eval_t *ev, json_t *v, djass_args_t *args)
     for (i = 0; i < json_array_size(items); i++) {
         cur = json_array_get(items, i);
         if (json_is_integer(cur) || json_is_boolean(cur)) {
-            n += json_is_integer(cur) ? json_integer_value(cur)
-                                      : json_is_true(cur);
+            if (!real
+                && djass_int_add(n, json_is_integer(cur)
+                                    ? json_integer_value(cur)
+                                    : json_is_true(cur), &n) != 0)
+            {
+                json_decref(items);
+                return djass_eval_overflow(ev, "the sum");
+            }
             d += json_is_integer(cur) ? (double) json_integer_value(cur)
                                       : json_is_true(cur);
         } else if (json_is_real(cur)) {
@@ -672,7 +715,7 @@ djass_filter_last(djass_eval_t *ev, json_t *v, djass_args_t *args)
 static json_t *
 djass_filter_int(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
-    return djass_to_int(v, djass_arg(args, 0, "default"));
+    return djass_to_int(ev, v, djass_arg(args, 0, "default"));
 }
 
 
@@ -725,11 +768,16 @@ djass_filter_safe(djass_eval_t *ev, json_t *v, djass_args_t *args)
 static json_t *
 djass_filter_abs(djass_eval_t *ev, json_t *v, djass_args_t *args)
 {
+    json_int_t  n;
+
     if (json_is_boolean(v)) {
         return json_integer(json_is_true(v));
     }
     if (json_is_integer(v)) {
-        return json_integer(llabs(json_integer_value(v)));
+        if (djass_int_abs(json_integer_value(v), &n) != 0) {
+            return djass_eval_overflow(ev, "abs(-9223372036854775808)");
+        }
+        return json_integer(n);
     }
     if (json_is_real(v)) {
         return json_real(json_real_value(v) < 0 ? -json_real_value(v)
@@ -889,7 +937,8 @@ djass_filter_replace(djass_eval_t *ev, json_t *v, djass_args_t *args)
     if (as && bs) {
         djass_replace(&out, djass_str_of(v), as, alen, bs, blen,
                       (c && json_is_integer(c))
-                      ? (long long) json_integer_value(c) : -1);
+                      ? (long long) json_integer_value(c) : -1,
+                      ev->limits.max_string);
         r = djass_done(ev, &out);
     }
     djass_buf_free(&ta);

@@ -18,7 +18,8 @@ djass_global_range(djass_eval_t *ev, djass_args_t *args)
 {
     int         i;
     json_t     *r;
-    json_int_t  start, stop, step, k;
+    uint64_t    n, k;
+    json_int_t  start, stop, step;
 
     for (i = 0; i < args->npos; i++) {
         if (!json_is_integer(args->pos[i])) {
@@ -40,13 +41,37 @@ djass_global_range(djass_eval_t *ev, djass_args_t *args)
         djass_eval_fail(ev, "range expected at least 1 argument");
         return NULL;
     }
-    if (step == 0 || (stop - start) / step > 100000) {
-        djass_eval_fail(ev, "range() too big or step is zero");
+    if (step == 0) {
+        djass_eval_fail(ev, "range() arg 3 must not be zero");
         return NULL;
     }
+
+    /* Python's len(range()), in unsigned arithmetic: no overflow */
+    if (step > 0 ? start >= stop : start <= stop) {
+        n = 0;
+    } else if (step > 0) {
+        n = ((uint64_t) stop - (uint64_t) start - 1) / (uint64_t) step + 1;
+    } else {
+        n = ((uint64_t) start - (uint64_t) stop - 1)
+            / (0 - (uint64_t) step) + 1;
+    }
+
+    if (djass_eval_items(ev, "range()", 1, n, 0) != 0) {
+        return NULL;
+    }
+
     r = json_array();
-    for (k = start; step > 0 ? k < stop : k > stop; k += step) {
-        json_array_append_new(r, json_integer(k));
+    for (k = 0; r && k < n; k++) {
+        /* start + k * step stays between start and stop: it fits */
+        if (json_array_append_new(r, json_integer((json_int_t)
+                ((uint64_t) start + k * (uint64_t) step))) != 0)
+        {
+            json_decref(r);
+            r = NULL;
+        }
+    }
+    if (r == NULL) {
+        djass_eval_fail(ev, "out of memory");
     }
     return r;
 }

@@ -6,6 +6,7 @@
  * become data.
  */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -752,7 +753,15 @@ convert:
     if (isfloat) {
         lx->out->tk[lx->out->n - 1].fval = strtod(buf, NULL);
     } else {
+        /* Python's integers have no bound, ours have 64 bits */
+        errno = 0;
         lx->out->tk[lx->out->n - 1].ival = strtoll(buf, NULL, base);
+        if (errno == ERANGE || n == sizeof(buf) - 1) {
+            return djass_err_set(lx->err, lx->name, lx->line,
+                                 "integer overflow: %.*s%s does not fit in "
+                                 "64 bits", (int) (e - i < 40 ? e - i : 40),
+                                 p + i, e - i > 40 ? "..." : "");
+        }
     }
 
     lx->pos = e;

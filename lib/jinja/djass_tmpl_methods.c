@@ -183,7 +183,7 @@ djass_tmpl_method(djass_eval_t *ev, json_t *obj, const char *name,
                       djass_arg(args, 2, "count")
                       ? (long long) json_integer_value(
                                         djass_arg(args, 2, "count"))
-                      : -1);
+                      : -1, ev->limits.max_string);
         return djass_done(ev, &out);
     }
 
@@ -232,7 +232,7 @@ djass_tmpl_method(djass_eval_t *ev, json_t *obj, const char *name,
                                                                (p - s))
                                : -1);
         } else if (as != NULL) {
-            djass_replace(&out, s, slen, as, alen, "", 0, -1);
+            djass_replace(&out, s, slen, as, alen, "", 0, -1, SIZE_MAX);
             r = json_integer(alen ? (json_int_t) ((slen - out.len) / alen)
                                   : (json_int_t) djass_utf8_count(s, slen) + 1);
             djass_buf_free(&out);

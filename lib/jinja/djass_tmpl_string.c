@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_string.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
@@ -161,12 +162,16 @@ djass_strip(djass_buf_t *out, const char *s, size_t len, const char *chars,
 
 int
 djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
-    size_t olen, const char *new, size_t nlen, long long count)
+    size_t olen, const char *new, size_t nlen, long long count, size_t max)
 {
     size_t       i;
     const char  *p, *end;
 
     end = s + len;
+    if (count < 0) {
+        /* all; and count-- never goes below LLONG_MIN */
+        count = -1;
+    }
 
     if (olen == 0) {
         /* Python inserts `new` around every character */
@@ -175,7 +180,7 @@ djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
                 djass_buf_add(out, new, nlen);
                 count--;
             }
-            if (i == len) {
+            if (i == len || out->len > max) {
                 break;
             }
             p = s + i;
@@ -185,7 +190,7 @@ djass_replace(djass_buf_t *out, const char *s, size_t len, const char *old,
         return 0;
     }
 
-    while (s < end && count != 0) {
+    while (s < end && count != 0 && out->len <= max) {
         p = memmem(s, (size_t) (end - s), old, olen);
         if (p == NULL) {
             break;
@@ -216,6 +221,11 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
         return NULL;
     }
 
+    if (maxsplit < 0) {
+        /* all; and maxsplit-- never goes below LLONG_MIN */
+        maxsplit = -1;
+    }
+
     if (sep != NULL && !json_is_null(sep)) {
         if (!json_is_string(sep) || json_string_length(sep) == 0) {
             json_decref(list);
@@ -232,9 +242,12 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
             json_array_append_new(list, djass_val_string(s, (size_t) (p - s)));
             s = p + json_string_length(sep);
             maxsplit--;
+            if (json_array_size(list) >= ev->limits.max_items) {
+                break;
+            }
         }
         json_array_append_new(list, djass_val_string(s, (size_t) (end - s)));
-        return list;
+        goto done;
     }
 
     /* runs of whitespace, none at the ends */
@@ -266,6 +279,18 @@ djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
         }
         json_array_append_new(list, djass_val_string(s + start, i - start));
         maxsplit--;
+        if (json_array_size(list) > ev->limits.max_items) {
+            break;
+        }
+    }
+
+done:
+
+    if (json_array_size(list) > ev->limits.max_items) {
+        json_decref(list);
+        djass_eval_fail(ev, "split(): list too long (limit %zu items)",
+                        ev->limits.max_items);
+        return NULL;
     }
 
     return list;
@@ -293,11 +318,44 @@ djass_join(djass_eval_t *ev, json_t *v, const char *sep, size_t seplen)
         if (i > 0) {
             djass_buf_add(&b, sep, seplen);
         }
-        djass_val_str(&b, json_array_get(items, i));
+        if (djass_eval_str(ev, &b, json_array_get(items, i), 0) != 0
+            || b.len > ev->limits.max_string)
+        {
+            break;
+        }
     }
 
     json_decref(items);
     return djass_done(ev, &b);
+}
+
+
+/* the width and precision of a conversion spec ("-08.3"): within the
+ * string limit, so that printf neither overflows nor runs for ever */
+static int
+djass_percent_spec(djass_eval_t *ev, const char *spec)
+{
+    uint64_t     n;
+    const char  *p;
+
+    for (p = spec; *p; /* void */) {
+        if (*p < '1' || *p > '9') {
+            p++;
+            continue;
+        }
+        for (n = 0; *p >= '0' && *p <= '9'; p++) {
+            if (n <= ev->limits.max_string) {
+                n = n * 10 + (uint64_t) (*p - '0');
+            }
+        }
+        if (n > ev->limits.max_string || n > 1000000000) {
+            return djass_eval_fail(ev, "%%-format: width or precision too "
+                                   "large (limit %zu bytes)",
+                                   ev->limits.max_string);
+        }
+    }
+
+    return 0;
 }
 
 
@@ -306,20 +364,24 @@ static int
 djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
     const char *spec, json_t *v)
 {
-    char         cfmt[64], out[512];
+    int          rc;
+    char         cfmt[64];
     double       d;
     json_int_t   n;
     djass_buf_t  t;
+
+    if (djass_percent_spec(ev, spec) != 0) {
+        return -1;
+    }
 
     switch (type) {
     case 's':
     case 'r':
     case 'a':
         memset(&t, 0, sizeof(t));
-        if (type == 's') {
-            djass_val_str(&t, v);
-        } else {
-            djass_val_repr(&t, v);
+        if (djass_eval_str(ev, &t, v, type != 's') != 0) {
+            djass_buf_free(&t);
+            return -1;
         }
         djass_buf_addc(&t, '\0');
         snprintf(cfmt, sizeof(cfmt), "%%%ss", spec);
@@ -338,7 +400,15 @@ djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
         } else if (json_is_real(v) && type != 'x' && type != 'X'
                    && type != 'o')
         {
-            n = (json_int_t) json_real_value(v);
+            rc = djass_int_from_double(json_real_value(v), &n);
+            if (rc == -1) {
+                return djass_eval_fail(ev, "cannot convert float NaN to "
+                                       "integer");
+            }
+            if (rc != 0) {
+                djass_eval_overflow(ev, "%d of a float");
+                return -1;
+            }
         } else {
             return djass_eval_fail(ev, "%%%c format: a real number is "
                                    "required, not %s", type,
@@ -365,8 +435,7 @@ djass_percent_one(djass_eval_t *ev, djass_buf_t *b, char type,
                                    djass_val_type(v));
         }
         snprintf(cfmt, sizeof(cfmt), "%%%s%c", spec, type);
-        snprintf(out, sizeof(out), cfmt, d);
-        djass_buf_adds(b, out);
+        djass_buf_printf(b, cfmt, d);
         return 0;
 
     default:
@@ -454,7 +523,9 @@ djass_py_percent(djass_eval_t *ev, json_t *fmt, json_t *values)
             used++;
         }
 
-        if (djass_percent_one(ev, &b, s[i], spec, v) != 0) {
+        if (djass_percent_one(ev, &b, s[i], spec, v) != 0
+            || djass_eval_strlen(ev, b.len) != 0)
+        {
             djass_buf_free(&b);
             return NULL;
         }
@@ -479,7 +550,7 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
     djass_args_t *args)
 {
     int           auto_n, k;
-    size_t        i, j;
+    size_t        i, j, n;
     json_t       *v;
     djass_buf_t   b;
     const char   *f;
@@ -527,8 +598,12 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
             v = auto_n < args->npos ? args->pos[auto_n] : NULL;
             auto_n++;
         } else if (f[0] >= '0' && f[0] <= '9') {
-            k = atoi(f);
-            v = k < args->npos ? args->pos[k] : NULL;
+            for (k = 0, n = 0; f + n < s + j && f[n] >= '0' && f[n] <= '9';
+                 n++)
+            {
+                k = (k > DJASS_MAX_ARGS) ? k : k * 10 + (f[n] - '0');
+            }
+            v = (k < args->npos && f + n == s + j) ? args->pos[k] : NULL;
         } else {
             for (k = 0; k < args->nkw; k++) {
                 if (args->kwlen[k] == j - i - 1
@@ -546,7 +621,12 @@ djass_str_format(djass_eval_t *ev, const char *s, size_t len,
             return NULL;
         }
 
-        djass_val_str(&b, v);
+        if (djass_eval_str(ev, &b, v, 0) != 0
+            || djass_eval_strlen(ev, b.len) != 0)
+        {
+            djass_buf_free(&b);
+            return NULL;
+        }
         i = j;
     }
 

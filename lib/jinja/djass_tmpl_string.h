@@ -18,10 +18,11 @@ void djass_filter_title(djass_buf_t *out, const char *s, size_t len);
 /* which: 1 lstrip, 2 rstrip, 3 strip; chars NULL: whitespace */
 void djass_strip(djass_buf_t *out, const char *s, size_t len,
     const char *chars, size_t clen, int which);
-/* count < 0: all */
+/* count < 0: all; stops early once out holds more than max bytes (the
+ * caller fails on the string limit) */
 int djass_replace(djass_buf_t *out, const char *s, size_t len,
     const char *old, size_t olen, const char *new, size_t nlen,
-    long long count);
+    long long count, size_t max);
 json_t *djass_split(djass_eval_t *ev, const char *s, size_t len, json_t *sep,
     long long maxsplit);
 json_t *djass_join(djass_eval_t *ev, json_t *v, const char *sep,

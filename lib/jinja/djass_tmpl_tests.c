@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_tests.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
@@ -163,7 +164,9 @@ djass_test_parity(djass_eval_t *ev, json_t *v, djass_args_t *args, int even)
         if (a == NULL || !json_is_integer(a) || !json_integer_value(a)) {
             return djass_eval_fail(ev, "divisibleby needs a number");
         }
-        return n % json_integer_value(a) == 0;
+        /* djass_int_mod: INT64_MIN % -1 traps in C */
+        djass_int_mod(n, json_integer_value(a), &n);
+        return n == 0;
     }
 
     return (n % 2 == 0) == even;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "djass_tmpl_eval.h"
+#include "djass_tmpl_int.h"
 #include "djass_tmpl_value.h"
 #include "djass_utf8.h"
 
@@ -220,7 +221,8 @@ djass_str_repr(djass_buf_t *b, const char *s, size_t len)
     q = (memchr(s, '\'', len) && !memchr(s, '"', len)) ? '"' : '\'';
     djass_buf_addc(b, q);
 
-    for (i = 0; i < len; ) {
+    /* a failed buffer takes no more: stop walking */
+    for (i = 0; i < len && !djass_buf_failed(b); ) {
         start = i;
         cp = djass_utf8_next(s, len, &i);
 
@@ -264,6 +266,9 @@ djass_val_repr(djass_buf_t *b, json_t *v)
     case JSON_ARRAY:
         djass_buf_addc(b, '[');
         json_array_foreach(v, i, item) {
+            if (djass_buf_failed(b)) {
+                break;
+            }
             if (i > 0) {
                 djass_buf_adds(b, ", ");
             }
@@ -276,6 +281,9 @@ djass_val_repr(djass_buf_t *b, json_t *v)
         djass_buf_addc(b, '{');
         i = 0;
         json_object_foreach(v, key, item) {
+            if (djass_buf_failed(b)) {
+                break;
+            }
             if (i++ > 0) {
                 djass_buf_adds(b, ", ");
             }
@@ -333,7 +341,7 @@ djass_json_str(djass_buf_t *b, const char *s, size_t len)
     uint32_t  cp;
 
     djass_buf_addc(b, '"');
-    for (i = 0; i < len; ) {
+    for (i = 0; i < len && !djass_buf_failed(b); ) {
         cp = djass_utf8_next(s, len, &i);
         switch (cp) {
         case '"': djass_buf_adds(b, "\\\""); break;
@@ -366,27 +374,41 @@ djass_key_cmp(const void *a, const void *b)
 }
 
 
-static void
-djass_json_newline(djass_buf_t *b, int indent, int level)
+/* -2 when it would take b past max bytes */
+static int
+djass_json_newline(djass_buf_t *b, int indent, int level, size_t max)
 {
-    int  k;
+    size_t  n;
+
+    n = (size_t) indent * (size_t) level;
+    if (n > max || b->len > max - n) {
+        return -2;
+    }
 
     djass_buf_addc(b, '\n');
-    for (k = 0; k < indent * level; k++) {
-        djass_buf_addc(b, ' ');
+    if (djass_buf_reserve(b, n) == 0) {
+        memset(b->data + b->len, ' ', n);
+        b->len += n;
     }
+    return 0;
 }
 
 
 int
-djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
+djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level,
+    size_t max)
 {
+    int           rc;
     size_t        i, n;
     const char  **keys, *key;
     json_t       *item;
 
     if (level > DJASS_MAX_DEPTH) {
         return -1;
+    }
+
+    if (b->len > max) {
+        return -2;
     }
 
     switch (json_typeof(v)) {
@@ -417,15 +439,20 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
             if (i > 0) {
                 djass_buf_adds(b, indent >= 0 ? "," : ", ");
             }
-            if (indent >= 0) {
-                djass_json_newline(b, indent, level + 1);
+            if (indent >= 0
+                && (rc = djass_json_newline(b, indent, level + 1, max)) != 0)
+            {
+                return rc;
             }
-            if (djass_val_jsonify(b, item, indent, level + 1) != 0) {
-                return -1;
+            rc = djass_val_jsonify(b, item, indent, level + 1, max);
+            if (rc != 0) {
+                return rc;
             }
         }
-        if (indent >= 0) {
-            djass_json_newline(b, indent, level);
+        if (indent >= 0
+            && (rc = djass_json_newline(b, indent, level, max)) != 0)
+        {
+            return rc;
         }
         djass_buf_addc(b, ']');
         break;
@@ -451,21 +478,24 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
             if (i > 0) {
                 djass_buf_adds(b, indent >= 0 ? "," : ", ");
             }
-            if (indent >= 0) {
-                djass_json_newline(b, indent, level + 1);
+            rc = (indent >= 0)
+                 ? djass_json_newline(b, indent, level + 1, max) : 0;
+            if (rc == 0) {
+                djass_json_str(b, keys[i], strlen(keys[i]));
+                djass_buf_adds(b, ": ");
+                rc = djass_val_jsonify(b, json_object_get(v, keys[i]),
+                                       indent, level + 1, max);
             }
-            djass_json_str(b, keys[i], strlen(keys[i]));
-            djass_buf_adds(b, ": ");
-            if (djass_val_jsonify(b, json_object_get(v, keys[i]), indent,
-                                  level + 1) != 0)
-            {
+            if (rc != 0) {
                 free(keys);
-                return -1;
+                return rc;
             }
         }
         free(keys);
-        if (indent >= 0) {
-            djass_json_newline(b, indent, level);
+        if (indent >= 0
+            && (rc = djass_json_newline(b, indent, level, max)) != 0)
+        {
+            return rc;
         }
         djass_buf_addc(b, '}');
         break;
@@ -479,53 +509,6 @@ djass_val_jsonify(djass_buf_t *b, json_t *v, int indent, int level)
 
 
 /* int(v) and float(v) as the filters do them: dflt when v is no number */
-
-/* Python's int(str): spaces around, a sign, digits with single "_" */
-static int
-djass_parse_int(const char *s, size_t len, json_int_t *out)
-{
-    size_t      i, end;
-    int         neg, digits;
-    json_int_t  n;
-
-    i = 0;
-    end = len;
-    while (i < end && djass_uni_isspace((unsigned char) s[i])) {
-        i++;
-    }
-    while (end > i && djass_uni_isspace((unsigned char) s[end - 1])) {
-        end--;
-    }
-
-    neg = 0;
-    if (i < end && (s[i] == '+' || s[i] == '-')) {
-        neg = (s[i] == '-');
-        i++;
-    }
-
-    n = 0;
-    digits = 0;
-    for ( /* void */ ; i < end; i++) {
-        if (s[i] == '_' && digits && i + 1 < end && s[i + 1] >= '0'
-            && s[i + 1] <= '9')
-        {
-            continue;
-        }
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (s[i] - '0');
-        digits++;
-    }
-
-    if (!digits) {
-        return -1;
-    }
-
-    *out = neg ? -n : n;
-    return 0;
-}
-
 
 static int
 djass_parse_float(const char *s, size_t len, double *out)
@@ -560,8 +543,10 @@ djass_parse_float(const char *s, size_t len, double *out)
 
 
 json_t *
-djass_to_int(json_t *v, json_t *dflt)
+djass_to_int(djass_eval_t *ev, json_t *v, json_t *dflt)
 {
+    int         rc;
+    char        msg[96];
     double      d;
     json_int_t  n;
 
@@ -571,20 +556,37 @@ djass_to_int(json_t *v, json_t *dflt)
     if (json_is_boolean(v)) {
         return json_integer(json_is_true(v));
     }
-    if (json_is_real(v) && isfinite(json_real_value(v))) {
-        return json_integer((json_int_t) json_real_value(v));
+
+    rc = -1;
+    d = 0;
+    if (json_is_real(v)) {
+        d = json_real_value(v);
+        rc = djass_int_from_double(d, &n);
+
+    } else if (json_is_string(v)) {
+        rc = djass_int_parse(json_string_value(v), json_string_length(v), &n);
+        if (rc == -2) {
+            snprintf(msg, sizeof(msg), "int('%.40s%s')", json_string_value(v),
+                     json_string_length(v) > 40 ? "..." : "");
+            return djass_eval_overflow(ev, msg);
+        }
+        /* "42.23"|int is 42, as Jinja2 does it: int(float(value)) */
+        if (rc == -1
+            && djass_parse_float(json_string_value(v), json_string_length(v),
+                                 &d) == 0)
+        {
+            rc = djass_int_from_double(d, &n);
+        }
     }
-    if (json_is_string(v)) {
-        if (djass_parse_int(json_string_value(v), json_string_length(v), &n)
-            == 0)
-        {
-            return json_integer(n);
-        }
-        if (djass_parse_float(json_string_value(v), json_string_length(v),
-                              &d) == 0 && isfinite(d))
-        {
-            return json_integer((json_int_t) d);
-        }
+
+    if (rc == 0) {
+        return json_integer(n);
+    }
+
+    if (rc == -2) {
+        /* Python gives a big integer, or OverflowError for infinity */
+        snprintf(msg, sizeof(msg), "int(%g)", d);
+        return djass_eval_overflow(ev, msg);
     }
 
     return dflt ? json_incref(dflt) : json_integer(0);
@@ -614,16 +616,30 @@ djass_to_float(json_t *v, json_t *dflt)
 json_t *
 djass_val_tojson(djass_eval_t *ev, json_t *v, json_t *indent, int dflt)
 {
-    int           n;
+    int           n, rc;
+    json_int_t    i;
     djass_buf_t   out;
 
     n = dflt;
     if (indent != NULL) {
-        n = json_is_integer(indent) ? (int) json_integer_value(indent) : -1;
+        i = json_is_integer(indent) ? json_integer_value(indent) : -1;
+        if (i > 0 && (uint64_t) i > ev->limits.max_string / 2) {
+            djass_eval_fail(ev, "JSON indent too large (limit %zu bytes)",
+                            ev->limits.max_string / 2);
+            return NULL;
+        }
+        n = i < 0 ? -1 : (int) i;
     }
 
     memset(&out, 0, sizeof(out));
-    if (djass_val_jsonify(&out, v, n, 0) != 0) {
+    rc = djass_val_jsonify(&out, v, n, 0, ev->limits.max_string);
+    if (rc == -2) {
+        djass_buf_free(&out);
+        djass_eval_fail(ev, "JSON string too long (limit %zu bytes)",
+                        ev->limits.max_string);
+        return NULL;
+    }
+    if (rc != 0) {
         djass_buf_free(&out);
         djass_eval_fail(ev, "Object of type %s is not JSON serializable",
                         djass_val_type(v));
@@ -668,8 +684,7 @@ djass_soft_str(djass_eval_t *ev, djass_buf_t *b, json_t *v, size_t *len)
         return json_string_value(v);
     }
 
-    if (djass_val_str(b, v) != 0) {
-        djass_eval_fail(ev, "out of memory");
+    if (djass_eval_str(ev, b, v, 0) != 0) {
         return NULL;
     }
 
@@ -682,6 +697,18 @@ json_t *
 djass_done(djass_eval_t *ev, djass_buf_t *b)
 {
     json_t  *v;
+
+    if (djass_buf_failed(b) == DJASS_BUF_TOO_LONG) {
+        djass_buf_free(b);
+        djass_eval_fail(ev, "string too long: more than %zu bytes (the "
+                        "string limit)", ev->limits.max_string);
+        return NULL;
+    }
+
+    if (!djass_buf_failed(b) && djass_eval_strlen(ev, b->len) != 0) {
+        djass_buf_free(b);
+        return NULL;
+    }
 
     v = djass_val_strbuf(b);
     if (v == NULL) {
