@@ -120,10 +120,10 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 # one target per parser of outside input.  The module's own files are
 # compiled with nginx's headers and a shim of the few nginx functions they
 # call (t/fuzz/ngx_shim.c); nginx's configure must have run for its
-# ngx_auto_config.h.  `make fuzz` runs each target FUZZ_SECONDS from its
-# seed corpus (t/fuzz/corpus/<target>/) and regressions; a crash leaves
-# its input in build/fuzz/<target>-crashes/ (copy it to
-# t/fuzz/regressions/<target>/ once understood).
+# ngx_auto_config.h.  `make fuzz` replays each target's regressions
+# (t/fuzz/regressions/<target>/), then fuzzes it FUZZ_SECONDS from its seed
+# corpus (t/fuzz/corpus/<target>/); a crash leaves its input in
+# build/fuzz/<target>-crashes/ (copy it to t/fuzz/regressions/<target>/).
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 300
@@ -139,6 +139,7 @@ FUZZ_NGX_INC := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
 FUZZ_LIB     := $(FUZZ_DIR)/libdjass.a
 FUZZ_OBJS    := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRCS))
 FUZZ_SHIM    := t/fuzz/ngx_shim.c t/fuzz/ngx_stubs.c
+FUZZ_LIMITS  := -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048
 FUZZ_DEPS    := $(FUZZ_LIB) t/fuzz/ngx_shim.h $(FUZZ_SHIM)
 
 fuzz-build: $(FUZZ_BINS)
@@ -175,17 +176,22 @@ $(FUZZ_DIR)/fuzz_query: t/fuzz/fuzz_query.c $(FUZZ_DEPS) \
 
 fuzz: fuzz-build
 	@rc=0; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_DIR)/$$t-corpus $(FUZZ_DIR)/$$t-crashes \
-	        t/fuzz/regressions/$$t; \
+	    mkdir -p $(FUZZ_DIR)/$$t-corpus $(FUZZ_DIR)/$$t-crashes; \
+	    regs=$$(ls -d t/fuzz/regressions/$$t/* 2>/dev/null); \
+	    if [ -n "$$regs" ] && ! $(FUZZ_DIR)/$$t $(FUZZ_LIMITS) $$regs \
+	            >$(FUZZ_DIR)/$$t-replay.log 2>&1; then \
+	        rc=1; echo "fuzz: $$t FAILS on a regression input:" \
+	            "$$(grep '^Running: ' $(FUZZ_DIR)/$$t-replay.log | tail -1)"; \
+	    fi; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	        -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+	    $(FUZZ_DIR)/$$t $(FUZZ_LIMITS) -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=16384 -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_DIR)/$$t-crashes/ \
 	        $(FUZZ_DIR)/$$t-corpus t/fuzz/corpus/$$t \
-	        t/fuzz/regressions/$$t >$(FUZZ_DIR)/$$t.log 2>&1 \
+	        >$(FUZZ_DIR)/$$t.log 2>&1 \
 	    || { rc=1; echo "fuzz: $$t FAILED: see $(FUZZ_DIR)/$$t.log;" \
-	         "reproducer in $(FUZZ_DIR)/$$t-crashes/"; \
-	         grep -m1 -A3 'ERROR' $(FUZZ_DIR)/$$t.log; }; \
+	         "$$(grep -m1 'Test unit written' $(FUZZ_DIR)/$$t.log)"; \
+	         grep -m1 -E 'ERROR|runtime error' $(FUZZ_DIR)/$$t.log; }; \
 	done; exit $$rc
 
 setup:
