@@ -8,6 +8,7 @@
 #   make test SANITIZE=1   the ASan + UBSan run only (build/asan)
 #   make test VALGRIND=1   the suite with our programs under valgrind
 #   make deb        the Debian packages, into build/deb/
+#   make fuzz       the libFuzzer targets (t/fuzz/), FUZZ_SECONDS each
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -56,7 +57,7 @@ MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all module worker unit setup run test deb clean
+.PHONY: all module worker unit fuzz-build fuzz setup run test deb clean
 
 all: module worker unit
 
@@ -124,6 +125,84 @@ $(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBDJASS) $(LIBS)
+
+# coverage-guided fuzzing (t/fuzz/): clang's libFuzzer with ASan + UBSan,
+# one target per parser of outside input.  The module's own files are
+# compiled with nginx's headers and a shim of the few nginx functions they
+# call (t/fuzz/ngx_shim.c); nginx's configure must have run for its
+# ngx_auto_config.h.  `make fuzz` replays each target's regressions
+# (t/fuzz/regressions/<target>/), then fuzzes it FUZZ_SECONDS from its seed
+# corpus (t/fuzz/corpus/<target>/); a crash leaves its input in
+# build/fuzz/<target>-crashes/ (copy it to t/fuzz/regressions/<target>/).
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query
+FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+                $(WARN) -std=gnu99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+                -Ilib -Ilib/jinja -Ilib/cookiecutter -It/fuzz
+FUZZ_NGX_INC := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
+                os/unix http http/modules http/v2) -I$(BUILD)/nginx \
+                -I$(MODULE_GEN) -Ingx_djass_module
+FUZZ_LIB     := $(FUZZ_DIR)/libdjass.a
+FUZZ_OBJS    := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRCS))
+FUZZ_SHIM    := t/fuzz/ngx_shim.c t/fuzz/ngx_stubs.c
+FUZZ_LIMITS  := -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048
+FUZZ_DEPS    := $(FUZZ_LIB) t/fuzz/ngx_shim.h $(FUZZ_SHIM)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJS)
+
+$(FUZZ_DIR)/fuzz_tmpl $(FUZZ_DIR)/fuzz_cookiecutter_json: \
+    $(FUZZ_DIR)/%: t/fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -ljansson
+
+$(FUZZ_DIR)/fuzz_payload: t/fuzz/fuzz_payload.c $(FUZZ_DEPS) \
+    ngx_djass_module/ngx_http_djass_payload.c \
+    ngx_djass_module/ngx_http_djass_catalog.c $(MODULE_GEN)/djass_scripts.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NGX_INC) -o $@ $< \
+	    ngx_djass_module/ngx_http_djass_payload.c \
+	    ngx_djass_module/ngx_http_djass_catalog.c $(FUZZ_SHIM) \
+	    $(FUZZ_LIB) -ljansson
+
+$(FUZZ_DIR)/fuzz_query: t/fuzz/fuzz_query.c $(FUZZ_DEPS) \
+    ngx_djass_module/ngx_http_djass_router.c \
+    ngx_djass_module/ngx_http_djass_list.c \
+    ngx_djass_module/ngx_http_djass_auth.c $(MODULE_GEN)/djass_scripts.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NGX_INC) -o $@ $< $(FUZZ_SHIM) \
+	    $(FUZZ_LIB) -ljansson -lcrypto
+
+fuzz: fuzz-build
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/$$t-corpus $(FUZZ_DIR)/$$t-crashes; \
+	    regs=$$(ls -d t/fuzz/regressions/$$t/* 2>/dev/null); \
+	    if [ -n "$$regs" ] && ! $(FUZZ_DIR)/$$t $(FUZZ_LIMITS) $$regs \
+	            >$(FUZZ_DIR)/$$t-replay.log 2>&1; then \
+	        rc=1; echo "fuzz: $$t FAILS on a regression input:" \
+	            "$$(grep '^Running: ' $(FUZZ_DIR)/$$t-replay.log | tail -1)"; \
+	    fi; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/$$t $(FUZZ_LIMITS) -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=16384 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/$$t-crashes/ \
+	        $(FUZZ_DIR)/$$t-corpus t/fuzz/corpus/$$t \
+	        >$(FUZZ_DIR)/$$t.log 2>&1 \
+	    || { rc=1; echo "fuzz: $$t FAILED: see $(FUZZ_DIR)/$$t.log;" \
+	         "$$(grep -m1 'Test unit written' $(FUZZ_DIR)/$$t.log)"; \
+	         grep -m1 -E 'ERROR|runtime error' $(FUZZ_DIR)/$$t.log; }; \
+	done; exit $$rc
 
 setup:
 	scripts/setup
