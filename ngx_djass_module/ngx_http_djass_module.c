@@ -51,6 +51,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, quota),
       NULL },
 
+    { ngx_string("djass_idempotency_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, idempotency_ttl),
+      NULL },
+
     { ngx_string("djass_template"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_djass_template,
@@ -150,6 +157,7 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
 
     dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->quota = NGX_CONF_UNSET_UINT;
+    dmcf->idempotency_ttl = NGX_CONF_UNSET;
 
     return dmcf;
 }
@@ -162,6 +170,8 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(dmcf->redis_timeout, 1000);
     ngx_conf_init_uint_value(dmcf->quota, NGX_HTTP_DJASS_DEFAULT_QUOTA);
+    ngx_conf_init_value(dmcf->idempotency_ttl,
+                        NGX_HTTP_DJASS_DEFAULT_IDEM_TTL);
 
     if (dmcf->redis.len == 0) {
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
