@@ -49,7 +49,6 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
 {
     ngx_int_t                   rc;
     ngx_str_t                   key, deprecation;
-    u_char                      md[SHA256_DIGEST_LENGTH];
     ngx_http_djass_loc_conf_t  *dlcf;
 
     rc = ngx_http_djass_header_key(r, &key);
@@ -85,17 +84,28 @@ ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest)
         return rc;
     }
 
-    if (ngx_http_djass_sha256(&key, md) != NGX_OK) {
+    return ngx_http_djass_sha256_hex(r->pool, &key, digest);
+}
+
+
+/* the SHA-256 of in as 64 lowercase hex digits in the pool */
+
+ngx_int_t
+ngx_http_djass_sha256_hex(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *hex)
+{
+    u_char  md[SHA256_DIGEST_LENGTH];
+
+    if (ngx_http_djass_sha256(in, md) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    digest->len = SHA256_DIGEST_LENGTH * 2;
-    digest->data = ngx_pnalloc(r->pool, digest->len);
-    if (digest->data == NULL) {
+    hex->len = SHA256_DIGEST_LENGTH * 2;
+    hex->data = ngx_pnalloc(pool, hex->len);
+    if (hex->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_hex_dump(digest->data, md, SHA256_DIGEST_LENGTH);
+    ngx_hex_dump(hex->data, md, SHA256_DIGEST_LENGTH);
 
     return NGX_OK;
 }

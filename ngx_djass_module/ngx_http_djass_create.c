@@ -2,8 +2,14 @@
  * POST /projects: the body read in one piece (ngx_http_djass_payload.c
  * checks it), one call of the script that checks the quota and queues the
  * job, and the new project as the answer, 201.  A missing key or an
- * oversized body is answered before Redis; an invalid body after the
- * script has checked the key and its scope.
+ * oversized body is answered before Redis; an invalid body or
+ * Idempotency-Key after the script has checked the key and its scope.
+ *
+ * With an Idempotency-Key the same call also remembers the 201 under the
+ * key's SHA-256 and a fingerprint of the effective input (the SHA-256 of
+ * input_payload as the 201 shows it): the same key again is the first
+ * answer, replayed by the script without a new project, or a 422 when the
+ * input differs.  Nothing happens between the check and the create.
  */
 
 
@@ -14,8 +20,19 @@
 static void ngx_http_djass_create_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
+static ngx_int_t ngx_http_djass_idempotency_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+static ngx_int_t ngx_http_djass_fingerprint(ngx_http_request_t *r,
+    ngx_http_djass_payload_t *pl, ngx_str_t *fp);
 static ngx_int_t ngx_http_djass_create_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+
+
+#define NGX_HTTP_DJASS_IDEM_HEADER   "Idempotency-Key"
+#define NGX_HTTP_DJASS_IDEM_MAX      255
+
+
+static ngx_str_t  ngx_http_djass_replayed = ngx_string("true");
 
 
 ngx_int_t
@@ -72,16 +89,14 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
 static void
 ngx_http_djass_create_body(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    body, *args;
-    ngx_http_djass_ctx_t        *ctx;
-    ngx_http_djass_call_t       *call;
-    ngx_http_djass_payload_t     pl;
-    ngx_http_djass_main_conf_t  *dmcf;
+    ngx_int_t                 rc;
+    ngx_str_t                 body;
+    ngx_http_djass_ctx_t     *ctx;
+    ngx_http_djass_call_t    *call;
+    ngx_http_djass_payload_t  pl;
 
     ctx = ngx_http_djass_get_ctx(r);
     call = ctx->data;
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
 
     rc = ngx_http_djass_read_body(r, &body);
 
@@ -98,11 +113,49 @@ ngx_http_djass_create_body(ngx_http_request_t *r)
         return;
     }
 
-    if (pl.code) {
+    rc = ngx_http_djass_idempotency_key(r, &call->idempotency_key);
+
+    if (rc == NGX_HTTP_DJASS_BAD_VALUE) {
+        ngx_str_null(&call->idempotency_key);
+
         call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl.code;
-        call->message = pl.message;
-        call->details = pl.details.data;
+        call->code = "invalid_idempotency_key";
+        call->message = "Idempotency-Key must be 1 to 255 characters, "
+                        "each a printable ASCII character other than "
+                        "space.";
+        call->details = (u_char *) "{\"header\":\"Idempotency-Key\"}";
+    }
+
+    rc = ngx_http_djass_create_call(r, call, &pl, ngx_http_djass_create_done);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/*
+ * The create call, for POST /projects and any other way in: the payload
+ * (its 400 answered after auth unless call->code names another one), the
+ * quota default and call->idempotency_key with its retention.  NGX_DONE:
+ * the call is on its way to handler; otherwise the answer is sent and rc
+ * is what the request is finalized with.
+ */
+
+ngx_int_t
+ngx_http_djass_create_call(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl, ngx_http_djass_redis_pt handler)
+{
+    ngx_str_t                   *args, *idem, *fp;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    if (pl->code && call->code == NULL) {
+        call->status = NGX_HTTP_BAD_REQUEST;
+        call->code = pl->code;
+        call->message = pl->message;
+        call->details = pl->details.data;
     }
 
     if (ngx_http_djass_call_args(r, call, "create",
@@ -111,28 +164,146 @@ ngx_http_djass_create_body(ngx_http_request_t *r)
         || ngx_http_djass_call_number(r, call,
                                       DJASS_SCRIPT_API_CREATE_ARGV_QUOTA,
                                       dmcf->quota)
+           != NGX_OK
+        || ngx_http_djass_call_number(r, call,
+                                      DJASS_SCRIPT_API_CREATE_ARGV_TTL,
+                                      (ngx_uint_t) dmcf->idempotency_ttl)
            != NGX_OK)
     {
-        ngx_http_finalize_request(r, ngx_http_djass_internal_error(r));
-        return;
+        return ngx_http_djass_internal_error(r);
     }
 
     args = call->args;
 
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_INVALID,
-                             pl.code != 0);
-    args[DJASS_SCRIPT_API_CREATE_ARGV_NAME] = pl.name;
-    args[DJASS_SCRIPT_API_CREATE_ARGV_SLUG] = pl.slug;
-    args[DJASS_SCRIPT_API_CREATE_ARGV_HEAD] = pl.head;
+                             call->code != NULL);
+    args[DJASS_SCRIPT_API_CREATE_ARGV_NAME] = pl->name;
+    args[DJASS_SCRIPT_API_CREATE_ARGV_SLUG] = pl->slug;
+    args[DJASS_SCRIPT_API_CREATE_ARGV_HEAD] = pl->head;
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
-                             pl.fill_email != 0);
-    args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl.tail;
+                             pl->fill_email != 0);
+    args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl->tail;
 
-    rc = ngx_http_djass_call_send(r, call, ngx_http_djass_create_done);
+    idem = &args[DJASS_SCRIPT_API_CREATE_ARGV_IDEM];
+    fp = &args[DJASS_SCRIPT_API_CREATE_ARGV_FP];
 
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
+    ngx_str_set(idem, "");
+    ngx_str_set(fp, "");
+
+    if (call->idempotency_key.len && call->code == NULL
+        && (ngx_http_djass_sha256_hex(r->pool, &call->idempotency_key, idem)
+            != NGX_OK
+            || ngx_http_djass_fingerprint(r, pl, fp) != NGX_OK))
+    {
+        return ngx_http_djass_internal_error(r);
     }
+
+    return ngx_http_djass_call_send(r, call, handler);
+}
+
+
+/*
+ * The request's Idempotency-Key: NGX_OK with key set, NGX_HTTP_DJASS_ABSENT
+ * without one, NGX_HTTP_DJASS_BAD_VALUE when it is empty, longer than 255,
+ * has a byte outside 0x21-0x7E, or is sent twice.
+ */
+
+static ngx_int_t
+ngx_http_djass_idempotency_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    found = 0;
+    ngx_str_null(key);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof(NGX_HTTP_DJASS_IDEM_HEADER) - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) NGX_HTTP_DJASS_IDEM_HEADER,
+                               sizeof(NGX_HTTP_DJASS_IDEM_HEADER) - 1)
+               == 0)
+        {
+            *key = h[i].value;
+            found++;
+        }
+    }
+
+    if (found == 0) {
+        return NGX_HTTP_DJASS_ABSENT;
+    }
+
+    if (found > 1 || key->len == 0 || key->len > NGX_HTTP_DJASS_IDEM_MAX) {
+        goto invalid;
+    }
+
+    last = key->data + key->len;
+
+    for (p = key->data; p < last; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            goto invalid;
+        }
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass create: Idempotency-Key \"%V\"", key);
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass create: invalid Idempotency-Key");
+
+    return NGX_HTTP_DJASS_BAD_VALUE;
+}
+
+
+/*
+ * The effective input's fingerprint: the SHA-256 of input_payload as the
+ * 201 shows it, normalised by payload_parse (the template's order, compact
+ * JSON).  An author_email still to come from the profile is a NUL byte, a
+ * byte no JSON text holds.
+ */
+
+static ngx_int_t
+ngx_http_djass_fingerprint(ngx_http_request_t *r,
+    ngx_http_djass_payload_t *pl, ngx_str_t *fp)
+{
+    u_char     *p;
+    ngx_str_t   in;
+
+    if (!pl->fill_email) {
+        return ngx_http_djass_sha256_hex(r->pool, &pl->head, fp);
+    }
+
+    in.len = pl->head.len + 1 + pl->tail.len;
+    in.data = ngx_pnalloc(r->pool, in.len);
+    if (in.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(in.data, pl->head.data, pl->head.len);
+    *p++ = '\0';
+    ngx_memcpy(p, pl->tail.data, pl->tail.len);
+
+    return ngx_http_djass_sha256_hex(r->pool, &in, fp);
 }
 
 
@@ -217,16 +388,47 @@ static ngx_int_t
 ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    u_char     *p;
     ngx_str_t   body;
+    ngx_uint_t  replayed;
 
     rc = ngx_http_djass_call_reply(r, data, rc, v, n);
     if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
         return rc;
     }
 
-    if (n != 1 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
+    if (ngx_http_djass_created(r, v, n, &body, &replayed) != NGX_OK) {
         return ngx_http_djass_internal_error(r);
+    }
+
+    if (replayed
+        && ngx_http_djass_add_header(r, "Idempotent-Replayed",
+                                     &ngx_http_djass_replayed)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_send_json(r, NGX_HTTP_CREATED, &body);
+}
+
+
+/*
+ * The script's create reply {"ok", <project fields>, replayed} as
+ * {"project": ...}; replayed: the answer is a remembered one.  A replay
+ * has the first answer's values, so its body is the first body, byte for
+ * byte.
+ */
+
+ngx_int_t
+ngx_http_djass_created(ngx_http_request_t *r, ngx_str_t *v, ngx_uint_t n,
+    ngx_str_t *body, ngx_uint_t *replayed)
+{
+    u_char  *p;
+
+    if (n != 2 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: unexpected create reply of %ui values", n);
+        return NGX_ERROR;
     }
 
     p = ngx_pnalloc(r->pool,
@@ -237,13 +439,15 @@ ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return NGX_ERROR;
     }
 
-    body.data = p;
+    body->data = p;
 
     p = ngx_cpymem(p, "{\"project\":", sizeof("{\"project\":") - 1);
     p = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1]);
     *p++ = '}';
 
-    body.len = p - body.data;
+    body->len = p - body->data;
 
-    return ngx_http_djass_send_json(r, NGX_HTTP_CREATED, &body);
+    *replayed = (v[n - 1].len == 1 && v[n - 1].data[0] == '1');
+
+    return NGX_OK;
 }

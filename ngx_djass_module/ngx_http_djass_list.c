@@ -9,8 +9,6 @@
 #include "djass_scripts.h"
 
 
-#define NGX_HTTP_DJASS_UNPROCESSABLE  422
-
 #define NGX_HTTP_DJASS_LIMIT_DEFAULT  20
 #define NGX_HTTP_DJASS_LIMIT_MAX      100
 #define NGX_HTTP_DJASS_OFFSET_MAX     ((ngx_uint_t) NGX_MAX_INT_T_VALUE)

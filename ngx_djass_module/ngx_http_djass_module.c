@@ -74,6 +74,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, quota),
       NULL },
 
+    { ngx_string("djass_idempotency_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, idempotency_ttl),
+      NULL },
+
     { ngx_string("djass_template"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_djass_template,
@@ -197,6 +204,7 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->sentinel_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->redis_wait = NGX_CONF_UNSET_UINT;
     dmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->idempotency_ttl = NGX_CONF_UNSET;
 
     return dmcf;
 }
@@ -213,6 +221,8 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(dmcf->redis_wait, 0);
     ngx_conf_init_msec_value(dmcf->redis_wait_timeout,
                              NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT);
+    ngx_conf_init_value(dmcf->idempotency_ttl,
+                        NGX_HTTP_DJASS_DEFAULT_IDEM_TTL);
 
     if (dmcf->redis.len == 0) {
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");

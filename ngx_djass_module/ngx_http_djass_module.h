@@ -17,6 +17,10 @@
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
 #define NGX_HTTP_DJASS_SENTINEL_PORT      26379
 #define NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT 500
+#define NGX_HTTP_DJASS_DEFAULT_IDEM_TTL   (24 * 60 * 60)
+
+/* nginx names no 422 before 1.25 */
+#define NGX_HTTP_DJASS_UNPROCESSABLE      422
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -62,6 +66,7 @@ typedef struct {
     ngx_str_t                    redis_password;
     ngx_msec_t                   redis_timeout;
     ngx_uint_t                   quota;
+    time_t                       idempotency_ttl;
 
     /* djass_redis resolved at start: an IP address or a socket path */
     ngx_str_t                    redis_host;     /* NUL-terminated */
@@ -186,6 +191,7 @@ typedef struct {
 
     ngx_uint_t                   writes;        /* the op changes state */
     ngx_uint_t                   wait;          /* djass_redis_wait */
+    ngx_str_t                    idempotency_key;  /* as sent, or empty */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
@@ -243,6 +249,8 @@ ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
 
 /* ngx_http_djass_auth.c: the API key of a request */
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
+ngx_int_t ngx_http_djass_sha256_hex(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_str_t *hex);
 void ngx_http_djass_auth_exit(void);
 
 /* ngx_http_djass_project.c: project and status objects */
@@ -277,6 +285,18 @@ typedef struct {
 
 ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
     u_char *body, size_t len, ngx_http_djass_payload_t *pl);
+
+/*
+ * ngx_http_djass_create.c: the create call for any way in.  create_call
+ * sends it (call from call_init, with call->code set for a 400 to answer
+ * after auth, call->idempotency_key set or empty); created turns the
+ * handler's {"ok", ...} reply into {"project": ...}.
+ */
+ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
+    ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_created(ngx_http_request_t *r, ngx_str_t *v,
+    ngx_uint_t n, ngx_str_t *body, ngx_uint_t *replayed);
 
 
 extern ngx_module_t  ngx_http_djass_module;

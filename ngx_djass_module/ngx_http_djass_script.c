@@ -21,16 +21,22 @@
 #define NGX_HTTP_DJASS_BACKOFF_GUIDANCE                                      \
     "{\"retry_guidance\":\"Retry with exponential backoff.\"}"
 
-/* a create sent to Redis whose outcome is unknown: a retry may duplicate */
+/*
+ * A create sent to Redis whose outcome is unknown: a blind retry may
+ * duplicate, a retry with the same Idempotency-Key cannot.
+ */
 #define NGX_HTTP_DJASS_UNKNOWN_GUIDANCE                                      \
     "{\"may_have_been_applied\":true,\"retry_guidance\":\"The project may "  \
-    "have been created: this API has no Idempotency-Key header yet, so "      \
-    "list your projects (GET /projects) before retrying with exponential "    \
-    "backoff, or a retry may create a duplicate and count against the "     \
-    "quota.\"}"
+    "have been created: retry with exponential backoff and the same "         \
+    "Idempotency-Key header and body, which answers the project created "     \
+    "if there is one and never creates a second; without an "                 \
+    "Idempotency-Key, list your projects (GET /projects) first, or a retry "  \
+    "may create a duplicate and count against the quota.\"}"
 
 
 static ngx_int_t ngx_http_djass_not_found(ngx_http_request_t *r);
+static ngx_int_t ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call);
 
 
 ngx_str_t  ngx_http_djass_script = {
@@ -335,6 +341,12 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
                                          (char *) call->details);
     }
 
+    if (ngx_strcmp(reason->data, "reused") == 0
+        && call->idempotency_key.len)
+    {
+        return ngx_http_djass_idempotency_reused(r, call);
+    }
+
     if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {
         p = ngx_pnalloc(r->pool, sizeof("{\"quota\":,\"retry_guidance\":"
                                         "\"Delete old projects or request "
@@ -426,6 +438,38 @@ ngx_http_djass_not_found(ngx_http_request_t *r)
     return ngx_http_djass_send_error(r, NGX_HTTP_NOT_FOUND,
                                      "project_not_found",
                                      "Project not found.", (char *) p);
+}
+
+
+/* 422: the Idempotency-Key was remembered with another input */
+
+static ngx_int_t
+ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call)
+{
+    u_char     *p, *last;
+    ngx_str_t  *key;
+
+    key = &call->idempotency_key;
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"idempotency_key\":}")
+                             + ngx_http_djass_json_str_len(key->data,
+                                                           key->len));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_cpymem(p, "{\"idempotency_key\":",
+                      sizeof("{\"idempotency_key\":") - 1);
+    last = ngx_http_djass_json_str(last, key->data, key->len);
+    *last++ = '}';
+    *last = '\0';
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_DJASS_UNPROCESSABLE,
+                                     "idempotency_key_reused",
+                                     "This Idempotency-Key was already "
+                                     "used with a different request body.",
+                                     (char *) p);
 }
 
 

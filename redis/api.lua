@@ -15,13 +15,13 @@
 -- ARGV.create, see each branch).
 --
 -- A reply is a flat array of strings: {"ok", ...} or {"e", reason, ...}
--- with reason auth, scope, notfound, notready, quota or invalid.  Keys are
+-- with reason auth, scope, notfound, notready, quota, invalid or reused.  Keys are
 -- those of doc/redis-layout.md.
 
 --! KEYS key project
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
---! ARGV.create invalid quota name slug head fill_email tail
+--! ARGV.create invalid quota name slug head fill_email tail idem fp ttl
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -136,11 +136,28 @@ end
 -- head), fill_email "1" when author_email is to come from the profile: then
 -- the payload is head .. the email as a JSON string .. tail.  Quota, id,
 -- record, indexes and job: one atomic step.
+--
+-- idem is the SHA-256 of the request's Idempotency-Key ("" without one),
+-- fp the SHA-256 of its effective input, ttl the seconds a 201 is
+-- remembered: djass:idem:<profile>:<idem> holds the first answer's values.
+-- The same key again is that answer (the reply's last value "1": a replay),
+-- before the quota is looked at; with another fp it is "reused".
 if op == 'create' then
   --! ARGV.create
   if invalid == '1' then return {'e', 'invalid'} end
   local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
   if not pr[1] then return {'e', 'auth'} end
+  local ik
+  if idem ~= '' then
+    ik = 'djass:idem:' .. profile .. ':' .. idem
+    local m = redis.call('HMGET', ik, 'fp', 'project', 'name', 'slug',
+      'created_at', 'input_payload')
+    if m[1] then
+      if m[1] ~= fp then return {'e', 'reused'} end
+      return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
+        '', '', m[6], '1'}
+    end
+  end
   quota = tonumber(pr[3]) or tonumber(quota)
   if redis.call('ZCARD', pk .. ':projects') >= quota then
     return {'e', 'quota', tostring(quota)}
@@ -158,8 +175,13 @@ if op == 'create' then
   redis.call('ZADD', pk .. ':projects', id, id)
   redis.call('ZADD', pk .. ':projects:queued', id, id)
   redis.call('XADD', 'djass:jobs', '*', 'project', id)
+  if ik then
+    redis.call('HSET', ik, 'fp', fp, 'project', id, 'name', name,
+      'slug', slug, 'created_at', now, 'input_payload', payload)
+    redis.call('EXPIRE', ik, ttl)
+  end
   return {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload}
+    '', '', payload, '0'}
 end
 
 return redis.error_reply('djass: unknown operation')

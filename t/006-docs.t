@@ -160,6 +160,10 @@ sub code_default {
     {
         my ($kind, $v) = ($1 // "", c_value($2));
         return $v eq '' ? 'none' : $v if $kind eq 'str';
+        if ($c->{set} eq 'ngx_conf_set_sec_slot') {
+            return $v % 3600 == 0 ? ($v / 3600) . 'h'
+                 : $v % 60 == 0 ? ($v / 60) . 'm' : "${v}s";
+        }
         return $v ? 'on' : 'off' if $kind eq '' || $c->{set} =~ /flag/
                                     || $f eq 'api';
         if ($kind eq 'msec') {
