@@ -146,6 +146,24 @@ ngx_int_t
 ngx_http_djass_create_call(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_payload_t *pl, ngx_http_djass_redis_pt handler)
 {
+    if (ngx_http_djass_create_args(r, call, pl) != NGX_OK) {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    return ngx_http_djass_call_send(r, call, handler);
+}
+
+
+/*
+ * The create call's arguments, for POST /projects and MCP's create_project:
+ * the payload, the quota default, call->idempotency_key (hashed) with the
+ * payload's fingerprint and the retention.  NGX_OK or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl)
+{
     ngx_str_t                   *args, *idem, *fp;
     ngx_http_djass_main_conf_t  *dmcf;
 
@@ -170,7 +188,7 @@ ngx_http_djass_create_call(ngx_http_request_t *r, ngx_http_djass_call_t *call,
                                       (ngx_uint_t) dmcf->idempotency_ttl)
            != NGX_OK)
     {
-        return ngx_http_djass_internal_error(r);
+        return NGX_ERROR;
     }
 
     args = call->args;
@@ -195,10 +213,33 @@ ngx_http_djass_create_call(ngx_http_request_t *r, ngx_http_djass_call_t *call,
             != NGX_OK
             || ngx_http_djass_fingerprint(r, pl, fp) != NGX_OK))
     {
-        return ngx_http_djass_internal_error(r);
+        return NGX_ERROR;
     }
 
-    return ngx_http_djass_call_send(r, call, handler);
+    return NGX_OK;
+}
+
+
+/* an Idempotency-Key: 1 to 255 characters, each 0x21-0x7E */
+
+ngx_uint_t
+ngx_http_djass_idempotency_valid(ngx_str_t *key)
+{
+    u_char  *p, *last;
+
+    if (key->len == 0 || key->len > NGX_HTTP_DJASS_IDEM_MAX) {
+        return 0;
+    }
+
+    last = key->data + key->len;
+
+    for (p = key->data; p < last; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -211,7 +252,6 @@ ngx_http_djass_create_call(ngx_http_request_t *r, ngx_http_djass_call_t *call,
 static ngx_int_t
 ngx_http_djass_idempotency_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    u_char           *p, *last;
     ngx_uint_t        i, found;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
@@ -249,16 +289,8 @@ ngx_http_djass_idempotency_key(ngx_http_request_t *r, ngx_str_t *key)
         return NGX_HTTP_DJASS_ABSENT;
     }
 
-    if (found > 1 || key->len == 0 || key->len > NGX_HTTP_DJASS_IDEM_MAX) {
+    if (found > 1 || !ngx_http_djass_idempotency_valid(key)) {
         goto invalid;
-    }
-
-    last = key->data + key->len;
-
-    for (p = key->data; p < last; p++) {
-        if (*p < 0x21 || *p > 0x7e) {
-            goto invalid;
-        }
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

@@ -369,6 +369,22 @@ ngx_http_djass_mcp_create_input(ngx_conf_t *cf,
         }
     }
 
+    /* not an option: the Idempotency-Key of POST /projects */
+
+    prop = json_pack("{s:s, s:i, s:i, s:s, s:s}", "type", "string",
+                     "minLength", 1, "maxLength", 255,
+                     "pattern", "^[!-~]+$",
+                     "description",
+                     "Optional. Retrying with the same key and the same "
+                     "options returns the first answer again instead of "
+                     "creating a second project (as the Idempotency-Key "
+                     "header of POST /projects).");
+    if (prop == NULL
+        || json_object_set_new(props, "idempotency_key", prop) != 0)
+    {
+        goto failed;
+    }
+
     json_decref(catalog);
     json_decref(described);
 
@@ -464,26 +480,67 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
 }
 
 
-/* create_project: the arguments are the body of POST /projects */
+/*
+ * create_project: the arguments are the body of POST /projects, less the
+ * optional idempotency_key, which works as the Idempotency-Key header does
+ */
 
 static ngx_int_t
 ngx_http_djass_mcp_create(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args)
 {
-    ngx_str_t                    body, *a;
-    ngx_http_djass_call_t       *call;
-    ngx_http_djass_payload_t     pl;
-    ngx_http_djass_main_conf_t  *dmcf;
+    json_t                     *key;
+    ngx_str_t                   body;
+    ngx_http_djass_call_t      *call;
+    ngx_http_djass_payload_t    pl;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
     call = &mr->call;
     call->unavailable = "Temporary failure while queueing project "
                         "generation.";
 
+    /* a create is followed by WAIT when djass_redis_wait asks for it */
+    call->writes = 1;
+    call->wait = 1;
+
+    ngx_str_null(&call->idempotency_key);
+
+    key = json_is_object(args) ? json_object_get(args, "idempotency_key")
+                               : NULL;
+
+    if (key && !json_is_null(key)) {
+        if (json_is_string(key)) {
+            call->idempotency_key.data = (u_char *) json_string_value(key);
+            call->idempotency_key.len = json_string_length(key);
+        }
+
+        if (!json_is_string(key)
+            || !ngx_http_djass_idempotency_valid(&call->idempotency_key))
+        {
+            ngx_str_null(&call->idempotency_key);
+
+            call->status = NGX_HTTP_BAD_REQUEST;
+            call->code = "invalid_idempotency_key";
+            call->message = "idempotency_key must be 1 to 255 characters, "
+                            "each a printable ASCII character other than "
+                            "space.";
+            call->details = (u_char *) "{\"field\":\"idempotency_key\"}";
+        }
+    }
+
     if (json_is_object(args)) {
-        if (ngx_http_djass_mcp_dump(r->pool, args, &body) != NGX_OK) {
+        args = json_deep_copy(args);
+        if (args == NULL) {
             return NGX_ERROR;
         }
+
+        json_object_del(args, "idempotency_key");
+
+        if (ngx_http_djass_mcp_dump(r->pool, args, &body) != NGX_OK) {
+            json_decref(args);
+            return NGX_ERROR;
+        }
+
+        json_decref(args);
 
     } else {
         ngx_str_set(&body, "{}");
@@ -493,40 +550,14 @@ ngx_http_djass_mcp_create(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (pl.code) {
+    if (pl.code && call->code == NULL) {
         call->status = NGX_HTTP_BAD_REQUEST;
         call->code = pl.code;
         call->message = pl.message;
         call->details = pl.details.data;
     }
 
-    /* a create is followed by WAIT when djass_redis_wait asks for it */
-    call->writes = 1;
-    call->wait = 1;
-
-    if (ngx_http_djass_call_args(r, call, "create",
-                                 DJASS_SCRIPT_API_CREATE_NARGS)
-        != NGX_OK
-        || ngx_http_djass_call_number(r, call,
-                                      DJASS_SCRIPT_API_CREATE_ARGV_QUOTA,
-                                      dmcf->quota)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    a = call->args;
-
-    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_INVALID,
-                             pl.code != NULL);
-    a[DJASS_SCRIPT_API_CREATE_ARGV_NAME] = pl.name;
-    a[DJASS_SCRIPT_API_CREATE_ARGV_SLUG] = pl.slug;
-    a[DJASS_SCRIPT_API_CREATE_ARGV_HEAD] = pl.head;
-    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
-                             pl.fill_email != 0);
-    a[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl.tail;
-
-    return NGX_OK;
+    return ngx_http_djass_create_args(r, call, &pl);
 }
 
 
@@ -734,7 +765,7 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
     u_char                      *p, *last;
     size_t                       len;
     ngx_int_t                    total;
-    ngx_uint_t                   i, count, ready;
+    ngx_uint_t                   i, count, ready, replayed;
     ngx_http_djass_call_t       *call;
     ngx_http_djass_main_conf_t  *dmcf;
 
@@ -748,24 +779,8 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         return NGX_OK;
 
     case NGX_HTTP_DJASS_MCP_CREATE:
-        if (n != 1 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
-            goto unexpected;
-        }
-
-        p = ngx_pnalloc(r->pool, sizeof("{\"project\":}")
-                        + ngx_http_djass_object_len(
-                              &ngx_http_djass_project_shape, &v[1]));
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        out->data = p;
-        p = ngx_cpymem(p, "{\"project\":", sizeof("{\"project\":") - 1);
-        p = ngx_http_djass_object(p, &ngx_http_djass_project_shape, &v[1]);
-        *p++ = '}';
-        out->len = p - out->data;
-
-        return NGX_OK;
+        /* a replay is the first answer again, as POST /projects gives it */
+        return ngx_http_djass_created(r, v, n, out, &replayed);
 
     case NGX_HTTP_DJASS_MCP_LIST:
         total = n >= 2 ? ngx_atoi(v[1].data, v[1].len) : NGX_ERROR;
@@ -1072,6 +1087,21 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
         return ngx_http_djass_error_body(r->pool, call->status, call->code,
                                          call->message,
                                          (char *) call->details, envelope);
+    }
+
+    if (ngx_strcmp(reason->data, "reused") == 0
+        && call->idempotency_key.len)
+    {
+        p = ngx_http_djass_reused_details(r->pool, &call->idempotency_key);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_djass_error_body(r->pool,
+                                         NGX_HTTP_DJASS_UNPROCESSABLE,
+                                         "idempotency_key_reused",
+                                         NGX_HTTP_DJASS_REUSED_MESSAGE,
+                                         (char *) p, envelope);
     }
 
     if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {

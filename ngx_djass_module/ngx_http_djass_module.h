@@ -287,14 +287,21 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
     u_char *body, size_t len, ngx_http_djass_payload_t *pl);
 
 /*
- * ngx_http_djass_create.c: the create call for any way in.  create_call
- * sends it (call from call_init, with call->code set for a 400 to answer
+ * ngx_http_djass_create.c: the create call for any way in.  create_args
+ * builds its arguments, create_call builds and sends them (call from call_init, with call->code set for a 400 to answer
  * after auth, call->idempotency_key set or empty); created turns the
  * handler's {"ok", ...} reply into {"project": ...}.
  */
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
     ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_create_args(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl);
+ngx_uint_t ngx_http_djass_idempotency_valid(ngx_str_t *key);
+u_char *ngx_http_djass_reused_details(ngx_pool_t *pool, ngx_str_t *key);
+
+#define NGX_HTTP_DJASS_REUSED_MESSAGE                                        \
+    "This Idempotency-Key was already used with a different request body."
 ngx_int_t ngx_http_djass_created(ngx_http_request_t *r, ngx_str_t *v,
     ngx_uint_t n, ngx_str_t *body, ngx_uint_t *replayed);
 

@@ -447,16 +447,31 @@ static ngx_int_t
 ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
     ngx_http_djass_call_t *call)
 {
-    u_char     *p, *last;
-    ngx_str_t  *key;
+    u_char  *details;
 
-    key = &call->idempotency_key;
-
-    p = ngx_pnalloc(r->pool, sizeof("{\"idempotency_key\":}")
-                             + ngx_http_djass_json_str_len(key->data,
-                                                           key->len));
-    if (p == NULL) {
+    details = ngx_http_djass_reused_details(r->pool, &call->idempotency_key);
+    if (details == NULL) {
         return NGX_ERROR;
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_DJASS_UNPROCESSABLE,
+                                     "idempotency_key_reused",
+                                     NGX_HTTP_DJASS_REUSED_MESSAGE,
+                                     (char *) details);
+}
+
+
+/* {"idempotency_key": <key>}, NUL-terminated, for a 422 reused */
+
+u_char *
+ngx_http_djass_reused_details(ngx_pool_t *pool, ngx_str_t *key)
+{
+    u_char  *p, *last;
+
+    p = ngx_pnalloc(pool, sizeof("{\"idempotency_key\":}")
+                          + ngx_http_djass_json_str_len(key->data, key->len));
+    if (p == NULL) {
+        return NULL;
     }
 
     last = ngx_cpymem(p, "{\"idempotency_key\":",
@@ -465,11 +480,7 @@ ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
     *last++ = '}';
     *last = '\0';
 
-    return ngx_http_djass_send_error(r, NGX_HTTP_DJASS_UNPROCESSABLE,
-                                     "idempotency_key_reused",
-                                     "This Idempotency-Key was already "
-                                     "used with a different request body.",
-                                     (char *) p);
+    return p;
 }
 
 

@@ -326,6 +326,29 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
     ok(!exists $res->{json}{result}{structuredContent}{download},
        'status of a queued project: no download object');
 
+    # idempotency_key works as POST /projects' Idempotency-Key header
+    my @same = map {
+        $call->('create_project', { project_name => 'Once only',
+                                    idempotency_key => 'mcp-key-1' })
+    } 1 .. 2;
+    my @ids = map { $_->{json}{result}{structuredContent}{project}{id} } @same;
+    ok(defined $ids[0] && defined $ids[1] && $ids[0] == $ids[1],
+       'create_project twice with one idempotency_key: one project')
+        or diag explain [ map { $_->{content} } @same ];
+    is($same[0]{json}{result}{content}[0]{text},
+       $same[1]{json}{result}{content}[0]{text},
+       'the replay is the first answer, byte for byte');
+    $res = $call->('create_project', { project_name => 'Another',
+                                       idempotency_key => 'mcp-key-1' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'idempotency_key_reused',
+       'the same idempotency_key with other options: idempotency_key_reused');
+    $res = $call->('create_project', { project_name => 'x',
+                                       idempotency_key => 'has space' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'invalid_idempotency_key',
+       'an idempotency_key with a space: invalid_idempotency_key');
+
     my $big = json_encode({ jsonrpc => '2.0', id => 1, method => 'ping',
                             params => { pad => 'x' x (70 * 1024) } });
     $res = rpc($big);
