@@ -72,7 +72,7 @@ static void
 ngx_http_djass_create_body(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
-    ngx_str_t                    body, *args;
+    ngx_str_t                    body, *args, *a;
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_call_t       *call;
     ngx_http_djass_payload_t     pl;
@@ -126,6 +126,13 @@ ngx_http_djass_create_body(ngx_http_request_t *r)
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
                              pl.fill_email != 0);
     args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl.tail;
+
+    a = &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID];
+
+    if (ngx_http_djass_request_id(r, a) != NGX_OK) {
+        ngx_http_finalize_request(r, ngx_http_djass_internal_error(r));
+        return;
+    }
 
     rc = ngx_http_djass_call_send(r, call, ngx_http_djass_create_done);
 

@@ -7,6 +7,7 @@
 #include "ngx_http_djass_module.h"
 
 
+static ngx_int_t ngx_http_djass_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_djass_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_djass_create_loc_conf(ngx_conf_t *cf);
@@ -91,7 +92,7 @@ static ngx_command_t  ngx_http_djass_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_djass_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_djass_preconfiguration,       /* preconfiguration */
     ngx_http_djass_filter_init,            /* postconfiguration */
 
     ngx_http_djass_create_main_conf,       /* create main configuration */
@@ -119,6 +120,17 @@ ngx_module_t  ngx_http_djass_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_djass_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+
+    return ngx_http_djass_request_id_init(cf, dmcf);
+}
 
 
 static void *

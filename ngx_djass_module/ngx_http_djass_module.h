@@ -15,6 +15,7 @@
 #define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
+#define NGX_HTTP_DJASS_MAX_REQUEST_ID     128
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -67,6 +68,8 @@ typedef struct {
     time_t                       options_mtime;
 
     void                        *redis_conn;     /* per-process adapter */
+
+    ngx_int_t                    request_id_index;   /* $request_id */
 } ngx_http_djass_main_conf_t;
 
 
@@ -91,6 +94,7 @@ typedef struct {
     ngx_str_t                    tail;           /* path after the prefix */
     ngx_uint_t                   route;
     ngx_uint_t                   project_id;
+    ngx_str_t                    request_id;     /* X-Request-Id answered */
 } ngx_http_djass_ctx_t;
 
 
@@ -127,9 +131,9 @@ ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *details);
-ngx_int_t ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
-    const char *code, const char *message, const char *details,
-    ngx_str_t *body);
+ngx_int_t ngx_http_djass_error_body(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *details, ngx_str_t *body);
 ngx_table_elt_t *ngx_http_djass_add_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 const char *ngx_http_djass_error_category(ngx_uint_t status,
@@ -138,6 +142,13 @@ u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
 size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
 size_t ngx_http_djass_utf8_len(u_char *src, size_t len);
 u_char *ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len);
+
+/* ngx_http_djass_request_id.c: X-Request-Id and the log variables */
+ngx_int_t ngx_http_djass_request_id_init(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_uint_t ngx_http_djass_valid_request_id(u_char *p, size_t len);
+ngx_int_t ngx_http_djass_request_id(ngx_http_request_t *r, ngx_str_t *id);
+ngx_int_t ngx_http_djass_set_request_id(ngx_http_request_t *r);
 
 /* ngx_http_djass_catalog.c: the option catalog, read once at start */
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
