@@ -198,6 +198,8 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
      *
      *     dlcf->artifacts = { 0, NULL };
      *     dlcf->prefix = { 0, NULL };
+     *     dlcf->openapi_body = { 0, NULL };
+     *     dlcf->openapi_etag = { 0, NULL };
      */
 
     dlcf->api = NGX_CONF_UNSET;
@@ -216,6 +218,8 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->api, prev->api, 0);
     ngx_conf_merge_str_value(conf->artifacts, prev->artifacts, "");
+    ngx_conf_merge_str_value(conf->openapi_body, prev->openapi_body, "");
+    ngx_conf_merge_str_value(conf->openapi_etag, prev->openapi_etag, "");
     ngx_conf_merge_value(conf->query_auth, prev->query_auth, 1);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
@@ -316,7 +320,7 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dmcf->enabled = 1;
     clcf->handler = ngx_http_djass_handler;
 
-    return NGX_CONF_OK;
+    return ngx_http_djass_openapi_build(cf, dmcf, dlcf);
 }
 
 

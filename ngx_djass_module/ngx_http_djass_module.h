@@ -79,6 +79,8 @@ typedef struct {
     ngx_flag_t                   query_auth;
     size_t                       max_body_size;
     ngx_str_t                    prefix;         /* the location's name */
+    ngx_str_t                    openapi_body;   /* GET /openapi.json */
+    ngx_str_t                    openapi_etag;
 } ngx_http_djass_loc_conf_t;
 
 
@@ -155,6 +157,12 @@ char *ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_is_flag(json_t *value);
 ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_openapi.c: the OpenAPI document, built at start */
+char *ngx_http_djass_openapi_build(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf, ngx_http_djass_loc_conf_t *dlcf);
+ngx_int_t ngx_http_djass_openapi_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 
 /* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
