@@ -17,6 +17,9 @@ static char *ngx_http_djass_template(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_djass_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_djass_postconfiguration(ngx_conf_t *cf);
 static void ngx_http_djass_cleanup_catalog(void *data);
 static ngx_int_t ngx_http_djass_init_process(ngx_cycle_t *cycle);
 static void ngx_http_djass_exit_process(ngx_cycle_t *cycle);
@@ -66,6 +69,20 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       0,
       NULL },
 
+    { ngx_string("djass_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_djass_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, metrics_zone_size),
+      NULL },
+
     { ngx_string("djass_artifacts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -93,7 +110,7 @@ static ngx_command_t  ngx_http_djass_commands[] = {
 
 static ngx_http_module_t  ngx_http_djass_module_ctx = {
     ngx_http_djass_preconfiguration,       /* preconfiguration */
-    ngx_http_djass_filter_init,            /* postconfiguration */
+    ngx_http_djass_postconfiguration,      /* postconfiguration */
 
     ngx_http_djass_create_main_conf,       /* create main configuration */
     ngx_http_djass_init_main_conf,         /* init main configuration */
@@ -162,6 +179,7 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
 
     dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->quota = NGX_CONF_UNSET_UINT;
+    dmcf->metrics_zone_size = NGX_CONF_UNSET_SIZE;
 
     return dmcf;
 }
@@ -175,8 +193,17 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(dmcf->redis_timeout, 1000);
     ngx_conf_init_uint_value(dmcf->quota, NGX_HTTP_DJASS_DEFAULT_QUOTA);
 
+    ngx_conf_init_size_value(dmcf->metrics_zone_size,
+                             NGX_HTTP_DJASS_DEFAULT_METRICS);
+
     if (dmcf->redis.len == 0) {
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
+    }
+
+    if ((dmcf->enabled || dmcf->metrics_used)
+        && ngx_http_djass_metrics_init_conf(cf, dmcf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_djass_redis_resolve(cf, dmcf);
@@ -205,6 +232,7 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
     dlcf->api = NGX_CONF_UNSET;
     dlcf->query_auth = NGX_CONF_UNSET;
     dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
+    dlcf->metrics = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -217,6 +245,7 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_djass_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->api, prev->api, 0);
+    ngx_conf_merge_value(conf->metrics, prev->metrics, 0);
     ngx_conf_merge_str_value(conf->artifacts, prev->artifacts, "");
     ngx_conf_merge_str_value(conf->openapi_body, prev->openapi_body, "");
     ngx_conf_merge_str_value(conf->openapi_etag, prev->openapi_etag, "");
@@ -321,6 +350,50 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_djass_handler;
 
     return ngx_http_djass_openapi_build(cf, dmcf, dlcf);
+}
+
+
+/* djass_metrics: this location answers the Prometheus metrics */
+
+static char *
+ngx_http_djass_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_djass_loc_conf_t  *dlcf = conf;
+
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    if (dlcf->metrics != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    dlcf->metrics = 1;
+    dmcf->metrics_used = 1;
+    clcf->handler = ngx_http_djass_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_djass_metrics_log;
+
+    return ngx_http_djass_filter_init(cf);
 }
 
 

@@ -16,6 +16,10 @@
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
 #define NGX_HTTP_DJASS_MAX_REQUEST_ID     128
+#define NGX_HTTP_DJASS_DEFAULT_METRICS    (64 * 1024)
+
+/* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
+#define NGX_HTTP_DJASS_ENDPOINTS          8
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -70,6 +74,10 @@ typedef struct {
     void                        *redis_conn;     /* per-process adapter */
 
     ngx_int_t                    request_id_index;   /* $request_id */
+
+    size_t                       metrics_zone_size;
+    ngx_shm_zone_t              *metrics_zone;
+    ngx_uint_t                   metrics_used;   /* a djass_metrics exists */
 } ngx_http_djass_main_conf_t;
 
 
@@ -81,6 +89,7 @@ typedef struct {
     ngx_str_t                    prefix;         /* the location's name */
     ngx_str_t                    openapi_body;   /* GET /openapi.json */
     ngx_str_t                    openapi_etag;
+    ngx_flag_t                   metrics;
 } ngx_http_djass_loc_conf_t;
 
 
@@ -97,6 +106,7 @@ typedef struct {
     ngx_uint_t                   route;
     ngx_uint_t                   project_id;
     ngx_str_t                    request_id;     /* X-Request-Id answered */
+    ngx_uint_t                   endpoint;       /* metrics label, 0 other */
 } ngx_http_djass_ctx_t;
 
 
@@ -164,6 +174,25 @@ char *ngx_http_djass_openapi_build(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf, ngx_http_djass_loc_conf_t *dlcf);
 ngx_int_t ngx_http_djass_openapi_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_metrics.c: counters in shared memory, Prometheus text */
+enum {
+    NGX_HTTP_DJASS_M_ERROR = 1,   /* an error reply from Redis */
+    NGX_HTTP_DJASS_M_TIMEOUT,     /* a call later than djass_redis_timeout */
+    NGX_HTTP_DJASS_M_RECONNECT    /* a connection opened again */
+};
+
+char *ngx_http_djass_metrics_init_conf(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_metrics_log(ngx_http_request_t *r);
+ngx_int_t ngx_http_djass_metrics_handler(ngx_http_request_t *r);
+void ngx_http_djass_metrics_redis_time(ngx_http_djass_main_conf_t *dmcf,
+    ngx_msec_int_t us);
+void ngx_http_djass_metrics_redis_event(ngx_http_djass_main_conf_t *dmcf,
+    ngx_uint_t event);
+void ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
+    ngx_int_t up);
+ngx_msec_int_t ngx_http_djass_metrics_now_us(void);
 
 /* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
 ngx_int_t ngx_http_djass_filter_init(ngx_conf_t *cf);

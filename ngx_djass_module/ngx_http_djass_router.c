@@ -54,6 +54,11 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
 };
 
 
+/* per route: "project_options", "openapi", "projects_list", "project",
+ * "project_status", "project_download" (4 is "projects_create") */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
+
+
 ngx_int_t
 ngx_http_djass_handler(ngx_http_request_t *r)
 {
@@ -100,6 +105,12 @@ ngx_http_djass_handler(ngx_http_request_t *r)
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "djass route: %V, project %ui, method %V",
                    &route->name, ctx->project_id, &r->method_name);
+
+    /* the endpoint label of the metrics: ngx_http_djass_endpoints[] */
+
+    ctx->endpoint = (ctx->route == NGX_HTTP_DJASS_ROUTE_PROJECTS
+                     && r->method == NGX_HTTP_POST)
+                    ? 4 : ngx_http_djass_endpoint[ctx->route];
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         handler = route->get;
