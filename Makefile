@@ -90,9 +90,15 @@ $(MODULE_GEN)/djass_scripts.c $(MODULE_GEN)/djass_scripts.h &: \
     $(MODULE_LUA) $(LUA2C) | $(BUILD)/nginx/Makefile
 	perl $(LUA2C) $(MODULE_GEN) djass_scripts $(MODULE_LUA)
 
+# the same for the OpenAPI skeleton
+OPENAPI_JSON := ngx_djass_module/ngx_http_djass_openapi.json
+$(MODULE_GEN)/djass_openapi.h: $(OPENAPI_JSON) ngx_djass_module/json2c \
+    | $(BUILD)/nginx/Makefile
+	perl ngx_djass_module/json2c $(OPENAPI_JSON) $@ djass_openapi_skeleton
+
 $(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) \
     $(LIB_SRCS) $(LIB_HDRS) $(MODULE_GEN)/djass_scripts.c \
-    $(MODULE_GEN)/djass_scripts.h
+    $(MODULE_GEN)/djass_scripts.h $(MODULE_GEN)/djass_openapi.h
 	$(MAKE) -C $(BUILD)/nginx-src -f $(BUILD)/nginx/Makefile modules
 	cp $(BUILD)/nginx/ngx_http_djass_module.so $@
 

@@ -208,6 +208,12 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_str_set(idem, "");
     ngx_str_set(fp, "");
 
+    if (ngx_http_djass_request_id(r, &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID])
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (call->idempotency_key.len && call->code == NULL
         && (ngx_http_djass_sha256_hex(r->pool, &call->idempotency_key, idem)
             != NGX_OK

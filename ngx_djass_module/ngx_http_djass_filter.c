@@ -87,7 +87,7 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
     ngx_http_djass_ctx_t           *ctx;
     ngx_http_djass_status_error_t  *e;
 
-    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST || r != r->main) {
+    if (r != r->main) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -107,8 +107,19 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
         if (ctx == NULL || ngx_http_djass_set_ctx(r, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
 
-    } else if (ctx->replied && ctx->status == r->headers_out.status) {
+    /* every answer under the API prefix, the download's included */
+
+    if (ngx_http_djass_set_request_id(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ctx->replied && ctx->status == r->headers_out.status) {
         /* our own JSON; another status is a filter's (412 of If-Match) */
         return ngx_http_next_header_filter(r);
     }
@@ -164,7 +175,7 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
         details = "{\"retry_guidance\":\"Retry with exponential backoff.\"}";
     }
 
-    if (ngx_http_djass_error_body(r->pool, r->headers_out.status, e->code,
+    if (ngx_http_djass_error_body(r, r->headers_out.status, e->code,
                                   e->message, details, &ctx->error_body)
         != NGX_OK)
     {

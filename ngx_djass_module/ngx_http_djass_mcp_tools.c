@@ -714,7 +714,7 @@ ngx_http_djass_mcp_tool_result(ngx_http_request_t *r,
     ngx_str_null(&envelope);
 
     if (rc == NGX_AGAIN) {
-        if (ngx_http_djass_error_body(r->pool, NGX_HTTP_SERVICE_UNAVAILABLE,
+        if (ngx_http_djass_error_body(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                       "retryable_error", mr->call.unavailable,
                                       NGX_HTTP_DJASS_MCP_BACKOFF, &envelope)
             != NGX_OK)
@@ -723,7 +723,7 @@ ngx_http_djass_mcp_tool_result(ngx_http_request_t *r,
         }
 
     } else if (rc != NGX_OK || n < 1) {
-        if (ngx_http_djass_error_body(r->pool,
+        if (ngx_http_djass_error_body(r,
                                       NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "internal_error", "Internal error.",
                                       NULL, &envelope)
@@ -862,7 +862,7 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
             (void) ngx_sprintf(last, ",\"retry_guidance\":\"Poll the status "
                                "endpoint until artifact_ready is true.\"}%Z");
 
-            return ngx_http_djass_error_body(r->pool, NGX_HTTP_CONFLICT,
+            return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
                                              "artifact_not_ready",
                                              "Project artifact is not ready "
                                              "yet.", (char *) p, envelope);
@@ -914,7 +914,7 @@ unexpected:
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "djass mcp: unexpected script reply of %ui values", n);
 
-    return ngx_http_djass_error_body(r->pool, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    return ngx_http_djass_error_body(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "internal_error", "Internal error.",
                                      NULL, envelope);
 }
@@ -1063,7 +1063,7 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
                            "{\"required_scope\":\"%s\"}%Z",
                            call->scope, call->scope);
 
-        return ngx_http_djass_error_body(r->pool, NGX_HTTP_FORBIDDEN,
+        return ngx_http_djass_error_body(r, NGX_HTTP_FORBIDDEN,
                                          "insufficient_scope", (char *) p,
                                          (char *) p + ngx_strlen(p) + 1,
                                          envelope);
@@ -1077,14 +1077,14 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
 
         (void) ngx_sprintf(p, "{\"project_id\":%ui}%Z", mr->project_id);
 
-        return ngx_http_djass_error_body(r->pool, NGX_HTTP_NOT_FOUND,
+        return ngx_http_djass_error_body(r, NGX_HTTP_NOT_FOUND,
                                          "project_not_found",
                                          "Project not found.", (char *) p,
                                          envelope);
     }
 
     if (ngx_strcmp(reason->data, "invalid") == 0 && call->code) {
-        return ngx_http_djass_error_body(r->pool, call->status, call->code,
+        return ngx_http_djass_error_body(r, call->status, call->code,
                                          call->message,
                                          (char *) call->details, envelope);
     }
@@ -1097,7 +1097,7 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        return ngx_http_djass_error_body(r->pool,
+        return ngx_http_djass_error_body(r,
                                          NGX_HTTP_DJASS_UNPROCESSABLE,
                                          "idempotency_key_reused",
                                          NGX_HTTP_DJASS_REUSED_MESSAGE,
@@ -1118,7 +1118,7 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
                            "bump.\"}%Z",
                            ngx_atoi(v[2].data, v[2].len));
 
-        return ngx_http_djass_error_body(r->pool, NGX_HTTP_TOO_MANY_REQUESTS,
+        return ngx_http_djass_error_body(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                          "quota_exceeded",
                                          "Project quota exceeded for this "
                                          "API identity.", (char *) p,
@@ -1130,7 +1130,7 @@ unexpected:
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "djass mcp: unexpected script reply \"%V\"", &v[0]);
 
-    return ngx_http_djass_error_body(r->pool, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    return ngx_http_djass_error_body(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "internal_error", "Internal error.",
                                      NULL, envelope);
 }

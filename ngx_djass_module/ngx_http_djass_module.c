@@ -7,6 +7,7 @@
 #include "ngx_http_djass_module.h"
 
 
+static ngx_int_t ngx_http_djass_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_djass_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_djass_create_loc_conf(ngx_conf_t *cf);
@@ -18,6 +19,9 @@ static char *ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_djass_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_djass_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_djass_postconfiguration(ngx_conf_t *cf);
 static void ngx_http_djass_cleanup_catalog(void *data);
 static ngx_int_t ngx_http_djass_init_process(ngx_cycle_t *cycle);
 static void ngx_http_djass_exit_process(ngx_cycle_t *cycle);
@@ -95,6 +99,20 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       0,
       NULL },
 
+    { ngx_string("djass_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_djass_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("djass_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, metrics_zone_size),
+      NULL },
+
     { ngx_string("djass_artifacts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -142,8 +160,8 @@ static ngx_command_t  ngx_http_djass_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_djass_module_ctx = {
-    NULL,                                  /* preconfiguration */
-    ngx_http_djass_filter_init,            /* postconfiguration */
+    ngx_http_djass_preconfiguration,       /* preconfiguration */
+    ngx_http_djass_postconfiguration,      /* postconfiguration */
 
     ngx_http_djass_create_main_conf,       /* create main configuration */
     ngx_http_djass_init_main_conf,         /* init main configuration */
@@ -170,6 +188,17 @@ ngx_module_t  ngx_http_djass_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_djass_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+
+    return ngx_http_djass_request_id_init(cf, dmcf);
+}
 
 
 static void *
@@ -205,6 +234,7 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->redis_wait = NGX_CONF_UNSET_UINT;
     dmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->idempotency_ttl = NGX_CONF_UNSET;
+    dmcf->metrics_zone_size = NGX_CONF_UNSET_SIZE;
 
     return dmcf;
 }
@@ -224,8 +254,17 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(dmcf->idempotency_ttl,
                         NGX_HTTP_DJASS_DEFAULT_IDEM_TTL);
 
+    ngx_conf_init_size_value(dmcf->metrics_zone_size,
+                             NGX_HTTP_DJASS_DEFAULT_METRICS);
+
     if (dmcf->redis.len == 0) {
         ngx_str_set(&dmcf->redis, "127.0.0.1:6379");
+    }
+
+    if ((dmcf->enabled || dmcf->metrics_used)
+        && ngx_http_djass_metrics_init_conf(cf, dmcf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_djass_redis_resolve(cf, dmcf);
@@ -247,11 +286,14 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
      *
      *     dlcf->artifacts = { 0, NULL };
      *     dlcf->prefix = { 0, NULL };
+     *     dlcf->openapi_body = { 0, NULL };
+     *     dlcf->openapi_etag = { 0, NULL };
      */
 
     dlcf->api = NGX_CONF_UNSET;
     dlcf->query_auth = NGX_CONF_UNSET;
     dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
+    dlcf->metrics = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -264,7 +306,10 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_djass_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->api, prev->api, 0);
+    ngx_conf_merge_value(conf->metrics, prev->metrics, 0);
     ngx_conf_merge_str_value(conf->artifacts, prev->artifacts, "");
+    ngx_conf_merge_str_value(conf->openapi_body, prev->openapi_body, "");
+    ngx_conf_merge_str_value(conf->openapi_etag, prev->openapi_etag, "");
     ngx_conf_merge_value(conf->query_auth, prev->query_auth, 1);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
@@ -365,6 +410,31 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dmcf->enabled = 1;
     clcf->handler = ngx_http_djass_handler;
 
+    return ngx_http_djass_openapi_build(cf, dmcf, dlcf);
+}
+
+
+/* djass_metrics: this location answers the Prometheus metrics */
+
+static char *
+ngx_http_djass_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_djass_loc_conf_t  *dlcf = conf;
+
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    if (dlcf->metrics != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    dlcf->metrics = 1;
+    dmcf->metrics_used = 1;
+    clcf->handler = ngx_http_djass_metrics_handler;
+
     return NGX_CONF_OK;
 }
 
@@ -402,6 +472,25 @@ ngx_http_djass_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_djass_metrics_log;
+
+    return ngx_http_djass_filter_init(cf);
 }
 
 

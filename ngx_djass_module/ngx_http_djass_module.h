@@ -22,6 +22,12 @@
 /* nginx names no 422 before 1.25 */
 #define NGX_HTTP_DJASS_UNPROCESSABLE      422
 
+#define NGX_HTTP_DJASS_MAX_REQUEST_ID     128
+#define NGX_HTTP_DJASS_DEFAULT_METRICS    (64 * 1024)
+
+/* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
+#define NGX_HTTP_DJASS_ENDPOINTS          8
+
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
 
@@ -92,6 +98,12 @@ typedef struct {
     time_t                       options_mtime;
 
     void                        *redis_conn;     /* per-process adapter */
+
+    ngx_int_t                    request_id_index;   /* $request_id */
+
+    size_t                       metrics_zone_size;
+    ngx_shm_zone_t              *metrics_zone;
+    ngx_uint_t                   metrics_used;   /* a djass_metrics exists */
 } ngx_http_djass_main_conf_t;
 
 
@@ -102,6 +114,9 @@ typedef struct {
     size_t                       max_body_size;
     ngx_str_t                    prefix;         /* the location's name */
     void                        *mcp;            /* djass_mcp's, or NULL */
+    ngx_str_t                    openapi_body;   /* GET /openapi.json */
+    ngx_str_t                    openapi_etag;
+    ngx_flag_t                   metrics;
 } ngx_http_djass_loc_conf_t;
 
 
@@ -117,6 +132,8 @@ typedef struct {
     ngx_str_t                    tail;           /* path after the prefix */
     ngx_uint_t                   route;
     ngx_uint_t                   project_id;
+    ngx_str_t                    request_id;     /* X-Request-Id answered */
+    ngx_uint_t                   endpoint;       /* metrics label, 0 other */
 } ngx_http_djass_ctx_t;
 
 
@@ -153,9 +170,9 @@ ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *details);
-ngx_int_t ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
-    const char *code, const char *message, const char *details,
-    ngx_str_t *body);
+ngx_int_t ngx_http_djass_error_body(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *details, ngx_str_t *body);
 ngx_table_elt_t *ngx_http_djass_add_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 const char *ngx_http_djass_error_category(ngx_uint_t status,
@@ -165,12 +182,44 @@ size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
 size_t ngx_http_djass_utf8_len(u_char *src, size_t len);
 u_char *ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len);
 
+/* ngx_http_djass_request_id.c: X-Request-Id and the log variables */
+ngx_int_t ngx_http_djass_request_id_init(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_uint_t ngx_http_djass_valid_request_id(u_char *p, size_t len);
+ngx_int_t ngx_http_djass_request_id(ngx_http_request_t *r, ngx_str_t *id);
+ngx_int_t ngx_http_djass_set_request_id(ngx_http_request_t *r);
+
 /* ngx_http_djass_catalog.c: the option catalog, read once at start */
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_is_flag(json_t *value);
 ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_openapi.c: the OpenAPI document, built at start */
+char *ngx_http_djass_openapi_build(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf, ngx_http_djass_loc_conf_t *dlcf);
+ngx_int_t ngx_http_djass_openapi_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+
+/* ngx_http_djass_metrics.c: counters in shared memory, Prometheus text */
+enum {
+    NGX_HTTP_DJASS_M_ERROR = 1,   /* an error reply from Redis */
+    NGX_HTTP_DJASS_M_TIMEOUT,     /* a call later than djass_redis_timeout */
+    NGX_HTTP_DJASS_M_RECONNECT    /* a connection opened again */
+};
+
+char *ngx_http_djass_metrics_init_conf(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_metrics_log(ngx_http_request_t *r);
+ngx_int_t ngx_http_djass_metrics_handler(ngx_http_request_t *r);
+void ngx_http_djass_metrics_redis_time(ngx_http_djass_main_conf_t *dmcf,
+    ngx_msec_int_t us);
+void ngx_http_djass_metrics_redis_event(ngx_http_djass_main_conf_t *dmcf,
+    ngx_uint_t event);
+void ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
+    ngx_int_t up);
+ngx_msec_int_t ngx_http_djass_metrics_now_us(void);
 
 /* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
 ngx_int_t ngx_http_djass_filter_init(ngx_conf_t *cf);

@@ -53,6 +53,7 @@ struct ngx_http_djass_redis_op_s {
     ngx_uint_t                   n;
     unsigned                     wait:1;      /* djass_redis_wait applies */
     unsigned                     done:1;      /* the script answered */
+    ngx_msec_int_t               sent_us;     /* for the metrics */
     ngx_http_djass_redis_op_t   *next;        /* in the free list */
 };
 
@@ -303,6 +304,7 @@ ngx_http_djass_redis_init_process(ngx_cycle_t *cycle)
         ngx_http_djass_sentinel_init(rd);
     }
 
+    ngx_http_djass_metrics_connected(dmcf, 0);
     ngx_http_djass_redis_connect(rd);
 
     return NGX_OK;
@@ -323,6 +325,8 @@ ngx_http_djass_redis_exit_process(ngx_cycle_t *cycle)
 
     rd = dmcf->redis_conn;
     rd->exiting = 1;
+
+    ngx_http_djass_metrics_connected(dmcf, -1);
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
@@ -454,6 +458,10 @@ ngx_http_djass_redis_closed(ngx_http_djass_link_t *link)
         rd->exiting = 1;
     }
 
+    if (!rd->exiting) {
+        ngx_http_djass_metrics_connected(rd->dmcf, 0);
+    }
+
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
     }
@@ -538,6 +546,13 @@ ngx_http_djass_redis_connected(const redisAsyncContext *ac, int status)
 
     rd->link.connected = 1;
     rd->backoff = 0;
+
+    ngx_http_djass_metrics_connected(rd->dmcf, 1);
+
+    if (rd->generation > 1) {
+        ngx_http_djass_metrics_redis_event(rd->dmcf,
+                                           NGX_HTTP_DJASS_M_RECONNECT);
+    }
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
@@ -707,6 +722,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->nkeys = nkeys;
     op->nargs = nargs;
     op->wait = (wait && dmcf->redis_wait) ? 1 : 0;
+    op->sent_us = ngx_http_djass_metrics_now_us();
 
     if (ngx_http_djass_redis_send(rd, op, r->pool, 0) != NGX_OK) {
         ngx_http_djass_redis_op_free(op);
@@ -863,6 +879,17 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
 
     if (rr) {
         rd->replies++;
+
+        ngx_http_djass_metrics_redis_time(rd->dmcf,
+                                          ngx_http_djass_metrics_now_us()
+                                          - op->sent_us);
+
+        if (rr->type == REDIS_REPLY_ERROR
+            && (op->retried || ngx_strncmp(rr->str, "NOSCRIPT", 8) != 0))
+        {
+            ngx_http_djass_metrics_redis_event(rd->dmcf,
+                                               NGX_HTTP_DJASS_M_ERROR);
+        }
     }
 
     r = op->request;
@@ -1202,6 +1229,8 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
         }
 
         ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+        ngx_http_djass_metrics_redis_event(rd->dmcf,
+                                           NGX_HTTP_DJASS_M_TIMEOUT);
     }
 
     if (late == 0) {

@@ -77,8 +77,7 @@ ngx_http_djass_send_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_str_t  body, retry_after;
 
-    if (ngx_http_djass_error_body(r->pool, status, code, message, details,
-                                  &body)
+    if (ngx_http_djass_error_body(r, status, code, message, details, &body)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -164,13 +163,18 @@ ngx_http_djass_error_category(ngx_uint_t status, const char *code)
 
 
 ngx_int_t
-ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
+ngx_http_djass_error_body(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message, const char *details,
     ngx_str_t *body)
 {
     size_t       len;
     u_char      *p;
+    ngx_str_t    id;
     const char  *category, *retryable;
+
+    if (ngx_http_djass_request_id(r, &id) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     category = ngx_http_djass_error_category(status, code);
     retryable = ngx_strcmp(category, "retryable") == 0 ? "true" : "false";
@@ -180,15 +184,16 @@ ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
     }
 
     len = sizeof("{\"error\":{\"code\":,\"category\":,\"message\":,"
-                 "\"retryable\":,\"details\":}}") - 1
+                 "\"retryable\":,\"details\":,\"request_id\":}}") - 1
           + ngx_http_djass_json_str_len((u_char *) code, ngx_strlen(code))
           + ngx_strlen(category) + 2
           + ngx_http_djass_json_str_len((u_char *) message,
                                         ngx_strlen(message))
           + ngx_strlen(retryable)
-          + ngx_strlen(details);
+          + ngx_strlen(details)
+          + ngx_http_djass_json_str_len(id.data, id.len);
 
-    p = ngx_pnalloc(pool, len);
+    p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -199,8 +204,11 @@ ngx_http_djass_error_body(ngx_pool_t *pool, ngx_uint_t status,
     p = ngx_http_djass_json_str(p, (u_char *) code, ngx_strlen(code));
     p = ngx_sprintf(p, ",\"category\":\"%s\",\"message\":", category);
     p = ngx_http_djass_json_str(p, (u_char *) message, ngx_strlen(message));
-    p = ngx_sprintf(p, ",\"retryable\":%s,\"details\":%s}}", retryable,
-                    details);
+    p = ngx_sprintf(p, ",\"retryable\":%s,\"details\":%s,\"request_id\":",
+                    retryable, details);
+    p = ngx_http_djass_json_str(p, id.data, id.len);
+    *p++ = '}';
+    *p++ = '}';
 
     body->len = p - body->data;
 

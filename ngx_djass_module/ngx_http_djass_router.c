@@ -23,6 +23,7 @@ typedef struct {
 
 enum {
     NGX_HTTP_DJASS_ROUTE_OPTIONS = 0,
+    NGX_HTTP_DJASS_ROUTE_OPENAPI,
     NGX_HTTP_DJASS_ROUTE_PROJECTS,
     NGX_HTTP_DJASS_ROUTE_PROJECT,
     NGX_HTTP_DJASS_ROUTE_STATUS,
@@ -40,6 +41,8 @@ static void ngx_http_djass_ctx_cleanup(void *data);
 static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
     { ngx_string("project-options"), ngx_string("GET, HEAD"),
       ngx_http_djass_options_handler, NULL },
+    { ngx_string("openapi.json"), ngx_string("GET, HEAD"),
+      ngx_http_djass_openapi_handler, NULL },
     { ngx_string("projects"), ngx_string("GET, HEAD, POST"),
       ngx_http_djass_list_handler, ngx_http_djass_create_handler },
     { ngx_string("project"), ngx_string("GET, HEAD"),
@@ -49,6 +52,11 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
     { ngx_string("download"), ngx_string("GET, HEAD"),
       ngx_http_djass_download_handler, NULL },
 };
+
+
+/* per route: "project_options", "openapi", "projects_list", "project",
+ * "project_status", "project_download" (4 is "projects_create") */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
 
 
 ngx_int_t
@@ -98,6 +106,12 @@ ngx_http_djass_handler(ngx_http_request_t *r)
                    "djass route: %V, project %ui, method %V",
                    &route->name, ctx->project_id, &r->method_name);
 
+    /* the endpoint label of the metrics: ngx_http_djass_endpoints[] */
+
+    ctx->endpoint = (ctx->route == NGX_HTTP_DJASS_ROUTE_PROJECTS
+                     && r->method == NGX_HTTP_POST)
+                    ? 4 : ngx_http_djass_endpoint[ctx->route];
+
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         handler = route->get;
 
@@ -137,6 +151,12 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         && ngx_strncmp(p, "project-options", tail->len) == 0)
     {
         return NGX_HTTP_DJASS_ROUTE_OPTIONS;
+    }
+
+    if (tail->len == sizeof("openapi.json") - 1
+        && ngx_strncmp(p, "openapi.json", tail->len) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_OPENAPI;
     }
 
     if (tail->len < sizeof("projects") - 1

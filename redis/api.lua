@@ -21,7 +21,7 @@
 --! KEYS key project
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
---! ARGV.create invalid quota name slug head fill_email tail idem fp ttl
+--! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -134,7 +134,9 @@ end
 -- create: invalid is "1" when the payload was invalid (answered after auth
 -- and scope), quota the djass_quota default, head the input_payload (or its
 -- head), fill_email "1" when author_email is to come from the profile: then
--- the payload is head .. the email as a JSON string .. tail.  Quota, id,
+-- the payload is head .. the email as a JSON string .. tail.  request_id is
+-- the request's X-Request-Id: the job carries it to the worker's log lines.
+-- Quota, id,
 -- record, indexes and job: one atomic step.
 --
 -- idem is the SHA-256 of the request's Idempotency-Key ("" without one),
@@ -174,7 +176,8 @@ if op == 'create' then
     'input_payload', payload, 'attempts', '0')
   redis.call('ZADD', pk .. ':projects', id, id)
   redis.call('ZADD', pk .. ':projects:queued', id, id)
-  redis.call('XADD', 'djass:jobs', '*', 'project', id)
+  redis.call('XADD', 'djass:jobs', '*', 'project', id,
+    'request_id', request_id)
   if ik then
     redis.call('HSET', ik, 'fp', fp, 'project', id, 'name', name,
       'slug', slug, 'created_at', now, 'input_payload', payload)

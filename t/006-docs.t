@@ -125,7 +125,8 @@ while ($table =~ /\{\s*ngx_string\("(\w+)"\),\s*([\w|]+),\s*(\w+),\s*\w+,\s*(.*?
     push @ctx, 'location' if $flags =~ /NGX_HTTP_LOC_CONF\b/;
     my ($field) = $offset =~ /offsetof\(\w+,\s*(\w+)\)/;
     # the two with handlers of their own set these fields
-    $field //= { djass_template => 'template_dir', djass_api => 'api' }->{$name};
+    $field //= { djass_template => 'template_dir', djass_api => 'api',
+                djass_metrics => 'metrics' }->{$name};
     $cmd{$name} = { name => $name, ctx => join(', ', @ctx), set => $set,
                     field => $field };
 }
@@ -165,7 +166,7 @@ sub code_default {
                  : $v % 60 == 0 ? ($v / 60) . 'm' : "${v}s";
         }
         return $v ? 'on' : 'off' if $kind eq '' || $c->{set} =~ /flag/
-                                    || $f eq 'api';
+                                    || $f eq 'api' || $f eq 'metrics';
         if ($kind eq 'msec') {
             return $v % 1000 == 0 ? ($v / 1000) . 's' : "${v}ms";
         }

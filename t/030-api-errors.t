@@ -16,8 +16,10 @@ sub envelope_ok {
     my $e = $res->{json} && $res->{json}{error};
     ok($e, "$name: body is the error envelope") or return;
     is_deeply([ sort keys %$e ],
-              [qw(category code details message retryable)],
-              "$name: the envelope has exactly the five fields");
+              [qw(category code details message request_id retryable)],
+              "$name: the envelope has exactly the six fields");
+    is($e->{request_id}, $res->{headers}{'x-request-id'},
+       "$name: error.request_id is the X-Request-Id answered");
     is($e->{code}, $code, "$name: error.code is $code");
     ok(JSON::PP::is_bool($e->{retryable}), "$name: retryable is a boolean");
     is(ref $e->{details}, 'HASH', "$name: details is an object");

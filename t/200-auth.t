@@ -40,7 +40,8 @@ sub unauthorized {
     is_deeply($res->{json}{error},
               { code => 'auth_required', category => 'auth',
                 message => 'Authentication required.',
-                retryable => JSON::PP::false, details => {} },
+                retryable => JSON::PP::false, details => {},
+                request_id => $res->{headers}{'x-request-id'} },
               'the 401 body is the spec\'s, word for word');
     is($res->{headers}{'www-authenticate'}, 'Bearer',
        'the 401 says how to authenticate');
@@ -115,7 +116,8 @@ sub missing_scope {
     my ($scope) = @_;
     return sub {
         is_deeply($_[0]{json}{error},
-                  { code => 'insufficient_scope', category => 'auth',
+                  { request_id => $_[0]{headers}{"x-request-id"},
+                    code => 'insufficient_scope', category => 'auth',
                     message => "API key is missing required scope: $scope",
                     retryable => JSON::PP::false,
                     details => { required_scope => $scope } },
@@ -166,7 +168,7 @@ for my $path ("/projects/$id", "/projects/$id/status",
     is($theirs->{status}, 404, "another profile's project: GET $path is 404");
     is($theirs->{json}{error}{code}, 'project_not_found',
        "another profile's project: GET $path says project_not_found");
-    delete $_->{json}{error}{details} for $theirs, $missing;
+    delete @{ $_->{json}{error} }{qw(details request_id)} for $theirs, $missing;
     is_deeply($theirs->{json}, $missing->{json},
               "GET $path: someone else's project reads like a missing one");
 }

@@ -91,7 +91,9 @@ is(redis_cli($redis, 'ZSCORE',
              "djass:profile:$key->{profile}:projects:queued", $id),
    $id, 'the project is in its profile\'s queued index');
 my $jobs = redis_cli($redis, 'XRANGE', 'djass:jobs', '-', '+');
-is_deeply($jobs->[-1][1], ['project', $id], 'a job for it is on djass:jobs');
+is_deeply($jobs->[-1][1],
+          ['project', $id, 'request_id', $res->{headers}{'x-request-id'}],
+          'a job for it is on djass:jobs, with the create\'s request id');
 
 # --- defaults, the slug, the email ------------------------------------------
 
@@ -249,7 +251,8 @@ run_cases(
       status => 400, code => 'invalid_project_slug',
       check => sub {
           is_deeply($_[0]{json}{error},
-                    { code => 'invalid_project_slug', category => 'validation',
+                    { request_id => $_[0]{headers}{"x-request-id"},
+                      code => 'invalid_project_slug', category => 'validation',
                       message => 'project_slug must contain letters or numbers.',
                       retryable => JSON::PP::false,
                       details => { field => 'project_slug' } },
@@ -331,7 +334,8 @@ run_cases(
       code => 'quota_exceeded',
       check => sub {
           is_deeply($_[0]{json}{error},
-                    { code => 'quota_exceeded', category => 'quota',
+                    { request_id => $_[0]{headers}{"x-request-id"},
+                      code => 'quota_exceeded', category => 'quota',
                       message => 'Project quota exceeded for this API '
                                  . 'identity.',
                       retryable => JSON::PP::false,

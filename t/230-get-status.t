@@ -117,7 +117,8 @@ $res = api(GET => '/projects/999999', key => $K);
 is_deeply($res->{json}{error},
           { code => 'project_not_found', category => 'validation',
             message => 'Project not found.', retryable => JSON::PP::false,
-            details => { project_id => 999999 } },
+            details => { project_id => 999999 },
+            request_id => $res->{headers}{'x-request-id'} },
           'the 404 is the spec\'s, with the id as a number');
 $res = api(GET => '/projects/abc/status', key => $K);
 is($res->{json}{error}{details}{project_id}, 'abc',

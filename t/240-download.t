@@ -25,7 +25,8 @@ sub not_ready {
     my ($status) = @_;
     return sub {
         is_deeply($_[0]{json}{error},
-                  { code => 'artifact_not_ready', category => 'retryable',
+                  { request_id => $_[0]{headers}{"x-request-id"},
+                    code => 'artifact_not_ready', category => 'retryable',
                     message => 'Project artifact is not ready yet.',
                     retryable => JSON::PP::true,
                     details => { project_id => $id, status => $status,

@@ -54,6 +54,10 @@ typedef struct {
 } djass_job_args_t;
 
 
+static void djass_job_steps(djass_queue_t *q, const djass_job_t *job,
+    long long t0);
+
+
 /* the heartbeat, while the child generates */
 static void
 djass_job_beat(void *data)
@@ -387,11 +391,21 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
 void
 djass_job_run(djass_queue_t *q, const djass_job_t *job)
 {
-    long long         t0;
-    djass_start_t     st;
-    djass_job_args_t  a;
+    long long  t0;
 
     t0 = djass_now_ms();
+
+    djass_log_context(job->request_id);
+    djass_job_steps(q, job, t0);
+    djass_log_context(NULL);
+}
+
+
+static void
+djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
+{
+    djass_start_t     st;
+    djass_job_args_t  a;
 
     if (job->project[0] == '\0') {
         if (djass_job_redis(q, 1, djass_job_drop_step, (void *) job) >= 0) {

@@ -15,6 +15,8 @@
 
 int  djass_log_verbose;
 
+static char  djass_log_suffix[160];
+
 
 static void
 djass_log_write(const char *fmt, va_list ap)
@@ -39,6 +41,17 @@ djass_log_write(const char *fmt, va_list ap)
     n += m;
     if (n > (int) sizeof(line) - 2) {
         n = sizeof(line) - 2;
+    }
+
+    if (djass_log_suffix[0]) {
+        m = snprintf(line + n, sizeof(line) - n - 1, "%s", djass_log_suffix);
+        if (m > 0) {
+            n += m;
+        }
+
+        if (n > (int) sizeof(line) - 2) {
+            n = sizeof(line) - 2;
+        }
     }
 
     line[n++] = '\n';
@@ -73,6 +86,19 @@ djass_debug(const char *fmt, ...)
     va_start(ap, fmt);
     djass_log_write(fmt, ap);
     va_end(ap);
+}
+
+
+void
+djass_log_context(const char *request_id)
+{
+    if (request_id == NULL || request_id[0] == '\0') {
+        djass_log_suffix[0] = '\0';
+        return;
+    }
+
+    snprintf(djass_log_suffix, sizeof(djass_log_suffix), " request_id=%s",
+             request_id);
 }
 
 

@@ -15,6 +15,10 @@ void djass_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* a line written only with -v */
 void djass_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* " request_id=ID" at the end of every line from now on; NULL or "" ends
+ * it (the lines of one job carry the request id of its create) */
+void djass_log_context(const char *request_id);
+
 /* milliseconds of a monotonic clock, for durations */
 long long djass_now_ms(void);
 

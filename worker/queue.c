@@ -112,6 +112,18 @@ djass_queue_entry(redisReply *e, djass_job_t *job)
     for (i = 0; i + 1 < f->elements; i += 2) {
         v = f->element[i + 1];
 
+        if (f->element[i]->type == REDIS_REPLY_STRING
+            && strcmp(f->element[i]->str, "request_id") == 0
+            && v->type == REDIS_REPLY_STRING
+            && v->len < sizeof(job->request_id)
+            && strspn(v->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "abcdefghijklmnopqrstuvwxyz0123456789._:-") == v->len)
+        {
+            memcpy(job->request_id, v->str, v->len);
+            job->request_id[v->len] = '\0';
+            continue;
+        }
+
         if (f->element[i]->type != REDIS_REPLY_STRING
             || strcmp(f->element[i]->str, "project") != 0
             || v->type != REDIS_REPLY_STRING

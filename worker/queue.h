@@ -17,6 +17,7 @@
 typedef struct {
     char       entry[64];       /* the stream entry id */
     char       project[24];     /* its project field: digits, or "" */
+    char       request_id[129]; /* the create's X-Request-Id, or "" */
     int        reclaimed;       /* taken over from a silent worker */
 } djass_job_t;
 
