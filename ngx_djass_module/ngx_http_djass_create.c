@@ -208,7 +208,8 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_str_set(idem, "");
     ngx_str_set(fp, "");
 
-    if (ngx_http_djass_request_id(r, &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID])
+    if (ngx_http_djass_request_id(r,
+                                  &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID])
         != NGX_OK)
     {
         return NGX_ERROR;

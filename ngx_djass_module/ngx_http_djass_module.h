@@ -337,9 +337,10 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
 
 /*
  * ngx_http_djass_create.c: the create call for any way in.  create_args
- * builds its arguments, create_call builds and sends them (call from call_init, with call->code set for a 400 to answer
- * after auth, call->idempotency_key set or empty); created turns the
- * handler's {"ok", ...} reply into {"project": ...}.
+ * builds its arguments, create_call builds and sends them (call from
+ * call_init, with call->code set for a 400 to answer after auth,
+ * call->idempotency_key set or empty); created turns the handler's
+ * {"ok", ...} reply into {"project": ...}.
  */
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
