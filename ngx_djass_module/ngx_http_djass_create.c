@@ -164,7 +164,7 @@ ngx_int_t
 ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_payload_t *pl)
 {
-    ngx_str_t                   *args, *idem, *fp;
+    ngx_str_t                   *args, *idem, *fp, *rid;
     ngx_http_djass_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
@@ -208,10 +208,9 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_str_set(idem, "");
     ngx_str_set(fp, "");
 
-    if (ngx_http_djass_request_id(r,
-                                  &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID])
-        != NGX_OK)
-    {
+    rid = &args[DJASS_SCRIPT_API_CREATE_ARGV_REQUEST_ID];
+
+    if (ngx_http_djass_request_id(r, rid) != NGX_OK) {
         return NGX_ERROR;
     }
 
