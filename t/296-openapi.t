@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Djass::Test;
 use Djass::Jobs;
+use Djass::Build qw(sanitize_on valgrind_on);
 
 my $repo = repo_dir();
 my $venv = "$repo/build/venv-openapi";
@@ -126,7 +127,8 @@ my @cmd = ("$venv/bin/schemathesis", 'run', "$base/openapi.json",
                                     response_schema_conformance
                                     response_headers_conformance)),
            '--max-examples', $ENV{DJASS_ST_EXAMPLES} // 30,
-           '--max-time', $ENV{DJASS_ST_MAX_TIME} // 120,
+           '--max-time', $ENV{DJASS_ST_MAX_TIME}
+                         // (sanitize_on() || valgrind_on() ? 60 : 120),
            '--seed', $ENV{DJASS_ST_SEED} // 296,
            '--request-timeout', 10,
            '--workers', 2,
