@@ -15,6 +15,7 @@
 #define NGX_HTTP_DJASS_DEFAULT_QUOTA      200
 #define NGX_HTTP_DJASS_DEFAULT_MAX_BODY   (64 * 1024)
 #define NGX_HTTP_DJASS_DEFAULT_REDIS_PORT 6379
+#define NGX_HTTP_DJASS_DEFAULT_CACHE_ZONE (16 * 1024 * 1024)
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -67,6 +68,10 @@ typedef struct {
     time_t                       options_mtime;
 
     void                        *redis_conn;     /* per-process adapter */
+
+    ngx_flag_t                   cache;          /* djass_cache */
+    size_t                       cache_zone;     /* djass_cache_zone */
+    ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
 } ngx_http_djass_main_conf_t;
 
 
@@ -168,6 +173,8 @@ typedef struct {
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
     ngx_str_t                    filter;        /* status=, or empty */
+
+    void                        *cache;         /* a cache fill's state */
 } ngx_http_djass_call_t;
 
 extern ngx_str_t  ngx_http_djass_script;

@@ -25,6 +25,7 @@
 
 #include "ngx_http_djass_module.h"
 #include "ngx_http_djass_redis.h"
+#include "ngx_http_djass_cache.h"
 
 
 #define NGX_HTTP_DJASS_BACKOFF_MIN  100
@@ -288,6 +289,9 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
                       "SCRIPT LOAD %b", ngx_http_djass_script.data,
                       ngx_http_djass_script.len);
 
+    /* the cache's CLIENT TRACKING, when its own connection is up */
+    ngx_http_djass_cache_track_data(rd);
+
     ngx_add_timer(&rd->timer, dmcf->redis_timeout);
 }
 
@@ -312,9 +316,17 @@ ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
 void
 ngx_http_djass_redis_closed(ngx_http_djass_redis_t *rd)
 {
+    if (rd != rd->dmcf->redis_conn) {
+        /* the cache's invalidation connection, on the same adapter */
+        ngx_http_djass_cache_track_closed(rd);
+        return;
+    }
+
     if (rd->ac == NULL) {
         return;
     }
+
+    ngx_http_djass_cache_track_data_lost(rd);
 
     rd->ac = NULL;
     rd->connected = 0;
