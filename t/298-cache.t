@@ -243,6 +243,22 @@ ok(warm($a, "/projects/$id/status", $K),
 like(nginx_error_log($a), qr/invalidation connection .* is lost/,
      'the loss is logged');
 
+# --- Redis busy: a cached read is still exact, as nothing can write ---------
+
+ok(warm($a, "/projects/$id/status", $K), 'the cache is warm');
+my $sleeper = fork;
+if ($sleeper == 0) {
+    redis_cli($redis, 'DEBUG', 'SLEEP', 1);
+    _exit(0);
+}
+sleep 0.2;
+my $busy = get($a, "/projects/$id/status", $K);
+is($busy->{status}, 200, 'Redis busy (DEBUG SLEEP): the cached status is '
+                         . 'answered at once');
+is($busy->{json} && $busy->{json}{status}, 'generating',
+   'with the last state Redis holds');
+waitpid($sleeper, 0);
+
 # --- FLUSHALL and a restart: nothing stale -------------------------------
 
 ok(warm($a, "/projects/$id/status", $K), 'the cache is warm before FLUSHALL');
