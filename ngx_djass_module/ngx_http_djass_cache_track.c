@@ -436,9 +436,16 @@ static void
 ngx_http_djass_track_refused(ngx_http_djass_redis_t *rd, const char *what,
     redisReply *rr)
 {
+    if (rd->failing) {
+        /* once until it works: this repeats at every reconnect */
+        return;
+    }
+
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                   "djass: Redis at \"%V\" refused %s for the cache: %s; "
                   "reading from Redis without a cache",
                   &rd->dmcf->redis, what,
                   rr->type == REDIS_REPLY_ERROR ? rr->str : "bad reply");
+
+    rd->failing = 1;
 }
