@@ -5,6 +5,7 @@
 
 
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_cache.h"
 
 
 static ngx_int_t ngx_http_djass_preconfiguration(ngx_conf_t *cf);
@@ -155,6 +156,20 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       0,
       NULL },
 
+    { ngx_string("djass_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, cache),
+      NULL },
+
+    { ngx_string("djass_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, cache_zone),
+      NULL },
+
       ngx_null_command
 };
 
@@ -235,6 +250,8 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->idempotency_ttl = NGX_CONF_UNSET;
     dmcf->metrics_zone_size = NGX_CONF_UNSET_SIZE;
+    dmcf->cache = NGX_CONF_UNSET;
+    dmcf->cache_zone = NGX_CONF_UNSET_SIZE;
 
     return dmcf;
 }
@@ -253,6 +270,9 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
                              NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT);
     ngx_conf_init_value(dmcf->idempotency_ttl,
                         NGX_HTTP_DJASS_DEFAULT_IDEM_TTL);
+    ngx_conf_init_value(dmcf->cache, 1);
+    ngx_conf_init_size_value(dmcf->cache_zone,
+                             NGX_HTTP_DJASS_DEFAULT_CACHE_ZONE);
 
     ngx_conf_init_size_value(dmcf->metrics_zone_size,
                              NGX_HTTP_DJASS_DEFAULT_METRICS);
@@ -267,7 +287,11 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_djass_redis_resolve(cf, dmcf);
+    if (ngx_http_djass_redis_resolve(cf, dmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_djass_cache_conf(cf, dmcf);
 }
 
 
@@ -497,13 +521,18 @@ ngx_http_djass_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_djass_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_djass_redis_init_process(cycle);
+    if (ngx_http_djass_redis_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_cache_track_init_process(cycle);
 }
 
 
 static void
 ngx_http_djass_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_djass_cache_track_exit_process(cycle);
     ngx_http_djass_redis_exit_process(cycle);
     ngx_http_djass_auth_exit();
 }

@@ -18,6 +18,7 @@
 #define NGX_HTTP_DJASS_SENTINEL_PORT      26379
 #define NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT 500
 #define NGX_HTTP_DJASS_DEFAULT_IDEM_TTL   (24 * 60 * 60)
+#define NGX_HTTP_DJASS_DEFAULT_CACHE_ZONE (16 * 1024 * 1024)
 
 /* nginx names no 422 before 1.25 */
 #define NGX_HTTP_DJASS_UNPROCESSABLE      422
@@ -104,6 +105,10 @@ typedef struct {
     size_t                       metrics_zone_size;
     ngx_shm_zone_t              *metrics_zone;
     ngx_uint_t                   metrics_used;   /* a djass_metrics exists */
+
+    ngx_flag_t                   cache;          /* djass_cache */
+    size_t                       cache_zone;     /* djass_cache_zone */
+    ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
 } ngx_http_djass_main_conf_t;
 
 
@@ -245,6 +250,8 @@ typedef struct {
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
     ngx_str_t                    filter;        /* status=, or empty */
+
+    void                        *cache;         /* a cache fill's state */
 } ngx_http_djass_call_t;
 
 extern ngx_str_t  ngx_http_djass_script;

@@ -25,6 +25,7 @@
 
 #include "ngx_http_djass_module.h"
 #include "ngx_http_djass_redis.h"
+#include "ngx_http_djass_cache.h"
 
 
 #define NGX_HTTP_DJASS_BACKOFF_MIN  100
@@ -269,6 +270,12 @@ ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd)
         redisAsyncCommand(ac, ngx_http_djass_redis_role_done, rd, "ROLE");
     }
 
+    /*
+     * the cache's CLIENT TRACKING, after ROLE: its invalidation connection
+     * follows this one to the same address
+     */
+    ngx_http_djass_cache_track_data(rd);
+
     ngx_add_timer(&rd->timer, dmcf->redis_timeout);
 }
 
@@ -288,6 +295,36 @@ ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd)
 }
 
 
+/*
+ * Where the data connection goes now: the configured address, or with
+ * Sentinels the master they named last (NULL before any answer).  The
+ * cache's invalidation connection (ngx_http_djass_cache_track.c) follows.
+ */
+
+u_char *
+ngx_http_djass_redis_address(ngx_http_djass_redis_t *rd, ngx_int_t *port,
+    ngx_uint_t *unix_socket)
+{
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = rd->dmcf;
+
+    if (dmcf->sentinels) {
+        if (rd->master[0] == '\0') {
+            return NULL;
+        }
+
+        *port = rd->master_port;
+        *unix_socket = 0;
+        return rd->master;
+    }
+
+    *port = dmcf->redis_port;
+    *unix_socket = dmcf->redis_unix;
+    return dmcf->redis_host.data;
+}
+
+
 /* the adapter has closed the connection: open a new one after a backoff */
 
 static void
@@ -302,6 +339,9 @@ ngx_http_djass_redis_closed(ngx_http_djass_link_t *link)
     if (!rd->exiting) {
         ngx_http_djass_metrics_connected(rd->dmcf, 0);
     }
+
+    /* the tracking went with the connection: the cache is dropped */
+    ngx_http_djass_cache_track_data_lost(rd);
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);

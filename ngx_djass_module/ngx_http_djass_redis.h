@@ -72,6 +72,8 @@ typedef struct {
 void ngx_http_djass_redis_connect(ngx_http_djass_redis_t *rd);
 void ngx_http_djass_redis_schedule(ngx_http_djass_redis_t *rd);
 void ngx_http_djass_redis_move(ngx_http_djass_redis_t *rd);
+u_char *ngx_http_djass_redis_address(ngx_http_djass_redis_t *rd,
+    ngx_int_t *port, ngx_uint_t *unix_socket);
 
 /* ngx_http_djass_redis_adapter.c */
 ngx_int_t ngx_http_djass_redis_attach(ngx_http_djass_link_t *link,

@@ -13,7 +13,8 @@
  * - When hiredis frees the context, the nginx connection goes with it and
  *   the link's owner is told (link->closed), to open a new one.
  * - A link is one such connection: the data connection of
- *   ngx_http_djass_redis.c, or a Sentinel's (ngx_http_djass_sentinel.c).
+ *   ngx_http_djass_redis.c, a Sentinel's (ngx_http_djass_sentinel.c) or
+ *   the read cache's invalidation connection (ngx_http_djass_cache_track.c).
  */
 
 

@@ -12,6 +12,7 @@
 
 
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_cache.h"
 #include "djass_scripts.h"
 
 
@@ -236,6 +237,12 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_PROJECT_PREFIX "%ui",
                          ctx->project_id)
              - a->data;
+
+    /* answered from the cache, or sent to fill it */
+    rc = ngx_http_djass_cache_project(r, call, ctx->project_id, op, handler);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     rc = ngx_http_djass_call_send(r, call, handler);
 

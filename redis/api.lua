@@ -6,8 +6,9 @@
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
 --   project  djass:project:<id> for status, get and download; "" for list
 --            and create, which name no project
---   op       status, get, download, list, create; auth and describe for
---            the MCP endpoint (ngx_http_djass_mcp_tools.c)
+--   op       status, get, download, list, create; fill for the cache;
+--            auth and describe for the MCP endpoint
+--            (ngx_http_djass_mcp_tools.c)
 --   scope    the scope the endpoint requires ("" only for auth: none)
 --   now      Unix seconds
 --
@@ -29,6 +30,29 @@
 -- built again on every call.
 local k = redis.call('HMGET', key, 'profile', 'scopes', 'legacy',
   'revoked_at', 'expires_at')
+
+-- fill (ngx_http_djass_cache.c): the key's and the project's fields as
+-- they are, for the nginx cache, which then applies the checks below
+-- itself.  expires_at comes as the whole second from which the key is
+-- expired ("0": always, "": never), so that nginx compares integers
+-- exactly as this script compares numbers.
+if op == 'fill' then
+  local x = k[5] or ''
+  if x ~= '' then
+    local e = tonumber(x)
+    if not e or e <= 0 then x = '0'
+    elseif e ~= e or e >= 2^53 then x = ''
+    else x = string.format('%.0f', math.ceil(e)) end
+  end
+  local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
+    'error_message', 'created_at', 'updated_at', 'started_at',
+    'finished_at', 'input_payload', 'profile', 'artifact')
+  local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
+    p[1] and '1' or '0'}
+  for i = 1, 12 do out[#out + 1] = p[i] or '' end
+  return out
+end
+
 local profile = k[1]
 if not profile or profile == '' or (k[4] and k[4] ~= '') then
   return {'e', 'auth'}

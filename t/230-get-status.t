@@ -78,13 +78,15 @@ is($s->{error_message}, "Template error: \"x\" line 3\nbad",
    'error_message comes back exactly');
 ok(!$s->{artifact_ready}, 'a failed project is not artifact_ready');
 
-# one round trip per request: one EVALSHA, nothing else from nginx
+# at most one round trip per request: one EVALSHA (none when the read
+# cache answers: t/298), nothing else from nginx
 redis_cli($redis, 'CONFIG', 'RESETSTAT');
 api(GET => "/projects/$id$_", key => $K) for '', '/status', '/download';
 api(GET => '/projects/abc', key => $K);
 my %calls = map { /^cmdstat_(\w+):calls=(\d+)/ ? ($1 => $2) : () }
             split /\r?\n/, redis_cli($redis, 'INFO', 'commandstats');
-is($calls{evalsha}, 4, 'four requests are four EVALSHA calls');
+ok(($calls{evalsha} // 0) <= 4,
+   'four requests cost at most four EVALSHA calls');
 ok(!$calls{eval} && !$calls{script}, 'the script is not sent again');
 is_deeply([ sort grep { $_ ne 'evalsha' && $_ ne 'hmget' && $_ ne 'config' }
             keys %calls ], [],

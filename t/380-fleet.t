@@ -8,7 +8,7 @@
 # - SIGKILL the master while a client creates and polls on both edges:
 #   only 2xx or 503 retryable_error, each answer in time, both edges back
 #   to 2xx after the failover without a reload, every 201 found after it,
-#   every project ready;
+#   every project ready; the read cache back on the new master, and exact;
 # - the store down 10 s while projects are generated, and a worker
 #   SIGKILLed while it uploads: nothing fails, everything ends ready.
 use strict;
@@ -301,6 +301,29 @@ sub all_ready {
     ok(all_ready(\@ids, sanitize_on() ? 120 : 60),
        'every project ends ready')
         or diag(worker_log($workers[0]), worker_log($workers[1]));
+
+    # the read cache (djass_cache, on by default) followed the failover
+    my $cid = $ids[-1];
+    my $evalsha = sub {
+        my $info = redis_cli($replica, 'INFO', 'commandstats') // '';
+        my ($n) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
+        return $n // 0;
+    };
+    ok(wait_until(sub {
+        call($A, GET => "/projects/$cid/status");
+        my $before = $evalsha->();
+        call($A, GET => "/projects/$cid/status") for 1 .. 3;
+        return $evalsha->() == $before;
+    }, 10, 0.05), 'after the failover edge A reads from its cache again, '
+                  . 'tracked by the new master');
+    redis_cli($replica, 'HSET', "djass:project:$cid", 'status', 'generating');
+    my $seen = wait_until(sub {
+        my $st = call($A, GET => "/projects/$cid/status");
+        return ($st->{json}{status} // '') eq 'generating';
+    }, 2, 0.01);
+    redis_cli($replica, 'HSET', "djass:project:$cid", 'status', 'ready');
+    ok($seen, 'a write on the new master is seen by edge A at once: '
+              . 'no stale cached answer');
 }
 
 # --- 3. the store down 10 s while projects are generated --------------------

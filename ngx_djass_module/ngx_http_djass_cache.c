@@ -1,0 +1,972 @@
+/*
+ * The read cache: a shared memory zone, one per node (all worker
+ * processes), holding what GET /projects/{id}, /status and /download need
+ * to answer without Redis:
+ *
+ *   djass:key:<digest>   profile, scopes, legacy, revoked_at, expires_at
+ *   djass:project:<id>   whether it exists, and its fields
+ *
+ * stored as redis/api.lua's "fill" operation returned them.  The checks of
+ * the script (a valid key, its scope, the owner) run here on those fields,
+ * by the same rules, and the reply the script would have made goes to the
+ * endpoint's own reply handler: the answer is the same bytes either way.
+ *
+ * Exactness: ngx_http_djass_cache_track.c has Redis broadcast every write
+ * to those keys (CLIENT TRACKING ... BCAST) and drops the entry; a worker
+ * process uses the cache only while its own tracking is live, and the
+ * whole cache is dropped whenever tracking starts or stops.  A read in
+ * flight marks its entry pending; an invalidation that comes meanwhile
+ * marks it dirty, and the read's reply is then not kept (Redis's
+ * documented race between a reply and an invalidation).
+ *
+ * Bounded: entries live in the zone's slab, in an rbtree, and in an LRU
+ * queue; when the slab is full the least recently used go.
+ */
+
+
+#include "ngx_http_djass_module.h"
+#include "ngx_http_djass_cache.h"
+#include "djass_scripts.h"
+
+
+#define NGX_HTTP_DJASS_CACHE_KEY       0
+#define NGX_HTTP_DJASS_CACHE_PROJECT   1
+
+#define NGX_HTTP_DJASS_CACHE_PENDING   0   /* a read is in flight */
+#define NGX_HTTP_DJASS_CACHE_DIRTY     1   /* ... and was invalidated */
+#define NGX_HTTP_DJASS_CACHE_VALID     2
+
+/* the fill reply: "raw", the key's 5 fields, exists and 12 project fields */
+#define NGX_HTTP_DJASS_CACHE_KFIELDS   5
+#define NGX_HTTP_DJASS_CACHE_PFIELDS   13
+#define NGX_HTTP_DJASS_CACHE_RAW                                             \
+    (1 + NGX_HTTP_DJASS_CACHE_KFIELDS + NGX_HTTP_DJASS_CACHE_PFIELDS)
+
+/* the key's fields */
+#define NGX_HTTP_DJASS_K_PROFILE       0
+#define NGX_HTTP_DJASS_K_SCOPES        1
+#define NGX_HTTP_DJASS_K_LEGACY        2
+#define NGX_HTTP_DJASS_K_REVOKED       3
+#define NGX_HTTP_DJASS_K_EXPIRES       4
+
+/* the project's: exists, then api.lua's HMGET order */
+#define NGX_HTTP_DJASS_P_EXISTS        0
+#define NGX_HTTP_DJASS_P_ID            1
+#define NGX_HTTP_DJASS_P_SLUG          3
+#define NGX_HTTP_DJASS_P_STATUS        4
+#define NGX_HTTP_DJASS_P_ERROR         5
+#define NGX_HTTP_DJASS_P_UPDATED       7
+#define NGX_HTTP_DJASS_P_STARTED       8
+#define NGX_HTTP_DJASS_P_FINISHED      9
+#define NGX_HTTP_DJASS_P_PROFILE       11
+#define NGX_HTTP_DJASS_P_ARTIFACT      12
+
+#define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
+#define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
+
+#define NGX_HTTP_DJASS_CACHE_ID_LEN    128
+
+
+typedef struct {
+    ngx_rbtree_node_t            node;        /* key: crc32 of type + id */
+    ngx_queue_t                  queue;       /* LRU, newest first */
+    uint64_t                     token;       /* the pending read's */
+    ngx_msec_t                   since;       /* pending since */
+    u_char                      *data;        /* the fields, once valid */
+    u_char                       type;
+    u_char                       state;
+    u_char                       len;
+    u_char                       id[1];
+} ngx_http_djass_cache_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                  rbtree;
+    ngx_rbtree_node_t             sentinel;
+    ngx_queue_t                   lru;
+    uint64_t                      token;
+    ngx_http_djass_cache_stats_t  stats;
+} ngx_http_djass_cache_sh_t;
+
+
+/* a miss on its way: the tokens of the entries it will fill */
+typedef struct {
+    ngx_http_djass_redis_pt      handler;
+    const char                  *op;
+    uint64_t                     token[2];
+    ngx_str_t                    id[2];
+} ngx_http_djass_cache_fill_t;
+
+
+static ngx_int_t ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_djass_cache_node_t *ngx_http_djass_cache_lookup(
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id);
+static uint64_t ngx_http_djass_cache_claim(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
+    ngx_msec_t stale);
+static void ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
+    uint64_t token, ngx_str_t *v, ngx_uint_t n);
+static void *ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, size_t size);
+static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn);
+static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool,
+    ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_cache_answer(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, const char *op,
+    ngx_http_djass_redis_pt handler, ngx_str_t *raw);
+static ngx_uint_t ngx_http_djass_cache_has_scope(ngx_str_t *scopes,
+    const char *scope);
+
+
+/* this worker process's tracking is live: it may read and fill */
+static ngx_uint_t  ngx_http_djass_cache_is_live;
+
+
+/* --- configuration ------------------------------------------------------ */
+
+char *
+ngx_http_djass_cache_conf(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
+{
+    ngx_str_t        name;
+    ngx_shm_zone_t  *shm_zone;
+
+    if (!dmcf->cache || !dmcf->enabled) {
+        return NGX_CONF_OK;
+    }
+
+    if (dmcf->cache_zone < 8 * ngx_pagesize) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_cache_zone of %uz bytes is too small: "
+                           "at least %uz", dmcf->cache_zone,
+                           8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_set(&name, "djass_cache");
+
+    shm_zone = ngx_shared_memory_add(cf, &name, dmcf->cache_zone,
+                                     &ngx_http_djass_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_djass_cache_init_zone;
+    dmcf->cache_shm = shm_zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t            *shpool;
+    ngx_http_djass_cache_sh_t  *sh;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data) {
+        /* a reload with the same size: the entries stay (see track.c) */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_djass_cache_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(sh, sizeof(ngx_http_djass_cache_sh_t));
+
+    ngx_rbtree_init(&sh->rbtree, &sh->sentinel, ngx_http_djass_cache_insert);
+    ngx_queue_init(&sh->lru);
+
+    shpool->data = sh;
+    shpool->log_nomem = 0;
+    shpool->log_ctx = (u_char *) " in djass_cache zone";
+
+    shm_zone->data = sh;
+
+    return NGX_OK;
+}
+
+
+ngx_http_djass_cache_stats_t *
+ngx_http_djass_cache_stats(ngx_http_djass_main_conf_t *dmcf)
+{
+    ngx_http_djass_cache_sh_t  *sh;
+
+    if (dmcf->cache_shm == NULL) {
+        return NULL;
+    }
+
+    sh = dmcf->cache_shm->data;
+
+    return &sh->stats;
+}
+
+
+/* --- the tree ----------------------------------------------------------- */
+
+static void
+ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_int_t                     c;
+    ngx_rbtree_node_t           **p;
+    ngx_http_djass_cache_node_t  *cn, *ct;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = (ngx_http_djass_cache_node_t *) node;
+            ct = (ngx_http_djass_cache_node_t *) temp;
+
+            c = (ngx_int_t) cn->type - (ngx_int_t) ct->type;
+
+            if (c == 0) {
+                c = (ngx_int_t) cn->len - (ngx_int_t) ct->len;
+            }
+
+            if (c == 0) {
+                c = ngx_memcmp(cn->id, ct->id, cn->len);
+            }
+
+            p = (c < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static uint32_t
+ngx_http_djass_cache_hash(ngx_uint_t type, ngx_str_t *id)
+{
+    u_char    t;
+    uint32_t  crc;
+
+    t = (u_char) type;
+
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, &t, 1);
+    ngx_crc32_update(&crc, id->data, id->len);
+    ngx_crc32_final(crc);
+
+    return crc;
+}
+
+
+static ngx_http_djass_cache_node_t *
+ngx_http_djass_cache_lookup(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
+    ngx_str_t *id)
+{
+    uint32_t                      hash;
+    ngx_int_t                     c;
+    ngx_rbtree_node_t            *node, *sentinel;
+    ngx_http_djass_cache_node_t  *cn;
+
+    hash = ngx_http_djass_cache_hash(type, id);
+
+    node = sh->rbtree.root;
+    sentinel = sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        cn = (ngx_http_djass_cache_node_t *) node;
+
+        c = (ngx_int_t) type - (ngx_int_t) cn->type;
+
+        if (c == 0) {
+            c = (ngx_int_t) id->len - (ngx_int_t) cn->len;
+        }
+
+        if (c == 0) {
+            c = ngx_memcmp(id->data, cn->id, id->len);
+        }
+
+        if (c == 0) {
+            return cn;
+        }
+
+        node = (c < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A miss: the entry is marked pending for a read about to be sent, and
+ * the read's token returned.  0: no fill for this one (it is valid, or
+ * another read is filling it, or there is no room).  A dirty entry's read
+ * is already void, and a pending one older than "stale" lost its reply:
+ * a new read takes them over.
+ */
+
+static uint64_t
+ngx_http_djass_cache_claim(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
+    ngx_msec_t stale)
+{
+    ngx_http_djass_cache_node_t  *cn;
+
+    if (id->len > NGX_HTTP_DJASS_CACHE_ID_LEN) {
+        return 0;
+    }
+
+    cn = ngx_http_djass_cache_lookup(sh, type, id);
+
+    if (cn) {
+        if (cn->state == NGX_HTTP_DJASS_CACHE_VALID
+            || (cn->state == NGX_HTTP_DJASS_CACHE_PENDING
+                && (ngx_msec_int_t) (ngx_current_msec - cn->since)
+                   < (ngx_msec_int_t) stale))
+        {
+            return 0;
+        }
+
+    } else {
+        cn = ngx_http_djass_cache_alloc(shpool, sh,
+                                        sizeof(ngx_http_djass_cache_node_t)
+                                        + id->len);
+        if (cn == NULL) {
+            return 0;
+        }
+
+        cn->type = (u_char) type;
+        cn->len = (u_char) id->len;
+        ngx_memcpy(cn->id, id->data, id->len);
+        cn->data = NULL;
+        cn->node.key = ngx_http_djass_cache_hash(type, id);
+
+        ngx_rbtree_insert(&sh->rbtree, &cn->node);
+        ngx_queue_insert_head(&sh->lru, &cn->queue);
+    }
+
+    cn->state = NGX_HTTP_DJASS_CACHE_PENDING;
+    cn->since = ngx_current_msec;
+    cn->token = ++sh->token;
+
+    return cn->token;
+}
+
+
+/*
+ * The read came back: its fields become the entry if it is still pending
+ * for this very read; a dirty one is dropped, its reply being older than
+ * a write.  Stored as n lengths (uint32_t) followed by the bytes.
+ */
+
+static void
+ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
+    uint64_t token, ngx_str_t *v, ngx_uint_t n)
+{
+    size_t                        size;
+    u_char                       *p, *data;
+    uint32_t                      len;
+    ngx_uint_t                    i;
+    ngx_http_djass_cache_node_t  *cn;
+
+    if (token == 0) {
+        return;
+    }
+
+    cn = ngx_http_djass_cache_lookup(sh, type, id);
+
+    if (cn == NULL || cn->token != token) {
+        return;
+    }
+
+    if (cn->state != NGX_HTTP_DJASS_CACHE_PENDING || v == NULL) {
+        ngx_http_djass_cache_delete(shpool, sh, cn);
+        return;
+    }
+
+    size = n * sizeof(uint32_t);
+
+    for (i = 0; i < n; i++) {
+        size += v[i].len;
+    }
+
+    /* the eviction may take this very entry: keep it first in line */
+    ngx_queue_remove(&cn->queue);
+    ngx_queue_insert_head(&sh->lru, &cn->queue);
+
+    data = ngx_http_djass_cache_alloc(shpool, sh, size);
+
+    cn = ngx_http_djass_cache_lookup(sh, type, id);
+
+    if (cn == NULL || cn->token != token) {
+        if (data) {
+            ngx_slab_free_locked(shpool, data);
+        }
+
+        return;
+    }
+
+    if (data == NULL) {
+        ngx_http_djass_cache_delete(shpool, sh, cn);
+        return;
+    }
+
+    p = data;
+
+    for (i = 0; i < n; i++) {
+        len = (uint32_t) v[i].len;
+        p = ngx_cpymem(p, &len, sizeof(uint32_t));
+    }
+
+    for (i = 0; i < n; i++) {
+        p = ngx_cpymem(p, v[i].data, v[i].len);
+    }
+
+    cn->data = data;
+    cn->state = NGX_HTTP_DJASS_CACHE_VALID;
+    sh->stats.fills++;
+}
+
+
+/* from the slab; when it is full, the least recently used entries go */
+
+static void *
+ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, size_t size)
+{
+    void                         *p;
+    ngx_uint_t                    i;
+    ngx_queue_t                  *q;
+    ngx_http_djass_cache_node_t  *cn;
+
+    for ( ;; ) {
+        p = ngx_slab_alloc_locked(shpool, size);
+        if (p) {
+            return p;
+        }
+
+        /* a few at a time: a large value needs whole pages */
+        for (i = 0; i < 8; i++) {
+            if (ngx_queue_empty(&sh->lru)) {
+                return NULL;
+            }
+
+            q = ngx_queue_last(&sh->lru);
+            cn = ngx_queue_data(q, ngx_http_djass_cache_node_t, queue);
+
+            ngx_http_djass_cache_delete(shpool, sh, cn);
+            sh->stats.evictions++;
+        }
+    }
+}
+
+
+static void
+ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn)
+{
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&sh->rbtree, &cn->node);
+
+    if (cn->data) {
+        ngx_slab_free_locked(shpool, cn->data);
+    }
+
+    ngx_slab_free_locked(shpool, cn);
+}
+
+
+/* a valid entry's fields into the request pool, NUL-terminated */
+
+static ngx_int_t
+ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    u_char      *p;
+    uint32_t     len;
+    ngx_uint_t   i;
+
+    p = cn->data + n * sizeof(uint32_t);
+
+    for (i = 0; i < n; i++) {
+        ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
+
+        v[i].len = len;
+        v[i].data = ngx_pnalloc(pool, len + 1);
+        if (v[i].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(v[i].data, p, len);
+        v[i].data[len] = '\0';
+        p += len;
+    }
+
+    return NGX_OK;
+}
+
+
+/* --- what the tracking connection tells ---------------------------------- */
+
+/* a write to one key: its entry goes, or its read in flight is void */
+
+void
+ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
+    u_char *name, size_t len)
+{
+    ngx_str_t                     id;
+    ngx_uint_t                    type;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_djass_cache_sh_t    *sh;
+    ngx_http_djass_cache_node_t  *cn;
+
+    if (len > sizeof(NGX_HTTP_DJASS_KEY_NAME) - 1
+        && ngx_strncmp(name, NGX_HTTP_DJASS_KEY_NAME,
+                       sizeof(NGX_HTTP_DJASS_KEY_NAME) - 1) == 0)
+    {
+        type = NGX_HTTP_DJASS_CACHE_KEY;
+        id.data = name + sizeof(NGX_HTTP_DJASS_KEY_NAME) - 1;
+
+    } else if (len > sizeof(NGX_HTTP_DJASS_PROJECT_NAME) - 1
+               && ngx_strncmp(name, NGX_HTTP_DJASS_PROJECT_NAME,
+                              sizeof(NGX_HTTP_DJASS_PROJECT_NAME) - 1) == 0)
+    {
+        type = NGX_HTTP_DJASS_CACHE_PROJECT;
+        id.data = name + sizeof(NGX_HTTP_DJASS_PROJECT_NAME) - 1;
+
+    } else {
+        return;
+    }
+
+    id.len = name + len - id.data;
+
+    shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
+    sh = dmcf->cache_shm->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    cn = ngx_http_djass_cache_lookup(sh, type, &id);
+
+    if (cn) {
+        if (cn->state == NGX_HTTP_DJASS_CACHE_VALID) {
+            ngx_http_djass_cache_delete(shpool, sh, cn);
+            sh->stats.invalidations++;
+
+        } else {
+            cn->state = NGX_HTTP_DJASS_CACHE_DIRTY;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * This process's tracking went live (1) or stopped (0), or Redis was
+ * flushed (-1: as it was): either way the whole cache goes, as writes may
+ * have come that nobody was told about.
+ */
+
+void
+ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
+    const char *why)
+{
+    ngx_queue_t                  *q;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_djass_cache_sh_t    *sh;
+    ngx_http_djass_cache_node_t  *cn;
+
+    if (dmcf->cache_shm == NULL) {
+        return;
+    }
+
+    if (live >= 0) {
+        ngx_http_djass_cache_is_live = live;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "djass cache flushed, %s: %s",
+                   ngx_http_djass_cache_is_live ? "live" : "bypassed", why);
+
+    shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
+    sh = dmcf->cache_shm->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    while (!ngx_queue_empty(&sh->lru)) {
+        q = ngx_queue_head(&sh->lru);
+        cn = ngx_queue_data(q, ngx_http_djass_cache_node_t, queue);
+        ngx_http_djass_cache_delete(shpool, sh, cn);
+    }
+
+    sh->stats.flushes++;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* --- a request ----------------------------------------------------------- */
+
+/*
+ * GET /projects/{id}, /status, /download, after the call's arguments are
+ * made: a hit answers now, from the cache; a miss sends the call as "fill"
+ * and keeps the reply.  NGX_DECLINED: the call goes as it is.
+ */
+
+ngx_int_t
+ngx_http_djass_cache_project(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, const char *op,
+    ngx_http_djass_redis_pt handler)
+{
+    u_char                       *p;
+    ngx_int_t                     rc;
+    ngx_str_t                    *raw, *a;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_djass_cache_sh_t    *sh;
+    ngx_http_djass_cache_fill_t  *f;
+    ngx_http_djass_cache_node_t  *kn, *pn;
+    ngx_http_djass_main_conf_t   *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    if (dmcf->cache_shm == NULL || !ngx_http_djass_cache_is_live) {
+        return NGX_DECLINED;
+    }
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_cache_fill_t));
+    if (f == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f->id[NGX_HTTP_DJASS_CACHE_KEY] = call->digest;
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f->id[NGX_HTTP_DJASS_CACHE_PROJECT].data = p;
+    f->id[NGX_HTTP_DJASS_CACHE_PROJECT].len = ngx_sprintf(p, "%ui",
+                                                          project_id) - p;
+
+    raw = ngx_palloc(r->pool, NGX_HTTP_DJASS_CACHE_RAW * sizeof(ngx_str_t));
+    if (raw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
+    sh = dmcf->cache_shm->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    kn = ngx_http_djass_cache_lookup(sh, NGX_HTTP_DJASS_CACHE_KEY,
+                                     &f->id[NGX_HTTP_DJASS_CACHE_KEY]);
+    pn = ngx_http_djass_cache_lookup(sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                                     &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
+
+    if (kn && kn->state == NGX_HTTP_DJASS_CACHE_VALID
+        && pn && pn->state == NGX_HTTP_DJASS_CACHE_VALID)
+    {
+        rc = ngx_http_djass_cache_copy(r->pool, kn, &raw[1],
+                                       NGX_HTTP_DJASS_CACHE_KFIELDS);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_djass_cache_copy(r->pool, pn,
+                                       &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS],
+                                       NGX_HTTP_DJASS_CACHE_PFIELDS);
+        }
+
+        ngx_queue_remove(&kn->queue);
+        ngx_queue_insert_head(&sh->lru, &kn->queue);
+        ngx_queue_remove(&pn->queue);
+        ngx_queue_insert_head(&sh->lru, &pn->queue);
+
+        sh->stats.hits++;
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass cache hit: op \"%s\"", op);
+
+        ngx_str_set(&raw[0], "raw");
+
+        return ngx_http_djass_cache_answer(r, call, op, handler, raw);
+    }
+
+    sh->stats.misses++;
+
+    f->token[NGX_HTTP_DJASS_CACHE_KEY] =
+        ngx_http_djass_cache_claim(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
+                                   &f->id[NGX_HTTP_DJASS_CACHE_KEY],
+                                   2 * dmcf->redis_timeout);
+
+    f->token[NGX_HTTP_DJASS_CACHE_PROJECT] =
+        ngx_http_djass_cache_claim(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                                   &f->id[NGX_HTTP_DJASS_CACHE_PROJECT],
+                                   2 * dmcf->redis_timeout);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (f->token[NGX_HTTP_DJASS_CACHE_KEY] == 0
+        && f->token[NGX_HTTP_DJASS_CACHE_PROJECT] == 0)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass cache miss, filled by another read");
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass cache miss");
+
+    f->handler = handler;
+    f->op = op;
+    call->cache = f;
+
+    a = &call->args[DJASS_SCRIPT_API_ARGV_OP];
+    ngx_str_set(a, "fill");
+
+    rc = ngx_http_djass_call_send(r, call, ngx_http_djass_cache_fill_done);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    /* not sent: the pending marks go with the next claim (stale) */
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
+{
+    ngx_http_djass_call_t        *call = data;
+
+    ngx_uint_t                    ok;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_djass_cache_sh_t    *sh;
+    ngx_http_djass_cache_fill_t  *f;
+    ngx_http_djass_main_conf_t   *dmcf;
+
+    f = call->cache;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    ok = (rc == NGX_OK && n == NGX_HTTP_DJASS_CACHE_RAW
+          && v[0].len == 3 && ngx_strncmp(v[0].data, "raw", 3) == 0);
+
+    shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
+    sh = dmcf->cache_shm->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_http_djass_cache_store(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
+                               &f->id[NGX_HTTP_DJASS_CACHE_KEY],
+                               f->token[NGX_HTTP_DJASS_CACHE_KEY],
+                               ok ? &v[1] : NULL,
+                               NGX_HTTP_DJASS_CACHE_KFIELDS);
+
+    ngx_http_djass_cache_store(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                               &f->id[NGX_HTTP_DJASS_CACHE_PROJECT],
+                               f->token[NGX_HTTP_DJASS_CACHE_PROJECT],
+                               ok ? &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS]
+                                  : NULL,
+                               NGX_HTTP_DJASS_CACHE_PFIELDS);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (!ok) {
+        /* 503, 500: answered as the plain call's are */
+        return f->handler(r, call, rc == NGX_OK ? NGX_ERROR : rc, v, n);
+    }
+
+    return ngx_http_djass_cache_answer(r, call, f->op, f->handler, v);
+}
+
+
+/*
+ * The reply redis/api.lua makes for op from the raw fields, by its rules
+ * (the key valid now, the scope, the owner), handed to the endpoint's
+ * reply handler.
+ */
+
+static ngx_int_t
+ngx_http_djass_cache_answer(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, const char *op,
+    ngx_http_djass_redis_pt handler, ngx_str_t *raw)
+{
+    time_t       expires;
+    ngx_str_t   *k, *p, *v;
+    ngx_uint_t   n, i;
+
+    k = &raw[1];
+    p = &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
+
+    v = ngx_palloc(r->pool, (1 + NGX_HTTP_DJASS_PROJECT_FIELDS)
+                            * sizeof(ngx_str_t));
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&v[0], "e");
+    n = 2;
+
+    if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0
+        || k[NGX_HTTP_DJASS_K_REVOKED].len)
+    {
+        ngx_str_set(&v[1], "auth");
+        goto done;
+    }
+
+    if (k[NGX_HTTP_DJASS_K_EXPIRES].len) {
+        /* the first expired second, as api.lua's fill made it */
+        expires = ngx_atotm(k[NGX_HTTP_DJASS_K_EXPIRES].data,
+                            k[NGX_HTTP_DJASS_K_EXPIRES].len);
+
+        if (expires == NGX_ERROR || expires <= ngx_time()) {
+            ngx_str_set(&v[1], "auth");
+            goto done;
+        }
+    }
+
+    if (!(k[NGX_HTTP_DJASS_K_LEGACY].len == 1
+          && k[NGX_HTTP_DJASS_K_LEGACY].data[0] == '1')
+        && !ngx_http_djass_cache_has_scope(&k[NGX_HTTP_DJASS_K_SCOPES],
+                                           call->scope))
+    {
+        ngx_str_set(&v[1], "scope");
+        goto done;
+    }
+
+    if (p[NGX_HTTP_DJASS_P_EXISTS].len != 1
+        || p[NGX_HTTP_DJASS_P_EXISTS].data[0] != '1'
+        || p[NGX_HTTP_DJASS_P_PROFILE].len != k[NGX_HTTP_DJASS_K_PROFILE].len
+        || ngx_strncmp(p[NGX_HTTP_DJASS_P_PROFILE].data,
+                       k[NGX_HTTP_DJASS_K_PROFILE].data,
+                       k[NGX_HTTP_DJASS_K_PROFILE].len)
+           != 0)
+    {
+        ngx_str_set(&v[1], "notfound");
+        goto done;
+    }
+
+    if (ngx_strcmp(op, "download") == 0) {
+        if (p[NGX_HTTP_DJASS_P_STATUS].len != sizeof("ready") - 1
+            || ngx_strncmp(p[NGX_HTTP_DJASS_P_STATUS].data, "ready",
+                           sizeof("ready") - 1)
+               != 0)
+        {
+            ngx_str_set(&v[1], "notready");
+            v[2] = p[NGX_HTTP_DJASS_P_STATUS];
+            n = 3;
+            goto done;
+        }
+
+        ngx_str_set(&v[0], "ok");
+        v[1] = p[NGX_HTTP_DJASS_P_SLUG];
+        v[2] = p[NGX_HTTP_DJASS_P_ARTIFACT];
+        n = 3;
+        goto done;
+    }
+
+    ngx_str_set(&v[0], "ok");
+
+    if (ngx_strcmp(op, "status") == 0) {
+        v[1] = p[NGX_HTTP_DJASS_P_ID];
+        v[2] = p[NGX_HTTP_DJASS_P_STATUS];
+        v[3] = p[NGX_HTTP_DJASS_P_ERROR];
+        v[4] = p[NGX_HTTP_DJASS_P_STARTED];
+        v[5] = p[NGX_HTTP_DJASS_P_FINISHED];
+        v[6] = p[NGX_HTTP_DJASS_P_UPDATED];
+        n = 1 + NGX_HTTP_DJASS_STATUS_FIELDS;
+        goto done;
+    }
+
+    /* get: the project object's ten, in api.lua's order */
+
+    for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS; i++) {
+        v[1 + i] = p[NGX_HTTP_DJASS_P_ID + i];
+    }
+
+    n = 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
+
+done:
+
+    return handler(r, call, NGX_OK, v, n);
+}
+
+
+/* api.lua: string.find("," .. scopes .. ",", "," .. scope .. ",") */
+
+static ngx_uint_t
+ngx_http_djass_cache_has_scope(ngx_str_t *scopes, const char *scope)
+{
+    size_t   len;
+    u_char  *s, *last, *comma;
+
+    len = ngx_strlen(scope);
+    s = scopes->data;
+    last = s + scopes->len;
+
+    for ( ;; ) {
+        comma = ngx_strlchr(s, last, ',');
+
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        if ((size_t) (comma - s) == len && ngx_strncmp(s, scope, len) == 0) {
+            return 1;
+        }
+
+        if (comma == last) {
+            return 0;
+        }
+
+        s = comma + 1;
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * The read cache (ngx_http_djass_cache.c) and the invalidations that keep
+ * it exact (ngx_http_djass_cache_track.c): what the rest of the module
+ * calls.
+ */
+
+#ifndef _NGX_HTTP_DJASS_CACHE_H_INCLUDED_
+#define _NGX_HTTP_DJASS_CACHE_H_INCLUDED_
+
+
+#include "ngx_http_djass_module.h"
+
+
+/* the zone's counters, for djass_metrics to read (under the zone lock) */
+typedef struct {
+    ngx_atomic_uint_t            hits;
+    ngx_atomic_uint_t            misses;
+    ngx_atomic_uint_t            invalidations;  /* entries a write dropped */
+    ngx_atomic_uint_t            flushes;        /* the whole cache dropped */
+    ngx_atomic_uint_t            fills;
+    ngx_atomic_uint_t            evictions;      /* LRU, the zone was full */
+} ngx_http_djass_cache_stats_t;
+
+
+/* ngx_http_djass_cache.c */
+char *ngx_http_djass_cache_conf(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_cache_project(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, const char *op,
+    ngx_http_djass_redis_pt handler);
+void ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
+    u_char *name, size_t len);
+void ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf,
+    ngx_int_t live, const char *why);
+ngx_http_djass_cache_stats_t *ngx_http_djass_cache_stats(
+    ngx_http_djass_main_conf_t *dmcf);
+
+/* ngx_http_djass_cache_track.c: the invalidation connection */
+ngx_int_t ngx_http_djass_cache_track_init_process(ngx_cycle_t *cycle);
+void ngx_http_djass_cache_track_exit_process(ngx_cycle_t *cycle);
+
+/* hooks of the data connection (ngx_http_djass_redis.c) */
+void ngx_http_djass_cache_track_data(void *rd);
+void ngx_http_djass_cache_track_data_lost(void *rd);
+
+
+#endif /* _NGX_HTTP_DJASS_CACHE_H_INCLUDED_ */
