@@ -23,9 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "djass_scripts.h"
@@ -572,22 +570,7 @@ djass_webhook_run(const djass_conf_t *conf)
 pid_t
 djass_webhook_fork(const djass_conf_t *conf)
 {
-    pid_t  pid, parent;
-
-    parent = getpid();
-    pid = fork();
-
-    if (pid != 0) {
-        return pid;
-    }
-
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) {
-        _exit(0);
-    }
-
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    exit(djass_webhook_run(conf));
+    return djass_signals_fork(conf, djass_webhook_run);
 }
 
 
