@@ -52,6 +52,8 @@ LUA2C       := redis/lua2c
 MODULE_LUA  := redis/api.lua
 WORKER_LUA  := $(sort $(wildcard redis/record_*.lua redis/queue_*.lua \
                                  redis/webhook_*.lua))
+# what scripts include ("--! include lib/x.lua"): an input, never a script
+LUA_LIB     := $(wildcard redis/lib/*.lua)
 WORKER_GEN  := $(BUILD)/gen
 MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
@@ -87,7 +89,7 @@ $(BUILD)/nginx/Makefile: config $(SRCLIST) $(LUA2C)
 # configure generates the script's C (see config); a changed .lua
 # generates it again here, and nginx's Makefile rebuilds what includes it
 $(MODULE_GEN)/djass_scripts.c $(MODULE_GEN)/djass_scripts.h &: \
-    $(MODULE_LUA) $(LUA2C) | $(BUILD)/nginx/Makefile
+    $(MODULE_LUA) $(LUA_LIB) $(LUA2C) | $(BUILD)/nginx/Makefile
 	perl $(LUA2C) $(MODULE_GEN) djass_scripts $(MODULE_LUA)
 
 # the same for the OpenAPI skeleton
@@ -116,7 +118,7 @@ $(LIBDJASS): $(LIB_OBJS)
 
 # the worker's scripts as C, into the build folder (never committed)
 $(WORKER_GEN)/djass_scripts.c $(WORKER_GEN)/djass_scripts.h &: \
-    $(WORKER_LUA) $(LUA2C)
+    $(WORKER_LUA) $(LUA_LIB) $(LUA2C)
 	perl $(LUA2C) $(WORKER_GEN) djass_scripts $(WORKER_LUA)
 
 # one folder per program

@@ -30,3 +30,30 @@ djass_parse_int(const char *s, long long min, long long max, long long *out)
     *out = n;
     return 0;
 }
+
+
+int
+djass_parse_port(const char *p, size_t len, int *port)
+{
+    int  n;
+
+    if (len == 0 || len > 5) {
+        return -1;
+    }
+
+    for (n = 0; len; len--, p++) {
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+
+        n = n * 10 + (*p - '0');
+    }
+
+    if (n < 1 || n > 65535) {
+        return -1;
+    }
+
+    *port = n;
+
+    return 0;
+}

@@ -13,33 +13,6 @@
 #include "djass_redis.h"
 
 
-static int
-djass_addr_port(const char *p, size_t len, int *port)
-{
-    int  n;
-
-    if (len == 0 || len > 5) {
-        return -1;
-    }
-
-    for (n = 0; len; len--, p++) {
-        if (*p < '0' || *p > '9') {
-            return -1;
-        }
-
-        n = n * 10 + (*p - '0');
-    }
-
-    if (n < 1 || n > 65535) {
-        return -1;
-    }
-
-    *port = n;
-
-    return 0;
-}
-
-
 /* "host:port", "host" or "[::1]:port" into host and *port */
 
 static int
@@ -62,7 +35,7 @@ djass_addr_tcp(const char *s, size_t len, char *host, size_t size,
         colon++;
 
         if (colon != end && (*colon != ':'
-            || djass_addr_port(colon + 1, end - colon - 1, port) != 0))
+            || djass_parse_port(colon + 1, end - colon - 1, port) != 0))
         {
             return -1;
         }
@@ -71,7 +44,7 @@ djass_addr_tcp(const char *s, size_t len, char *host, size_t size,
         colon = memchr(s, ':', len);
         hlen = colon ? (size_t) (colon - s) : len;
 
-        if (colon && djass_addr_port(colon + 1, end - colon - 1, port) != 0)
+        if (colon && djass_parse_port(colon + 1, end - colon - 1, port) != 0)
         {
             return -1;
         }
@@ -278,8 +251,8 @@ djass_sentinel_ask(const djass_addr_t *addr, int timeout_ms,
             && reply->element[0]->type == REDIS_REPLY_STRING
             && reply->element[1]->type == REDIS_REPLY_STRING
             && reply->element[0]->len < sizeof(master->host)
-            && djass_addr_port(reply->element[1]->str,
-                               reply->element[1]->len, &port) == 0)
+            && djass_parse_port(reply->element[1]->str,
+                                reply->element[1]->len, &port) == 0)
         {
             memcpy(master->host, reply->element[0]->str,
                    reply->element[0]->len + 1);

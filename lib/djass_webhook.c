@@ -13,32 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "djass_parse.h"
 #include "djass_webhook.h"
-
-
-static int
-djass_url_port(const char *p, size_t len, int *port)
-{
-    int  n;
-
-    if (len == 0 || len > 5) {
-        return -1;
-    }
-
-    for (n = 0; len; len--, p++) {
-        if (*p < '0' || *p > '9') {
-            return -1;
-        }
-        n = n * 10 + (*p - '0');
-    }
-
-    if (n < 1 || n > 65535) {
-        return -1;
-    }
-
-    *port = n;
-    return 0;
-}
 
 
 /* a host name or IPv4 literal: letters, digits, '-' and '.' */
@@ -157,7 +133,7 @@ djass_url_parse(const char *url, djass_url_t *u, const char **err)
     }
 
     if (colon && colon < end
-        && djass_url_port(colon + 1, end - colon - 1, &u->port) != 0)
+        && djass_parse_port(colon + 1, end - colon - 1, &u->port) != 0)
     {
         *err = "the URL's port is not a number from 1 to 65535";
         return -1;

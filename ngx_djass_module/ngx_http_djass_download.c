@@ -49,22 +49,11 @@ ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
         && v[0].len == 1 && v[1].len == sizeof("notready") - 1
         && ngx_strcmp(v[1].data, "notready") == 0)
     {
-        p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":,\"status\":,"
-                                        "\"retry_guidance\":\"Poll the "
-                                        "status endpoint until "
-                                        "artifact_ready is true.\"}")
-                                 + NGX_INT_T_LEN
-                                 + ngx_http_djass_json_str_len(v[2].data,
-                                                               v[2].len));
+        p = ngx_http_djass_not_ready_details(r->pool, ctx->project_id,
+                                             &v[2]);
         if (p == NULL) {
             return NGX_ERROR;
         }
-
-        last = ngx_sprintf(p, "{\"project_id\":%ui,\"status\":",
-                           ctx->project_id);
-        last = ngx_http_djass_json_str(last, v[2].data, v[2].len);
-        (void) ngx_sprintf(last, ",\"retry_guidance\":\"Poll the status "
-                           "endpoint until artifact_ready is true.\"}%Z");
 
         return ngx_http_djass_send_error(r, NGX_HTTP_CONFLICT,
                                          "artifact_not_ready",
@@ -188,4 +177,32 @@ ngx_http_djass_artifact_path(ngx_str_t *path)
     }
 
     return NGX_OK;
+}
+
+
+/* the details of 409 artifact_not_ready, a C string in pool */
+
+u_char *
+ngx_http_djass_not_ready_details(ngx_pool_t *pool, ngx_uint_t project_id,
+    ngx_str_t *status)
+{
+    u_char  *p, *last;
+
+    p = ngx_pnalloc(pool, sizeof("{\"project_id\":,\"status\":,"
+                                 "\"retry_guidance\":\"Poll the "
+                                 "status endpoint until "
+                                 "artifact_ready is true.\"}")
+                          + NGX_INT_T_LEN
+                          + ngx_http_djass_json_str_len(status->data,
+                                                        status->len));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    last = ngx_sprintf(p, "{\"project_id\":%ui,\"status\":", project_id);
+    last = ngx_http_djass_json_str(last, status->data, status->len);
+    (void) ngx_sprintf(last, ",\"retry_guidance\":\"Poll the status "
+                       "endpoint until artifact_ready is true.\"}%Z");
+
+    return p;
 }

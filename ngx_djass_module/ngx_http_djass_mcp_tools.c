@@ -762,7 +762,7 @@ static ngx_int_t
 ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
     ngx_str_t *v, ngx_uint_t n, ngx_str_t *out, ngx_str_t *envelope)
 {
-    u_char                      *p, *last;
+    u_char                      *p;
     size_t                       len;
     ngx_int_t                    total;
     ngx_uint_t                   i, count, ready, replayed;
@@ -845,22 +845,11 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         ready = v[4].len == 5 && ngx_strncmp(v[4].data, "ready", 5) == 0;
 
         if (mr->tool == NGX_HTTP_DJASS_MCP_DOWNLOAD && !ready) {
-            p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":,\"status\":,"
-                                            "\"retry_guidance\":\"Poll the "
-                                            "status endpoint until "
-                                            "artifact_ready is true.\"}")
-                                     + NGX_INT_T_LEN
-                                     + ngx_http_djass_json_str_len(
-                                           v[4].data, v[4].len));
+            p = ngx_http_djass_not_ready_details(r->pool, mr->project_id,
+                                                 &v[4]);
             if (p == NULL) {
                 return NGX_ERROR;
             }
-
-            last = ngx_sprintf(p, "{\"project_id\":%ui,\"status\":",
-                                       mr->project_id);
-            last = ngx_http_djass_json_str(last, v[4].data, v[4].len);
-            (void) ngx_sprintf(last, ",\"retry_guidance\":\"Poll the status "
-                               "endpoint until artifact_ready is true.\"}%Z");
 
             return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
                                              "artifact_not_ready",

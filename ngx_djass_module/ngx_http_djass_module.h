@@ -281,6 +281,9 @@ ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+/* the details of 409 artifact_not_ready (also the MCP tool's) */
+u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
+    ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,

@@ -88,6 +88,67 @@ for my $what (sort keys %bad) {
     like($out, qr/^lua2c: /, "... and says why ($what)");
 }
 
+# "--! include lib/x.lua": the file's body in place of the line, with the
+# same checks as the script's own body
+sub lib_file {
+    my ($name, $text) = @_;
+    make_path("$dir/in/lib");
+    open my $fh, '>', "$dir/in/lib/$name.lua" or die $!;
+    print $fh $text;
+    close $fh;
+}
+lib_file('shared', "-- a comment of the shared file\n"
+                   . "local function f() return project end\n");
+($rc, $out) = gen('inc', "--! KEYS project\n--! include lib/shared.lua\n"
+                         . "return f()\n");
+is($rc, 0, 'lua2c takes a script that includes a file of plain Lua')
+    or diag($out);
+$c = -e "$dir/out/gen_inc.c" ? do { local (@ARGV, $/) = ("$dir/out/gen_inc.c"); <> } : '';
+like($c, qr/KEYS\[1\]\\n"\n\s*"local function f\(\) return project end\\n"\n\s*"return f\(\)/,
+     'the included body stands where the include line was, after the header');
+unlike($c, qr/a comment of the shared file|--! include/,
+       'the include line and the included comments stay out of the C string');
+
+lib_file('argv', "local function f() return ARGV[1] end\n");
+lib_file('keys', "local function f() return #KEYS end\n");
+lib_file('directive', "--! ARGV b\nlocal function f() return b end\n");
+lib_file('nested', "--! include lib/shared.lua\n");
+lib_file('bracket', "--[[ a comment ]]\nlocal x = 1\n");
+my %badinc = (
+    'includes a file that reads ARGV[ directly' => 'lib/argv.lua',
+    'includes a file that counts #KEYS directly' => 'lib/keys.lua',
+    'includes a file with a header line' => 'lib/directive.lua',
+    'includes a file that includes another' => 'lib/nested.lua',
+    'includes a file with a --[[ comment' => 'lib/bracket.lua',
+    'includes a file that does not exist' => 'lib/none.lua',
+    'includes a file outside its folder' => '../in/lib/shared.lua',
+);
+for my $what (sort keys %badinc) {
+    my ($rc, $out) = gen('bad' . $n++,
+        "--! KEYS project\n--! include $badinc{$what}\nreturn 1\n");
+    isnt($rc, 0, "lua2c refuses a script that $what");
+    like($out, qr/^lua2c: /, "... and says why ($what)");
+}
+($rc, $out) = gen('bad' . $n++, "--! KEYS project\n--! include lib/shared.lua\n"
+                                . "--! include lib/shared.lua\nreturn 1\n");
+isnt($rc, 0, 'lua2c refuses a script that includes one file twice');
+like($out, qr/included twice/, '... and says so');
+
+# every shared file of redis/lib/ is included by a script, and a change to
+# it makes the build generate the scripts again
+for my $f (glob("$repo/redis/lib/*.lua")) {
+    my ($name) = $f =~ m{(lib/[^/]+\.lua)$};
+    (my $re = $name) =~ s/\./[.]/g;
+    my @users = grep { length } split /\n/,
+        `cd $repo && git grep -l -E -e "^--! include $re\$" -- 'redis/*.lua'`;
+    ok(@users, "redis/$name is included by a script (@users)");
+    my $plan = `make -C $repo -n -W redis/$name BUILD=@{[ build_dir() ]} worker module 2>&1`;
+    like($plan, qr{lua2c \S+/gen djass_scripts},
+         "a change to redis/$name generates the worker's scripts again");
+    like($plan, qr{lua2c \S+/djass_gen djass_scripts},
+         "... and the module's");
+}
+
 # no Lua inside C strings anywhere in the repository
 my @lua = grep { length }
           split /\n/, `cd $repo && git grep -n -E "redis\\.call|ARGV\\[|KEYS\\[|redis\\.error_reply" -- '*.c' '*.h' 2>/dev/null`;

@@ -33,7 +33,7 @@ djass_consumer_run(const djass_conf_t *conf)
     block = conf->redis_timeout_ms / 2 < DJASS_BLOCK_MS
             ? conf->redis_timeout_ms / 2 : DJASS_BLOCK_MS;
 
-    djass_debug("consumer %s: waiting for jobs", queue.consumer);
+    djass_debug("consumer %s: waiting for jobs", queue.stream.consumer);
 
     while (!djass_stop) {
         /* without a supervisor: the webhook process, restarted if it died */
@@ -57,6 +57,6 @@ djass_consumer_run(const djass_conf_t *conf)
     djass_queue_leave(&queue);
     djass_redis_close(&redis);
 
-    djass_debug("consumer %s: stopped", queue.consumer);
+    djass_debug("consumer %s: stopped", queue.stream.consumer);
     return 0;
 }

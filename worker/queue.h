@@ -8,6 +8,7 @@
 #define DJASS_QUEUE_H
 
 #include "redis_util.h"
+#include "stream.h"
 
 
 #define DJASS_STREAM   "djass:jobs"
@@ -24,10 +25,7 @@ typedef struct {
 
 typedef struct {
     djass_redis_t  *redis;
-    char            consumer[320];  /* host:pid, unique in the group */
-    char            cursor[64];     /* where the reclaim sweep goes on */
-    unsigned long   group_conn;     /* the connection that saw the group */
-    long long       next_sweep;     /* ms */
+    djass_stream_t  stream;         /* djass:jobs, its group, our name */
 } djass_queue_t;
 
 

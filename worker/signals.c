@@ -1,4 +1,8 @@
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "signals.h"
 
@@ -37,4 +41,27 @@ djass_signals_ignore(void)
 {
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+}
+
+
+pid_t
+djass_signals_fork(const djass_conf_t *conf,
+    int (*run)(const djass_conf_t *conf))
+{
+    pid_t  pid, parent;
+
+    parent = getpid();
+    pid = fork();
+
+    if (pid != 0) {
+        return pid;
+    }
+
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) {
+        _exit(0);
+    }
+
+    srand((unsigned) getpid() ^ (unsigned) time(NULL));
+    exit(run(conf));
 }

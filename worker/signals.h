@@ -7,6 +7,9 @@
 #define DJASS_SIGNALS_H
 
 #include <signal.h>
+#include <sys/types.h>
+
+#include "conf.h"
 
 
 /* how many stop signals arrived */
@@ -17,5 +20,13 @@ void djass_signals_init(void);
 
 /* a job's child process: stop signals are the parent's business */
 void djass_signals_ignore(void);
+
+/*
+ * forks a child that runs run(conf) and exits with its code; the child
+ * gets SIGTERM when its parent dies (and exits at once if the parent is
+ * gone already), and seeds rand() of its own.  The child's pid, or -1.
+ */
+pid_t djass_signals_fork(const djass_conf_t *conf,
+    int (*run)(const djass_conf_t *conf));
 
 #endif /* DJASS_SIGNALS_H */

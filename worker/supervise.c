@@ -11,9 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "consumer.h"
@@ -40,26 +38,8 @@ typedef struct {
 static pid_t
 djass_supervise_fork(const djass_conf_t *conf, int n)
 {
-    pid_t  pid, parent;
-
-    if (n == conf->concurrency) {
-        return djass_webhook_fork(conf);
-    }
-
-    parent = getpid();
-    pid = fork();
-
-    if (pid != 0) {
-        return pid;
-    }
-
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) {
-        _exit(0);
-    }
-
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    exit(djass_consumer_run(conf));
+    return djass_signals_fork(conf, n == conf->concurrency
+                                    ? djass_webhook_run : djass_consumer_run);
 }
 
 

@@ -94,17 +94,33 @@ djass_upload_handle(const djass_conf_t *conf, const char *rel,
 }
 
 
+/* one request of c, and what its answer (*status) means */
 static djass_upload_e
-djass_upload_status(long status, const char *what, char *err, size_t len)
+djass_upload_perform(CURL *c, const char *what, long *status, char *err,
+    size_t len)
 {
-    if (status >= 200 && status < 300) {
+    CURLcode  rc;
+
+    *status = 0;
+
+    rc = curl_easy_perform(c);
+
+    if (rc != CURLE_OK) {
+        snprintf(err, len, "The artifact store cannot be reached (%s).",
+                 curl_easy_strerror(rc));
+        return DJASS_UPLOAD_TRANSIENT;
+    }
+
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+
+    if (*status >= 200 && *status < 300) {
         return DJASS_UPLOAD_OK;
     }
 
     snprintf(err, len, "The artifact store answered %s with HTTP %ld.",
-             what, status);
+             what, *status);
 
-    return (status >= 500 || status == 408 || status == 429)
+    return (*status >= 500 || *status == 408 || *status == 429)
            ? DJASS_UPLOAD_TRANSIENT : DJASS_UPLOAD_PERMANENT;
 }
 
@@ -116,7 +132,6 @@ djass_upload_put(const djass_conf_t *conf, const char *file, const char *rel,
     FILE               *f;
     CURL               *c;
     long                status;
-    CURLcode            rc;
     curl_off_t          stored;
     djass_upload_e      res;
     struct curl_slist  *headers;
@@ -138,19 +153,9 @@ djass_upload_put(const djass_conf_t *conf, const char *file, const char *rel,
     curl_easy_setopt(c, CURLOPT_READDATA, f);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) size);
 
-    rc = curl_easy_perform(c);
+    res = djass_upload_perform(c, "the upload", &status, err, len);
     fclose(f);
 
-    if (rc != CURLE_OK) {
-        snprintf(err, len, "The artifact store cannot be reached (%s).",
-                 curl_easy_strerror(rc));
-        res = DJASS_UPLOAD_TRANSIENT;
-        goto done;
-    }
-
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-
-    res = djass_upload_status(status, "the upload", err, len);
     if (res != DJASS_UPLOAD_OK) {
         goto done;
     }
@@ -159,18 +164,8 @@ djass_upload_put(const djass_conf_t *conf, const char *file, const char *rel,
     curl_easy_setopt(c, CURLOPT_UPLOAD, 0L);
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 
-    rc = curl_easy_perform(c);
-
-    if (rc != CURLE_OK) {
-        snprintf(err, len, "The artifact store cannot be reached (%s).",
-                 curl_easy_strerror(rc));
-        res = DJASS_UPLOAD_TRANSIENT;
-        goto done;
-    }
-
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-
-    res = djass_upload_status(status, "the check of the upload", err, len);
+    res = djass_upload_perform(c, "the check of the upload", &status, err,
+                               len);
     if (res != DJASS_UPLOAD_OK) {
         if (status == 404) {
             /* gone again, or not visible yet: another try */

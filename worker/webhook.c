@@ -23,15 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "djass_scripts.h"
 #include "log.h"
 #include "redis_util.h"
 #include "signals.h"
+#include "stream.h"
 #include "webhook.h"
 #include "webhook_body.h"
 #include "webhook_send.h"
@@ -45,17 +44,12 @@
 
 typedef struct {
     djass_redis_t   redis;
-    char            consumer[320];
-    char            cursor[64];
-    unsigned long   group_conn;
-    long long       next_sweep;
+    djass_stream_t  stream;         /* djass:webhooks, its group, our name */
 } djass_wh_t;
 
 
-typedef struct {
-    char   entry[64];
-    char   message[128];
-} djass_wh_entry_t;
+/* the stream entry's id and its "message" */
+typedef djass_stream_entry_t  djass_wh_entry_t;
 
 
 /* seconds to wait after attempt 1, 2, ... 7 */
@@ -76,57 +70,6 @@ static djass_script_t  djass_wh_due_script = {
     DJASS_SCRIPT_WEBHOOK_DUE_NAME, djass_script_webhook_due, ""
 };
 
-static djass_script_t  djass_wh_leave_script = {
-    DJASS_SCRIPT_QUEUE_LEAVE_NAME, djass_script_queue_leave, ""
-};
-
-
-static void
-djass_wh_failed(djass_wh_t *w, const char *cmd, redisReply *reply)
-{
-    if (reply->type == REDIS_REPLY_ERROR
-        && strncmp(reply->str, "NOGROUP", 7) == 0)
-    {
-        w->group_conn = 0;
-        freeReplyObject(reply);
-        return;
-    }
-
-    djass_log("webhooks: redis %s: %s: %s", w->redis.conf->redis, cmd,
-              reply->type == REDIS_REPLY_ERROR ? reply->str
-                                               : "unexpected reply");
-    freeReplyObject(reply);
-    djass_redis_sleep(1000, 1);
-}
-
-
-static int
-djass_wh_group(djass_wh_t *w)
-{
-    redisReply  *reply;
-    const char  *argv[] = { "XGROUP", "CREATE", DJASS_WH_STREAM,
-                            DJASS_WH_GROUP, "0", "MKSTREAM" };
-
-    if (w->group_conn == w->redis.conns) {
-        return 0;
-    }
-
-    reply = djass_redis_argv(&w->redis, 6, argv);
-    if (reply == NULL) {
-        return -1;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR
-        && strncmp(reply->str, "BUSYGROUP", 9) != 0)
-    {
-        djass_wh_failed(w, "XGROUP CREATE", reply);
-        return -1;
-    }
-
-    freeReplyObject(reply);
-    w->group_conn = w->redis.conns;
-    return 0;
-}
 
 
 /* retries due now go back to the stream; ms until the next, or -1 */
@@ -149,7 +92,7 @@ djass_wh_due(djass_wh_t *w)
     }
 
     if (reply->type != REDIS_REPLY_INTEGER) {
-        djass_wh_failed(w, "script webhook_due", reply);
+        djass_stream_failed(&w->stream, "script webhook_due", reply);
         return -1;
     }
 
@@ -159,146 +102,23 @@ djass_wh_due(djass_wh_t *w)
 }
 
 
-/* entry = [id, [field, value, ...]]: the message id from "message" */
-static int
-djass_wh_entry(redisReply *e, djass_wh_entry_t *out)
-{
-    size_t       i;
-    redisReply  *f, *v;
-
-    memset(out, 0, sizeof(djass_wh_entry_t));
-
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
-        || e->element[0]->type != REDIS_REPLY_STRING
-        || e->element[0]->len >= sizeof(out->entry))
-    {
-        return -1;
-    }
-
-    memcpy(out->entry, e->element[0]->str, e->element[0]->len);
-
-    f = e->element[1];
-    if (f->type != REDIS_REPLY_ARRAY) {
-        return 0;
-    }
-
-    for (i = 0; i + 1 < f->elements; i += 2) {
-        v = f->element[i + 1];
-
-        if (f->element[i]->type == REDIS_REPLY_STRING
-            && strcmp(f->element[i]->str, "message") == 0
-            && v->type == REDIS_REPLY_STRING && v->len > 0
-            && v->len < sizeof(out->message))
-        {
-            memcpy(out->message, v->str, v->len);
-            out->message[v->len] = '\0';
-        }
-    }
-
-    return 0;
-}
-
-
 /* one step of the sweep over pending entries of dead delivery processes */
 static int
-djass_wh_reclaim(djass_wh_t *w, djass_wh_entry_t *out)
+djass_wh_reclaim(djass_wh_t *w, djass_wh_entry_t *e)
 {
-    int          rc;
-    char         idle[32];
-    redisReply  *reply, *entries;
-    const char  *argv[8];
+    int        rc;
+    long long  idle;
 
-    snprintf(idle, sizeof(idle), "%d", w->redis.conf->visibility_ms
-                                       + w->redis.conf->webhook_timeout_ms);
+    /* longer than a live attempt can take */
+    idle = (long long) w->redis.conf->visibility_ms
+           + w->redis.conf->webhook_timeout_ms;
 
-    argv[0] = "XAUTOCLAIM";
-    argv[1] = DJASS_WH_STREAM;
-    argv[2] = DJASS_WH_GROUP;
-    argv[3] = w->consumer;
-    argv[4] = idle;
-    argv[5] = w->cursor;
-    argv[6] = "COUNT";
-    argv[7] = "1";
-
-    reply = djass_redis_argv(&w->redis, 8, argv);
-    if (reply == NULL) {
-        return -1;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_STRING
-        || reply->element[1]->type != REDIS_REPLY_ARRAY)
-    {
-        djass_wh_failed(w, "XAUTOCLAIM", reply);
-        return 0;
-    }
-
-    snprintf(w->cursor, sizeof(w->cursor), "%s", reply->element[0]->str);
-    if (strcmp(w->cursor, "0-0") == 0) {
-        w->next_sweep = djass_now_ms() + DJASS_WH_SWEEP_MS;
-    }
-
-    entries = reply->element[1];
-    rc = entries->elements > 0
-         && djass_wh_entry(entries->element[0], out) == 0;
-
-    freeReplyObject(reply);
-
-    if (rc) {
+    rc = djass_stream_claim(&w->stream, idle, DJASS_WH_SWEEP_MS, e);
+    if (rc == 1) {
         djass_log("webhooks: message %s taken over from a delivery process "
-                  "that went silent", out->message[0] ? out->message : "?");
+                  "that went silent", e->value[0] ? e->value : "?");
     }
 
-    return rc;
-}
-
-
-static int
-djass_wh_read(djass_wh_t *w, djass_wh_entry_t *out, long long block_ms)
-{
-    int          rc;
-    char         block[32];
-    redisReply  *reply, *entries;
-    const char  *argv[11];
-
-    snprintf(block, sizeof(block), "%lld", block_ms);
-
-    argv[0] = "XREADGROUP";
-    argv[1] = "GROUP";
-    argv[2] = DJASS_WH_GROUP;
-    argv[3] = w->consumer;
-    argv[4] = "COUNT";
-    argv[5] = "1";
-    argv[6] = "BLOCK";
-    argv[7] = block;
-    argv[8] = "STREAMS";
-    argv[9] = DJASS_WH_STREAM;
-    argv[10] = ">";
-
-    reply = djass_redis_argv(&w->redis, 11, argv);
-    if (reply == NULL) {
-        return -1;
-    }
-
-    if (reply->type == REDIS_REPLY_NIL) {
-        freeReplyObject(reply);
-        return 0;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1
-        || reply->element[0]->type != REDIS_REPLY_ARRAY
-        || reply->element[0]->elements != 2
-        || reply->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
-    {
-        djass_wh_failed(w, "XREADGROUP", reply);
-        return 0;
-    }
-
-    entries = reply->element[0]->element[1];
-    rc = entries->elements > 0
-         && djass_wh_entry(entries->element[0], out) == 0;
-
-    freeReplyObject(reply);
     return rc;
 }
 
@@ -312,7 +132,7 @@ djass_wh_done(djass_wh_t *w, const djass_wh_entry_t *e, const char *outcome,
     redisReply  *reply;
     const char  *argv[DJASS_SCRIPT_WEBHOOK_DONE_NARGS];
 
-    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->message);
+    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->value);
     snprintf(delay, sizeof(delay), "%lld", delay_ms);
     snprintf(att, sizeof(att), "%d", attempt);
     if (status > 0) {
@@ -325,7 +145,7 @@ djass_wh_done(djass_wh_t *w, const djass_wh_entry_t *e, const char *outcome,
     argv[DJASS_SCRIPT_WEBHOOK_DONE_KEY_STREAM] = DJASS_WH_STREAM;
     argv[DJASS_SCRIPT_WEBHOOK_DONE_KEY_SCHEDULE] = DJASS_WH_SCHEDULE;
     argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_GROUP] = DJASS_WH_GROUP;
-    argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_ENTRY] = e->entry;
+    argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_ENTRY] = e->id;
     argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_OUTCOME] = outcome;
     argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_DELAY] = delay;
     argv[DJASS_SCRIPT_WEBHOOK_DONE_ARGV_ATTEMPT] = att;
@@ -341,7 +161,7 @@ djass_wh_done(djass_wh_t *w, const djass_wh_entry_t *e, const char *outcome,
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        djass_wh_failed(w, "script webhook_done", reply);
+        djass_stream_failed(&w->stream, "script webhook_done", reply);
         return;
     }
 
@@ -375,14 +195,14 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
     djass_send_t      s;
     djass_sent_t      sent;
 
-    if (e->message[0] == '\0') {
+    if (e->value[0] == '\0') {
         djass_log("webhooks: stream entry %s has no message: dropped",
-                  e->entry);
+                  e->id);
         djass_wh_done(w, e, "skipped", 0, 0, 0, "");
         return;
     }
 
-    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->message);
+    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->value);
     argv[DJASS_SCRIPT_WEBHOOK_BEGIN_KEY_MESSAGE] = key;
 
     reply = djass_redis_script(&w->redis, &djass_wh_begin_script,
@@ -395,7 +215,7 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
         || reply->elements > 32)
     {
-        djass_wh_failed(w, "script webhook_begin", reply);
+        djass_stream_failed(&w->stream, "script webhook_begin", reply);
         return;
     }
 
@@ -406,7 +226,7 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
 
     if (strcmp(f[0], "gone") == 0) {
         djass_debug("webhooks: message %s is gone (done already)",
-                    e->message);
+                    e->value);
         djass_wh_done(w, e, "skipped", 0, 0, 0, "");
         freeReplyObject(reply);
         return;
@@ -414,7 +234,7 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
 
     if (strcmp(f[0], "skip") == 0 && reply->elements == 5) {
         djass_log("webhook %s project %s: message %s dropped: %s", f[3],
-                  f[4], e->message, f[1]);
+                  f[4], e->value, f[1]);
         djass_wh_done(w, e, "skipped", 0, atoi(f[2]), 0, "");
         freeReplyObject(reply);
         return;
@@ -422,7 +242,7 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
 
     if (strcmp(f[0], "ok") != 0 || reply->elements != 9 + DJASS_WH_NFIELDS)
     {
-        djass_wh_failed(w, "script webhook_begin", reply);
+        djass_stream_failed(&w->stream, "script webhook_begin", reply);
         return;
     }
 
@@ -430,7 +250,7 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
     attempt = atoi(f[1]);
 
     memset(&s, 0, sizeof(djass_send_t));
-    s.id = e->message;
+    s.id = e->value;
     s.url = f[6];
     s.secret = f[7];
     s.allow_private = strcmp(f[8], "1") == 0;
@@ -491,35 +311,33 @@ int
 djass_webhook_run(const djass_conf_t *conf)
 {
     int               rc;
-    char              host[256];
     long long         wait, block;
     djass_wh_t        w;
     djass_wh_entry_t  e;
-    const char       *argv[DJASS_SCRIPT_QUEUE_LEAVE_NARGS];
 
     memset(&w, 0, sizeof(djass_wh_t));
     djass_redis_init(&w.redis, conf);
-    strcpy(w.cursor, "0-0");
 
-    if (gethostname(host, sizeof(host)) != 0) {
-        strcpy(host, "localhost");
-    }
-    host[sizeof(host) - 1] = '\0';
-    snprintf(w.consumer, sizeof(w.consumer), "%s:%d", host, (int) getpid());
+    djass_stream_init(&w.stream, &w.redis);
+    w.stream.stream = DJASS_WH_STREAM;
+    w.stream.group = DJASS_WH_GROUP;
+    w.stream.field = "message";
+    w.stream.max = sizeof(e.value) - 1;
+    w.stream.who = "webhooks: ";
 
     if (djass_webhook_send_init() != 0) {
         djass_log("webhooks: libcurl did not start");
         return 1;
     }
 
-    djass_debug("webhooks %s: waiting for messages", w.consumer);
+    djass_debug("webhooks %s: waiting for messages", w.stream.consumer);
 
     while (!djass_stop) {
         if (djass_redis_connect(&w.redis, 1) != 0) {
             break;
         }
 
-        if (djass_wh_group(&w) != 0) {
+        if (djass_stream_group(&w.stream) != 0) {
             continue;
         }
 
@@ -529,7 +347,7 @@ djass_webhook_run(const djass_conf_t *conf)
         }
 
         rc = 0;
-        if (djass_now_ms() >= w.next_sweep) {
+        if (djass_now_ms() >= w.stream.next_sweep) {
             rc = djass_wh_reclaim(&w, &e);
         }
 
@@ -540,7 +358,7 @@ djass_webhook_run(const djass_conf_t *conf)
             if (block > conf->redis_timeout_ms / 2) {
                 block = conf->redis_timeout_ms / 2;
             }
-            rc = djass_wh_read(&w, &e, block < 1 ? 1 : block);
+            rc = djass_stream_read(&w.stream, block < 1 ? 1 : block, &e);
         }
 
         if (rc == 1) {
@@ -548,21 +366,12 @@ djass_webhook_run(const djass_conf_t *conf)
         }
     }
 
-    if (w.redis.ctx) {
-        argv[DJASS_SCRIPT_QUEUE_LEAVE_KEY_STREAM] = DJASS_WH_STREAM;
-        argv[DJASS_SCRIPT_QUEUE_LEAVE_ARGV_GROUP] = DJASS_WH_GROUP;
-        argv[DJASS_SCRIPT_QUEUE_LEAVE_ARGV_CONSUMER] = w.consumer;
-
-        freeReplyObject(djass_redis_script(&w.redis, &djass_wh_leave_script,
-                                           DJASS_SCRIPT_QUEUE_LEAVE_NKEYS,
-                                           DJASS_SCRIPT_QUEUE_LEAVE_NARGS,
-                                           argv));
-    }
+    djass_stream_leave(&w.stream);
 
     djass_redis_close(&w.redis);
     djass_webhook_send_done();
 
-    djass_debug("webhooks %s: stopped", w.consumer);
+    djass_debug("webhooks %s: stopped", w.stream.consumer);
     return 0;
 }
 
@@ -572,22 +381,7 @@ djass_webhook_run(const djass_conf_t *conf)
 pid_t
 djass_webhook_fork(const djass_conf_t *conf)
 {
-    pid_t  pid, parent;
-
-    parent = getpid();
-    pid = fork();
-
-    if (pid != 0) {
-        return pid;
-    }
-
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) {
-        _exit(0);
-    }
-
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    exit(djass_webhook_run(conf));
+    return djass_signals_fork(conf, djass_webhook_run);
 }
 
 

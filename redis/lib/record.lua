@@ -1,0 +1,41 @@
+-- What record_start.lua and record_finish.lua share, included by both with
+-- "--! include lib/record.lua" (see redis/lua2c).  It uses the names their
+-- headers declare: project, stream, group and entry.
+
+-- the job acknowledged and deleted from the stream
+local function ack()
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+end
+
+-- the project's id moved from the owner's status set from to to
+local function move(profile, from, to)
+    local id = tonumber(string.match(project, '(%d+)$'))
+    local base = 'djass:profile:' .. profile .. ':projects:'
+    redis.call('ZREM', base .. from, id)
+    redis.call('ZADD', base .. to, id, id)
+end
+
+-- the completion webhooks: one message per endpoint of the owner that
+-- takes this event, queued in this same step, so a recorded result always
+-- has its deliveries queued (worker/webhook.c delivers them).
+local function webhooks(profile, status, now)
+    local id = string.match(project, '(%d+)$')
+    local event = 'project.' .. status
+    local eps = redis.call('SMEMBERS',
+                           'djass:profile:' .. profile .. ':webhooks')
+    for _, ep in ipairs(eps) do
+        local e = redis.call('HMGET', 'djass:webhook:' .. ep, 'events',
+                             'disabled')
+        if e[1] and e[2] ~= '1'
+            and string.find(',' .. e[1] .. ',', ',' .. event .. ',', 1,
+                            true) then
+            local msg = 'msg_' .. now .. '_'
+                .. redis.call('INCR', 'djass:seq:webhook-msg')
+            redis.call('HSET', 'djass:webhook-msg:' .. msg, 'id', msg,
+                       'endpoint', ep, 'project', id, 'type', event,
+                       'timestamp', now, 'attempts', 0)
+            redis.call('XADD', 'djass:webhooks', '*', 'message', msg)
+        end
+    end
+end
