@@ -15,7 +15,8 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -56,7 +57,7 @@ def api(method, path, body=None, key=KEY):
         data = json.dumps(body).encode()
         req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, data, timeout=10) as r:
+        with urllib.request.urlopen(req, data, timeout=60) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
@@ -86,9 +87,40 @@ def driver():
     return d
 
 
-def wait(d, cond, timeout=20, what="the page"):
-    return WebDriverWait(d, timeout, poll_frequency=0.05).until(
+# The page re-renders the list (#list-body's rows) on every create, filter
+# and page change, and the result box on every create: an element found
+# before such a re-render is stale after it.  Waits therefore re-evaluate
+# their condition (which re-finds what it reads) when it hits a stale
+# element, and reads after a wait go through fresh(), which re-runs the
+# whole read, re-locating its elements.  Timeouts are generous: the machine
+# running this may be loaded.
+STALE = (StaleElementReferenceException,)
+
+
+def wait(d, cond, timeout=45, what="the page"):
+    return WebDriverWait(d, timeout, poll_frequency=0.05,
+                         ignored_exceptions=STALE).until(
         cond, message="waited for " + what)
+
+
+def settle(d, cond, timeout=45, what="the page"):
+    """wait(), but a timeout is left to the assertion that follows."""
+    try:
+        return wait(d, cond, timeout, what)
+    except TimeoutException:
+        return None
+
+
+def fresh(fn, tries=10):
+    """fn() again (it re-finds its elements) while what it read was
+    replaced under it by a re-render."""
+    for i in range(tries):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.05 * (i + 1))
 
 
 def css(d, sel):
@@ -96,8 +128,32 @@ def css(d, sel):
 
 
 def visible_text(d, sel):
-    els = css(d, sel)
-    return els[0].text if els and els[0].is_displayed() else ""
+    def read():
+        els = css(d, sel)
+        return els[0].text if els and els[0].is_displayed() else ""
+    return fresh(read)
+
+
+def attrs(d, sel, name):
+    """An attribute of every element matching sel, read in one script
+    (atomic: a re-render cannot happen half-way)."""
+    return d.execute_script(
+        "var n = arguments[1];"
+        "return Array.prototype.map.call(document.querySelectorAll("
+        "arguments[0]), function (e) { return e.getAttribute(n); });",
+        sel, name)
+
+
+def texts(d, sel):
+    """The rendered text of every element matching sel, in one script."""
+    return d.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll("
+        "arguments[0]), function (e) { return e.innerText; });", sel)
+
+
+def active_attr(d, name):
+    """An attribute of the focused element, the focus looked up afresh."""
+    return fresh(lambda: d.switch_to.active_element.get_attribute(name))
 
 
 def load(d):
@@ -122,7 +178,7 @@ def set_flag(d, name, want):
     return e.is_selected() == (want == "y")
 
 
-def wait_download(name, timeout=20):
+def wait_download(name, timeout=60):
     path = os.path.join(DL, name)
     end = time.time() + timeout
     while time.time() < end:
@@ -139,7 +195,13 @@ def screenshot(d, name, width, dark=False):
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": 900, "deviceScaleFactor": 1,
         "mobile": width < 600})
-    time.sleep(0.2)
+    # the emulated width is laid out and painted (two animation frames)
+    wait(d, lambda d: d.execute_script("return window.innerWidth") == width,
+         what="the %d px layout" % width)
+    d.execute_async_script(
+        "var done = arguments[0];"
+        "requestAnimationFrame(function () {"
+        " requestAnimationFrame(function () { done(true); }); });")
     h = d.execute_script("return document.documentElement.scrollHeight")
     sw = d.execute_script("return document.documentElement.scrollWidth")
     shot = d.execute_cdp_cmd("Page.captureScreenshot", {
@@ -208,14 +270,11 @@ def check_wrong_key(d):
     want = json.loads(body)["error"]["message"]
     set_value(d, "api_key", BAD_KEY)
     d.find_element(By.ID, "create").click()
-    try:
-        wait(d, lambda d: visible_text(d, "#top-error"), 10, "an error")
-    except TimeoutException:
-        pass
+    settle(d, lambda d: visible_text(d, "#top-error"), what="an error")
     ok(visible_text(d, "#top-error") == want,
        "a wrong key shows the 401 message %r at the top" % want,
        visible_text(d, "#top-error"))
-    active = d.switch_to.active_element.get_attribute("name")
+    active = active_attr(d, "name")
     ok(active == "api_key", "and the key field gets the focus", active)
     stored = d.execute_script(
         "return [sessionStorage.getItem('djass.api_key'),"
@@ -228,23 +287,22 @@ def check_bad_slug(d):
     set_value(d, "api_key", KEY)
     set_value(d, "project_slug", "")
     set_value(d, "project_name", "!!! ???")
+    settle(d, lambda d: "refuse" in visible_text(d, "#slug-preview"),
+           what="the slug preview")
     preview = visible_text(d, "#slug-preview")
     ok("refuse" in preview, "the slug preview warns before the server "
        "does", preview)
     d.find_element(By.ID, "create").click()
-    try:
-        wait(d, lambda d: visible_text(d, "#err-project_slug"), 10,
-             "the field error")
-    except TimeoutException:
-        pass
+    settle(d, lambda d: visible_text(d, "#err-project_slug"),
+           what="the field error")
     got = visible_text(d, "#err-project_slug")
     ok(got == "project_slug must contain letters or numbers.",
        "a name that yields no slug shows the server's 400 message next to "
        "the slug field", got)
-    f = d.find_element(By.NAME, "project_slug")
-    ok(f.get_attribute("aria-invalid") == "true"
-       and "err-project_slug" in f.get_attribute("aria-describedby")
-       and d.switch_to.active_element == f,
+    ok(fresh(lambda: (lambda f: f.get_attribute("aria-invalid") == "true"
+             and "err-project_slug" in f.get_attribute("aria-describedby")
+             and d.switch_to.active_element == f)(
+                 d.find_element(By.NAME, "project_slug"))),
        "the slug field is marked invalid, described by the message and "
        "focused")
     ok(not visible_text(d, "#top-error"), "the top error is gone")
@@ -255,22 +313,31 @@ def check_preview(d):
     set_value(d, "project_slug", "")
     for name, slug in SLUGS.items():
         set_value(d, "project_slug", name)
+        want = "The server will use the slug: " + slug
+        settle(d, lambda d: visible_text(d, "#slug-preview") == want, 10,
+               "the preview of %r" % name)
         text = visible_text(d, "#slug-preview")
-        if text != "The server will use the slug: " + slug:
+        if text != want:
             bad.append("%r: server %r, page %r" % (name, slug, text))
     ok(SLUGS and not bad, "the live slug preview matches the server's "
        "slug for %d tricky names" % len(SLUGS), "\n".join(bad))
     set_value(d, "project_slug", "")
 
 
-def wait_ready(d, timeout=60):
-    try:
-        wait(d, lambda d: css(d, "#result-download a[download]")
-             or visible_text(d, "#result-error"), timeout, "ready")
-    except TimeoutException:
-        pass
-    a = css(d, "#result-download a[download]")
-    return a[0] if a else None
+RESULT_LINK = "#result-download a[download]"
+
+
+def wait_ready(d, timeout=120):
+    """Whether the result's a[download] appeared; callers find it afresh
+    (RESULT_LINK) each time they use it."""
+    settle(d, lambda d: css(d, RESULT_LINK)
+           or visible_text(d, "#result-error"), timeout, "ready")
+    return bool(css(d, RESULT_LINK))
+
+
+def link_attr(d, name):
+    return fresh(lambda: d.find_element(By.CSS_SELECTOR, RESULT_LINK)
+                 .get_attribute(name))
 
 
 def check_create(d, result):
@@ -290,9 +357,13 @@ def check_create(d, result):
     """)
     d.find_element(By.ID, "create").click()
     a = wait_ready(d)
-    if not ok(a is not None, "the project becomes ready and a[download] "
+    if not ok(a, "the project becomes ready and a[download] "
               "appears", visible_text(d, "#result-error")):
         return
+    # the last status text may land after the link: wait for it
+    settle(d, lambda d: (d.execute_script("return window.__statuses")
+                         or [""])[-1].endswith("is ready."),
+           what="the ready status")
     seen = d.execute_script("return window.__statuses")
     ok(seen and seen[-1].endswith("is ready.")
        and css(d, "#status-text[aria-live=polite]"),
@@ -300,19 +371,18 @@ def check_create(d, result):
     ok(d.execute_script("return document.querySelectorAll("
                         "'#steps li.done').length") == 3,
        "the steps queued, generating, ready are all done")
-    href = a.get_attribute("href")
+    href = link_attr(d, "href")
     ok(href.startswith("blob:" + ORIGIN + "/"),
        "the link is a blob URL of the page's origin", href)
-    items = json.loads(urllib.request.urlopen(urllib.request.Request(
-        API + "projects?limit=1", headers={"X-API-Key": KEY})).read())
+    items = json.loads(api("GET", "projects?limit=1")[2])
     pid = items["projects"][0]["id"]
     st, headers, body = api("GET", "projects/%d/download" % pid)
     cd = headers.get("Content-Disposition", "")
-    name = a.get_attribute("download")
+    name = link_attr(d, "download")
     ok(cd == 'attachment; filename="%s"' % name,
        "a[download] is named like the server's Content-Disposition",
        "%r vs %r" % (name, cd))
-    a.click()
+    fresh(lambda: d.find_element(By.CSS_SELECTOR, RESULT_LINK).click())
     path = wait_download(name)
     if ok(path is not None, "clicking the link saves %s" % name):
         data = open(path, "rb").read()
@@ -325,72 +395,57 @@ def check_create(d, result):
 
 
 def check_list(d, pid):
-    try:
-        wait(d, lambda d: css(d, '#list-body tr[data-id="%d"] .badge.ready'
-                              % pid), 10, "the list")
-    except TimeoutException:
-        pass
+    # the list re-renders (new <tr>s) on every create, filter and page
+    # change: rows are read in one script, elements re-found each time
+    settle(d, lambda d: css(d, '#list-body tr[data-id="%d"] .badge.ready'
+                            % pid), what="the list")
     ok(css(d, '#list-body tr[data-id="%d"] .badge.ready' % pid),
        "the list shows the new project as ready")
     Select(d.find_element(By.ID, "l-limit")).select_by_visible_text("5")
     total = len(LISTED) + 1
-    try:
-        wait(d, lambda d: len(css(d, "#list-body tr")) == 5
-             and d.find_element(By.ID, "l-next").is_enabled(), 10,
-             "page 1 of 5 rows")
-    except TimeoutException:
-        pass
-    rows = [r.get_attribute("data-id") for r in css(d, "#list-body tr")]
+    settle(d, lambda d: len(css(d, "#list-body tr")) == 5
+           and d.find_element(By.ID, "l-next").is_enabled()
+           and "of %d" % total in visible_text(d, "#list-summary"),
+           what="page 1 of 5 rows")
+    rows = attrs(d, "#list-body tr", "data-id")
     ok(len(rows) == 5 and rows[0] == str(pid),
        "5 per page: the first page holds the 5 newest", rows)
     ok("of %d" % total in visible_text(d, "#list-summary"),
        "the summary counts %d projects" % total,
        visible_text(d, "#list-summary"))
     d.find_element(By.ID, "l-next").click()
-    try:
-        wait(d, lambda d: css(d, "#list-body tr")
-             and css(d, "#list-body tr")[0].get_attribute("data-id")
-             not in rows, 10, "page 2")
-    except TimeoutException:
-        pass
-    rows2 = [r.get_attribute("data-id") for r in css(d, "#list-body tr")]
+    settle(d, lambda d: (attrs(d, "#list-body tr", "data-id") or rows)[0]
+           not in rows, what="page 2")
+    rows2 = attrs(d, "#list-body tr", "data-id")
     ok(rows2 == [str(i) for i in sorted(LISTED)[:total - 5][::-1]]
        and not d.find_element(By.ID, "l-next").is_enabled()
        and d.find_element(By.ID, "l-prev").is_enabled(),
        "the next page holds the oldest one, Next is off, Previous on",
        rows2)
     Select(d.find_element(By.ID, "l-status")).select_by_value("failed")
-    try:
-        wait(d, lambda d: "No projects failed" in
-             visible_text(d, "#list-summary"), 10, "the failed filter")
-    except TimeoutException:
-        pass
+    settle(d, lambda d: "No projects failed" in
+           visible_text(d, "#list-summary"), what="the failed filter")
     ok("No projects failed" in visible_text(d, "#list-summary")
        and not css(d, "#list-table:not([hidden])"),
        "the failed filter shows no project",
        visible_text(d, "#list-summary"))
     Select(d.find_element(By.ID, "l-status")).select_by_value("ready")
-    try:
-        wait(d, lambda d: "(ready)" in visible_text(d, "#list-summary"),
-             10, "the ready filter")
-    except TimeoutException:
-        pass
-    badges = [b.text for b in css(d, "#list-body .badge")]
+    settle(d, lambda d: "(ready)" in visible_text(d, "#list-summary"),
+           what="the ready filter")
+    badges = texts(d, "#list-body .badge")
     ok(badges and set(badges) == {"ready"}
        and d.find_element(By.ID, "l-prev").is_enabled() is False,
        "the ready filter starts on page 1 and shows ready projects only",
        badges)
-    b = css(d, '#list-body tr[data-id="%d"] button' % pid)
-    if ok(b, "a ready row has a Download button"):
-        b[0].click()
-        try:
-            wait(d, lambda d: css(d, '#list-body tr[data-id="%d"] '
-                                  'a[download]' % pid), 10, "row link")
-        except TimeoutException:
-            pass
-        a = css(d, '#list-body tr[data-id="%d"] a[download]' % pid)
-        ok(a and d.switch_to.active_element == a[0]
-           and a[0].get_attribute("href").startswith("blob:"),
+    button = '#list-body tr[data-id="%d"] button' % pid
+    link = '#list-body tr[data-id="%d"] a[download]' % pid
+    if ok(css(d, button), "a ready row has a Download button"):
+        fresh(lambda: d.find_element(By.CSS_SELECTOR, button).click())
+        settle(d, lambda d: css(d, link), what="row link")
+        ok(fresh(lambda: (lambda a: bool(a)
+                          and d.switch_to.active_element == a[0]
+                          and a[0].get_attribute("href")
+                          .startswith("blob:"))(css(d, link))),
            "which turns into a focused a[download] blob link")
     Select(d.find_element(By.ID, "l-status")).select_by_value("")
 
@@ -403,7 +458,9 @@ def tab_to(d, pred, limit=80, shift=False):
         else:
             ch.send_keys(Keys.TAB)
         ch.perform()
-        if pred(d.switch_to.active_element):
+        # the focused element may be replaced by a re-render while pred
+        # reads it: ask again about the element focused now
+        if fresh(lambda: pred(d.switch_to.active_element)):
             return True
     return False
 
@@ -431,13 +488,13 @@ def check_keyboard(d, result):
        "Tab reaches the Create button")
     keys(d, Keys.ENTER)
     a = wait_ready(d)
-    if not ok(a is not None, "Enter creates the project; it becomes ready",
+    if not ok(a, "Enter creates the project; it becomes ready",
               visible_text(d, "#result-error")):
         return
     ok(tab_to(d, lambda e: e.get_attribute("download") is not None,
               limit=5),
        "a few Tabs from the status reach the download link")
-    name = a.get_attribute("download")
+    name = link_attr(d, "download")
     keys(d, Keys.ENTER)
     path = wait_download(name)
     if ok(path is not None, "Enter on the link saves %s" % name):
@@ -454,11 +511,8 @@ def check_keyboard(d, result):
     ok(tab_to(d, lambda e: e.get_attribute("id") == "l-status"),
        "Tab reaches the list's status filter")
     keys(d, "r")
-    try:
-        wait(d, lambda d: "(ready)" in visible_text(d, "#list-summary"),
-             10, "the ready filter")
-    except TimeoutException:
-        pass
+    settle(d, lambda d: "(ready)" in visible_text(d, "#list-summary"),
+           what="the ready filter")
     ok("(ready)" in visible_text(d, "#list-summary"),
        "typing r picks the ready filter and the list follows",
        visible_text(d, "#list-summary"))
@@ -467,15 +521,11 @@ def check_keyboard(d, result):
               .startswith("Download Keyboard Only")),
        "Tab reaches the new project's Download button in the list")
     keys(d, Keys.ENTER)
-    try:
-        wait(d, lambda d: d.switch_to.active_element
-             .get_attribute("download"), 10, "the row's link")
-    except TimeoutException:
-        pass
-    link = d.switch_to.active_element
-    ok(link.get_attribute("download") == name,
+    settle(d, lambda d: d.switch_to.active_element
+           .get_attribute("download"), what="the row's link")
+    ok(active_attr(d, "download") == name,
        "Enter fetches it and focuses the row's a[download] link",
-       link.get_attribute("outerHTML"))
+       active_attr(d, "outerHTML"))
     ok(tab_to(d, lambda e: e.get_attribute("id") == "l-prev"
               or e.get_attribute("id") == "l-next"
               or e.tag_name == "a" and "skip" in
@@ -535,7 +585,9 @@ def check_csp(d):
         document.body.appendChild(s);
         return window.__inline;
     """)
-    time.sleep(0.2)
+    # the violation event is queued: wait for it (a timeout is the finding)
+    settle(d, lambda d: d.execute_script("return window.__violations"),
+           10, "the CSP violation event")
     v = d.execute_script("return window.__violations")
     ok(ran == 0 and any(x.startswith("script-src") for x in v),
        "the CSP is on: an inline script does not run", v)
