@@ -217,38 +217,69 @@ def screenshot(d, name, width, dark=False):
 
 # --- the checks ------------------------------------------------------------
 
+# What check_catalog asks about the form, read in one script (one round
+# trip instead of a dozen per option): per group, its fieldsets and legend;
+# per option, the controls named after it in its group, the control's label,
+# checked state and the texts its aria-describedby points at.  Texts are the
+# rendered ones (innerText, trimmed, "" when not rendered), as Selenium's.
+CATALOG_FORM = """
+    function text(e) {
+        return e && e.getClientRects().length
+            ? e.innerText.replace(/\\s+/g, ' ').trim() : '';
+    }
+    return arguments[0].map(function (g) {
+        var fs = document.querySelectorAll(
+            'fieldset[data-group="' + g.key + '"]');
+        var out = {count: fs.length, legend: null, options: {}};
+        if (fs.length !== 1) { return out; }
+        out.legend = text(fs[0].querySelector('legend'));
+        g.options.forEach(function (k) {
+            var c = fs[0].querySelectorAll('[name="' + k + '"]');
+            var o = {count: c.length};
+            if (c.length === 1) {
+                var lab = document.querySelector(
+                    'label[for="' + c[0].id + '"]');
+                o.label = lab ? text(lab) : null;
+                o.checked = c[0].checked === true;
+                o.descs = (c[0].getAttribute('aria-describedby') || '')
+                    .split(/\\s+/).filter(Boolean).map(function (i) {
+                        return text(document.getElementById(i));
+                    });
+            }
+            out.options[k] = o;
+        });
+        return out;
+    });
+"""
+
+
 def check_catalog(d):
     st, _, body = api("GET", "project-options", key=None)
     cat = json.loads(body)
     grouped = set()
-    for g in cat["groups"]:
-        fs = css(d, 'fieldset[data-group="%s"]' % g["key"])
-        if not ok(len(fs) == 1, "group %s is a fieldset" % g["key"]):
+    form = d.execute_script(CATALOG_FORM, [
+        {"key": g["key"], "options": [o["key"] for o in g["options"]]}
+        for g in cat["groups"]])
+    for g, f in zip(cat["groups"], form):
+        if not ok(f["count"] == 1, "group %s is a fieldset" % g["key"]):
             continue
-        fs = fs[0]
-        ok(fs.find_element(By.TAG_NAME, "legend").text == g["label"],
-           "group %s is labelled %r" % (g["key"], g["label"]))
+        ok(f["legend"] == g["label"],
+           "group %s is labelled %r" % (g["key"], g["label"]), f["legend"])
         bad = []
         for o in g["options"]:
             grouped.add(o["key"])
-            c = fs.find_elements(By.NAME, o["key"])
-            if len(c) != 1:
+            c = f["options"][o["key"]]
+            if c["count"] != 1:
                 bad.append("%s: no control named so in its group" % o["key"])
                 continue
-            c = c[0]
-            lab = css(d, 'label[for="%s"]' % c.get_attribute("id"))
-            if not lab or lab[0].text != o["label"]:
-                bad.append("%s: label %r" % (o["key"],
-                                             lab[0].text if lab else None))
-            state = "y" if c.is_selected() else "n"
+            if c["label"] != o["label"]:
+                bad.append("%s: label %r" % (o["key"], c["label"]))
+            state = "y" if c["checked"] else "n"
             if state != o["default"]:
                 bad.append("%s: shows %s, default %s"
                            % (o["key"], state, o["default"]))
             desc = o.get("description", "")
-            ids = (c.get_attribute("aria-describedby") or "").split()
-            texts = [d.find_element(By.ID, i).text for i in ids
-                     if css(d, "#" + i)]
-            if desc and desc not in texts:
+            if desc and desc not in c["descs"]:
                 bad.append("%s: description not tied to the control"
                            % o["key"])
         ok(not bad, "group %s: every option is a control named after its "
