@@ -110,6 +110,7 @@ my %env = (
     DJASS_SLUGS => json_encode(\%slugs),
     DJASS_LISTED => json_encode(\@pre),
 );
+note(sprintf("set-up done at %.0f s", time - $started));
 my $pid = open(my $fh, '-|') // die "fork: $!";
 if ($pid == 0) {
     $ENV{$_} = $env{$_} for keys %env;
@@ -119,6 +120,7 @@ if ($pid == 0) {
 }
 my $seen = relay_tap($fh, sub { diag("browser: $_[0]") });
 close $fh;
+note(sprintf("browser done at %.0f s", time - $started));
 is($?, 0, 'the browser script exits 0');
 ok($seen > 20, "the browser script made its checks ($seen)");
 

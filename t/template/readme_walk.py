@@ -15,9 +15,11 @@
 Output is TAP-like, as tplcheck.py's ("ok - ", "not ok - ", "skip - ", "# ").
 """
 import argparse
+import concurrent.futures
 import hashlib
 import hmac
 import html
+import http.client
 import http.cookiejar
 import json
 import os
@@ -136,9 +138,34 @@ class BehindTLSProxy(http.cookiejar.DefaultCookiePolicy):
         return True
 
 
+# A loaded machine makes runserver and gunicorn drop a connection now and then
+# (RemoteDisconnected, reset, refused while a worker restarts).  A browser tries
+# again: so does Client, a few times with backoff.  A GET (idempotent) is retried
+# on any connection-level failure, time-outs included; any other method only when
+# the server sent no response at all (so it cannot have been answered twice).
+# An HTTP status, 5xx included, is an answer: never retried, the checks see it.
+RETRIES = 4                 # attempts after the first
+RETRY_BACKOFF = 0.5         # seconds, doubled after each attempt
+
+
+def no_response(err: BaseException) -> bool:
+    """The request failed before the server sent a status line."""
+    reason = err.reason if isinstance(err, urllib.error.URLError) else err
+    return isinstance(reason, (ConnectionError, http.client.BadStatusLine))
+
+
+def retryable(method: str, err: BaseException) -> bool:
+    if isinstance(err, urllib.error.HTTPError):
+        return False
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return isinstance(err, (OSError, http.client.HTTPException))
+    return no_response(err)
+
+
 class Client:
     """A person's browser without JavaScript: one cookie jar, redirects followed,
-    forms posted with their CSRF token and an Origin header."""
+    forms posted with their CSRF token and an Origin header, connection failures
+    retried as a browser would (see RETRIES)."""
 
     def __init__(self, base: str, tls_proxy: bool = False):
         self.base = base.rstrip("/")
@@ -165,11 +192,7 @@ class Client:
                 hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
                 hdrs.setdefault("Origin", ("https://" if self.tls_proxy else "http://") + self.base.split("://")[1])
             req = urllib.request.Request(url, data=body, headers=hdrs, method=method)
-            try:
-                with self.opener.open(req, timeout=60) as resp:
-                    res = Response(resp.status, url, resp.read(), resp.headers)
-            except urllib.error.HTTPError as err:
-                res = Response(err.code, url, err.read(), err.headers)
+            res = self.send(req, method)
             if follow and res.status in (301, 302, 303, 307, 308) and res.headers.get("Location"):
                 location = urllib.parse.urljoin(url, res.headers["Location"])
                 if self.tls_proxy:  # the proxy's https URLs are our http ones
@@ -180,6 +203,22 @@ class Client:
                 continue
             return res
         raise AssertionError(f"too many redirects from {path}")
+
+    def send(self, req: urllib.request.Request, method: str) -> Response:
+        delay = RETRY_BACKOFF
+        for attempt in range(RETRIES + 1):
+            try:
+                with self.opener.open(req, timeout=60) as resp:
+                    return Response(resp.status, req.full_url, resp.read(), resp.headers)
+            except urllib.error.HTTPError as err:
+                return Response(err.code, req.full_url, err.read(), err.headers)
+            except (OSError, http.client.HTTPException) as err:
+                if attempt == RETRIES or not retryable(method, err):
+                    raise
+                print(f"# {method} {req.full_url}: {err!r}; trying again in {delay:.1f}s", flush=True)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
     def get(self, path: str, **kw) -> Response:
         return self.request("GET", path, **kw)
@@ -256,17 +295,18 @@ class Walk:
             self.stop(proc)
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: int = 60) -> str:
+def wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: int = 180) -> str:
+    """Poll url until the server answers (any HTTP status); "" then, else why not."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return f"exited {proc.returncode}: " + log.read_text(errors="replace")[-1500:]
         try:
-            urllib.request.urlopen(url, timeout=2).close()
+            urllib.request.urlopen(url, timeout=10).close()
             return ""
         except urllib.error.HTTPError:
             return ""  # it answers
-        except OSError:
+        except (OSError, http.client.HTTPException):
             time.sleep(0.25)
     return f"no answer within {seconds}s: " + log.read_text(errors="replace")[-1500:]
 
@@ -326,9 +366,14 @@ def use_the_site(walk: Walk, base: str, flags: dict, identity: dict, log: Path |
         chk(signup.status == 200 and signup.url.endswith("/dashboard/"),
             "sign-up lands on the dashboard", f"{signup.status} {signup.url}: {signup.text[:300]}")
     if log is not None:
-        time.sleep(0.3)
+        # the console backend's print reaches the log file a moment after the answer
+        confirm = r"https?://[^\s\"<>]+/accounts/confirm-email/[^\s\"<>]+/"
+        deadline = time.monotonic() + 30
         printed = mails(log, mark)
-        link = re.search(r"https?://[^\s\"<>]+/accounts/confirm-email/[^\s\"<>]+/", printed)
+        while not (re.search(confirm, printed) and email in printed) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            printed = mails(log, mark)
+        link = re.search(confirm, printed)
         chk(link is not None and email in printed,
             "the confirmation mail is printed by the console email backend", printed[-800:])
         if link and mandatory:
@@ -527,22 +572,41 @@ def make_targets(walk: Walk, base_port: int) -> None:
     readme = (walk.project / "README.md").read_text()
     # ruff format may rewrite files: last, so that the others see the project as shipped
     targets = sorted(readme_make_targets(readme), key=lambda t: t == "format")
-    for target in targets:
+    special = {"dev", "worker", "css", "css-watch", "format"}
+    # the plain commands (test, check, lint, migrate: pytest twice, on in-memory
+    # test databases) run two at a time, beside the servers below; reported in order
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+
+    def plain(target: str) -> tuple[bool, str, float]:
         started = time.monotonic()
-        if target == "dev":
-            port = free_port()
-            log = walk.project / "make-dev.log"
-            proc = walk.start(f"make dev PORT={port}", log)
-            err = wait_http(f"http://127.0.0.1:{port}/", proc, log)
-            walk.stop(proc)
-            walk.check(not err, f"make dev PORT={port} serves the site", err)
-        elif target == "worker":
-            worker_with_redis(walk)
-        elif target in ("css", "css-watch"):
-            make_css(walk, target)
-        else:
-            ok, out = walk.shell(f"make {target}", timeout=900)
-            walk.check(ok, f"make {target} ({time.monotonic() - started:.0f}s)", out)
+        ok, out = walk.shell(f"make {target}", timeout=900)
+        return ok, out, time.monotonic() - started
+
+    running = {t: pool.submit(plain, t) for t in targets if t not in special}
+    try:
+        for target in targets:
+            if target == "format":
+                continue
+            if target == "dev":
+                port = free_port()
+                log = walk.project / "make-dev.log"
+                proc = walk.start(f"make dev PORT={port}", log)
+                err = wait_http(f"http://127.0.0.1:{port}/", proc, log)
+                walk.stop(proc)
+                walk.check(not err, f"make dev PORT={port} serves the site", err)
+            elif target == "worker":
+                worker_with_redis(walk)
+            elif target in ("css", "css-watch"):
+                make_css(walk, target)
+    finally:
+        pool.shutdown(wait=True)
+    for target, future in running.items():
+        ok, out, took = future.result()
+        walk.check(ok, f"make {target} ({took:.0f}s)", out)
+    if "format" in targets:
+        started = time.monotonic()
+        ok, out = walk.shell("make format", timeout=900)
+        walk.check(ok, f"make format ({time.monotonic() - started:.0f}s)", out)
 
 
 def worker_with_redis(walk: Walk) -> None:
@@ -558,7 +622,7 @@ def worker_with_redis(walk: Walk) -> None:
     try:
         env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
         proc = walk.start("make worker", log, env)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None and " ready." not in log.read_text(errors="replace"):
             time.sleep(0.3)
         text = log.read_text(errors="replace")
