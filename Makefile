@@ -98,9 +98,14 @@ $(MODULE_GEN)/djass_openapi.h: $(OPENAPI_JSON) ngx_djass_module/json2c \
     | $(BUILD)/nginx/Makefile
 	perl ngx_djass_module/json2c $(OPENAPI_JSON) $@ djass_openapi_skeleton
 
+# and the version, from VERSION
+$(MODULE_GEN)/ngx_http_djass_version.h: VERSION | $(BUILD)/nginx/Makefile
+	printf '#define DJASS_VERSION  "%s"\n' "$$(cat VERSION)" > $@
+
 $(BUILD)/ngx_http_djass_module.so: $(BUILD)/nginx/Makefile $(MODULE_SRCS) \
     $(LIB_SRCS) $(LIB_HDRS) $(MODULE_GEN)/djass_scripts.c \
-    $(MODULE_GEN)/djass_scripts.h $(MODULE_GEN)/djass_openapi.h
+    $(MODULE_GEN)/djass_scripts.h $(MODULE_GEN)/djass_openapi.h \
+    $(MODULE_GEN)/ngx_http_djass_version.h
 	$(MAKE) -C $(BUILD)/nginx-src -f $(BUILD)/nginx/Makefile modules
 	cp $(BUILD)/nginx/ngx_http_djass_module.so $@
 

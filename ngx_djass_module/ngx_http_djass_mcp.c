@@ -18,6 +18,7 @@
 
 #include "ngx_http_djass_mcp.h"
 #include "djass_scripts.h"
+#include "ngx_http_djass_version.h"
 
 
 #define NGX_HTTP_DJASS_MCP_MODERN        "2026-07-28"
@@ -37,7 +38,7 @@
 
 #define NGX_HTTP_DJASS_MCP_SERVER_INFO                                       \
     "{\"name\":\"djass\",\"title\":\"Djass project generator\","            \
-    "\"version\":\"1.0.0\"}"
+    "\"version\":\"" DJASS_VERSION "\"}"
 
 #define NGX_HTTP_DJASS_MCP_INSTRUCTIONS                                      \
     "Djass generates Django SaaS projects from a template. Read the "       \
@@ -80,162 +81,7 @@ static ngx_int_t ngx_http_djass_mcp_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static void ngx_http_djass_mcp_rpc_error(ngx_http_djass_mcp_req_t *mr,
     ngx_int_t code, const char *message);
-static ngx_http_djass_mcp_conf_t *ngx_http_djass_mcp_conf(ngx_conf_t *cf,
-    ngx_http_djass_loc_conf_t *dlcf);
 static void ngx_http_djass_mcp_cleanup(void *data);
-
-
-/* the directives */
-
-char *
-ngx_http_djass_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_djass_loc_conf_t  *dlcf = conf;
-
-    ngx_http_core_loc_conf_t    *clcf;
-    ngx_http_djass_mcp_conf_t   *mcf;
-    ngx_http_djass_main_conf_t  *dmcf;
-
-    mcf = ngx_http_djass_mcp_conf(cf, dlcf);
-    if (mcf == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->enabled) {
-        return "is duplicate";
-    }
-
-    if (dlcf->api == 1) {
-        return "cannot be in the same location as \"djass_api\"";
-    }
-
-    if (dlcf->query_auth == 1) {
-        return "never takes the API key from the query string: "
-               "remove \"djass_query_auth on\" from its location";
-    }
-
-    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_djass_module);
-    if (dmcf->cookiecutter == NULL) {
-        return "requires \"djass_template\" before it at the http level";
-    }
-
-    /* the key in a header only: djass_query_auth is off here */
-    dlcf->query_auth = 0;
-
-    if (ngx_http_djass_mcp_tools_init(cf, mcf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    mcf->enabled = 1;
-    dmcf->enabled = 1;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_djass_mcp_handler;
-
-    return NGX_CONF_OK;
-}
-
-
-char *
-ngx_http_djass_mcp_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_str_t                  *value, *o;
-    ngx_uint_t                  i;
-    ngx_http_djass_mcp_conf_t  *mcf;
-
-    mcf = ngx_http_djass_mcp_conf(cf, conf);
-    if (mcf == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->origins == NULL) {
-        mcf->origins = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
-        if (mcf->origins == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        o = ngx_array_push(mcf->origins);
-        if (o == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *o = value[i];
-
-        /* "https://app.example/" and "https://app.example" are one origin */
-        if (o->len > 1 && o->data[o->len - 1] == '/') {
-            o->len--;
-        }
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-char *
-ngx_http_djass_mcp_api_base(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_str_t                  *value;
-    ngx_http_djass_mcp_conf_t  *mcf;
-
-    mcf = ngx_http_djass_mcp_conf(cf, conf);
-    if (mcf == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    if (!(value[1].len && value[1].data[0] == '/')
-        && ngx_strncmp(value[1].data, "http://", 7) != 0
-        && ngx_strncmp(value[1].data, "https://", 8) != 0)
-    {
-        return "must be an absolute path or an http(s):// URL";
-    }
-
-    mcf->api_base = value[1];
-
-    while (mcf->api_base.len > 1
-           && mcf->api_base.data[mcf->api_base.len - 1] == '/')
-    {
-        mcf->api_base.len--;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static ngx_http_djass_mcp_conf_t *
-ngx_http_djass_mcp_conf(ngx_conf_t *cf, ngx_http_djass_loc_conf_t *dlcf)
-{
-    ngx_http_djass_mcp_conf_t  *mcf;
-
-    if (dlcf->mcp) {
-        return dlcf->mcp;
-    }
-
-    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_djass_mcp_conf_t));
-    if (mcf == NULL) {
-        return NULL;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     mcf->enabled = 0;
-     *     mcf->origins = NULL;
-     *     mcf->tools = { 0, NULL };
-     */
-
-    ngx_str_set(&mcf->api_base, "/api/v1");
-
-    dlcf->mcp = mcf;
-
-    return mcf;
-}
 
 
 /* the content handler of a djass_mcp location */

@@ -64,6 +64,8 @@ enum {
 
 
 /* ngx_http_djass_mcp_tools.c */
+json_t *ngx_http_djass_mcp_create_input(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_mcp_tools_init(ngx_conf_t *cf,
     ngx_http_djass_mcp_conf_t *mcf);
 ngx_int_t ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,

@@ -142,13 +142,13 @@ sub c_value {
 }
 
 # the default each field gets in create/init/merge, in nginx's notation
-my $mcp = slurp("$repo/ngx_djass_module/ngx_http_djass_mcp.c");
+my $mcp = slurp("$repo/ngx_djass_module/ngx_http_djass_mcp_conf.c");
 
 sub code_default {
     my ($c) = @_;
     my $f = $c->{field};
     if (!defined $f) {
-        # the djass_mcp directives keep their own conf (ngx_http_djass_mcp.c):
+        # the djass_mcp directives keep their own conf (ngx_http_djass_mcp_conf.c):
         # djass_mcp is a switch like djass_api, the others default to what
         # ngx_http_djass_mcp_conf() sets, or nothing
         return 'off' if $c->{name} eq 'djass_mcp';
