@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_cache.h"
 
 
 #define NGX_HTTP_DJASS_M_CODES    19
@@ -272,14 +273,15 @@ ngx_http_djass_metrics_now_us(void)
 ngx_int_t
 ngx_http_djass_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                    *p, *last;
-    size_t                     size;
-    ngx_int_t                  rc;
-    ngx_uint_t                 e, i, cum;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    ngx_atomic_uint_t          v;
-    ngx_http_djass_metrics_t  *m;
+    u_char                        *p, *last;
+    size_t                         size;
+    ngx_int_t                      rc;
+    ngx_uint_t                     e, i, cum;
+    ngx_buf_t                     *b;
+    ngx_chain_t                    out;
+    ngx_atomic_uint_t              v;
+    ngx_http_djass_metrics_t      *m;
+    ngx_http_djass_cache_stats_t  *cs;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -296,7 +298,7 @@ ngx_http_djass_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    size = 4096
+    size = 4096 + 1024
            + NGX_HTTP_DJASS_ENDPOINTS * NGX_HTTP_DJASS_M_CODES * 96
            + (NGX_HTTP_DJASS_M_BUCKETS + 1) * 96
            + NGX_MAX_PROCESSES * 48;
@@ -406,6 +408,40 @@ ngx_http_djass_metrics_handler(ngx_http_request_t *r)
         "djass_redis_up %d\n",
         (ngx_process_slot >= 0 && ngx_process_slot < NGX_MAX_PROCESSES
          && m->connected[ngx_process_slot] == NGX_HTTP_DJASS_M_UP) ? 1 : 0);
+
+    /* the read cache of this node (djass_cache), when it is on */
+
+    cs = ngx_http_djass_cache_stats(ngx_http_get_module_main_conf(r,
+                                        ngx_http_djass_module));
+    if (cs) {
+        ngx_http_djass_metrics_line(p, last,
+            "# HELP djass_cache_hits_total Reads answered from the read "
+            "cache.\n"
+            "# TYPE djass_cache_hits_total counter\n"
+            "djass_cache_hits_total %uA\n"
+            "# HELP djass_cache_misses_total Reads the read cache sent to "
+            "Redis.\n"
+            "# TYPE djass_cache_misses_total counter\n"
+            "djass_cache_misses_total %uA\n"
+            "# HELP djass_cache_fills_total Entries the read cache kept "
+            "from Redis's replies.\n"
+            "# TYPE djass_cache_fills_total counter\n"
+            "djass_cache_fills_total %uA\n"
+            "# HELP djass_cache_invalidations_total Entries dropped because "
+            "Redis said their key was written.\n"
+            "# TYPE djass_cache_invalidations_total counter\n"
+            "djass_cache_invalidations_total %uA\n"
+            "# HELP djass_cache_flushes_total Times the whole read cache "
+            "was dropped (tracking lost, FLUSHALL, a failover).\n"
+            "# TYPE djass_cache_flushes_total counter\n"
+            "djass_cache_flushes_total %uA\n"
+            "# HELP djass_cache_evictions_total Entries dropped because the "
+            "zone was full.\n"
+            "# TYPE djass_cache_evictions_total counter\n"
+            "djass_cache_evictions_total %uA\n",
+            cs->hits, cs->misses, cs->fills, cs->invalidations, cs->flushes,
+            cs->evictions);
+    }
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

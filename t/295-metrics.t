@@ -95,6 +95,23 @@ unless (valgrind_on()) {
     }, 10, 0.2), 'after a reload the counts go on where they were');
 }
 
+# the read cache's counters (djass_cache is on by default)
+{
+    my $id = api(POST => '/projects', key => $key,
+                 json => { project_name => 'Cached' })->{json}{project}{id};
+    ok(wait_until(sub {
+           api(GET => "/projects/$id/status", key => $key)->{status} == 200
+           && (value(scrape()->{content} // '', 'djass_cache_hits_total')
+               // 0) >= 1 }, 10),
+       'repeated status reads are counted as read-cache hits');
+    my $t = scrape()->{content} // '';
+    for my $c (qw(misses fills invalidations flushes evictions)) {
+        like($t, qr/^djass_cache_${c}_total \d+$/m,
+             "djass_cache_${c}_total is served");
+    }
+    promtool_ok($t, 'with the read cache counters');
+}
+
 # Redis down: local figures, djass_redis_up 0, the 503s counted
 stop_process($redis);
 sleep 0.3;
