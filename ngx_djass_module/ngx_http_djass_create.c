@@ -18,8 +18,6 @@
 
 
 static void ngx_http_djass_create_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_djass_idempotency_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_int_t ngx_http_djass_fingerprint(ngx_http_request_t *r,
@@ -39,11 +37,7 @@ ngx_int_t
 ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
-    ngx_http_djass_call_t       *call;
-    ngx_http_djass_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+    ngx_http_djass_call_t  *call;
 
     call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
     if (call == NULL) {
@@ -55,7 +49,28 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
     call->writes = 1;
     call->wait = 1;
 
-    rc = ngx_http_djass_auth_key(r, &call->digest);
+    return ngx_http_djass_keyed_body(r, &call->digest,
+                                     ngx_http_djass_create_body);
+}
+
+
+/*
+ * A request that sends a body with its key (POST /projects, MCP): no key
+ * is 401 at once (the body discarded), a declared body over
+ * djass_max_body_size is 413; otherwise the body is read and handler
+ * runs.  What a content handler returns.
+ */
+
+ngx_int_t
+ngx_http_djass_keyed_body(ngx_http_request_t *r, ngx_str_t *digest,
+    ngx_http_client_body_handler_pt handler)
+{
+    ngx_int_t                   rc;
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
+    rc = ngx_http_djass_auth_key(r, digest);
 
     if (rc == NGX_HTTP_DJASS_NO_KEY) {
         rc = ngx_http_discard_request_body(r);
@@ -76,7 +91,7 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
 
     r->request_body_in_single_buf = 1;
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_djass_create_body);
+    rc = ngx_http_read_client_request_body(r, handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -347,7 +362,7 @@ ngx_http_djass_fingerprint(ngx_http_request_t *r,
 
 /* the body in one piece; NGX_HTTP_DJASS_TOO_LARGE: over djass_max_body_size */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     off_t                       len;

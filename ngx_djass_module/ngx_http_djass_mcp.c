@@ -56,8 +56,6 @@
 
 
 static void ngx_http_djass_mcp_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_djass_mcp_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_djass_mcp_parse(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, ngx_str_t *body);
 static ngx_int_t ngx_http_djass_mcp_version(ngx_http_request_t *r,
@@ -153,34 +151,8 @@ ngx_http_djass_mcp_handler(ngx_http_request_t *r)
                                          "it opens no event stream.", NULL);
     }
 
-    rc = ngx_http_djass_auth_key(r, &mr->call.digest);
-
-    if (rc == NGX_HTTP_DJASS_NO_KEY) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_djass_unauthorized(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (r->headers_in.content_length_n > (off_t) dlcf->max_body_size) {
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_djass_mcp_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_djass_keyed_body(r, &mr->call.digest,
+                                     ngx_http_djass_mcp_body);
 }
 
 
@@ -207,7 +179,7 @@ ngx_http_djass_mcp_body(ngx_http_request_t *r)
     ctx = ngx_http_djass_get_ctx(r);
     mr = ctx->data;
 
-    rc = ngx_http_djass_mcp_read_body(r, &body);
+    rc = ngx_http_djass_read_body(r, &body);
 
     if (rc == NGX_HTTP_DJASS_TOO_LARGE) {
         ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
@@ -254,73 +226,6 @@ ngx_http_djass_mcp_body(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r, rc);
-}
-
-
-/* the body in one piece; NGX_HTTP_DJASS_TOO_LARGE: over djass_max_body_size */
-
-static ngx_int_t
-ngx_http_djass_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    off_t                       len;
-    u_char                     *p;
-    ssize_t                     n;
-    ngx_buf_t                  *b;
-    ngx_chain_t                *cl;
-    ngx_http_djass_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
-
-    ngx_str_set(body, "");
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len > (off_t) dlcf->max_body_size) {
-        return NGX_HTTP_DJASS_TOO_LARGE;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-    body->len = len;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            if (b->last > b->pos) {
-                p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            }
-
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                          b->file_pos);
-
-        if (n != b->file_last - b->file_pos) {
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -355,6 +355,9 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
     ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_keyed_body(ngx_http_request_t *r, ngx_str_t *digest,
+    ngx_http_client_body_handler_pt handler);
+ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_djass_create_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl);
 ngx_uint_t ngx_http_djass_idempotency_valid(ngx_str_t *key);
