@@ -548,6 +548,7 @@ ngx_http_djass_redis_role_done(redisAsyncContext *ac, void *reply,
                   rd->master_port, &rd->dmcf->redis);
 
     rd->failing = 1;
+    ngx_http_djass_sentinel_distrust(rd);
     redisAsyncFree(ac);
 }
 
@@ -819,6 +820,8 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
                               &rd->dmcf->redis);
                 rd->failing = 1;
             }
+
+            ngx_http_djass_sentinel_distrust(rd);
 
             /* deferred by hiredis until this callback returns */
             redisAsyncFree(ac);

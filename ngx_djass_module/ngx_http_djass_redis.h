@@ -84,6 +84,7 @@ void ngx_http_djass_sentinel_init(ngx_http_djass_redis_t *rd);
 void ngx_http_djass_sentinel_resolve(ngx_http_djass_redis_t *rd);
 void ngx_http_djass_sentinel_exit(ngx_http_djass_redis_t *rd);
 ngx_uint_t ngx_http_djass_sentinel_moved(redisReply *rr);
+void ngx_http_djass_sentinel_distrust(ngx_http_djass_redis_t *rd);
 
 
 #endif /* _NGX_HTTP_DJASS_REDIS_H_INCLUDED_ */

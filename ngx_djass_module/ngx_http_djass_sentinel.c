@@ -44,6 +44,8 @@ static void ngx_http_djass_sentinel_sub_timer(ngx_event_t *ev);
 static void ngx_http_djass_sentinel_sub_closed(ngx_http_djass_link_t *link);
 static void ngx_http_djass_sentinel_message(redisAsyncContext *ac,
     void *reply, void *data);
+static ngx_uint_t ngx_http_djass_sentinel_there(ngx_http_djass_redis_t *rd,
+    u_char *p, u_char *last);
 static redisAsyncContext *ngx_http_djass_sentinel_open(
     ngx_http_djass_redis_t *rd, ngx_http_djass_link_t *link,
     ngx_http_djass_sentinel_t *s);
@@ -107,6 +109,19 @@ ngx_http_djass_sentinel_moved(redisReply *rr)
     return ngx_strncmp(rr->str, "READONLY", 8) == 0
            || ngx_strncmp(rr->str, "LOADING", 7) == 0
            || ngx_strncmp(rr->str, "MASTERDOWN", 10) == 0;
+}
+
+
+/*
+ * The master a Sentinel named is not one (ROLE, -READONLY...): that
+ * Sentinel may not have heard of a failover yet, so the next round starts
+ * at the next one rather than asking it again.
+ */
+
+void
+ngx_http_djass_sentinel_distrust(ngx_http_djass_redis_t *rd)
+{
+    rd->asked = (rd->asked + 1) % rd->dmcf->sentinels->nelts;
 }
 
 
@@ -518,5 +533,51 @@ ngx_http_djass_sentinel_message(redisAsyncContext *ac, void *reply,
                   &rd->dmcf->redis, (size_t) (last - p - len - 1),
                   p + len + 1);
 
+    if (ngx_http_djass_sentinel_there(rd, p + len + 1, last)) {
+        /* connected there already (asked after the switch): stay */
+        return;
+    }
+
     ngx_http_djass_redis_move(rd);
+}
+
+
+/*
+ * "OLD_IP OLD_PORT NEW_IP NEW_PORT": the data connection is up at the new
+ * address.  A Sentinel that learns of the switch late announces it late;
+ * the connection it names is not left and opened again for nothing.
+ */
+
+static ngx_uint_t
+ngx_http_djass_sentinel_there(ngx_http_djass_redis_t *rd, u_char *p,
+    u_char *last)
+{
+    u_char     *host, *port;
+    ngx_int_t   n;
+
+    if (rd->link.ac == NULL || !rd->link.connected || rd->asking) {
+        return 0;
+    }
+
+    port = last;
+
+    while (port > p && port[-1] != ' ') {
+        port--;
+    }
+
+    if (port == p || port == last) {
+        return 0;
+    }
+
+    host = port - 1;
+
+    while (host > p && host[-1] != ' ') {
+        host--;
+    }
+
+    n = ngx_atoi(port, last - port);
+
+    return n == rd->master_port
+           && (size_t) (port - 1 - host) == ngx_strlen(rd->master)
+           && ngx_strncmp(host, rd->master, port - 1 - host) == 0;
 }
