@@ -29,9 +29,9 @@
 #include "upload.h"
 
 
-#define DJASS_SCRIPT_RETRIES   3
-#define DJASS_STORE_RETRY_MIN  1000      /* ms, doubling ... */
-#define DJASS_STORE_RETRY_MAX  60000     /* ... up to this */
+#define DJASS_SCRIPT_RETRIES     3
+#define DJASS_STORE_RETRY_MIN    1000    /* ms, doubling ... */
+#define DJASS_STORE_RETRY_MAX    60000   /* ... up to this */
 #define DJASS_CONFIRM_RETRY_MIN  250     /* ms, doubling ... */
 #define DJASS_CONFIRM_RETRY_MAX  5000    /* ... up to this */
 
@@ -440,8 +440,9 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     djass_job_args_t  a;
 
     if (job->project[0] == '\0') {
-        if (djass_job_redis(q, job, 1, djass_job_drop_step,
-                        (void *) job) >= 0) {
+        if (djass_job_redis(q, job, 1, djass_job_drop_step, (void *) job)
+            >= 0)
+        {
             djass_log("job %s: no project id in the entry; dropped",
                       job->entry);
         }
