@@ -36,10 +36,22 @@
 
 
 #define CTL_TIMEOUT_MS        2000         /* connect and each command */
+#define CTL_WAIT_MS           1000         /* WAIT's, below the above */
+#define CTL_MULTI_MAX         8            /* commands in a transaction */
 
 
 static redisContext  *ctl_redis;
 static const char    *ctl_addr;
+static const char    *ctl_password;
+static djass_addr_t   ctl_parsed;
+static int            ctl_reasked;       /* the Sentinels asked again */
+static int            ctl_wait;          /* --redis-wait N */
+static char          *ctl_cmd;           /* the command being sent */
+
+/* an open MULTI's commands as sent (MULTI first), for a new master */
+static char          *ctl_multi[CTL_MULTI_MAX];
+static int            ctl_multi_len[CTL_MULTI_MAX];
+static int            ctl_nmulti;
 
 
 void
@@ -57,6 +69,14 @@ die(int code, const char *fmt, ...)
         redisFree(ctl_redis);
     }
 
+    while (ctl_nmulti) {
+        redisFreeCommand(ctl_multi[--ctl_nmulti]);
+    }
+
+    if (ctl_cmd) {
+        redisFreeCommand(ctl_cmd);
+    }
+
     exit(code);
 }
 
@@ -65,7 +85,8 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: djassctl --redis ADDR [--password P] COMMAND\n"
+        "usage: djassctl --redis ADDR [--password P] [--redis-wait N] "
+        "COMMAND\n"
         "  profile create --email E [--quota N]   prints the profile id\n"
         "  profile show ID                        prints the profile\n"
         "  key create --profile ID [--scopes projects:create,projects:read]\n"
@@ -81,6 +102,8 @@ usage(void)
         "  webhook remove ID                      removes the endpoint\n"
         "ADDR is host:port, unix:/path or\n"
         "sentinel://HOST:PORT[,HOST:PORT...]/NAME (default 127.0.0.1:6379)\n"
+        "--redis-wait N: a write succeeds once N replicas have it (WAIT,\n"
+        "1 s)\n"
         "--version prints the version\n");
     exit(EXIT_USAGE);
 }
@@ -103,48 +126,61 @@ ctl_number(const char *what, const char *s, long long min, long long max)
 /* --- Redis --------------------------------------------------------------- */
 
 static void
+ctl_open(void)
+{
+    char  err[256];
+
+    switch (djass_redis_open(&ctl_parsed, ctl_password, CTL_TIMEOUT_MS,
+                             &ctl_redis, err, sizeof(err)))
+    {
+    case DJASS_REDIS_OK:
+        return;
+
+    case DJASS_REDIS_EAUTH:
+        die(EXIT_REDIS, "Redis at %s refused the password", ctl_addr);
+
+    default:
+        die(EXIT_REDIS, "cannot reach Redis at %s: %s", ctl_addr, err);
+    }
+}
+
+
+static void
 ctl_connect(const char *addr, const char *password)
 {
-    char          err[256];
-    djass_addr_t  a;
-
-    if (djass_addr_parse(addr, strlen(addr), &a) != 0) {
+    if (djass_addr_parse(addr, strlen(addr), &ctl_parsed) != 0) {
         die(EXIT_USAGE, "invalid Redis address \"%s\" "
             "(want host:port, unix:/path or "
             "sentinel://HOST:PORT[,HOST:PORT...]/NAME)", addr);
     }
 
     ctl_addr = addr;
+    ctl_password = password;
 
-    switch (djass_redis_open(&a, password, CTL_TIMEOUT_MS, &ctl_redis, err,
-                             sizeof(err)))
-    {
-    case DJASS_REDIS_OK:
-        return;
-
-    case DJASS_REDIS_EAUTH:
-        die(EXIT_REDIS, "Redis at %s refused the password", addr);
-
-    default:
-        die(EXIT_REDIS, "cannot reach Redis at %s: %s", addr, err);
-    }
+    ctl_open();
 }
 
 
-redisReply *
-ctl_command(const char *fmt, ...)
+/* one formatted command sent, its reply read; no reply ends the program */
+static redisReply *
+ctl_send(const char *cmd, int len)
 {
-    va_list      ap;
-    redisReply  *reply;
+    void  *reply;
 
-    va_start(ap, fmt);
-    reply = redisvCommand(ctl_redis, fmt, ap);
-    va_end(ap);
-
-    if (reply == NULL) {
-        die(EXIT_REDIS, "Redis at %s: %s", ctl_addr, ctl_redis->errstr);
+    if (redisAppendFormattedCommand(ctl_redis, cmd, len) != REDIS_OK
+        || redisGetReply(ctl_redis, &reply) != REDIS_OK)
+    {
+        die(EXIT_REDIS, "Redis at %s: %s", ctl_addr,
+            djass_redis_errstr(ctl_redis, NULL));
     }
 
+    return reply;
+}
+
+
+static redisReply *
+ctl_checked(redisReply *reply)
+{
     if (reply->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "djassctl: Redis at %s: %s\n", ctl_addr, reply->str);
         freeReplyObject(reply);
@@ -152,6 +188,107 @@ ctl_command(const char *fmt, ...)
     }
 
     return reply;
+}
+
+
+/*
+ * The master of a Sentinel address moved (-READONLY, -LOADING,
+ * -MASTERDOWN: nothing was done): the Sentinels are asked again, once,
+ * and an open transaction is begun again on the new master.
+ */
+static void
+ctl_reask(redisReply *reply)
+{
+    int  i;
+
+    fprintf(stderr, "djassctl: Redis at %s: %s; asking the Sentinels "
+            "again\n", ctl_addr, reply->str);
+    freeReplyObject(reply);
+
+    ctl_reasked = 1;
+    redisFree(ctl_redis);
+    ctl_redis = NULL;
+
+    ctl_open();
+
+    for (i = 0; i < ctl_nmulti; i++) {
+        freeReplyObject(ctl_checked(ctl_send(ctl_multi[i],
+                                             ctl_multi_len[i])));
+    }
+}
+
+
+redisReply *
+ctl_command(const char *fmt, ...)
+{
+    int          len, multi;
+    char        *cmd;
+    va_list      ap;
+    redisReply  *reply;
+
+    va_start(ap, fmt);
+    len = redisvFormatCommand(&ctl_cmd, fmt, ap);
+    va_end(ap);
+
+    if (len < 0) {
+        ctl_cmd = NULL;
+        die(EXIT_REDIS, "out of memory");
+    }
+
+    reply = ctl_send(ctl_cmd, len);
+
+    if (ctl_parsed.nsentinels && !ctl_reasked && djass_redis_moved(reply)) {
+        ctl_reask(reply);
+        reply = ctl_send(ctl_cmd, len);
+    }
+
+    cmd = ctl_cmd;
+    ctl_cmd = NULL;
+
+    /* the commands of a transaction are kept until EXEC */
+    multi = strcmp(fmt, "MULTI") == 0;
+
+    if (strcmp(fmt, "EXEC") == 0 || strcmp(fmt, "DISCARD") == 0) {
+        while (ctl_nmulti) {
+            redisFreeCommand(ctl_multi[--ctl_nmulti]);
+        }
+        redisFreeCommand(cmd);
+
+    } else if ((multi || ctl_nmulti) && ctl_nmulti < CTL_MULTI_MAX) {
+        ctl_multi[ctl_nmulti] = cmd;
+        ctl_multi_len[ctl_nmulti++] = len;
+
+    } else if (ctl_nmulti) {
+        redisFreeCommand(cmd);
+        freeReplyObject(reply);
+        die(EXIT_REDIS, "a transaction of more than %d commands",
+            CTL_MULTI_MAX);
+
+    } else {
+        redisFreeCommand(cmd);
+    }
+
+    return ctl_checked(reply);
+}
+
+
+void
+ctl_confirm(void)
+{
+    long long  n;
+
+    if (ctl_wait == 0) {
+        return;
+    }
+
+    n = ctl_integer(ctl_command("WAIT %d %d", ctl_wait, CTL_WAIT_MS));
+
+    if (n < ctl_wait) {
+        die(EXIT_REDIS, "written on the master, but %lld of %d replica(s) "
+            "confirmed it within %d ms (--redis-wait): a failover now "
+            "could lose it; check, and run again if it is missing", n,
+            ctl_wait, CTL_WAIT_MS);
+    }
 }
 
 
@@ -227,6 +364,7 @@ ctl_value_option(ctl_opts_t *o, const char *name)
         { "--expires-in", &o->expires_in },
         { "--url", &o->url },
         { "--events", &o->events },
+        { "--redis-wait", &o->redis_wait },
     };
 
     for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
@@ -330,6 +468,10 @@ main(int argc, char **argv)
     }
 
     o.arg = npos > 2 ? pos[2] : NULL;
+
+    if (o.redis_wait) {
+        ctl_wait = (int) ctl_number("--redis-wait", o.redis_wait, 0, 64);
+    }
 
     ctl_connect(o.redis, o.password);
 

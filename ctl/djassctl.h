@@ -26,6 +26,7 @@ typedef struct {
     const char  *expires_in;
     const char  *url;
     const char  *events;
+    const char  *redis_wait;     /* --redis-wait N */
     const char  *arg;            /* the command's argument: ID or KEY */
     int          legacy;
     int          allow_private;
@@ -41,8 +42,15 @@ long long ctl_number(const char *what, const char *s, long long min,
     long long max);
 
 /* runs a command (hiredis's format, %b included: no printf check); any
- * transport or Redis error ends the program */
+ * transport or Redis error ends the program.  With a Sentinel address, a
+ * -READONLY, -LOADING or -MASTERDOWN reply has the Sentinels asked again
+ * and the command (with its open MULTI) sent again to the new master,
+ * once per run */
 redisReply *ctl_command(const char *fmt, ...);
+
+/* with --redis-wait N, after a command's last write and before its output:
+ * WAIT for N replicas, or end the program saying the write may be lost */
+void ctl_confirm(void);
 
 /* the integer a reply holds (0 when none), and the reply freed */
 long long ctl_integer(redisReply *reply);

@@ -168,6 +168,7 @@ ctl_key_create(ctl_opts_t *o)
     }
     freeReplyObject(reply);
 
+    ctl_confirm();
     printf("%s\n", key);
 
     return 0;
@@ -220,6 +221,7 @@ ctl_key_revoke(ctl_opts_t *o)
     ctl_integer(ctl_command("HSETNX djass:key:%s revoked_at %lld", digest,
                             (long long) time(NULL)));
 
+    ctl_confirm();
     printf("revoked\n");
 
     return 0;

@@ -71,6 +71,7 @@ ctl_profile_create(ctl_opts_t *o)
     }
 
     freeReplyObject(reply);
+    ctl_confirm();
     printf("%lld\n", id);
 
     return 0;

@@ -169,6 +169,7 @@ ctl_webhook_add(ctl_opts_t *o)
     }
     freeReplyObject(reply);
 
+    ctl_confirm();
     obj = json_object();
     json_object_set_new(obj, "id", json_string(id));
     json_object_set_new(obj, "url", json_string(o->url));
@@ -333,6 +334,7 @@ ctl_webhook_remove(ctl_opts_t *o)
     freeReplyObject(reply);
     freeReplyObject(ctl_command("EXEC"));
 
+    ctl_confirm();
     printf("removed\n");
 
     return 0;

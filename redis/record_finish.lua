@@ -6,6 +6,13 @@
 -- The owner's webhook messages for project.ready / project.failed are
 -- queued in the same step.
 --
+-- Run again after its first run's WAIT found too few replicas (or after a
+-- lost reply), it finds its own result: the status asked for, with the
+-- caller's attempt and the same first field (artifact or error_message).
+-- That is success (reply 1), and nothing is counted or queued again: the
+-- job is acknowledged again (a no-op) and the status rewritten as it is,
+-- so that this run's WAIT covers the first run's write too.
+--
 --   project  djass:project:<id>
 --   stream   djass:jobs
 --   group    the consumer group
@@ -22,6 +29,12 @@
 local r = redis.call('HMGET', project, 'status', 'profile',
                      'attempts')
 if not r[1] then ack() return 1 end
+if r[1] == status and r[3] == attempt
+    and redis.call('HGET', project, fields[1]) == fields[2] then
+    redis.call('HSET', project, 'status', status)
+    ack()
+    return 1
+end
 if r[1] ~= 'generating' or r[3] ~= attempt then return 0 end
 local now = redis.call('TIME')[1]
 local set = {'status', status, 'finished_at', now, 'updated_at', now}

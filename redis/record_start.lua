@@ -11,12 +11,18 @@
 --   entry    the job's stream entry
 --   max      --max-attempts
 --   message  the error_message of a job that used them all up
+--   redo     "" or the attempt a first run of this call counted, when
+--            that run's WAIT found too few replicas: a record still
+--            generating with that attempt is this worker's, and is
+--            started again without counting another attempt (its
+--            attempts rewritten as they are, so that this run's WAIT
+--            covers the first run's write too)
 --
 -- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
 -- {'started', attempt, input_payload}.
 
 --! KEYS project stream
---! ARGV group entry max message
+--! ARGV group entry max message redo
 
 --! include lib/record.lua
 
@@ -25,6 +31,10 @@ local r = redis.call('HMGET', project, 'status', 'profile',
 if not r[1] then ack() return {'gone'} end
 if r[1] == 'ready' or r[1] == 'failed' then
     ack() return {'done'}
+end
+if r[1] == 'generating' and redo ~= '' and r[3] == redo then
+    redis.call('HSET', project, 'attempts', redo)
+    return {'started', redo, r[4] or ''}
 end
 local now = redis.call('TIME')[1]
 local attempts = tonumber(r[3]) or 0

@@ -7,6 +7,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Djass::Test;
 use Digest::SHA qw(sha256_hex);
+use IO::Socket::INET;
 
 my $redis = start_redis();
 
@@ -131,6 +132,113 @@ my $gone = { addr => '127.0.0.1:' . free_port() };
 is($rc, 2, 'an unreachable Redis exits 2');
 like($err, qr/cannot reach Redis at 127\.0\.0\.1:\d+/,
      'an unreachable Redis is named on stderr');
+
+# --- --redis-wait: a write counts once replicas have it ------------------
+{
+    my $replica = start_redis(args => ['--replicaof', '127.0.0.1',
+                                       $redis->{port}]);
+    ok(wait_until(sub {
+        (redis_cli($replica, 'INFO', 'replication') // '')
+            =~ /master_link_status:up/ }, 15), 'a replica follows Redis');
+    ($rc, $out, $err) = djassctl($redis, '--redis-wait', 1, 'profile',
+                                 'create', '--email', 'w@x.test');
+    is($rc, 0, '--redis-wait 1 with a replica: exit 0') or diag($err);
+    like($out, qr/^\d+$/, '--redis-wait 1: the profile id is printed');
+    chomp(my $wid = $out);
+    is(redis_cli($replica, 'HGET', "djass:profile:$wid", 'email'),
+       'w@x.test', '--redis-wait 1: the replica has the profile');
+
+    ($rc, $out, $err) = djassctl($redis, '--redis-wait', 2, 'key', 'create',
+                                 '--profile', $wid);
+    is($rc, 2, '--redis-wait 2 with one replica: exit 2');
+    is($out, '', '--redis-wait 2: no key printed');
+    like($err, qr/written on the master, but 1 of 2 replica\(s\) confirmed it within 1000 ms \(--redis-wait\): a failover now could lose it/,
+         '--redis-wait 2: stderr says the write may be lost');
+
+    for my $bad ('-1', 'x', '65') {
+        ($rc, $out, $err) = djassctl($redis, '--redis-wait', $bad,
+                                     'profile', 'show', $pid);
+        is($rc, 1, "--redis-wait $bad: exit 1 (bad input)");
+        like($err, qr/--redis-wait must be an integer from 0 to 64, not "\Q$bad\E"/,
+             "--redis-wait $bad: stderr says why");
+    }
+    stop_process($replica);
+}
+
+# --- a Sentinel address whose master moved ----------------------------------
+# A fake Sentinel names a fake master first: it says ROLE master, answers
+# EXISTS and MULTI, and -READONLY to any write (as a master demoted after
+# the connect would); asked again, the Sentinel names the real Redis.
+our @fakes;
+END { kill 'KILL', @fakes if @fakes }
+
+sub resp_read {
+    my ($s) = @_;
+    my $n = <$s> // return;
+    $n =~ /^\*(\d+)/ or return;
+    my @a;
+    for (1 .. $1) {
+        my $len = <$s> // return;
+        $len =~ /^\$(\d+)/ or return;
+        read($s, my $v, $1 + 2);
+        push @a, substr($v, 0, -2);
+    }
+    return \@a;
+}
+
+sub fake_server {
+    my ($answer) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 8, ReuseAddr => 1) or die $!;
+    my $pid = fork;
+    if ($pid == 0) {
+        my $asked = 0;
+        while (my $c = $l->accept) {
+            while (my $cmd = resp_read($c)) {
+                print $c $answer->(uc $cmd->[0], $cmd, \$asked);
+            }
+            close $c;
+        }
+        exit 0;
+    }
+    my $port = $l->sockport;
+    close $l;
+    push @fakes, $pid;
+    return $port;
+}
+
+my $fake_master = fake_server(sub {
+    my ($c) = @_;
+    return "*3\r\n\$6\r\nmaster\r\n:0\r\n*0\r\n" if $c eq 'ROLE';
+    return ":1\r\n" if $c eq 'EXISTS';
+    return "+OK\r\n" if $c eq 'MULTI';
+    return "-READONLY You can't write against a read only replica.\r\n";
+});
+sub addr_reply { "*2\r\n\$9\r\n127.0.0.1\r\n\$" . length($_[0]) . "\r\n$_[0]\r\n" }
+my $moving = fake_server(sub {
+    my ($c, $cmd, $asked) = @_;
+    return addr_reply($$asked++ == 0 ? $fake_master : $redis->{port});
+});
+my $stuck = fake_server(sub { addr_reply($fake_master) });
+
+($rc, $out, $err) = djassctl({ addr => "sentinel://127.0.0.1:$moving/djass" },
+                             'key', 'create', '--profile', $pid);
+is($rc, 0, 'a master that moved mid-transaction: exit 0') or diag($err);
+like($err, qr/READONLY You can't write.*; asking the Sentinels again/,
+     'djassctl says it asked the Sentinels again');
+like($out, qr/^djk_/, 'the key is printed');
+chomp(my $moved_key = $out);
+ok(redis_cli($redis, 'SISMEMBER', "djass:profile:$pid:keys",
+             sha256_hex($moved_key)),
+   'the transaction, begun again on the new master, stored the key');
+
+($rc, $out, $err) = djassctl({ addr => "sentinel://127.0.0.1:$stuck/djass" },
+                             'profile', 'create', '--email', 's@x.test');
+is($rc, 2, 'a master that stays read-only: exit 2');
+is(scalar(() = $err =~ /asking the Sentinels again/g), 1,
+   'the Sentinels are asked again once only');
+like($err, qr/READONLY.*\n.*command failed/s,
+     'the second -READONLY ends it, named on stderr');
 
 # the version operators and bug reports quote: the file VERSION's
 {

@@ -59,6 +59,17 @@ my @cases = (
       qr/--hook-timeout wants a number from 1 to 86400/ ],
     [ 'redis timeout empty', [ @base, '--redis-timeout', '' ], 2,
       qr/--redis-timeout wants a number from 10 to 600000, not ""/ ],
+    [ 'redis wait negative', [ @base, '--redis-wait', '-1' ], 2,
+      qr/--redis-wait wants a number from 0 to 64, not "-1"/ ],
+    [ 'redis wait not a number', [ @base, '--redis-wait', 'x' ], 2,
+      qr/--redis-wait wants a number from 0 to 64, not "x"/ ],
+    [ 'redis wait past 64 replicas', [ @base, '--redis-wait', 65 ], 2,
+      qr/--redis-wait wants a number from 0 to 64, not "65"/ ],
+    [ 'redis wait timeout 0', [ @base, '--redis-wait-timeout', 0 ], 2,
+      qr/--redis-wait-timeout wants a number from 1 to 600000, not "0"/ ],
+    [ 'redis wait timeout not below the command timeout',
+      [ @base, '--redis-wait', 1, '--redis-wait-timeout', 5000 ], 2,
+      qr/--redis-wait-timeout 5000 must be below --redis-timeout 5000/ ],
     [ 'visibility not a number', [ @base, '--visibility-timeout', 'soon' ],
       2, qr/--visibility-timeout wants a number/ ],
     [ 'max attempts 0', [ @base, '--max-attempts', 0 ], 2,
@@ -90,6 +101,8 @@ like($out, qr/--hook-timeout SEC.*\(default 120\)/s,
      '--help gives the one --hook-timeout default, 120 s');
 like($out, qr/--render-timeout SEC.*\(default 300\).*--render-memory MB.*\(default 2048\).*--render-output MB.*\(default 512\)/s,
      '--help lists the render limits with their defaults');
+like($out, qr/--redis-wait N .*\(default 0: off\).*--redis-wait-timeout MS .*\(default 500\)/s,
+     '--help lists --redis-wait, off by default, and its timeout');
 
 # the version operators and bug reports quote: the file VERSION's
 my $version = do { local (@ARGV, $/) = (repo_dir() . '/VERSION'); <> };

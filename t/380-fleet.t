@@ -1,7 +1,8 @@
 # A fleet on one machine, loopback only: a Redis master, one replica and
 # three Sentinels; two edge nginx with the module (djass_redis
 # sentinel://..., djass_redis_wait 1); one store nginx with WebDAV; two
-# workers uploading to it over HTTP, each with a private work folder.
+# workers uploading to it over HTTP (--redis-wait 1), each with a private
+# work folder.
 #
 # - create on edge A, poll and download on edge B: the bytes of
 #   `djass-worker render --zip`;
@@ -159,7 +160,9 @@ sub worker {
                                  '--artifacts-header',
                                  "Authorization: $token",
                                  '--visibility-timeout', 4,
-                                 '--redis-timeout', 1000]);
+                                 '--redis-timeout', 1000,
+                                 '--redis-wait', 1,
+                                 '--redis-wait-timeout', 500]);
 }
 my @workers = (worker(1), worker(2));
 

@@ -48,6 +48,10 @@ djass_conf_usage(FILE *f)
 "  --hook-timeout SEC         a template hook running longer fails the job\n"
 "                             (default %d)\n"
 "  --redis-timeout MS         connect and command timeout (default %d)\n"
+"  --redis-wait N             each record is confirmed by N replicas\n"
+"                             (WAIT) before it counts (default 0: off)\n"
+"  --redis-wait-timeout MS    how long WAIT waits for them, below\n"
+"                             --redis-timeout (default %d)\n"
 "  --webhook-timeout SEC      a webhook delivery's connect and answer\n"
 "                             must take less (default %d)\n"
 "  --webhook-schedule-scale F the webhook retry schedule (5 s, 5 min, 30\n"
@@ -55,7 +59,8 @@ djass_conf_usage(FILE *f)
 "                             tests (default 1)\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
-        DJASS_DEFAULT_REDIS_TIMEOUT, DJASS_DEFAULT_WEBHOOK_TIMEOUT);
+        DJASS_DEFAULT_REDIS_TIMEOUT, DJASS_DEFAULT_REDIS_WAIT_TIMEOUT,
+        DJASS_DEFAULT_WEBHOOK_TIMEOUT);
 
     djass_limits_usage(f);
 
@@ -192,6 +197,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->max_attempts = DJASS_DEFAULT_MAX_ATTEMPTS;
     conf->hook_timeout_ms = DJASS_HOOK_TIMEOUT * 1000;
     conf->redis_timeout_ms = DJASS_DEFAULT_REDIS_TIMEOUT;
+    conf->redis_wait_timeout_ms = DJASS_DEFAULT_REDIS_WAIT_TIMEOUT;
     djass_limits_init(&conf->limits);
     conf->webhook_timeout_ms = DJASS_DEFAULT_WEBHOOK_TIMEOUT * 1000;
     conf->webhook_scale = 1.0;
@@ -290,6 +296,22 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
                 return -1;
             }
 
+        } else if (strcmp(a, "--redis-wait") == 0) {
+            if (djass_conf_int(a, v, 0, DJASS_REDIS_WAIT_MAX,
+                               &conf->redis_wait)
+                != 0)
+            {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--redis-wait-timeout") == 0) {
+            if (djass_conf_int(a, v, 1, 600000,
+                               &conf->redis_wait_timeout_ms)
+                != 0)
+            {
+                return -1;
+            }
+
         } else if (strcmp(a, "--webhook-timeout") == 0) {
             if (djass_conf_int(a, v, 1, 600, &sec) != 0) {
                 return -1;
@@ -326,6 +348,17 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     {
         fprintf(stderr, "djass-worker: --artifacts-header wants "
                 "'Name: value' on one line\n");
+        return -1;
+    }
+
+    /* WAIT blocks the connection: its answer must come before the
+     * command timeout gives the connection up */
+    if (conf->redis_wait
+        && conf->redis_wait_timeout_ms >= conf->redis_timeout_ms)
+    {
+        fprintf(stderr, "djass-worker: --redis-wait-timeout %d must be "
+                "below --redis-timeout %d\n", conf->redis_wait_timeout_ms,
+                conf->redis_timeout_ms);
         return -1;
     }
 

@@ -15,6 +15,8 @@
 #define DJASS_DEFAULT_VISIBILITY        60      /* seconds */
 #define DJASS_DEFAULT_MAX_ATTEMPTS      3
 #define DJASS_DEFAULT_REDIS_TIMEOUT     5000    /* milliseconds */
+#define DJASS_DEFAULT_REDIS_WAIT_TIMEOUT 500    /* milliseconds */
+#define DJASS_REDIS_WAIT_MAX            64      /* replicas, as nginx's */
 #define DJASS_DEFAULT_WEBHOOK_TIMEOUT   15      /* seconds */
 
 
@@ -34,6 +36,9 @@ typedef struct {
     int            hook_timeout_ms;
     djass_limits_t limits;           /* --render-timeout, -memory, -output */
     int            redis_timeout_ms;
+    int            redis_wait;       /* WAIT for this many replicas after
+                                        each record script; 0: off */
+    int            redis_wait_timeout_ms;
     int            webhook_timeout_ms;  /* connect and answer of one
                                            webhook delivery */
     double         webhook_scale;    /* the retry schedule times this */

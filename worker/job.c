@@ -29,9 +29,11 @@
 #include "upload.h"
 
 
-#define DJASS_SCRIPT_RETRIES   3
-#define DJASS_STORE_RETRY_MIN  1000      /* ms, doubling ... */
-#define DJASS_STORE_RETRY_MAX  60000     /* ... up to this */
+#define DJASS_SCRIPT_RETRIES     3
+#define DJASS_STORE_RETRY_MIN    1000    /* ms, doubling ... */
+#define DJASS_STORE_RETRY_MAX    60000   /* ... up to this */
+#define DJASS_CONFIRM_RETRY_MIN  250     /* ms, doubling ... */
+#define DJASS_CONFIRM_RETRY_MAX  5000    /* ... up to this */
 
 
 /* ms since when the artifact store fails in this process; 0: it works */
@@ -79,13 +81,18 @@ djass_job_beat(void *data)
 /*
  * Runs step until it reaches Redis (returns >= 0).  Waits for Redis while
  * djass_stop < stop_at; a script error with Redis up is retried a few
- * times only.  -1 when it gave up.
+ * times only.  A record the replicas did not confirm (--redis-wait) is
+ * written again, with backoff and the job's heartbeat going, as long as
+ * that lasts: the record scripts take their own earlier result as done.
+ * -1 when it gave up.
  */
 static int
-djass_job_redis(djass_queue_t *q, int stop_at,
+djass_job_redis(djass_queue_t *q, const djass_job_t *job, int stop_at,
     int (*step)(djass_queue_t *q, void *data), void *data)
 {
-    int  rc, errors;
+    int  rc, errors, delay;
+
+    delay = DJASS_CONFIRM_RETRY_MIN;
 
     for (errors = 0; errors < DJASS_SCRIPT_RETRIES; ) {
         if (djass_redis_connect(q->redis, stop_at) != 0) {
@@ -95,6 +102,23 @@ djass_job_redis(djass_queue_t *q, int stop_at,
         rc = step(q, data);
         if (rc >= 0) {
             return rc;
+        }
+
+        if (q->redis->unconfirmed) {
+            if (djass_stop >= stop_at) {
+                return -1;
+            }
+
+            djass_redis_sleep(delay, stop_at);
+            delay = delay * 2 < DJASS_CONFIRM_RETRY_MAX
+                    ? delay * 2 : DJASS_CONFIRM_RETRY_MAX;
+
+            /* a job not yet acknowledged stays ours meanwhile */
+            if (q->redis->ctx) {
+                (void) djass_queue_touch(q, job);
+            }
+
+            continue;
         }
 
         if (q->redis->ctx) {
@@ -199,7 +223,9 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
 
     /* a worker that was silent too long must not replace the artifact of
      * the one that took its job over */
-    if (beat->lost || djass_job_redis(q, 1, djass_job_owned_step, a) == 0) {
+    if (beat->lost
+        || djass_job_redis(q, job, 1, djass_job_owned_step, a) == 0)
+    {
         return -1;
     }
 
@@ -363,9 +389,15 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
     }
 
     a.finish = &f;
-    rc = djass_job_redis(q, 2, djass_job_finish_step, &a);
+    rc = djass_job_redis(q, job, 2, djass_job_finish_step, &a);
 
-    if (rc < 0) {
+    if (rc < 0 && q->redis->unconfirmed) {
+        djass_log("project %s: stopped after %lld ms (attempt %d) before "
+                  "replicas confirmed its record: the master has it; a "
+                  "failover before they do has the job redone",
+                  job->project, djass_now_ms() - t0, st->attempt);
+
+    } else if (rc < 0) {
         djass_log("project %s: stopped after %lld ms (attempt %d) without "
                   "reaching Redis; the job will be redone", job->project,
                   djass_now_ms() - t0, st->attempt);
@@ -408,7 +440,9 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     djass_job_args_t  a;
 
     if (job->project[0] == '\0') {
-        if (djass_job_redis(q, 1, djass_job_drop_step, (void *) job) >= 0) {
+        if (djass_job_redis(q, job, 1, djass_job_drop_step, (void *) job)
+            >= 0)
+        {
             djass_log("job %s: no project id in the entry; dropped",
                       job->entry);
         }
@@ -416,10 +450,11 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     }
 
     memset(&a, 0, sizeof(djass_job_args_t));
+    memset(&st, 0, sizeof(djass_start_t));
     a.job = job;
     a.start = &st;
 
-    if (djass_job_redis(q, 1, djass_job_start_step, &a) < 0) {
+    if (djass_job_redis(q, job, 1, djass_job_start_step, &a) < 0) {
         return;
     }
 

@@ -20,11 +20,11 @@
 
 /* the scripts are redis/queue_*.lua, with their argument positions */
 static djass_script_t  djass_queue_touch_script = {
-    DJASS_SCRIPT_QUEUE_TOUCH_NAME, djass_script_queue_touch, ""
+    DJASS_SCRIPT_QUEUE_TOUCH_NAME, djass_script_queue_touch, "", 0
 };
 
 static djass_script_t  djass_queue_drop_script = {
-    DJASS_SCRIPT_QUEUE_DROP_NAME, djass_script_queue_drop, ""
+    DJASS_SCRIPT_QUEUE_DROP_NAME, djass_script_queue_drop, "", 1
 };
 
 
@@ -158,7 +158,7 @@ djass_queue_drop(djass_queue_t *q, const djass_job_t *job)
 
     v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
     freeReplyObject(reply);
-    return v == 1 ? 0 : -1;
+    return (v == 1 && !q->redis->unconfirmed) ? 0 : -1;
 }
 
 

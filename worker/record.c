@@ -17,15 +17,15 @@
 
 /* the scripts are redis/record_*.lua, with their argument positions */
 static djass_script_t  djass_record_start_script = {
-    DJASS_SCRIPT_RECORD_START_NAME, djass_script_record_start, ""
+    DJASS_SCRIPT_RECORD_START_NAME, djass_script_record_start, "", 1
 };
 
 static djass_script_t  djass_record_owned_script = {
-    DJASS_SCRIPT_RECORD_OWNED_NAME, djass_script_record_owned, ""
+    DJASS_SCRIPT_RECORD_OWNED_NAME, djass_script_record_owned, "", 0
 };
 
 static djass_script_t  djass_record_finish_script = {
-    DJASS_SCRIPT_RECORD_FINISH_NAME, djass_script_record_finish, ""
+    DJASS_SCRIPT_RECORD_FINISH_NAME, djass_script_record_finish, "", 1
 };
 
 
@@ -105,11 +105,17 @@ int
 djass_record_start(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st)
 {
-    char         key[64], max[16], msg[160];
+    int          rc;
+    char         key[64], max[16], msg[160], redo[16];
     redisReply  *reply;
     const char  *argv[DJASS_SCRIPT_RECORD_START_NARGS];
 
-    memset(st, 0, sizeof(djass_start_t));
+    /* the attempt an unconfirmed first run counted, if any */
+    redo[0] = '\0';
+    if (st->outcome == DJASS_START_STARTED && st->attempt > 0) {
+        snprintf(redo, sizeof(redo), "%d", st->attempt);
+    }
+
     djass_record_key(job, key, sizeof(key));
     snprintf(max, sizeof(max), "%d", q->redis->conf->max_attempts);
     snprintf(msg, sizeof(msg), "Generation was interrupted %d times (the "
@@ -122,13 +128,17 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
     argv[DJASS_SCRIPT_RECORD_START_ARGV_ENTRY] = job->entry;
     argv[DJASS_SCRIPT_RECORD_START_ARGV_MAX] = max;
     argv[DJASS_SCRIPT_RECORD_START_ARGV_MESSAGE] = msg;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_REDO] = redo;
 
     reply = djass_redis_script(q->redis, &djass_record_start_script,
                                DJASS_SCRIPT_RECORD_START_NKEYS,
                                DJASS_SCRIPT_RECORD_START_NARGS, argv);
     if (reply == NULL) {
+        /* *st as it was: a lost reply may follow an unconfirmed run */
         return -1;
     }
+
+    memset(st, 0, sizeof(djass_start_t));
 
     if (djass_record_start_reply(reply, st) != 0) {
         free(st->payload);
@@ -137,7 +147,17 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
     }
 
     freeReplyObject(reply);
-    return 0;
+
+    rc = 0;
+
+    if (q->redis->unconfirmed) {
+        /* kept: the next run takes this attempt up again */
+        free(st->payload);
+        st->payload = NULL;
+        rc = -1;
+    }
+
+    return rc;
 }
 
 
@@ -159,7 +179,9 @@ djass_record_int(djass_queue_t *q, djass_script_t *s, int nkeys, int argc,
 
     v = (int) reply->integer;
     freeReplyObject(reply);
-    return v;
+
+    /* written on the master, not yet on the replicas: run again later */
+    return q->redis->unconfirmed ? -1 : v;
 }
 
 

@@ -35,7 +35,13 @@ typedef struct {
 } djass_finish_t;
 
 
-/* queued (or generating, on a redo) -> generating; 0, or -1 on no Redis */
+/*
+ * queued (or generating, on a redo) -> generating; 0, or -1 on no Redis.
+ * -1 also when --redis-wait's replicas did not confirm: st->outcome and
+ * st->attempt then say what the master has, and a call again with them
+ * takes that attempt up again instead of counting another.  Zero *st
+ * before the first call.
+ */
 int djass_record_start(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st);
 
@@ -44,9 +50,10 @@ int djass_record_start(djass_queue_t *q, const djass_job_t *job,
 int djass_record_owned(djass_queue_t *q, const djass_job_t *job,
     int attempt);
 
-/* generating -> ready | failed, and the job is acknowledged; returns 1,
- * 0 when another worker owns the job now (nothing written), -1 on no
- * Redis */
+/* generating -> ready | failed, and the job is acknowledged; returns 1
+ * (also when the record already says so: a call again after -1), 0 when
+ * another worker owns the job now (nothing written), -1 on no Redis or
+ * when --redis-wait's replicas did not confirm */
 int djass_record_finish(djass_queue_t *q, const djass_job_t *job,
     int attempt, const djass_finish_t *f);
 

@@ -133,18 +133,13 @@ djass_redis_connect(djass_redis_t *r, int stop_at)
 }
 
 
-redisReply *
-djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
+/* a reply as a command got it: NULL (logged, and the connection dropped)
+ * when there was none, or when a Sentinel address must be asked again */
+static redisReply *
+djass_redis_reply(djass_redis_t *r, const char *cmd, redisReply *reply)
 {
-    redisReply  *reply;
-
-    if (r->ctx == NULL) {
-        return NULL;
-    }
-
-    reply = redisCommandArgv(r->ctx, argc, argv, NULL);
     if (reply == NULL) {
-        djass_log("redis %s: %s: %s", r->conf->redis, argv[0],
+        djass_log("redis %s: %s: %s", r->conf->redis, cmd,
                   djass_redis_errstr(r->ctx, NULL));
         djass_redis_close(r);
         return NULL;
@@ -153,11 +148,124 @@ djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
     if (r->conf->addr.nsentinels && djass_redis_moved(reply)) {
         /* a replica now, or not ready: ask the Sentinels again */
         djass_log("redis %s: %s: %s; asking the Sentinels again",
-                  r->conf->redis, argv[0], reply->str);
+                  r->conf->redis, cmd, reply->str);
         freeReplyObject(reply);
         djass_redis_close(r);
         return NULL;
     }
+
+    return reply;
+}
+
+
+redisReply *
+djass_redis_argv(djass_redis_t *r, int argc, const char **argv)
+{
+    if (r->ctx == NULL) {
+        return NULL;
+    }
+
+    return djass_redis_reply(r, argv[0],
+                             redisCommandArgv(r->ctx, argc, argv, NULL));
+}
+
+
+/*
+ * The WAIT's answer: 0 when enough replicas confirmed.  A streak of
+ * unconfirmed records is logged once, and its end once.
+ */
+static int
+djass_redis_waited(djass_redis_t *r, const char *name, redisReply *wait)
+{
+    long long  now;
+
+    if (wait->type == REDIS_REPLY_INTEGER
+        && wait->integer >= r->conf->redis_wait)
+    {
+        if (r->unconfirmed_since) {
+            djass_log("redis %s: replicas confirm records again after "
+                      "%lld ms", r->conf->redis,
+                      djass_now_ms() - r->unconfirmed_since);
+            r->unconfirmed_since = 0;
+        }
+
+        return 0;
+    }
+
+    now = djass_now_ms();
+
+    if (r->unconfirmed_since == 0) {
+        r->unconfirmed_since = now;
+
+        if (wait->type == REDIS_REPLY_INTEGER) {
+            djass_log("redis %s: script %s: %lld of %d replica(s) "
+                      "confirmed it within %d ms (WAIT); the job is kept "
+                      "and its record written again until they do",
+                      r->conf->redis, name, wait->integer,
+                      r->conf->redis_wait, r->conf->redis_wait_timeout_ms);
+
+        } else {
+            djass_log("redis %s: script %s: WAIT: %s; the job is kept and "
+                      "its record written again until replicas confirm it",
+                      r->conf->redis, name,
+                      djass_redis_errstr(r->ctx, wait));
+        }
+
+    } else {
+        djass_debug("redis %s: script %s: still unconfirmed after %lld ms",
+                    r->conf->redis, name, now - r->unconfirmed_since);
+    }
+
+    r->unconfirmed = 1;
+    return -1;
+}
+
+
+/* a script and "WAIT N TIMEOUT" in one write, and both answers read */
+static redisReply *
+djass_redis_confirmed(djass_redis_t *r, const char *name, int argc,
+    const char **argv)
+{
+    char         n[16], ms[16];
+    void        *p;
+    redisReply  *reply, *wait;
+    const char  *wv[3];
+
+    if (r->ctx == NULL) {
+        return NULL;
+    }
+
+    snprintf(n, sizeof(n), "%d", r->conf->redis_wait);
+    snprintf(ms, sizeof(ms), "%d", r->conf->redis_wait_timeout_ms);
+    wv[0] = "WAIT";
+    wv[1] = n;
+    wv[2] = ms;
+
+    if (redisAppendCommandArgv(r->ctx, argc, argv, NULL) != REDIS_OK
+        || redisAppendCommandArgv(r->ctx, 3, wv, NULL) != REDIS_OK
+        || redisGetReply(r->ctx, &p) != REDIS_OK)
+    {
+        return djass_redis_reply(r, argv[0], NULL);
+    }
+
+    reply = p;
+
+    if (redisGetReply(r->ctx, &p) != REDIS_OK) {
+        freeReplyObject(reply);
+        return djass_redis_reply(r, "WAIT", NULL);
+    }
+
+    wait = p;
+
+    reply = djass_redis_reply(r, argv[0], reply);
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        /* nothing was written, or the connection is gone */
+        freeReplyObject(wait);
+        return reply;
+    }
+
+    (void) djass_redis_waited(r, name, wait);
+    freeReplyObject(wait);
 
     return reply;
 }
@@ -215,6 +323,7 @@ djass_redis_script(djass_redis_t *r, djass_script_t *s, int nkeys, int argc,
     }
 
     reply = NULL;
+    r->unconfirmed = 0;
 
     /* NOSCRIPT: Redis restarted or was flushed since the load */
     for (tries = 0; tries < 2; tries++) {
@@ -223,7 +332,9 @@ djass_redis_script(djass_redis_t *r, djass_script_t *s, int nkeys, int argc,
         }
 
         av[1] = s->sha;
-        reply = djass_redis_argv(r, argc + 3, av);
+        reply = (s->confirm && r->conf->redis_wait)
+                ? djass_redis_confirmed(r, s->name, argc + 3, av)
+                : djass_redis_argv(r, argc + 3, av);
 
         if (reply == NULL || reply->type != REDIS_REPLY_ERROR
             || strncmp(reply->str, "NOSCRIPT", 8) != 0)

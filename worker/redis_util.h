@@ -21,6 +21,9 @@ typedef struct {
     long long            down_since;    /* ms, while failures > 0 */
     long long            next_try;      /* ms: no connect before */
     unsigned long        conns;         /* connections opened so far */
+    int                  unconfirmed;   /* the last script's WAIT found
+                                           fewer replicas than --redis-wait */
+    long long            unconfirmed_since;  /* ms, while that lasts */
 } djass_redis_t;
 
 
@@ -29,6 +32,7 @@ typedef struct {
     const char  *name;
     const char  *src;
     char         sha[41];
+    int          confirm;       /* a record: WAIT after it (--redis-wait) */
 } djass_script_t;
 
 
@@ -47,7 +51,13 @@ int djass_redis_try(djass_redis_t *r);
  * gone and has been dropped */
 redisReply *djass_redis_argv(djass_redis_t *r, int argc, const char **argv);
 
-/* EVALSHA of s with KEYS = argv[0 .. nkeys-1], ARGV = the rest */
+/*
+ * EVALSHA of s with KEYS = argv[0 .. nkeys-1], ARGV = the rest.  With
+ * --redis-wait and s->confirm, "WAIT N TIMEOUT" goes in the same write;
+ * when fewer replicas confirm, the reply is still returned (the script ran
+ * on the master) and r->unconfirmed is 1: the caller keeps what it holds
+ * and runs the script again later, which the record scripts take as done.
+ */
 redisReply *djass_redis_script(djass_redis_t *r, djass_script_t *s,
     int nkeys, int argc, const char **argv);
 

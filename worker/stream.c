@@ -12,7 +12,7 @@
 
 
 static djass_script_t  djass_stream_leave_script = {
-    DJASS_SCRIPT_QUEUE_LEAVE_NAME, djass_script_queue_leave, ""
+    DJASS_SCRIPT_QUEUE_LEAVE_NAME, djass_script_queue_leave, "", 0
 };
 
 

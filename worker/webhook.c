@@ -59,15 +59,15 @@ static const int  djass_wh_schedule[DJASS_WH_ATTEMPTS - 1] = {
 
 
 static djass_script_t  djass_wh_begin_script = {
-    DJASS_SCRIPT_WEBHOOK_BEGIN_NAME, djass_script_webhook_begin, ""
+    DJASS_SCRIPT_WEBHOOK_BEGIN_NAME, djass_script_webhook_begin, "", 0
 };
 
 static djass_script_t  djass_wh_done_script = {
-    DJASS_SCRIPT_WEBHOOK_DONE_NAME, djass_script_webhook_done, ""
+    DJASS_SCRIPT_WEBHOOK_DONE_NAME, djass_script_webhook_done, "", 0
 };
 
 static djass_script_t  djass_wh_due_script = {
-    DJASS_SCRIPT_WEBHOOK_DUE_NAME, djass_script_webhook_due, ""
+    DJASS_SCRIPT_WEBHOOK_DUE_NAME, djass_script_webhook_due, "", 0
 };
 
 

@@ -43,6 +43,11 @@ djass_worker_main(int argc, char **argv)
                                                     "ASan)",
               conf.limits.output_mb);
 
+    if (conf.redis_wait) {
+        djass_log("records wait for %d replica(s) to confirm them (WAIT, "
+                  "%d ms)", conf.redis_wait, conf.redis_wait_timeout_ms);
+    }
+
     if (conf.concurrency > 1) {
         rc = djass_supervise(&conf);
 
