@@ -32,10 +32,12 @@ typedef struct {
     long long    artifact_size;
     const char  *artifact_sha256;
     const char  *error_message;  /* NULL when ready */
+    long long    duration_ms;    /* the render's, for the fleet's figures */
 } djass_finish_t;
 
 
-/* queued (or generating, on a redo) -> generating; 0, or -1 on no Redis */
+/* queued (or generating, on a redo) -> generating, counted as an attempt
+ * (and a reclaim, if job->reclaimed) in djass:stats; 0, or -1 on no Redis */
 int djass_record_start(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st);
 
@@ -44,7 +46,8 @@ int djass_record_start(djass_queue_t *q, const djass_job_t *job,
 int djass_record_owned(djass_queue_t *q, const djass_job_t *job,
     int attempt);
 
-/* generating -> ready | failed, and the job is acknowledged; returns 1,
+/* generating -> ready | failed, and the job is acknowledged (f's duration
+ * and job->request_id go to djass:stats and the webhook messages); returns 1,
  * 0 when another worker owns the job now (nothing written), -1 on no
  * Redis */
 int djass_record_finish(djass_queue_t *q, const djass_job_t *job,
