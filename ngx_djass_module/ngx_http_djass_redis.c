@@ -14,9 +14,11 @@
  *   that one timer, set for the oldest, answers 503 to those Redis is late
  *   for.  A connection that answers nothing for a whole timeout is dropped
  *   and opened again.
- * - The script is loaded with SCRIPT LOAD on every new connection (after
- *   AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once with
- *   EVAL, which also loads it again.
+ * - The API script is loaded with SCRIPT LOAD on every new connection
+ *   (after AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once
+ *   with EVAL, which also loads it again.  Another script (the scrape's,
+ *   ngx_http_djass_stats.c) is called the same way, loaded by its first
+ *   NOSCRIPT.
  * - A reply's strings are copied into the request pool and handed to the
  *   call's handler (ngx_http_djass_script.c reads them), whose result
  *   finalizes the request.
@@ -40,6 +42,7 @@ struct ngx_http_djass_redis_op_s {
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_redis_pt      handler;
     void                        *data;
+    ngx_http_djass_lua_t        *lua;         /* NULL: the API script */
     ngx_queue_t                  queue;       /* in rd->pending */
     ngx_msec_t                   deadline;
     ngx_uint_t                   generation;
@@ -555,10 +558,10 @@ ngx_http_djass_redis_role_done(redisAsyncContext *ac, void *reply,
 /* --- calls -------------------------------------------------------------- */
 
 /*
- * Runs the script for request r, its KEYS the first nkeys of args and its
- * ARGV the rest; handler gets the reply.  NGX_OK: the call is on its way;
- * NGX_HTTP_DJASS_NO_REDIS: there is no connection to Redis now (answer
- * 503); NGX_ERROR: out of memory.
+ * Runs the API script for request r, its KEYS the first nkeys of args and
+ * its ARGV the rest; handler gets the reply.  NGX_OK: the call is on its
+ * way; NGX_HTTP_DJASS_NO_REDIS: there is no connection to Redis now
+ * (answer 503); NGX_ERROR: out of memory.
  */
 
 ngx_int_t
@@ -566,6 +569,23 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
     ngx_http_djass_redis_pt handler, void *data)
 {
+    return ngx_http_djass_redis_call(r, NULL, args, nkeys, nargs, wait,
+                                     handler, data);
+}
+
+
+/*
+ * The same for another script (lua; NULL is the API script).  Its
+ * round trips stay out of the API's histogram
+ * (djass_redis_request_duration_seconds).
+ */
+
+ngx_int_t
+ngx_http_djass_redis_call(ngx_http_request_t *r, ngx_http_djass_lua_t *lua,
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
+    ngx_http_djass_redis_pt handler, void *data)
+{
+    u_char                       digest[SHA_DIGEST_LENGTH];
     ngx_http_cleanup_t          *cln;
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_redis_t      *rd;
@@ -584,6 +604,11 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
         return NGX_ERROR;
     }
 
+    if (lua && lua->sha[0] == '\0') {
+        SHA1(lua->text.data, lua->text.len, digest);
+        ngx_hex_dump(lua->sha, digest, SHA_DIGEST_LENGTH);
+    }
+
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
         return NGX_ERROR;
@@ -599,6 +624,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->ctx = ctx;
     op->handler = handler;
     op->data = data;
+    op->lua = lua;
     op->args = args;
     op->nkeys = nkeys;
     op->nargs = nargs;
@@ -640,10 +666,10 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_str_t    head, *a, *last;
 
     if (eval) {
-        head = ngx_http_djass_script;
+        head = op->lua ? op->lua->text : ngx_http_djass_script;
 
     } else {
-        head.data = rd->sha;
+        head.data = op->lua ? op->lua->sha : rd->sha;
         head.len = sizeof(rd->sha);
     }
 
@@ -761,9 +787,11 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     if (rr) {
         rd->replies++;
 
-        ngx_http_djass_metrics_redis_time(rd->dmcf,
-                                          ngx_http_djass_metrics_now_us()
-                                          - op->sent_us);
+        if (op->lua == NULL) {
+            ngx_http_djass_metrics_redis_time(rd->dmcf,
+                                              ngx_http_djass_metrics_now_us()
+                                              - op->sent_us);
+        }
 
         if (rr->type == REDIS_REPLY_ERROR
             && (op->retried || ngx_strncmp(rr->str, "NOSCRIPT", 8) != 0))
