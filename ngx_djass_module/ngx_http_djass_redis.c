@@ -1137,9 +1137,10 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
                       && op->replies == rd->replies;
         }
 
-        ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+        /* counted first: a scrape answered now sees its own timeout */
         ngx_http_djass_metrics_redis_event(rd->dmcf,
                                            NGX_HTTP_DJASS_M_TIMEOUT);
+        ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
     }
 
     if (late == 0) {
@@ -1148,7 +1149,8 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
                   "djass: Redis at \"%V\" did not answer within %M ms "
-                  "(%ui request%s answered 503)", &rd->dmcf->redis,
+                  "(%ui call%s given up: 503 to API requests, scrapes "
+                  "without the fleet's figures)", &rd->dmcf->redis,
                   rd->dmcf->redis_timeout, late, late == 1 ? "" : "s");
 
     if (stalled && rd->link.ac) {
