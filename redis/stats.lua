@@ -66,13 +66,20 @@ local counts = redis.call('HMGET', STATS, unpack(le))
 out[#out + 1] = #le
 local sum = 0
 for i, c in ipairs(counts) do
-    sum = sum + (tonumber(c) or 0)
+    if c and string.match(c, '^%d+$') then sum = sum + tonumber(c) end
     out[#out + 1] = RENDER_BUCKETS[i] or '+Inf'
     out[#out + 1] = sum
 end
 
+-- a field that is not an integer (broken by hand) reads as 0
 if #fields > 0 then
     local v = redis.call('HMGET', STATS, unpack(fields))
-    for i = 1, #fields do out[#out + 1] = v[i] or '0' end
+    for i = 1, #fields do
+        if v[i] and string.match(v[i], '^%-?%d+$') then
+            out[#out + 1] = v[i]
+        else
+            out[#out + 1] = '0'
+        end
+    end
 end
 return out

@@ -269,6 +269,22 @@ is($res->{status}, 405, 'POST /metrics is 405');
        'fleet: no webhook endpoint, no delivery');
     unlike($t, qr/Slow|Fast|Broken|djk_|profile|project="/,
            'fleet: no project, key or profile in any series');
+
+    # a count broken by hand breaks neither the jobs nor the scrape
+    redis_cli($r, 'HSET', 'djass:stats', 'attempts', 'garbage',
+              'render:le:300000', 'x');
+    my $more = $create->('After', '0');
+    ok(wait_status($r, $more, 'ready'),
+       'broken count: a job still ends ready') or diag(worker_log($w2));
+    $t = $get->();
+    promtool_ok($t, 'broken count');
+    is(value($t, 'djass_redis_up'), 1, 'broken count: the scrape answers');
+    is(value($t, 'djass_job_attempts_total'), 0,
+       'broken count: a field that is no integer reads as 0');
+    is(value($t, 'djass_jobs_finished_total{outcome="ready"}'), 4,
+       'broken count: the other counts go on');
+    is(value($t, 'djass_render_duration_seconds_bucket{le="+Inf"}'), 5,
+       'broken count: the histogram counts what it can');
     is(stop_process($w2), 0, 'fleet: the worker stops');
 
     # Redis paused: the scrape answers within djass_redis_timeout (500ms)

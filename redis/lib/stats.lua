@@ -24,6 +24,8 @@ local STATS = 'djass:stats'
 local RENDER_BUCKETS = {100, 250, 500, 1000, 2500, 5000, 10000, 30000,
                         60000, 120000, 300000}
 
+-- a count never fails the change it counts: a field or a key someone
+-- broke by hand (not an integer, not a hash) is left as it is
 local function stat(field, n)
-    redis.call('HINCRBY', STATS, field, n or 1)
+    redis.pcall('HINCRBY', STATS, field, n or 1)
 end
