@@ -15,6 +15,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::INET;
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use Djass::Test;
 use Djass::Jobs;
@@ -287,9 +289,39 @@ is($res->{status}, 405, 'POST /metrics is 405');
        'broken count: the histogram counts what it can');
     is(stop_process($w2), 0, 'fleet: the worker stops');
 
+    # scrapes at the same time: each gets its own call and the figures
+    {
+        my @kids;
+        for my $i (1 .. 8) {
+            my $pid = fork;
+            if ($pid == 0) {
+                my $bad = 0;
+                for (1 .. 5) {
+                    my $x = http_request(GET => "http://127.0.0.1:$n->{port}/metrics");
+                    $bad++ unless $x->{status} == 200
+                        && ($x->{content} // '') =~ /^djass_redis_up 1$/m
+                        && $x->{content} =~ /^djass_jobs_finished_total\{outcome="ready"\} 4$/m;
+                }
+                POSIX::_exit($bad ? 1 : 0);
+            }
+            push @kids, $pid;
+        }
+        my $failed = 0;
+        for (@kids) { waitpid($_, 0); $failed++ if $? }
+        is($failed, 0, 'forty scrapes from eight clients at once: every one '
+                       . 'answered with the fleet\'s figures');
+    }
+
     # Redis paused: the scrape answers within djass_redis_timeout (500ms)
     my $redis_pid = $r->{pid};
     kill 'STOP', $redis_pid;
+    {
+        # a scraper that leaves while the call waits: nothing touches it
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$n->{port}");
+        print $s "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+        sleep 0.1;
+        close $s;
+    }
     my $t0 = time;
     my $p = http_request(GET => "http://127.0.0.1:$n->{port}/metrics");
     my $took = time - $t0;
