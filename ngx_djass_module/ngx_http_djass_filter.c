@@ -93,6 +93,11 @@ ngx_http_djass_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_djass_get_ctx(r);
 
+    if (ctx && ctx->scrape) {
+        /* the djass_metrics location: Prometheus text, nginx's errors */
+        return ngx_http_next_header_filter(r);
+    }
+
     if (ctx == NULL) {
         if (!ngx_http_djass_in_api(r)) {
             return ngx_http_next_header_filter(r);

@@ -6,6 +6,10 @@
  *
  * Labels are bounded: an endpoint is one of a fixed list, a status code one
  * of a fixed list or "other", a worker its process slot.
+ *
+ * Each scrape also makes one asynchronous Redis call for the fleet's
+ * figures (ngx_http_djass_stats.c), and answers when it returns or
+ * djass_redis_timeout passes: djass_redis_up says whether it returned.
  */
 
 
@@ -36,6 +40,10 @@ static ngx_int_t ngx_http_djass_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_djass_metrics_t *ngx_http_djass_metrics_get(
     ngx_http_djass_main_conf_t *dmcf);
+static ngx_int_t ngx_http_djass_metrics_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_metrics_send(ngx_http_request_t *r,
+    void *fleet);
 
 
 static const char  *ngx_http_djass_endpoints[NGX_HTTP_DJASS_ENDPOINTS] = {
@@ -146,7 +154,7 @@ ngx_http_djass_metrics_log(ngx_http_request_t *r)
     }
 
     ctx = ngx_http_djass_get_ctx(r);
-    if (ctx == NULL) {
+    if (ctx == NULL || ctx->scrape) {
         return NGX_OK;
     }
 
@@ -273,15 +281,7 @@ ngx_http_djass_metrics_now_us(void)
 ngx_int_t
 ngx_http_djass_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                        *p, *last;
-    size_t                         size;
-    ngx_int_t                      rc;
-    ngx_uint_t                     e, i, cum;
-    ngx_buf_t                     *b;
-    ngx_chain_t                    out;
-    ngx_atomic_uint_t              v;
-    ngx_http_djass_metrics_t      *m;
-    ngx_http_djass_cache_stats_t  *cs;
+    ngx_int_t  rc;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -292,16 +292,69 @@ ngx_http_djass_metrics_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    m = ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
-                                       ngx_http_djass_module));
-    if (m == NULL) {
+    if (ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
+                                       ngx_http_djass_module))
+        == NULL)
+    {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
+
+    rc = ngx_http_djass_stats_fetch(r, ngx_http_djass_metrics_done);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* no Redis connection now: the local figures alone */
+    return ngx_http_djass_metrics_send(r, NULL);
+}
+
+
+/* the fleet's figures came, or Redis was late, gone or refused the call */
+
+static ngx_int_t
+ngx_http_djass_metrics_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    void  *fleet;
+
+    fleet = (rc == NGX_OK) ? ngx_http_djass_stats_parse(r, v, n) : NULL;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass scrape: stats call done: %s",
+                   fleet ? "fleet figures" : "local figures only");
+
+    return ngx_http_djass_metrics_send(r, fleet);
+}
+
+
+/* the answer: the local figures, then the fleet's when Redis gave them */
+
+static ngx_int_t
+ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
+{
+    u_char                        *p, *last;
+    size_t                         size;
+    ngx_int_t                      rc;
+    ngx_uint_t                     e, i, cum;
+    ngx_buf_t                     *b;
+    ngx_chain_t                    out;
+    ngx_atomic_uint_t              v;
+    ngx_http_djass_metrics_t      *m;
+    ngx_http_djass_cache_stats_t  *cs;
+
+    m = ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
+                                       ngx_http_djass_module));
 
     size = 4096 + 1024
            + NGX_HTTP_DJASS_ENDPOINTS * NGX_HTTP_DJASS_M_CODES * 96
            + (NGX_HTTP_DJASS_M_BUCKETS + 1) * 96
-           + NGX_MAX_PROCESSES * 48;
+           + NGX_MAX_PROCESSES * 48
+           + (fleet ? ngx_http_djass_stats_size(fleet) : 0);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -402,12 +455,15 @@ ngx_http_djass_metrics_handler(ngx_http_request_t *r)
     }
 
     ngx_http_djass_metrics_line(p, last,
-        "# HELP djass_redis_up Whether the nginx worker answering this "
-        "scrape is connected to Redis.\n"
+        "# HELP djass_redis_up Whether this scrape reached Redis: 1 when "
+        "its call for the fleet's figures answered within "
+        "djass_redis_timeout (they follow), 0 when it did not.\n"
         "# TYPE djass_redis_up gauge\n"
-        "djass_redis_up %d\n",
-        (ngx_process_slot >= 0 && ngx_process_slot < NGX_MAX_PROCESSES
-         && m->connected[ngx_process_slot] == NGX_HTTP_DJASS_M_UP) ? 1 : 0);
+        "djass_redis_up %d\n", fleet ? 1 : 0);
+
+    if (fleet) {
+        p = ngx_http_djass_stats_write(p, last, fleet);
+    }
 
     /* the read cache of this node (djass_cache), when it is on */
 

@@ -139,6 +139,10 @@ typedef struct {
     ngx_uint_t                   project_id;
     ngx_str_t                    request_id;     /* X-Request-Id answered */
     ngx_uint_t                   endpoint;       /* metrics label, 0 other */
+    ngx_uint_t                   scrape;         /* a djass_metrics request:
+                                                    no envelope, no
+                                                    X-Request-Id, not
+                                                    counted */
 } ngx_http_djass_ctx_t;
 
 
@@ -157,6 +161,13 @@ typedef ngx_int_t (*ngx_http_djass_route_pt)(ngx_http_request_t *r,
 
 typedef ngx_int_t (*ngx_http_djass_redis_pt)(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+
+/* a script other than the API's: its text, and its SHA1 once computed */
+typedef struct {
+    ngx_str_t                    text;
+    u_char                       sha[40];        /* hex; "" until the
+                                                    first call */
+} ngx_http_djass_lua_t;
 
 
 /* ngx_http_djass_router.c: the route, and the request's context */
@@ -225,6 +236,14 @@ void ngx_http_djass_metrics_redis_event(ngx_http_djass_main_conf_t *dmcf,
 void ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
     ngx_int_t up);
 ngx_msec_int_t ngx_http_djass_metrics_now_us(void);
+
+/* ngx_http_djass_stats.c: the fleet's figures of a scrape, from Redis */
+ngx_int_t ngx_http_djass_stats_fetch(ngx_http_request_t *r,
+    ngx_http_djass_redis_pt handler);
+void *ngx_http_djass_stats_parse(ngx_http_request_t *r, ngx_str_t *v,
+    ngx_uint_t n);
+size_t ngx_http_djass_stats_size(void *fleet);
+u_char *ngx_http_djass_stats_write(u_char *p, u_char *last, void *fleet);
 
 /* ngx_http_djass_filter.c: the envelope for nginx's own error pages */
 ngx_int_t ngx_http_djass_filter_init(ngx_conf_t *cf);
@@ -305,6 +324,10 @@ char *ngx_http_djass_redis_resolve(ngx_conf_t *cf,
 ngx_int_t ngx_http_djass_redis_script(ngx_http_request_t *r,
     ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
     ngx_http_djass_redis_pt handler, void *data);
+ngx_int_t ngx_http_djass_redis_call(ngx_http_request_t *r,
+    ngx_http_djass_lua_t *lua, ngx_str_t *args, ngx_uint_t nkeys,
+    ngx_uint_t nargs, ngx_uint_t wait, ngx_http_djass_redis_pt handler,
+    void *data);
 
 /* ngx_http_djass_auth.c: the API key of a request */
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);

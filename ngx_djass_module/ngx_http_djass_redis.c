@@ -14,9 +14,11 @@
  *   that one timer, set for the oldest, answers 503 to those Redis is late
  *   for.  A connection that answers nothing for a whole timeout is dropped
  *   and opened again.
- * - The script is loaded with SCRIPT LOAD on every new connection (after
- *   AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once with
- *   EVAL, which also loads it again.
+ * - The API script is loaded with SCRIPT LOAD on every new connection
+ *   (after AUTH) and called with EVALSHA; a NOSCRIPT reply is retried once
+ *   with EVAL, which also loads it again.  Another script (the scrape's,
+ *   ngx_http_djass_stats.c) is called the same way, loaded by its first
+ *   NOSCRIPT.
  * - A reply's strings are copied into the request pool and handed to the
  *   call's handler (ngx_http_djass_script.c reads them), whose result
  *   finalizes the request.
@@ -40,6 +42,7 @@ struct ngx_http_djass_redis_op_s {
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_redis_pt      handler;
     void                        *data;
+    ngx_http_djass_lua_t        *lua;         /* NULL: the API script */
     ngx_queue_t                  queue;       /* in rd->pending */
     ngx_msec_t                   deadline;
     ngx_uint_t                   generation;
@@ -556,10 +559,10 @@ ngx_http_djass_redis_role_done(redisAsyncContext *ac, void *reply,
 /* --- calls -------------------------------------------------------------- */
 
 /*
- * Runs the script for request r, its KEYS the first nkeys of args and its
- * ARGV the rest; handler gets the reply.  NGX_OK: the call is on its way;
- * NGX_HTTP_DJASS_NO_REDIS: there is no connection to Redis now (answer
- * 503); NGX_ERROR: out of memory.
+ * Runs the API script for request r, its KEYS the first nkeys of args and
+ * its ARGV the rest; handler gets the reply.  NGX_OK: the call is on its
+ * way; NGX_HTTP_DJASS_NO_REDIS: there is no connection to Redis now
+ * (answer 503); NGX_ERROR: out of memory.
  */
 
 ngx_int_t
@@ -567,6 +570,23 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
     ngx_http_djass_redis_pt handler, void *data)
 {
+    return ngx_http_djass_redis_call(r, NULL, args, nkeys, nargs, wait,
+                                     handler, data);
+}
+
+
+/*
+ * The same for another script (lua; NULL is the API script).  Its
+ * round trips stay out of the API's histogram
+ * (djass_redis_request_duration_seconds).
+ */
+
+ngx_int_t
+ngx_http_djass_redis_call(ngx_http_request_t *r, ngx_http_djass_lua_t *lua,
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs, ngx_uint_t wait,
+    ngx_http_djass_redis_pt handler, void *data)
+{
+    u_char                       digest[SHA_DIGEST_LENGTH];
     ngx_http_cleanup_t          *cln;
     ngx_http_djass_ctx_t        *ctx;
     ngx_http_djass_redis_t      *rd;
@@ -585,6 +605,11 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
         return NGX_ERROR;
     }
 
+    if (lua && lua->sha[0] == '\0') {
+        SHA1(lua->text.data, lua->text.len, digest);
+        ngx_hex_dump(lua->sha, digest, SHA_DIGEST_LENGTH);
+    }
+
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
         return NGX_ERROR;
@@ -600,6 +625,7 @@ ngx_http_djass_redis_script(ngx_http_request_t *r, ngx_str_t *args,
     op->ctx = ctx;
     op->handler = handler;
     op->data = data;
+    op->lua = lua;
     op->args = args;
     op->nkeys = nkeys;
     op->nargs = nargs;
@@ -641,10 +667,10 @@ ngx_http_djass_redis_send(ngx_http_djass_redis_t *rd,
     ngx_str_t    head, *a, *last;
 
     if (eval) {
-        head = ngx_http_djass_script;
+        head = op->lua ? op->lua->text : ngx_http_djass_script;
 
     } else {
-        head.data = rd->sha;
+        head.data = op->lua ? op->lua->sha : rd->sha;
         head.len = sizeof(rd->sha);
     }
 
@@ -762,9 +788,11 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     if (rr) {
         rd->replies++;
 
-        ngx_http_djass_metrics_redis_time(rd->dmcf,
-                                          ngx_http_djass_metrics_now_us()
-                                          - op->sent_us);
+        if (op->lua == NULL) {
+            ngx_http_djass_metrics_redis_time(rd->dmcf,
+                                              ngx_http_djass_metrics_now_us()
+                                              - op->sent_us);
+        }
 
         if (rr->type == REDIS_REPLY_ERROR
             && (op->retried || ngx_strncmp(rr->str, "NOSCRIPT", 8) != 0))
@@ -1112,9 +1140,10 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
                       && op->replies == rd->replies;
         }
 
-        ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
+        /* counted first: a scrape answered now sees its own timeout */
         ngx_http_djass_metrics_redis_event(rd->dmcf,
                                            NGX_HTTP_DJASS_M_TIMEOUT);
+        ngx_http_djass_redis_finish(op, NGX_AGAIN, NULL, 0);
     }
 
     if (late == 0) {
@@ -1123,7 +1152,8 @@ ngx_http_djass_redis_late(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
                   "djass: Redis at \"%V\" did not answer within %M ms "
-                  "(%ui request%s answered 503)", &rd->dmcf->redis,
+                  "(%ui call%s given up: 503 to API requests, scrapes "
+                  "without the fleet's figures)", &rd->dmcf->redis,
                   rd->dmcf->redis_timeout, late, late == 1 ? "" : "s");
 
     if (stalled && rd->link.ac) {

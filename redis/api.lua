@@ -161,7 +161,9 @@ end
 -- the payload is head .. the email as a JSON string .. tail.  request_id is
 -- the request's X-Request-Id: the job carries it to the worker's log lines.
 -- Quota, id,
--- record, indexes and job: one atomic step.
+-- record, indexes, job and the fleet's count of queued projects
+-- (lib/stats.lua; stats = 1 says the record is in those counts): one
+-- atomic step.
 --
 -- idem is the SHA-256 of the request's Idempotency-Key ("" without one),
 -- fp the SHA-256 of its effective input, ttl the seconds a 201 is
@@ -170,6 +172,7 @@ end
 -- before the quota is looked at; with another fp it is "reused".
 if op == 'create' then
   --! ARGV.create
+  --! include lib/stats.lua
   if invalid == '1' then return {'e', 'invalid'} end
   local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
   if not pr[1] then return {'e', 'auth'} end
@@ -197,7 +200,8 @@ if op == 'create' then
     'profile', profile, 'name', name, 'slug', slug,
     'status', 'queued', 'error_message', '', 'created_at', now,
     'updated_at', now, 'started_at', '', 'finished_at', '',
-    'input_payload', payload, 'attempts', '0')
+    'input_payload', payload, 'attempts', '0', 'stats', '1')
+  stat('projects:queued')
   redis.call('ZADD', pk .. ':projects', id, id)
   redis.call('ZADD', pk .. ':projects:queued', id, id)
   redis.call('XADD', 'djass:jobs', '*', 'project', id,

@@ -4,7 +4,8 @@
 -- is written unless the record still says generating with the caller's
 -- attempt (reply 0); a record that is gone only gets its job acknowledged.
 -- The owner's webhook messages for project.ready / project.failed are
--- queued in the same step.
+-- queued in the same step, and so are the fleet's counts (lib/stats.lua):
+-- the projects by status, finished:<status> and the render's duration.
 --
 -- Run again after its first run's WAIT found too few replicas (or after a
 -- lost reply), it finds its own result: the status asked for, with the
@@ -19,15 +20,19 @@
 --   entry    the job's stream entry
 --   attempt  the caller's attempt number
 --   status   ready or failed
+--   duration the render's milliseconds (start of the attempt to here)
+--   request_id  the create's X-Request-Id, from the job ("" if none): the
+--            webhook messages keep it
 --   fields   field, value pairs to set with it
 
 --! KEYS project stream
---! ARGV group entry attempt status ...fields
+--! ARGV group entry attempt status duration request_id ...fields
 
+--! include lib/stats.lua
 --! include lib/record.lua
 
 local r = redis.call('HMGET', project, 'status', 'profile',
-                     'attempts')
+                     'attempts', 'stats')
 if not r[1] then ack() return 1 end
 if r[1] == status and r[3] == attempt
     and redis.call('HGET', project, fields[1]) == fields[2] then
@@ -44,7 +49,16 @@ if status == 'failed' then
                'artifact_sha256')
 end
 redis.call('HSET', project, unpack(set))
-move(r[2], r[1], status)
+move(r[2], r[1], status, r[4])
+stat('finished:' .. status)
+local ms = math.max(0, math.floor(tonumber(duration) or 0))
+local le = '+Inf'
+for _, b in ipairs(RENDER_BUCKETS) do
+    if ms <= b then le = tostring(b) break end
+end
+stat('render:le:' .. le)
+stat('render:sum_ms', ms)
+stat('render:count')
 webhooks(r[2], status, now)
 ack()
 return 1

@@ -3,7 +3,9 @@
 -- already ready or failed, or gone, only gets its job acknowledged; one
 -- whose attempts reached the worker's --max-attempts goes failed with
 -- exhausted, and its job is acknowledged (and the owner's project.failed
--- webhooks queued, in the same step).
+-- webhooks queued, in the same step).  The fleet's counts
+-- (lib/stats.lua) move in the same step: attempts, reclaims, the projects
+-- by status and finished:exhausted.
 --
 --   project  djass:project:<id>
 --   stream   djass:jobs
@@ -17,24 +19,29 @@
 --            started again without counting another attempt (its
 --            attempts rewritten as they are, so that this run's WAIT
 --            covers the first run's write too)
+--   reclaimed  "1" when this worker took the job over from a silent one
+--   request_id  the create's X-Request-Id, from the job ("" if none): the
+--            webhook messages of an exhausted job keep it
 --
 -- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
 -- {'started', attempt, input_payload}.
 
 --! KEYS project stream
---! ARGV group entry max message redo
+--! ARGV group entry max message redo reclaimed request_id
 
+--! include lib/stats.lua
 --! include lib/record.lua
 
 local r = redis.call('HMGET', project, 'status', 'profile',
-                     'attempts', 'input_payload')
-if not r[1] then ack() return {'gone'} end
-if r[1] == 'ready' or r[1] == 'failed' then
-    ack() return {'done'}
-end
+                     'attempts', 'input_payload', 'stats')
 if r[1] == 'generating' and redo ~= '' and r[3] == redo then
     redis.call('HSET', project, 'attempts', redo)
     return {'started', redo, r[4] or ''}
+end
+if reclaimed == '1' then stat('reclaims') end
+if not r[1] then ack() return {'gone'} end
+if r[1] == 'ready' or r[1] == 'failed' then
+    ack() return {'done'}
 end
 local now = redis.call('TIME')[1]
 local attempts = tonumber(r[3]) or 0
@@ -42,7 +49,8 @@ if attempts >= tonumber(max) then
     redis.call('HSET', project, 'status', 'failed',
                'error_message', message, 'finished_at', now,
                'updated_at', now)
-    move(r[2], r[1], 'failed')
+    move(r[2], r[1], 'failed', r[5])
+    stat('finished:exhausted')
     webhooks(r[2], 'failed', now)
     ack()
     return {'exhausted', tostring(attempts)}
@@ -51,5 +59,6 @@ attempts = attempts + 1
 redis.call('HSET', project, 'status', 'generating', 'started_at', now,
            'updated_at', now, 'finished_at', '', 'error_message', '',
            'attempts', attempts)
-move(r[2], r[1], 'generating')
+move(r[2], r[1], 'generating', r[5])
+stat('attempts')
 return {'started', tostring(attempts), r[4] or ''}

@@ -10,7 +10,8 @@
 -- or is disabled, or the project is gone), or {'ok', attempt, endpoint,
 -- project, type, timestamp, url, secret, allow_private, then the project's
 -- id name slug status error_message created_at updated_at started_at
--- finished_at input_payload} ('' for a field not set).
+-- finished_at input_payload, then the create's request_id} ('' for a
+-- field not set).
 
 --! KEYS message
 
@@ -20,7 +21,7 @@ local function s(v)
 end
 
 local m = redis.call('HMGET', message, 'endpoint', 'project', 'type',
-                     'timestamp')
+                     'timestamp', 'request_id')
 if not m[1] then return {'gone'} end
 local attempt = tostring(redis.call('HINCRBY', message, 'attempts', 1))
 
@@ -44,4 +45,5 @@ end
 local out = {'ok', attempt, m[1], m[2], s(m[3]), s(m[4]), ep[1], s(ep[2]),
              s(ep[3])}
 for i = 1, 10 do out[#out + 1] = s(p[i]) end
+out[#out + 1] = s(m[5])
 return out

@@ -2,7 +2,8 @@
 -- webhook message ended.  In one step: its stream entry is acknowledged
 -- and deleted, and the message is either scheduled again (retrying) or
 -- forgotten (delivered, dropped, disabled, skipped); the endpoint keeps
--- the outcome of its last attempt, and a 410 Gone disables it.  A worker
+-- the outcome of its last attempt, and a 410 Gone disables it; the
+-- fleet's count of attempts by outcome (lib/stats.lua) too.  A worker
 -- killed before this step leaves the entry pending: another delivery
 -- process reclaims it and the attempt is made again.
 --
@@ -20,11 +21,14 @@
 --! KEYS message stream schedule
 --! ARGV group entry outcome delay attempt status error
 
+--! include lib/stats.lua
+
 redis.call('XACK', stream, group, entry)
 redis.call('XDEL', stream, entry)
 
 local m = redis.call('HMGET', message, 'id', 'endpoint', 'project')
 if not m[1] then return 0 end
+stat('webhooks:' .. outcome)
 
 local t = redis.call('TIME')
 

@@ -6,7 +6,10 @@
 # retries after a refused connection and after 500s with the same
 # webhook-id; 410 disabling the endpoint; a delivery process SIGKILLed
 # mid-delivery redone after restart; private addresses refused at add and
-# at delivery (a record rewritten in Redis, as DNS rebinding would).
+# at delivery (a record rewritten in Redis, as DNS rebinding would).  A
+# project created through the API carries its create's X-Request-Id to
+# every delivery (header and log line), and each attempt's outcome is
+# counted in the djass_metrics scrape (djass_webhook_deliveries_total).
 use strict;
 use warnings;
 use lib 't/lib';
@@ -70,7 +73,15 @@ my $base = "http://127.0.0.1:$rport";
 # --- the stack ----------------------------------------------------------------
 my $redis = start_redis();
 my $art = temp_dir('art-370');
-my $nginx = start_nginx(redis => $redis, artifacts => $art);
+my $nginx = start_nginx(redis => $redis, artifacts => $art,
+                        server => 'location = /metrics { djass_metrics; }');
+
+# djass_webhook_deliveries_total{outcome=...} of a scrape
+sub deliveries {
+    my $t = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics")
+            ->{content} // '';
+    return { $t =~ /^djass_webhook_deliveries_total\{outcome="(\w+)"\} (\d+)$/mg };
+}
 my $slow = worker_template('slow');
 my @wargs = ('--visibility-timeout', 2, '--webhook-timeout', 3 * $f,
              '--webhook-schedule-scale', '0.01');
@@ -262,6 +273,32 @@ unlike($log->(), qr/whsec_/, 'the worker log never shows a secret');
        'list: the last delivery outcome');
     is($x->{last_delivery}{status}, 200, 'list: its HTTP status');
 }
+ok(!(grep { exists $_->{headers}{'x-request-id'} } @ok, @fo),
+   'a job queued without a request id: no X-Request-Id header');
+
+# --- a create through the API: its X-Request-Id in the delivery --------------
+{
+    my $c = api(POST => '/projects', key => $k1->{key}, nginx => $nginx,
+                headers => { 'X-Request-Id' => 'trace-375:abc.1' },
+                json => { project_name => 'Traced' });
+    is($c->{status}, 201, 'a create through the API') or diag($c->{content});
+    my $id = $c->{json}{project}{id};
+    ok(wait_until(sub { grep { (json_decode($_->{body}) // {})->{data}{id}
+                               eq $id } received('/ok') }, 20 * $f),
+       'its message is delivered') or diag($log->());
+    my ($m) = grep { (json_decode($_->{body}) // {})->{data}{id} eq $id }
+              received('/ok');
+    is($m->{headers}{'x-request-id'}, 'trace-375:abc.1',
+       'the delivery carries the create\'s X-Request-Id');
+    ok($m->{verified}, 'and still verifies');
+    like($log->(), qr/webhook \Q$e1->{id}\E project $id attempt 1: HTTP 200 in \d+ ms: delivered request_id=trace-375:abc\.1\n/,
+         'the delivery\'s log line carries the request id');
+    like($log->(), qr/project $id: ready in .* request_id=trace-375:abc\.1\n/,
+         'so does the job\'s');
+}
+is_deeply(deliveries(), { delivered => 4, retrying => 0, dropped => 0,
+                          disabled => 0, skipped => 0 },
+          'metrics: four attempts delivered, nothing else');
 
 # --- 500 twice, then 200: the third attempt, the same webhook-id ---------------
 my $p2 = new_profile();
@@ -282,6 +319,9 @@ like($log->(), qr/project $id2 attempt 2: HTTP 500 in \d+ ms: retrying/,
      'the log says the second attempt failed and is retried');
 ok(wait_until(sub { (endpoint($p2, $e3->{id})->{last_delivery}{attempt} // 0)
                     == 3 }, 5 * $f), 'list: the last delivery was attempt 3');
+is_deeply(deliveries(), { delivered => 5, retrying => 2, dropped => 0,
+                          disabled => 0, skipped => 0 },
+          'metrics: the two 500s counted as retrying, the 200 as delivered');
 
 # --- 410 Gone disables the endpoint -------------------------------------------
 my $p3 = new_profile();
@@ -297,6 +337,7 @@ my $id3b = enqueue_project($redis, profile => $p3);
 ok(wait_finished($redis, [ $id3b ]), 'another project of that profile');
 sleep 1;
 is(scalar(received('/gone')), 1, 'a disabled endpoint gets nothing more');
+is(deliveries()->{disabled}, 1, 'metrics: the 410 counted as disabled');
 
 # --- the receiver down, then up: delivered by a retry --------------------------
 my $p4 = new_profile();
@@ -392,6 +433,10 @@ is(stop_process($w2), 0, 'the worker and its delivery process stop on SIGTERM');
     is($l->{last_delivery}{outcome}, 'dropped', 'list: dropped');
     is(redis_cli($r, 'ZCARD', 'djass:webhooks:retry'), 0,
        'nothing is left scheduled');
+    is_deeply(redis_cli($r, 'HMGET', 'djass:stats', 'webhooks:retrying',
+                        'webhooks:dropped', 'webhooks:delivered'),
+              [ 7, 1, undef ],
+              'djass:stats: seven attempts retrying, the eighth dropped');
 }
 
 done_testing();

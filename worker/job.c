@@ -328,6 +328,7 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
 {
     int                rc, delay, e;
+    long long          t1;
     djass_beat_t       beat;
     djass_finish_t     f;
     djass_publish_t    p;
@@ -348,6 +349,7 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
 
     for (delay = DJASS_STORE_RETRY_MIN; ; ) {
         e = 0;
+        t1 = djass_now_ms();
         rc = djass_job_generate(q, job, &a, st->payload, &p, &res, &f, &beat,
                                 &e);
 
@@ -388,6 +390,8 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
         return;
     }
 
+    /* the render's time: its last try, not the store's outage before it */
+    f.duration_ms = djass_now_ms() - t1;
     a.finish = &f;
     rc = djass_job_redis(q, job, 2, djass_job_finish_step, &a);
 

@@ -129,6 +129,9 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
     argv[DJASS_SCRIPT_RECORD_START_ARGV_MAX] = max;
     argv[DJASS_SCRIPT_RECORD_START_ARGV_MESSAGE] = msg;
     argv[DJASS_SCRIPT_RECORD_START_ARGV_REDO] = redo;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_RECLAIMED] = job->reclaimed ? "1"
+                                                                    : "0";
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_REQUEST_ID] = job->request_id;
 
     reply = djass_redis_script(q->redis, &djass_record_start_script,
                                DJASS_SCRIPT_RECORD_START_NKEYS,
@@ -208,7 +211,7 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
     const djass_finish_t *f)
 {
     int          n;
-    char         key[64], att[16], size[32];
+    char         key[64], att[16], size[32], ms[32];
     const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 8];
 
     djass_record_key(job, key, sizeof(key));
@@ -219,6 +222,9 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
     argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_GROUP] = DJASS_GROUP;
     argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_ENTRY] = job->entry;
     argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_ATTEMPT] = att;
+    snprintf(ms, sizeof(ms), "%lld", f->duration_ms);
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_DURATION] = ms;
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_REQUEST_ID] = job->request_id;
     n = DJASS_SCRIPT_RECORD_FINISH_ARGV_FIELDS;
 
     /* the fields: at most four pairs */

@@ -32,11 +32,13 @@ typedef struct {
     long long    artifact_size;
     const char  *artifact_sha256;
     const char  *error_message;  /* NULL when ready */
+    long long    duration_ms;    /* the render's, for the fleet's figures */
 } djass_finish_t;
 
 
 /*
- * queued (or generating, on a redo) -> generating; 0, or -1 on no Redis.
+ * queued (or generating, on a redo) -> generating, counted as an attempt
+ * (and a reclaim, if job->reclaimed) in djass:stats; 0, or -1 on no Redis.
  * -1 also when --redis-wait's replicas did not confirm: st->outcome and
  * st->attempt then say what the master has, and a call again with them
  * takes that attempt up again instead of counting another.  Zero *st
@@ -50,8 +52,9 @@ int djass_record_start(djass_queue_t *q, const djass_job_t *job,
 int djass_record_owned(djass_queue_t *q, const djass_job_t *job,
     int attempt);
 
-/* generating -> ready | failed, and the job is acknowledged; returns 1
- * (also when the record already says so: a call again after -1), 0 when
+/* generating -> ready | failed, and the job is acknowledged (f's duration
+ * and job->request_id go to djass:stats and the webhook messages); returns
+ * 1 (also when the record already says so: a call again after -1), 0 when
  * another worker owns the job now (nothing written), -1 on no Redis or
  * when --redis-wait's replicas did not confirm */
 int djass_record_finish(djass_queue_t *q, const djass_job_t *job,

@@ -182,6 +182,23 @@ djass_wh_delay(const djass_conf_t *conf, int attempt)
 }
 
 
+/*
+ * The create's X-Request-Id kept in the message, if it is one (the
+ * module's rule: 1 to 128 of [A-Za-z0-9._:-]); "" otherwise: it goes into
+ * a header and the log lines as it is.
+ */
+static const char *
+djass_wh_request_id(const char *id)
+{
+    size_t  n;
+
+    n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+               "0123456789._:-");
+
+    return (n > 0 && n <= 128 && id[n] == '\0') ? id : "";
+}
+
+
 static void
 djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
 {
@@ -240,17 +257,22 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
         return;
     }
 
-    if (strcmp(f[0], "ok") != 0 || reply->elements != 9 + DJASS_WH_NFIELDS)
+    if (strcmp(f[0], "ok") != 0
+        || reply->elements != 10 + DJASS_WH_NFIELDS)
     {
         djass_stream_failed(&w->stream, "script webhook_begin", reply);
         return;
     }
 
-    /* ok attempt endpoint project type timestamp url secret private ... */
+    /*
+     * ok attempt endpoint project type timestamp url secret private, the
+     * project's fields, request_id
+     */
     attempt = atoi(f[1]);
 
     memset(&s, 0, sizeof(djass_send_t));
     s.id = e->value;
+    s.request_id = djass_wh_request_id(f[9 + DJASS_WH_NFIELDS]);
     s.url = f[6];
     s.secret = f[7];
     s.allow_private = strcmp(f[8], "1") == 0;
@@ -261,6 +283,9 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
         freeReplyObject(reply);
         return;
     }
+
+    /* the attempt's log lines carry the create's request id */
+    djass_log_context(s.request_id);
 
     t0 = djass_now_ms();
     djass_webhook_send(w->redis.conf, &s, &sent);
@@ -301,6 +326,8 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
 
     djass_wh_done(w, e, outcome, delay, attempt, sent.status,
                   sent.status ? "" : sent.error);
+
+    djass_log_context(NULL);
 
     free((char *) s.body);
     freeReplyObject(reply);

@@ -225,6 +225,10 @@ djass_webhook_send(const djass_conf_t *conf, const djass_send_t *s,
     rc |= djass_wh_header(&headers, line);
     snprintf(line, sizeof(line), "webhook-signature: %s", sig);
     rc |= djass_wh_header(&headers, line);
+    if (s->request_id && s->request_id[0]) {
+        snprintf(line, sizeof(line), "X-Request-Id: %s", s->request_id);
+        rc |= djass_wh_header(&headers, line);
+    }
     rc |= djass_wh_header(&headers, "Content-Type: application/json");
     /* no "Expect: 100-continue" wait before a larger body */
     rc |= djass_wh_header(&headers, "Expect:");

@@ -15,6 +15,7 @@
 
 typedef struct {
     const char  *id;             /* webhook-id: the message's id */
+    const char  *request_id;     /* X-Request-Id: the create's, or "" */
     const char  *url;
     const char  *secret;         /* whsec_<base64>: never logged */
     int          allow_private;

@@ -1,6 +1,7 @@
 -- What record_start.lua and record_finish.lua share, included by both with
--- "--! include lib/record.lua" (see redis/lua2c).  It uses the names their
--- headers declare: project, stream, group and entry.
+-- "--! include lib/record.lua" (see redis/lua2c), after lib/stats.lua.  It
+-- uses the names their headers declare: project, stream, group, entry and
+-- request_id.
 
 -- the job acknowledged and deleted from the stream
 local function ack()
@@ -8,17 +9,25 @@ local function ack()
     redis.call('XDEL', stream, entry)
 end
 
--- the project's id moved from the owner's status set from to to
-local function move(profile, from, to)
+-- the project's id moved from the owner's status set from to to; counted
+-- is the record's stats field: "1" when the project is in the fleet's
+-- counts (created since they exist), which then move with it
+local function move(profile, from, to, counted)
     local id = tonumber(string.match(project, '(%d+)$'))
     local base = 'djass:profile:' .. profile .. ':projects:'
     redis.call('ZREM', base .. from, id)
     redis.call('ZADD', base .. to, id, id)
+    if counted == '1' and from ~= to then
+        stat('projects:' .. from, -1)
+        stat('projects:' .. to)
+    end
 end
 
 -- the completion webhooks: one message per endpoint of the owner that
 -- takes this event, queued in this same step, so a recorded result always
--- has its deliveries queued (worker/webhook.c delivers them).
+-- has its deliveries queued (worker/webhook.c delivers them).  The
+-- message keeps the create's request_id ("" when unknown): the delivery
+-- sends it as X-Request-Id.
 local function webhooks(profile, status, now)
     local id = string.match(project, '(%d+)$')
     local event = 'project.' .. status
@@ -34,7 +43,8 @@ local function webhooks(profile, status, now)
                 .. redis.call('INCR', 'djass:seq:webhook-msg')
             redis.call('HSET', 'djass:webhook-msg:' .. msg, 'id', msg,
                        'endpoint', ep, 'project', id, 'type', event,
-                       'timestamp', now, 'attempts', 0)
+                       'timestamp', now, 'attempts', 0,
+                       'request_id', request_id)
             redis.call('XADD', 'djass:webhooks', '*', 'message', msg)
         end
     end

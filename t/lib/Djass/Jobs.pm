@@ -33,7 +33,9 @@ local base = 'djass:profile:' .. ARGV[1] .. ':projects'
 redis.call('HSET', key, 'id', id, 'profile', ARGV[1], 'name', ARGV[2],
            'slug', ARGV[3], 'status', 'queued', 'error_message', '',
            'created_at', now, 'updated_at', now, 'started_at', '',
-           'finished_at', '', 'input_payload', ARGV[4], 'attempts', 0)
+           'finished_at', '', 'input_payload', ARGV[4], 'attempts', 0,
+           'stats', 1)
+redis.call('HINCRBY', 'djass:stats', 'projects:queued', 1)
 redis.call('ZADD', base, id, id)
 redis.call('ZADD', base .. ':queued', id, id)
 redis.call('XADD', 'djass:jobs', '*', 'project', id)
