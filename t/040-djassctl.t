@@ -137,9 +137,7 @@ like($err, qr/cannot reach Redis at 127\.0\.0\.1:\d+/,
 {
     my $replica = start_redis(args => ['--replicaof', '127.0.0.1',
                                        $redis->{port}]);
-    ok(wait_until(sub {
-        (redis_cli($replica, 'INFO', 'replication') // '')
-            =~ /master_link_status:up/ }, 15), 'a replica follows Redis');
+    ok(wait_replica($redis, $replica), 'a replica follows Redis');
     ($rc, $out, $err) = djassctl($redis, '--redis-wait', 1, 'profile',
                                  'create', '--email', 'w@x.test');
     is($rc, 0, '--redis-wait 1 with a replica: exit 0') or diag($err);

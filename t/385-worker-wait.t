@@ -17,10 +17,7 @@ my @repl = ('--repl-diskless-sync-delay', 0);
 my $master = start_redis(args => \@repl);
 my $replica = start_redis(args => [@repl, '--replicaof', '127.0.0.1',
                                    $master->{port}]);
-ok(wait_until(sub {
-    (redis_cli($replica, 'INFO', 'replication') // '')
-        =~ /master_link_status:up/ }, 15),
-   'the replica follows the master');
+ok(wait_replica($master, $replica), 'the replica follows the master');
 
 # a stopped replica must not outlive a failed assertion
 my $stopped = 0;

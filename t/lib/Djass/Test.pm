@@ -31,7 +31,7 @@ our @EXPORT = qw(start_redis start_nginx start_worker stop_process
                  free_port wait_port temp_dir json_decode json_encode
                  check_error_log nginx_error_log run_cases
                  nginx_test_config
-                 wait_until redis_addr repo_dir build_dir bin);
+                 wait_until wait_replica redis_addr repo_dir build_dir bin);
 
 my @procs;         # { pid, name, kind, stop_signal }
 my $tmp_root;
@@ -151,6 +151,19 @@ sub redis_cli {
     my $v = _resp_read($s);
     close $s;
     return $v;
+}
+
+# the replica follows the master, and the master counts it: its link is up
+# and a WAIT 1 on the master is confirmed (a master puts a replica that
+# synced diskless "online" only at its first REPLCONF ACK, up to a second
+# later; until then every WAIT answers 0)
+sub wait_replica {
+    my ($master, $replica, $timeout) = @_;
+    return wait_until(sub {
+        (redis_cli($replica, 'INFO', 'replication') // '')
+            =~ /master_link_status:up/
+        && (redis_cli($master, 'WAIT', 1, 100) // 0) >= 1
+    }, $timeout // 15, 0.05);
 }
 
 sub _resp_read {
