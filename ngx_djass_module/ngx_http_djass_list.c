@@ -221,24 +221,51 @@ static ngx_int_t
 ngx_http_djass_list_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    size_t                 len;
-    u_char                *p;
-    ngx_int_t              total;
-    ngx_str_t              body;
-    ngx_uint_t             i, count;
-    ngx_http_djass_call_t *call = data;
+    ngx_str_t               body;
+    ngx_http_djass_call_t  *call = data;
 
     rc = ngx_http_djass_call_reply(r, call, rc, v, n);
     if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
         return rc;
     }
 
+    rc = ngx_http_djass_list_body(r, call, v, n, &body);
+
+    if (rc == NGX_HTTP_DJASS_BAD_REPLY) {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
+}
+
+
+/*
+ * The list's JSON from the script's {"ok", total, project fields ...}:
+ * the body of GET /projects, and the text of MCP's list_projects.
+ * NGX_HTTP_DJASS_BAD_REPLY (logged) for a reply of another shape.
+ */
+
+ngx_int_t
+ngx_http_djass_list_body(ngx_http_request_t *r, ngx_http_djass_call_t *call,
+    ngx_str_t *v, ngx_uint_t n, ngx_str_t *out)
+{
+    size_t      len;
+    u_char     *p;
+    ngx_int_t   total;
+    ngx_uint_t  i, count;
+
     total = n >= 2 ? ngx_atoi(v[1].data, v[1].len) : NGX_ERROR;
 
     if (total == NGX_ERROR
         || (n - 2) % NGX_HTTP_DJASS_PROJECT_FIELDS != 0)
     {
-        return ngx_http_djass_internal_error(r);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "djass: unexpected list reply of %ui values", n);
+        return NGX_HTTP_DJASS_BAD_REPLY;
     }
 
     count = (n - 2) / NGX_HTTP_DJASS_PROJECT_FIELDS;
@@ -257,7 +284,7 @@ ngx_http_djass_list_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return NGX_ERROR;
     }
 
-    body.data = p;
+    out->data = p;
 
     p = ngx_cpymem(p, "{\"projects\":[", sizeof("{\"projects\":[") - 1);
 
@@ -283,7 +310,7 @@ ngx_http_djass_list_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         p = ngx_cpymem(p, "null}}", sizeof("null}}") - 1);
     }
 
-    body.len = p - body.data;
+    out->len = p - out->data;
 
-    return ngx_http_djass_send_json(r, NGX_HTTP_OK, &body);
+    return NGX_OK;
 }

@@ -603,8 +603,8 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
 {
     u_char                      *p;
     size_t                       len;
-    ngx_int_t                    total;
-    ngx_uint_t                   i, count, ready, replayed;
+    ngx_int_t                    rc;
+    ngx_uint_t                   ready, replayed;
     ngx_http_djass_call_t       *call;
     ngx_http_djass_main_conf_t  *dmcf;
 
@@ -622,58 +622,13 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         return ngx_http_djass_created(r, v, n, out, &replayed);
 
     case NGX_HTTP_DJASS_MCP_LIST:
-        total = n >= 2 ? ngx_atoi(v[1].data, v[1].len) : NGX_ERROR;
+        rc = ngx_http_djass_list_body(r, call, v, n, out);
 
-        if (total == NGX_ERROR
-            || (n - 2) % NGX_HTTP_DJASS_PROJECT_FIELDS != 0)
-        {
+        if (rc == NGX_HTTP_DJASS_BAD_REPLY) {
             goto unexpected;
         }
 
-        count = (n - 2) / NGX_HTTP_DJASS_PROJECT_FIELDS;
-
-        len = sizeof("{\"projects\":[],\"total\":,\"limit\":,\"offset\":,"
-                     "\"has_next\":false,\"filters\":{\"status\":null}}")
-              + 3 * NGX_INT_T_LEN + call->filter.len;
-
-        for (i = 0; i < count; i++) {
-            len += ngx_http_djass_object_len(&ngx_http_djass_project_shape,
-                       &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]) + 1;
-        }
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        out->data = p;
-        p = ngx_cpymem(p, "{\"projects\":[", sizeof("{\"projects\":[") - 1);
-
-        for (i = 0; i < count; i++) {
-            if (i) {
-                *p++ = ',';
-            }
-
-            p = ngx_http_djass_object(p, &ngx_http_djass_project_shape,
-                                  &v[2 + i * NGX_HTTP_DJASS_PROJECT_FIELDS]);
-        }
-
-        p = ngx_sprintf(p, "],\"total\":%i,\"limit\":%ui,\"offset\":%ui,"
-                        "\"has_next\":%s,\"filters\":{\"status\":",
-                        total, call->limit, call->offset,
-                        call->offset + call->limit < (ngx_uint_t) total
-                        ? "true" : "false");
-
-        if (call->filter.len) {
-            p = ngx_sprintf(p, "\"%V\"}}", &call->filter);
-
-        } else {
-            p = ngx_cpymem(p, "null}}", sizeof("null}}") - 1);
-        }
-
-        out->len = p - out->data;
-
-        return NGX_OK;
+        return rc;
 
     default: /* status, download: {"ok", project fields, size, sha256} */
         if (n != 3 + NGX_HTTP_DJASS_PROJECT_FIELDS) {
@@ -867,37 +822,13 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, ngx_str_t *v, ngx_uint_t n,
     ngx_str_t *envelope)
 {
-    u_char                 *p;
-    ngx_str_t              *reason;
-    ngx_http_djass_call_t  *call;
+    u_char                  *p;
+    ngx_int_t                rc;
+    ngx_http_djass_error_t   err;
 
-    call = &mr->call;
-
-    if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e') {
-        goto unexpected;
-    }
-
-    reason = &v[1];
-
-    if (ngx_strcmp(reason->data, "scope") == 0) {
-        p = ngx_pnalloc(r->pool, sizeof("API key is missing required scope: ")
-                                 + sizeof("{\"required_scope\":\"\"}")
-                                 + 2 * ngx_strlen(call->scope));
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        (void) ngx_sprintf(p, "API key is missing required scope: %s%Z"
-                           "{\"required_scope\":\"%s\"}%Z",
-                           call->scope, call->scope);
-
-        return ngx_http_djass_error_body(r, NGX_HTTP_FORBIDDEN,
-                                         "insufficient_scope", (char *) p,
-                                         (char *) p + ngx_strlen(p) + 1,
-                                         envelope);
-    }
-
-    if (ngx_strcmp(reason->data, "notfound") == 0) {
+    if (n >= 2 && v[0].len == 1 && v[0].data[0] == 'e'
+        && ngx_strcmp(v[1].data, "notfound") == 0)
+    {
         p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":}") + NGX_INT_T_LEN);
         if (p == NULL) {
             return NGX_ERROR;
@@ -911,49 +842,16 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
                                          envelope);
     }
 
-    if (ngx_strcmp(reason->data, "invalid") == 0 && call->code) {
-        return ngx_http_djass_error_body(r, call->status, call->code,
-                                         call->message,
-                                         (char *) call->details, envelope);
+    rc = ngx_http_djass_script_error(r, &mr->call, v, n, &err);
+
+    if (rc == NGX_OK) {
+        return ngx_http_djass_error_body(r, err.status, err.code,
+                                         err.message, err.details, envelope);
     }
 
-    if (ngx_strcmp(reason->data, "reused") == 0
-        && call->idempotency_key.len)
-    {
-        p = ngx_http_djass_reused_details(r->pool, &call->idempotency_key);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        return ngx_http_djass_error_body(r,
-                                         NGX_HTTP_DJASS_UNPROCESSABLE,
-                                         "idempotency_key_reused",
-                                         NGX_HTTP_DJASS_REUSED_MESSAGE,
-                                         (char *) p, envelope);
+    if (rc != NGX_HTTP_DJASS_BAD_REPLY) {
+        return NGX_ERROR;
     }
-
-    if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {
-        p = ngx_pnalloc(r->pool, sizeof("{\"quota\":,\"retry_guidance\":"
-                                        "\"Delete old projects or request "
-                                        "limit bump.\"}")
-                                 + NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        (void) ngx_sprintf(p, "{\"quota\":%i,\"retry_guidance\":"
-                           "\"Delete old projects or request limit "
-                           "bump.\"}%Z",
-                           ngx_atoi(v[2].data, v[2].len));
-
-        return ngx_http_djass_error_body(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                         "quota_exceeded",
-                                         "Project quota exceeded for this "
-                                         "API identity.", (char *) p,
-                                         envelope);
-    }
-
-unexpected:
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "djass mcp: unexpected script reply \"%V\"", &v[0]);

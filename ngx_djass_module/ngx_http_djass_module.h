@@ -49,8 +49,10 @@ enum {
     NGX_HTTP_DJASS_TOO_LARGE,    /* the body is over djass_max_body_size */
     NGX_HTTP_DJASS_BAD_VALUE,    /* a query value is out of its range */
     NGX_HTTP_DJASS_ABSENT,       /* the query argument is not there */
-    NGX_HTTP_DJASS_NOT_DURABLE   /* applied, but djass_redis_wait's
+    NGX_HTTP_DJASS_NOT_DURABLE,  /* applied, but djass_redis_wait's
                                     replicas did not confirm it: 503 */
+    NGX_HTTP_DJASS_BAD_REPLY     /* the script's reply is not of the
+                                    shape asked for: 500, logged */
 };
 
 
@@ -273,6 +275,14 @@ typedef struct {
     void                        *cache;         /* a cache fill's state */
 } ngx_http_djass_call_t;
 
+/* an error envelope's parts, before it is sent or wrapped */
+typedef struct {
+    ngx_uint_t                   status;
+    const char                  *code;
+    const char                  *message;
+    const char                  *details;
+} ngx_http_djass_error_t;
+
 extern ngx_str_t  ngx_http_djass_script;
 
 ngx_http_djass_call_t *ngx_http_djass_call_init(ngx_http_request_t *r,
@@ -291,6 +301,9 @@ ngx_int_t ngx_http_djass_call_project(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_call_reply(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 ngx_int_t ngx_http_djass_unauthorized(ngx_http_request_t *r);
+ngx_int_t ngx_http_djass_script_error(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_str_t *v, ngx_uint_t n,
+    ngx_http_djass_error_t *err);
 ngx_int_t ngx_http_djass_internal_error(ngx_http_request_t *r);
 
 /* the endpoints: ngx_http_djass_get.c, _download.c, _list.c, _create.c */
@@ -305,6 +318,8 @@ u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_list_body(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_str_t *v, ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 

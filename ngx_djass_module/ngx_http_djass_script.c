@@ -36,8 +36,6 @@
 
 
 static ngx_int_t ngx_http_djass_not_found(ngx_http_request_t *r);
-static ngx_int_t ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
-    ngx_http_djass_call_t *call);
 
 
 ngx_str_t  ngx_http_djass_script = {
@@ -264,8 +262,8 @@ ngx_int_t
 ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
-    u_char     *p;
-    ngx_str_t  *reason;
+    ngx_str_t               *reason;
+    ngx_http_djass_error_t   err;
 
     if (rc == NGX_AGAIN || rc == NGX_HTTP_DJASS_NO_REDIS) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -321,6 +319,51 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
         return ngx_http_djass_unauthorized(r);
     }
 
+    if (ngx_strcmp(reason->data, "notfound") == 0) {
+        return ngx_http_djass_not_found(r);
+    }
+
+    rc = ngx_http_djass_script_error(r, call, v, n, &err);
+
+    if (rc == NGX_OK) {
+        return ngx_http_djass_send_error(r, err.status, err.code,
+                                         err.message, err.details);
+    }
+
+    if (rc != NGX_HTTP_DJASS_BAD_REPLY) {
+        return NGX_ERROR;
+    }
+
+unexpected:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "djass: unexpected script reply \"%V\"", &v[0]);
+
+    return ngx_http_djass_internal_error(r);
+}
+
+
+/*
+ * The error the script's {"e", reason, ...} means, for the reasons every
+ * caller answers alike (scope, invalid, reused, quota): the API sends it,
+ * MCP's tools wrap it.  NGX_HTTP_DJASS_BAD_REPLY for any other reply (the
+ * callers' own, auth and notfound, come first).
+ */
+
+ngx_int_t
+ngx_http_djass_script_error(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_str_t *v, ngx_uint_t n,
+    ngx_http_djass_error_t *err)
+{
+    u_char     *p;
+    ngx_str_t  *reason;
+
+    if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e') {
+        return NGX_HTTP_DJASS_BAD_REPLY;
+    }
+
+    reason = &v[1];
+
     if (ngx_strcmp(reason->data, "scope") == 0) {
         p = ngx_pnalloc(r->pool, sizeof("API key is missing required scope: ")
                                  + sizeof("{\"required_scope\":\"\"}")
@@ -333,25 +376,37 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
                            "{\"required_scope\":\"%s\"}%Z",
                            call->scope, call->scope);
 
-        return ngx_http_djass_send_error(r, NGX_HTTP_FORBIDDEN,
-                                         "insufficient_scope", (char *) p,
-                                         (char *) p + ngx_strlen(p) + 1);
-    }
+        err->status = NGX_HTTP_FORBIDDEN;
+        err->code = "insufficient_scope";
+        err->message = (char *) p;
+        err->details = (char *) p + ngx_strlen(p) + 1;
 
-    if (ngx_strcmp(reason->data, "notfound") == 0) {
-        return ngx_http_djass_not_found(r);
+        return NGX_OK;
     }
 
     if (ngx_strcmp(reason->data, "invalid") == 0 && call->code) {
-        return ngx_http_djass_send_error(r, call->status, call->code,
-                                         call->message,
-                                         (char *) call->details);
+        err->status = call->status;
+        err->code = call->code;
+        err->message = call->message;
+        err->details = (char *) call->details;
+
+        return NGX_OK;
     }
 
     if (ngx_strcmp(reason->data, "reused") == 0
         && call->idempotency_key.len)
     {
-        return ngx_http_djass_idempotency_reused(r, call);
+        p = ngx_http_djass_reused_details(r->pool, &call->idempotency_key);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        err->status = NGX_HTTP_DJASS_UNPROCESSABLE;
+        err->code = "idempotency_key_reused";
+        err->message = NGX_HTTP_DJASS_REUSED_MESSAGE;
+        err->details = (char *) p;
+
+        return NGX_OK;
     }
 
     if (ngx_strcmp(reason->data, "quota") == 0 && n == 3) {
@@ -368,18 +423,15 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
                            "bump.\"}%Z",
                            ngx_atoi(v[2].data, v[2].len));
 
-        return ngx_http_djass_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                         "quota_exceeded",
-                                         "Project quota exceeded for this "
-                                         "API identity.", (char *) p);
+        err->status = NGX_HTTP_TOO_MANY_REQUESTS;
+        err->code = "quota_exceeded";
+        err->message = "Project quota exceeded for this API identity.";
+        err->details = (char *) p;
+
+        return NGX_OK;
     }
 
-unexpected:
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "djass: unexpected script reply \"%V\"", &v[0]);
-
-    return ngx_http_djass_internal_error(r);
+    return NGX_HTTP_DJASS_BAD_REPLY;
 }
 
 
@@ -448,24 +500,7 @@ ngx_http_djass_not_found(ngx_http_request_t *r)
 }
 
 
-/* 422: the Idempotency-Key was remembered with another input */
 
-static ngx_int_t
-ngx_http_djass_idempotency_reused(ngx_http_request_t *r,
-    ngx_http_djass_call_t *call)
-{
-    u_char  *details;
-
-    details = ngx_http_djass_reused_details(r->pool, &call->idempotency_key);
-    if (details == NULL) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_djass_send_error(r, NGX_HTTP_DJASS_UNPROCESSABLE,
-                                     "idempotency_key_reused",
-                                     NGX_HTTP_DJASS_REUSED_MESSAGE,
-                                     (char *) details);
-}
 
 
 /* {"idempotency_key": <key>}, NUL-terminated, for a 422 reused */
