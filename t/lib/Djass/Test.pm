@@ -153,17 +153,28 @@ sub redis_cli {
     return $v;
 }
 
-# the replica follows the master, and the master counts it: its link is up
-# and a WAIT 1 on the master is confirmed (a master puts a replica that
-# synced diskless "online" only at its first REPLCONF ACK, up to a second
-# later; until then every WAIT answers 0)
+# the replica follows the master and the master streams to it: a write
+# on the master is acknowledged by the replica.  (A replica synced
+# diskless counts for WAIT at once, but the master streams writes to it
+# only after its first REPLCONF ACK, up to a second later: a WAIT after a
+# write until then answers 0.)
 sub wait_replica {
     my ($master, $replica, $timeout) = @_;
-    return wait_until(sub {
+    my $probe = 'test:replica-probe';
+    my $ok = wait_until(sub {
         (redis_cli($replica, 'INFO', 'replication') // '')
-            =~ /master_link_status:up/
-        && (redis_cli($master, 'WAIT', 1, 100) // 0) >= 1
+            =~ /master_link_status:up/ or return 0;
+        redis_cli($master, 'SET', $probe, time);
+        my $info = redis_cli($master, 'INFO', 'replication') // '';
+        my ($want) = $info =~ /^master_repl_offset:(\d+)/m;
+        return wait_until(sub {
+            my $i = redis_cli($master, 'INFO', 'replication') // '';
+            my ($acked) = $i =~ /^slave0:.*\boffset=(\d+)/m;
+            return defined $acked && defined $want && $acked >= $want;
+        }, 3, 0.05);
     }, $timeout // 15, 0.05);
+    redis_cli($master, 'DEL', $probe);
+    return $ok;
 }
 
 sub _resp_read {
