@@ -26,7 +26,10 @@ plan skip_all => 'too slow under valgrind' if valgrind_on();
 
 my $tpl = worker_template('slow');
 my $token = 'Bearer fleet-s3cret-token';
-my ($down_after, $failover_timeout) = (1000, 3000);
+# down-after above Sentinel's one-second ping: at 1000 ms a Sentinel can
+# judge the master it has just switched to down before its first PING is
+# answered, and fail over a second time (seen, under load)
+my ($down_after, $failover_timeout) = (2000, 3000);
 # ASan workers make about a project a second each: fewer creates then
 my $create_every = sanitize_on() ? 0.4 : 0.1;
 
@@ -72,6 +75,22 @@ ok(wait_until(sub {
     1 }, 30, 0.2), 'the three Sentinels know each other and the replica');
 
 my $fleet = { addr => $sentinel_addr };
+
+# what Redis and the Sentinels said, for a failure's diagnosis
+sub redis_logs {
+    my @out;
+    for my $r ($master, $replica, @sentinels) {
+        my $dir = temp_dir(($r->{kind} // '') eq 'redis'
+                           ? "redis-$r->{port}" : "sentinel-$r->{port}");
+        my $f = -e "$dir/redis.log" ? "$dir/redis.log" : "$dir/sentinel.log";
+        open my $fh, '<', $f or next;
+        my @l = grep { !/^\s*$|_\._|`-|\.-/ } <$fh>;
+        push @out, "== $f", @l > 40 ? @l[-40 .. -1] : @l;
+        push @out, redis_cli($r, 'INFO', 'replication') // ''
+            if ($r->{kind} // '') eq 'redis';
+    }
+    return join '', map { /\n$/ ? $_ : "$_\n" } @out;
+}
 
 # --- the store: plain nginx with WebDAV ------------------------------------
 my $store_port = free_port();
@@ -307,7 +326,7 @@ sub all_ready {
         or diag(join "\n", 'the answers after the switch:',
                 grep({ defined } (grep { /^([\d.]+)/ && $1 > $took }
                                   @late)[0 .. 40]),
-                nginx_error_log($A), nginx_error_log($B));
+                nginx_error_log($A), nginx_error_log($B), redis_logs());
 
     # every 201 is there, and every project ends ready
     my @missing = grep { call($A, GET => "/projects/$_")->{status} != 200 }
@@ -318,10 +337,18 @@ sub all_ready {
        'every project ends ready')
         or diag(worker_log($workers[0]), worker_log($workers[1]));
 
-    # the read cache (djass_cache, on by default) followed the failover
+    # the read cache (djass_cache, on by default) followed the failover,
+    # to the master the Sentinels name now
+    my $m = redis_cli($sentinels[0], 'SENTINEL', 'get-master-addr-by-name',
+                      'djass');
+    my ($now) = grep { ref $m && $_->{port} == $m->[1] } $master, $replica;
+    ok($now && $now == $replica, 'the Sentinels name the promoted replica '
+                                 . 'master (one failover, not two)')
+        or diag(redis_logs());
+    $now //= $replica;
     my $cid = $ids[-1];
     my $evalsha = sub {
-        my $info = redis_cli($replica, 'INFO', 'commandstats') // '';
+        my $info = redis_cli($now, 'INFO', 'commandstats') // '';
         my ($n) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
         return $n // 0;
     };
@@ -332,7 +359,7 @@ sub all_ready {
         return $evalsha->() == $before;
     }, 10, 0.05), 'after the failover edge A reads from its cache again, '
                   . 'tracked by the new master');
-    redis_cli($replica, 'HSET', "djass:project:$cid", 'status', 'generating');
+    redis_cli($now, 'HSET', "djass:project:$cid", 'status', 'generating');
     my @answers;
     my $seen = wait_until(sub {
         my $st = call($A, GET => "/projects/$cid/status");
@@ -340,7 +367,7 @@ sub all_ready {
                                           // $st->{json}{error}{code} // '');
         return ($st->{json}{status} // '') eq 'generating';
     }, 5, 0.01);
-    redis_cli($replica, 'HSET', "djass:project:$cid", 'status', 'ready');
+    redis_cli($now, 'HSET', "djass:project:$cid", 'status', 'ready');
     ok($seen, 'a write on the new master is seen by edge A at once: '
               . 'no stale cached answer')
         or diag(join(', ', @answers[0 .. ($#answers < 9 ? $#answers : 9)]),
