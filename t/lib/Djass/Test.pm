@@ -34,6 +34,7 @@ our @EXPORT = qw(start_redis start_nginx start_worker stop_process
                  wait_until wait_replica redis_addr repo_dir build_dir bin);
 
 my @procs;         # { pid, name, kind, stop_signal }
+my $owner = $$;    # the test file's process, not a child it forks
 my $tmp_root;
 my $nginx_ctx;     # the last nginx started, for api()
 
@@ -594,9 +595,14 @@ sub _teardown {
 }
 
 END {
-    # a file that died before done_testing: still stop what it started
+    # what a file started and did not stop (it died, or left it to us):
+    # each process with its group (spawn() made one), so that an nginx
+    # master's workers do not outlive it.  Not in a child the file forked:
+    # its exit must not stop the file's processes under it.
+    return unless $$ == $owner;
     for my $p (@procs) {
         next unless $p->{pid};
+        kill 'KILL', -$p->{pid};
         kill 'KILL', $p->{pid};
         waitpid($p->{pid}, 0);
     }
