@@ -62,9 +62,16 @@ api(GET => '/nope');
 api(GET => '/projects', key => $key) for 1 .. 4;
 api(GET => '/projects');
 api(POST => '/projects', key => $key, json => { project_name => 'M' });
-sleep 0.2;
 
-my $res = scrape();
+# each answer is counted in its log phase, which can end just after the
+# client has it: wait until the last one is in (any scrape shows it)
+my $res;
+wait_until(sub {
+    $res = scrape();
+    (value($res->{content} // '',
+           'djass_http_requests_total{endpoint="projects_create",code="201"}')
+     // 0) >= 1
+}, 5, 0.05);
 is($res->{status}, 200, 'the metrics location answers 200');
 is($res->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
    'in the Prometheus text format 0.0.4');
@@ -127,7 +134,12 @@ for (1 .. 3) {
     my $r = api(GET => '/projects', key => $key);
     is($r->{status}, 503, 'without Redis the API answers 503');
 }
-$res = scrape();
+# counted in the log phase, which can end just after the client has its
+# answer: the other nginx worker may serve a scrape before that
+wait_until(sub {
+    $res = scrape();
+    (value($res->{content} // '', 'djass_http_unavailable_total') // 0) >= 3
+}, 5, 0.05);
 is($res->{status}, 200, 'the metrics are served without Redis');
 $m = $res->{content};
 promtool_ok($m, 'with Redis down');
