@@ -7,6 +7,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 

@@ -8,6 +8,8 @@
 #define _NGX_HTTP_DJASS_CACHE_H_INCLUDED_
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 
 

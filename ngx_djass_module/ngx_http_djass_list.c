@@ -5,6 +5,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 #include "djass_scripts.h"
 

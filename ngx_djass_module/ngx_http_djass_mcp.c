@@ -16,6 +16,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
 #include "djass_scripts.h"
 #include "ngx_http_djass_version.h"

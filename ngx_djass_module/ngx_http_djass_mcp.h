@@ -7,6 +7,8 @@
 #define _NGX_HTTP_DJASS_MCP_H_INCLUDED_
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 
 

@@ -7,6 +7,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
 
 

@@ -13,6 +13,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
 #include "djass_scripts.h"
 

@@ -25,6 +25,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 #include "djass_context.h"
 #include "djass_slug.h"

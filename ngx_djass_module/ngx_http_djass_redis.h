@@ -9,6 +9,8 @@
 #define _NGX_HTTP_DJASS_REDIS_H_INCLUDED_
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include <openssl/sha.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>

@@ -12,6 +12,8 @@
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 
 
