@@ -25,6 +25,75 @@
 #include "hook.h"
 
 
+extern char  **environ;
+
+
+/*
+ * What a hook's process may see of the worker's environment: the variables
+ * any program expects (where to find programs, whose home, the language,
+ * the time zone, where temporary files go), nothing of ours. The worker
+ * holds secrets there (DJASS_REDIS_PASSWORD, the artifact store's header,
+ * S3 credentials); a hook is template code and gets none of them.
+ */
+static const char  *djass_hook_env_names[] = {
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE",
+    "TZ", "TMPDIR", "TEMP", "TMP", "TERM", NULL
+};
+
+#define DJASS_HOOK_ENV_MAX  64
+#define DJASS_HOOK_PATH     "PATH=/usr/local/bin:/usr/bin:/bin"
+
+
+static int
+djass_hook_env_allowed(const char *var)
+{
+    size_t        n;
+    const char  **name, *eq;
+
+    eq = strchr(var, '=');
+    if (eq == NULL) {
+        return 0;
+    }
+    n = (size_t) (eq - var);
+
+    if (n > 3 && strncmp(var, "LC_", 3) == 0) {
+        return 1;
+    }
+
+    for (name = djass_hook_env_names; *name; name++) {
+        if (strlen(*name) == n && strncmp(var, *name, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the allow-listed part of environ, built before fork (the child only
+ * points environ at it); a PATH is always there, as execlp needs one */
+static void
+djass_hook_env(char **env)
+{
+    int     n, path;
+    char  **e;
+
+    n = 0;
+    path = 0;
+    for (e = environ; e && *e && n < DJASS_HOOK_ENV_MAX - 2; e++) {
+        if (djass_hook_env_allowed(*e)) {
+            path |= strncmp(*e, "PATH=", 5) == 0;
+            env[n++] = *e;
+        }
+    }
+
+    if (!path) {
+        env[n++] = (char *) DJASS_HOOK_PATH;
+    }
+    env[n] = NULL;
+}
+
+
 /* waits for the hook's exit or its deadline: a pidfd when the kernel has
  * them, else short sleeps; 1 when it exited, 0 on timeout */
 static int
@@ -104,10 +173,12 @@ djass_run_script(const djass_hooks_t *h, const char *rel, const char *script,
     int python)
 {
     int    out, fd;
+    char  *env[DJASS_HOOK_ENV_MAX];
     pid_t  pid, parent;
 
     out = h->stdout_fd > 0 ? h->stdout_fd : 2;
     parent = getpid();
+    djass_hook_env(env);
 
     pid = fork();
     if (pid < 0) {
@@ -133,6 +204,7 @@ djass_run_script(const djass_hooks_t *h, const char *rel, const char *script,
             dup2(fd, 0);
             close(fd);
         }
+        environ = env;
         if (python) {
             execlp(h->python, h->python, script, (char *) NULL);
         } else {

@@ -394,7 +394,7 @@ sub start_worker {
     my @cmd = (bin('djass-worker'), '--redis', $o{redis}{addr},
                '--template', $o{template} // repo_dir() . '/template',
                '--artifacts', $o{artifacts}, @{ $o{args} // [] });
-    my %env = sanitize_on() ? asan_env() : ();
+    my %env = (sanitize_on() ? asan_env() : (), %{ $o{env} // {} });
     my $p = spawn('worker-' . (scalar @procs), \%env, run_wrapped(@cmd));
     $p->{kind} = 'worker';
     $p->{stop_signal} = 'TERM';
