@@ -317,7 +317,8 @@ ngx_http_djass_idempotency_key(ngx_http_request_t *r, ngx_str_t *key)
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "djass create: Idempotency-Key \"%V\"", key);
+                   "djass create: Idempotency-Key \"%V\"",
+                   ngx_http_djass_log_escape(r->pool, key));
 
     return NGX_OK;
 

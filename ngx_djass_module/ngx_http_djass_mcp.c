@@ -77,6 +77,8 @@ static ngx_int_t ngx_http_djass_mcp_send_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_mcp_accepted(ngx_http_request_t *r);
 static ngx_int_t ngx_http_djass_mcp_origin(ngx_http_request_t *r,
     ngx_http_djass_mcp_conf_t *mcf);
+static ngx_int_t ngx_http_djass_mcp_own_origin(ngx_http_request_t *r,
+    ngx_http_djass_mcp_conf_t *mcf, ngx_str_t *origin);
 static ngx_int_t ngx_http_djass_mcp_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static void ngx_http_djass_mcp_rpc_error(ngx_http_djass_mcp_req_t *mr,
@@ -529,14 +531,19 @@ ngx_http_djass_mcp_dispatch(ngx_http_request_t *r,
 {
     u_char                     *p;
     size_t                      len;
+    ngx_str_t                   name;
     ngx_http_djass_mcp_conf_t  *mcf;
     ngx_http_djass_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
     mcf = dlcf->mcp;
 
+    name.data = (u_char *) method;
+    name.len = ngx_strlen(method);
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "djass mcp: method \"%s\"", method);
+                   "djass mcp: method \"%V\"",
+                   ngx_http_djass_log_escape(r->pool, &name));
 
     if (ngx_strcmp(method, "initialize") == 0 && !mr->modern) {
         return ngx_http_djass_mcp_initialize(r, mr, params);
@@ -855,17 +862,122 @@ ngx_http_djass_mcp_rpc_error(ngx_http_djass_mcp_req_t *mr, ngx_int_t code,
 
 
 /*
+ * An Origin of this server without an allow-list: "http" or "https",
+ * "://", a host, an optional ":port", nothing else (no user, no path).
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_own_origin(ngx_http_request_t *r,
+    ngx_http_djass_mcp_conf_t *mcf, ngx_str_t *origin)
+{
+    u_char           *p, *last, *port;
+    ngx_str_t         host, *name;
+    ngx_uint_t        i;
+#if (NGX_HAVE_INET6)
+    struct in6_addr   a6;
+#endif
+
+    p = origin->data;
+    last = p + origin->len;
+
+    if (last - p > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
+        p += 7;
+
+    } else if (last - p > 8
+               && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
+    {
+        p += 8;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    host.data = p;
+
+    if (*p == '[') {
+        port = ngx_strlchr(p, last, ']');
+        if (port == NULL) {
+            return NGX_DECLINED;
+        }
+        port++;
+
+    } else {
+        port = ngx_strlchr(p, last, ':');
+        port = port ? port : last;
+    }
+
+    host.len = port - p;
+
+    if (port < last) {
+        if (*port != ':' || last - port < 2 || last - port > 6
+            || ngx_atoi(port + 1, last - port - 1) == NGX_ERROR
+            || ngx_atoi(port + 1, last - port - 1) > 65535)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (host.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* loopback: localhost, 127.0.0.0/8, [::1] */
+
+    if (host.len == sizeof("localhost") - 1
+        && ngx_strncasecmp(host.data, (u_char *) "localhost", host.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (host.data[0] == '[') {
+#if (NGX_HAVE_INET6)
+        return (host.len > 2
+                && ngx_inet6_addr(host.data + 1, host.len - 2, a6.s6_addr)
+                   == NGX_OK
+                && IN6_IS_ADDR_LOOPBACK(&a6))
+               ? NGX_OK : NGX_DECLINED;
+#else
+        return NGX_DECLINED;
+#endif
+    }
+
+    if ((ntohl(ngx_inet_addr(host.data, host.len)) >> 24) == 127
+        && ngx_inet_addr(host.data, host.len) != INADDR_NONE)
+    {
+        return NGX_OK;
+    }
+
+    /* this server's exact names (ngx_http_djass_mcp_merge) */
+
+    name = mcf->names->elts;
+
+    for (i = 0; i < mcf->names->nelts; i++) {
+        if (name[i].len == host.len
+            && ngx_strncasecmp(name[i].data, host.data, host.len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
  * The DNS-rebinding rule: an Origin, when present, must be one of
  * djass_mcp_allow_origin ("*" allows any); without the directive, only
- * the request's own host ("http(s)://" + Host).
+ * http:// or https:// with a host that is one of this server's
+ * server_names (exact ones: not wildcards nor regular expressions) or a
+ * loopback name or address (localhost, 127.0.0.0/8, [::1]), any port.
+ * The request's own Host proves nothing: a rebinding page sends its
+ * Origin's host as Host.
  */
 
 static ngx_int_t
 ngx_http_djass_mcp_origin(ngx_http_request_t *r,
     ngx_http_djass_mcp_conf_t *mcf)
 {
-    u_char      *p;
-    ngx_str_t    origin, *o, host;
+    ngx_str_t    origin, *o;
     ngx_uint_t   i, n;
 
     n = ngx_http_djass_mcp_header(r, "Origin", &origin);
@@ -898,25 +1010,15 @@ ngx_http_djass_mcp_origin(ngx_http_request_t *r,
         goto refused;
     }
 
-    if (r->headers_in.host == NULL) {
-        goto refused;
-    }
-
-    host = r->headers_in.host->value;
-
-    p = ngx_strlchr(origin.data, origin.data + origin.len, ':');
-
-    if (p && origin.data + origin.len - p > 3 && p[1] == '/' && p[2] == '/'
-        && (size_t) (origin.data + origin.len - p - 3) == host.len
-        && ngx_strncasecmp(p + 3, host.data, host.len) == 0)
-    {
+    if (ngx_http_djass_mcp_own_origin(r, mcf, &origin) == NGX_OK) {
         return NGX_OK;
     }
 
 refused:
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "djass mcp: Origin \"%V\" not allowed", &origin);
+                  "djass mcp: Origin \"%V\" not allowed",
+                  ngx_http_djass_log_escape(r->pool, &origin));
 
     return NGX_DECLINED;
 }

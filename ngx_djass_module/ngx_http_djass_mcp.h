@@ -26,6 +26,8 @@ typedef struct {
     ngx_flag_t                   enabled;        /* djass_mcp */
     ngx_array_t                 *origins;        /* ngx_str_t, or NULL */
     ngx_str_t                    api_base;       /* URL or absolute path */
+    ngx_array_t                 *names;          /* ngx_str_t: the server's
+                                                    exact server_names */
     ngx_str_t                    tools;          /* tools/list "tools" */
     ngx_str_t                    prompts;        /* prompts/list "prompts" */
 } ngx_http_djass_mcp_conf_t;

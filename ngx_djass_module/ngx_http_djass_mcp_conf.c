@@ -14,6 +14,8 @@
 
 static ngx_http_djass_mcp_conf_t *ngx_http_djass_mcp_conf(ngx_conf_t *cf,
     ngx_http_djass_loc_conf_t *dlcf);
+static ngx_int_t ngx_http_djass_mcp_base_valid(ngx_str_t *v);
+static ngx_int_t ngx_http_djass_mcp_path_valid(u_char *p, u_char *last);
 
 
 /* the directives */
@@ -120,11 +122,10 @@ ngx_http_djass_mcp_api_base(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (!(value[1].len && value[1].data[0] == '/')
-        && ngx_strncmp(value[1].data, "http://", 7) != 0
-        && ngx_strncmp(value[1].data, "https://", 8) != 0)
-    {
-        return "must be an absolute path or an http(s):// URL";
+    if (ngx_http_djass_mcp_base_valid(&value[1]) != NGX_OK) {
+        return "must be an absolute path or an absolute http:// or "
+               "https:// URL (a host, an optional port, a path; no user, "
+               "query nor fragment; no space, quote or control character)";
     }
 
     mcf->api_base = value[1];
@@ -133,6 +134,171 @@ ngx_http_djass_mcp_api_base(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
            && mcf->api_base.data[mcf->api_base.len - 1] == '/')
     {
         mcf->api_base.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a URL path's characters: unreserved, sub-delims, ":", "@", "/", %HH */
+
+static ngx_int_t
+ngx_http_djass_mcp_path_valid(u_char *p, u_char *last)
+{
+    u_char  c;
+
+    for ( /* void */ ; p < last; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || ngx_strlchr((u_char *) "-._~!$&'()*+,;=:@/",
+                           (u_char *) "-._~!$&'()*+,;=:@/" + 18, c))
+        {
+            continue;
+        }
+
+        if (c == '%' && last - p > 2 && isxdigit(p[1]) && isxdigit(p[2])) {
+            p += 2;
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * djass_mcp_api_base: "/path", or "http(s)://host[:port][/path]" with host
+ * a name of letters, digits, "-" and "." or an "[IPv6]" literal
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_base_valid(ngx_str_t *v)
+{
+    u_char     *p, *last, *host, *end;
+    ngx_int_t   port;
+
+    p = v->data;
+    last = p + v->len;
+
+    if (v->len && p[0] == '/') {
+        return ngx_http_djass_mcp_path_valid(p, last);
+    }
+
+    if (v->len > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
+        p += 7;
+
+    } else if (v->len > 8
+               && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
+    {
+        p += 8;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    end = ngx_strlchr(p, last, '/');
+    end = end ? end : last;
+
+    host = p;
+
+    if (p < end && *p == '[') {
+        for (p++; p < end && (isxdigit(*p) || *p == ':' || *p == '.'); p++) {
+            /* void */
+        }
+
+        if (p == end || *p != ']' || p - host < 3) {
+            return NGX_ERROR;
+        }
+
+        p++;
+
+    } else {
+        for ( /* void */ ;
+             p < end && (isalnum(*p) || *p == '-' || *p == '.');
+             p++)
+        {
+            /* void */
+        }
+
+        if (p == host || *host == '.' || *host == '-') {
+            return NGX_ERROR;
+        }
+    }
+
+    if (p < end) {
+        if (*p != ':' || end - p < 2 || end - p > 6) {
+            return NGX_ERROR;
+        }
+
+        port = ngx_atoi(p + 1, end - p - 1);
+        if (port < 1 || port > 65535) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_djass_mcp_path_valid(end, last);
+}
+
+
+/*
+ * The server's exact names, for the Origin rule: nginx keeps its
+ * server_names array in the configuration's temporary pool, gone once
+ * nginx runs; a ".example.com" name counts as example.com, wildcards and
+ * regular expressions not at all.  Called when the location is merged,
+ * with the whole server read.
+ */
+
+char *
+ngx_http_djass_mcp_merge(ngx_conf_t *cf, void *mcp)
+{
+    ngx_http_djass_mcp_conf_t  *mcf = mcp;
+
+    ngx_str_t                 name, *n;
+    ngx_uint_t                i;
+    ngx_http_server_name_t   *sn;
+    ngx_http_core_srv_conf_t *cscf;
+
+    if (!mcf->enabled || mcf->names) {
+        return NGX_CONF_OK;
+    }
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    mcf->names = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+    if (mcf->names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    sn = cscf->server_names.elts;
+
+    for (i = 0; i < cscf->server_names.nelts; i++) {
+        name = sn[i].name;
+
+        if (name.len && name.data[0] == '.') {
+            name.data++;
+            name.len--;
+        }
+
+        if (name.len == 0 || name.data[0] == '~'
+            || ngx_strlchr(name.data, name.data + name.len, '*'))
+        {
+            continue;
+        }
+
+        n = ngx_array_push(mcf->names);
+        if (n == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        n->len = name.len;
+        n->data = ngx_pstrdup(cf->pool, &name);
+        if (n->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;

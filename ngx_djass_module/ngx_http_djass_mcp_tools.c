@@ -588,7 +588,8 @@ ngx_http_djass_mcp_tool_result(ngx_http_request_t *r,
 
     if (envelope.data) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass mcp: tool error %V", &envelope);
+                       "djass mcp: tool error %V",
+                       ngx_http_djass_log_escape(r->pool, &envelope));
 
         return ngx_http_djass_mcp_wrap(r, &envelope, 1, result);
     }
@@ -769,17 +770,24 @@ ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
 
 
 /*
- * The API's absolute URL: djass_mcp_api_base when it is a URL, else the
- * request's scheme and Host with that path (default /api/v1).
+ * The API's absolute URL, from configuration only: djass_mcp_api_base when
+ * it is a URL; else the connection's scheme, this server's first
+ * server_name (or, where that is empty, a wildcard or a regular
+ * expression, the address the connection came in on) and the port it came
+ * in on unless it is the scheme's default, with that path (default
+ * /api/v1).  Nothing of the request (its Host) goes into it.
  */
 
 static ngx_int_t
 ngx_http_djass_mcp_base(ngx_http_request_t *r, ngx_str_t *base)
 {
-    u_char                     *p;
+    u_char                     *p, addr[NGX_SOCKADDR_STRLEN];
     ngx_str_t                   host, scheme;
+    in_port_t                   port, standard;
+    ngx_connection_t           *c;
     ngx_http_djass_mcp_conf_t  *mcf;
     ngx_http_djass_loc_conf_t  *dlcf;
+    ngx_http_core_srv_conf_t   *cscf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
     mcf = dlcf->mcp;
@@ -789,28 +797,64 @@ ngx_http_djass_mcp_base(ngx_http_request_t *r, ngx_str_t *base)
         return NGX_OK;
     }
 
+    c = r->connection;
+
     ngx_str_set(&scheme, "http");
+    standard = 80;
 
 #if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
+    if (c->ssl) {
         ngx_str_set(&scheme, "https");
+        standard = 443;
     }
 #endif
 
-    if (r->headers_in.host) {
-        host = r->headers_in.host->value;
-
-    } else {
-        host = r->headers_in.server;
+    if (ngx_connection_local_sockaddr(c, NULL, 0) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    base->data = ngx_pnalloc(r->pool, scheme.len + sizeof("://") - 1
+    port = ngx_inet_get_port(c->local_sockaddr);
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    host = cscf->server_name;
+
+    if (c->local_sockaddr->sa_family == AF_UNIX
+        && (host.len == 0 || host.data[0] == '~'
+            || ngx_strlchr(host.data, host.data + host.len, '*')))
+    {
+        /* a unix socket has no address to name: its proxy's is unknown */
+        ngx_str_set(&host, "localhost");
+        port = 0;
+
+    } else if (host.len == 0 || host.data[0] == '~'
+               || ngx_strlchr(host.data, host.data + host.len, '*'))
+    {
+        /* the address, "[...]" around an IPv6 one */
+        host.len = ngx_sock_ntop(c->local_sockaddr, c->local_socklen,
+                                 addr + 1, NGX_SOCKADDR_STRLEN - 2, 0);
+        host.data = addr + 1;
+
+        if (c->local_sockaddr->sa_family == AF_INET6) {
+            addr[0] = '[';
+            addr[host.len + 1] = ']';
+            host.data = addr;
+            host.len += 2;
+        }
+    }
+
+    base->data = ngx_pnalloc(r->pool, scheme.len + sizeof("://:65535") - 1
                                       + host.len + mcf->api_base.len);
     if (base->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(base->data, "%V://%V%V", &scheme, &host, &mcf->api_base);
+    p = ngx_sprintf(base->data, "%V://%V", &scheme, &host);
+
+    if (port != standard && port != 0) {
+        p = ngx_sprintf(p, ":%ud", (ngx_uint_t) port);
+    }
+
+    p = ngx_cpymem(p, mcf->api_base.data, mcf->api_base.len);
     base->len = p - base->data;
 
     return NGX_OK;
@@ -856,7 +900,8 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
     }
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "djass mcp: unexpected script reply \"%V\"", &v[0]);
+                  "djass mcp: unexpected script reply \"%V\"",
+                  ngx_http_djass_log_escape(r->pool, &v[0]));
 
     return ngx_http_djass_error_body(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "internal_error", "Internal error.",

@@ -340,6 +340,10 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
 
+    if (conf->mcp && ngx_http_djass_mcp_merge(cf, conf->mcp) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->api && conf->artifacts.len == 0) {
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                       "djass_api without djass_artifacts: "

@@ -199,6 +199,7 @@ u_char *ngx_http_djass_json_str(u_char *p, u_char *src, size_t len);
 size_t ngx_http_djass_json_str_len(u_char *src, size_t len);
 size_t ngx_http_djass_utf8_len(u_char *src, size_t len);
 u_char *ngx_http_djass_utf8_cpy(u_char *p, u_char *src, size_t len);
+ngx_str_t *ngx_http_djass_log_escape(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_djass_request_id.c: X-Request-Id and the log variables */
 ngx_int_t ngx_http_djass_request_id_init(ngx_conf_t *cf,
@@ -328,6 +329,7 @@ ngx_int_t ngx_http_djass_mcp_handler(ngx_http_request_t *r);
 char *ngx_http_djass_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_djass_mcp_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_djass_mcp_merge(ngx_conf_t *cf, void *mcp);
 char *ngx_http_djass_mcp_api_base(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

@@ -778,7 +778,7 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
     ngx_http_djass_redis_op_t  *op = data;
 
     ngx_int_t                rc;
-    ngx_str_t               *v;
+    ngx_str_t               *v, reply_text;
     ngx_uint_t               n;
     redisReply              *rr;
     ngx_http_request_t      *r;
@@ -868,9 +868,13 @@ ngx_http_djass_redis_reply(redisAsyncContext *ac, void *reply, void *data)
             return;
         }
 
+        reply_text.data = (u_char *) rr->str;
+        reply_text.len = rr->len;
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "djass: Redis at \"%V\" answered: %s",
-                      &rd->dmcf->redis, rr->str);
+                      "djass: Redis at \"%V\" answered: %V",
+                      &rd->dmcf->redis,
+                      ngx_http_djass_log_escape(r->pool, &reply_text));
 
         /*
          * a failing script is a bug; the rest is Redis not ready, and

@@ -370,3 +370,64 @@ ngx_http_djass_json_str(u_char *p, u_char *src, size_t len)
 
     return p;
 }
+
+
+/*
+ * A value that came from outside (a header, the URI, a body field, a
+ * reply) as our log lines print it: as nginx's access log escapes its
+ * variables, every byte below 0x20, from 0x7f up, '"' and '\' becomes
+ * "\xHH", so a client can neither break a line nor forge one nor send
+ * terminal escapes.  The value itself when nothing needs escaping.
+ */
+
+ngx_str_t *
+ngx_http_djass_log_escape(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char      *p, *s, *last;
+    size_t       n;
+    ngx_str_t   *out;
+
+    static u_char     hex[] = "0123456789ABCDEF";
+    static ngx_str_t  nomem = ngx_string("(not logged: no memory)");
+
+    last = value->data + value->len;
+    n = 0;
+
+    for (s = value->data; s < last; s++) {
+        if (*s < 0x20 || *s >= 0x7f || *s == '"' || *s == '\\') {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return value;
+    }
+
+    out = ngx_palloc(pool, sizeof(ngx_str_t));
+    if (out == NULL) {
+        return &nomem;
+    }
+
+    out->data = ngx_pnalloc(pool, value->len + 3 * n);
+    if (out->data == NULL) {
+        return &nomem;
+    }
+
+    p = out->data;
+
+    for (s = value->data; s < last; s++) {
+        if (*s < 0x20 || *s >= 0x7f || *s == '"' || *s == '\\') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[*s >> 4];
+            *p++ = hex[*s & 0xf];
+
+        } else {
+            *p++ = *s;
+        }
+    }
+
+    out->len = p - out->data;
+
+    return out;
+}

@@ -96,7 +96,8 @@ ngx_http_djass_handler(ngx_http_request_t *r)
 
     if (ctx->route == NGX_HTTP_DJASS_ROUTE_NONE) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass route: none for \"%V\"", &ctx->tail);
+                       "djass route: none for \"%V\"",
+                       ngx_http_djass_log_escape(r->pool, &ctx->tail));
 
         return ngx_http_djass_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                          "No such API endpoint.", NULL);

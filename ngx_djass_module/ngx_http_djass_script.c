@@ -315,7 +315,8 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     reason = &v[1];
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "djass script reply: error \"%V\"", reason);
+                   "djass script reply: error \"%V\"",
+                   ngx_http_djass_log_escape(r->pool, reason));
 
     if (ngx_strcmp(reason->data, "auth") == 0) {
         return ngx_http_djass_unauthorized(r);
@@ -339,7 +340,8 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
 unexpected:
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "djass: unexpected script reply \"%V\"", &v[0]);
+                  "djass: unexpected script reply \"%V\"",
+                  ngx_http_djass_log_escape(r->pool, &v[0]));
 
     return ngx_http_djass_internal_error(r);
 }

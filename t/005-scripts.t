@@ -170,11 +170,12 @@ for my $f (glob("$repo/redis/*.lua")) {
 # one GET /projects/{id}/status in a debug log: every step, never the key
 my $debug = `/usr/sbin/nginx -V 2>&1` =~ /--with-debug/;
 SKIP: {
-    skip 'nginx is not built --with-debug', 9 unless $debug;
+    skip 'nginx is not built --with-debug', 18 unless $debug;
 
     my $redis = start_redis();
     # the path without the read cache, as doc/architecture.md follows it
     my $nginx = start_nginx(redis => $redis, http => 'djass_cache off;',
+                            server => 'location = /mcp { djass_mcp; }',
                             conf => sub {
         $_[0] =~ s/(error_log \S+) info;/$1 debug;/r
                             });
@@ -217,6 +218,51 @@ SKIP: {
     like(nginx_error_log($nginx),
          qr{djass redirect to the artifact "/_djass_artifacts/projects/001/$id\.zip"},
          'the debug log shows the redirect to the artifact');
+
+    # what a client sends reaches our lines escaped, "\xHH" as nginx's
+    # access log escapes, even at debug level: a path segment, an
+    # Idempotency-Key, a JSON-RPC method, an Origin
+    $before = length nginx_error_log($nginx);
+    $res = api(GET => '/x%1B%5B31m%0A%0D%22%5C%FF%07/y', key => $key->{key});
+    is($res->{status}, 404, 'a path with control bytes: 404');
+    $res = api(POST => '/projects', key => $key->{key},
+               headers => { 'Idempotency-Key' => 'ab"c\\d' },
+               json => { project_name => 'Escaped Key' });
+    is($res->{status}, 201, 'an Idempotency-Key with a quote and a '
+                            . 'backslash is valid') or diag $res->{content};
+    # (HTTP::Tiny refuses control bytes in a header: the bytes by hand)
+    my $body = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+    ($res) = parse_responses(raw_http($nginx,
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        . "Content-Type: application/json\r\n"
+        . "Accept: application/json, text/event-stream\r\n"
+        . "X-API-Key: $key->{key}\r\nOrigin: http://e\x1b]0;x\x07vil\r\n"
+        . 'Content-Length: ' . length($body) . "\r\nConnection: close\r\n\r\n"
+        . $body));
+    is($res->{status}, 403, 'an MCP request with a foreign Origin: 403');
+    $res = http_request('POST', base_url($nginx) =~ s{/api/v1$}{}r . '/mcp',
+                        headers => { 'Content-Type' => 'application/json',
+                                     Accept => 'application/json, '
+                                               . 'text/event-stream',
+                                     'X-API-Key' => $key->{key} },
+                        body => '{"jsonrpc":"2.0","id":1,'
+                                . '"method":"tools/\u001b[2J\u0007"}');
+    is($res->{json}{error}{code}, -32601, 'an unknown method: -32601');
+    wait_until(sub { substr(nginx_error_log($nginx), $before)
+                     =~ /djass mcp: method/ }, 5);
+    $log = substr(nginx_error_log($nginx), $before);
+    like($log, qr/djass route: none for "x\\x1B\[31m\\x0A\\x0D\\x22\\x5C\\xFF\\x07\/y"/,
+         'the debug log shows the path with its bytes escaped');
+    like($log, qr/djass create: Idempotency-Key "ab\\x22c\\x5Cd"/,
+         'the debug log shows the Idempotency-Key escaped');
+    like($log, qr/djass mcp: method "tools\/\\x1B\[2J\\x07"/,
+         'the debug log shows the JSON-RPC method escaped');
+    like($log, qr/djass mcp: Origin "http:\/\/e\\x1B\]0;x\\x07vil" not allowed/,
+         'the refused Origin is logged escaped');
+    my @lines = grep { /djass (route|create|mcp)/ } split /\n/, $log;
+    ok(@lines >= 4 && !grep({ /[\x00-\x08\x0b-\x1f\x7f-\xff]/ } @lines),
+       'no line of ours holds a raw control or non-ASCII byte')
+        or diag explain \@lines;
 }
 
 done_testing();

@@ -21,7 +21,7 @@ use Djass::Build qw(repo_dir valgrind_on);
 
 my $redis = start_redis();
 my $art = temp_dir('art-510');
-my $nginx = start_nginx(redis => $redis, artifacts => $art, server => <<'S');
+my $nginx = start_nginx(redis => $redis, artifacts => $art, server => <<'S',
         location = /mcp {
             djass_mcp;
         }
@@ -32,6 +32,21 @@ my $nginx = start_nginx(redis => $redis, artifacts => $art, server => <<'S');
             djass_mcp_api_base https://api.example.test/api/v1/;
         }
 S
+    # a second server on the same port, with names
+    conf => sub {
+        my ($c) = @_;
+        my ($port) = $c =~ /listen (127\.0\.0\.1:\d+);/;
+        $c =~ s/\}\s*\z/    server {
+        listen $port;
+        server_name mcp.example.test .dot.example.test *.wild.example.test;
+        location = \/mcp {
+            djass_mcp;
+        }
+    }
+}
+/;
+        return $c;
+    });
 my $base = "http://127.0.0.1:$nginx->{port}";
 my $url = "$base/mcp";
 
@@ -135,6 +150,142 @@ my $init = { jsonrpc => '2.0', id => 1, method => 'initialize',
     $res = rpc($init, url => "$base/mcp-origins",
                headers => { Origin => 'null' });
     is($res->{status}, 403, 'Origin: null is refused');
+}
+
+# --- Origin without an allow-list: http(s), this server's names, loopback -
+# (not "http(s)://" + the request's own Host: a DNS-rebinding page sends
+# Host: evil.example with Origin: http://evil.example)
+
+# one raw request (the Host and any bytes chosen), its answer
+sub raw_rpc {
+    my (%o) = @_;
+    my $body = json_encode($o{body} // $init);
+    my $h = "POST $o{path} HTTP/1.1\r\nHost: $o{host}\r\n"
+          . "Content-Type: application/json\r\n"
+          . "Accept: application/json, text/event-stream\r\n"
+          . "Authorization: Bearer $K\r\n"
+          . join('', map { "$_->[0]: $_->[1]\r\n" } @{ $o{headers} // [] })
+          . 'Content-Length: ' . length($body) . "\r\nConnection: close\r\n\r\n";
+    my ($res) = parse_responses(raw_http($nginx, $h . $body));
+    return $res // { status => 0 };
+}
+
+{
+    my $port = $nginx->{port};
+    my @cases = (
+        # [Host, Origin, expected status, what]
+        [ "127.0.0.1:$port", "http://127.0.0.1:$port", 200, 'the loopback address' ],
+        [ "127.0.0.1:$port", 'http://127.0.0.2', 200, 'another 127/8 address, no port' ],
+        [ "127.0.0.1:$port", 'https://LocalHost:6274', 200, 'localhost, https, any port' ],
+        [ "127.0.0.1:$port", 'http://[::1]:8080', 200, '[::1]' ],
+        [ 'mcp.example.test', 'http://mcp.example.test:8443', 200, 'a server_name of the server' ],
+        [ 'mcp.example.test', 'https://dot.example.test', 200, 'a ".name" server_name, its own name' ],
+        [ 'evil.example', 'http://evil.example', 403, 'DNS rebinding: Host and Origin both evil.example' ],
+        [ "evil.example:$port", "http://evil.example:$port", 403, 'DNS rebinding with the port' ],
+        [ 'mcp.example.test', 'http://evil.example', 403, 'a foreign host on a named server' ],
+        [ 'mcp.example.test', 'https://x.wild.example.test', 403, 'a wildcard server_name is no match' ],
+        [ "127.0.0.1:$port", "evil://127.0.0.1:$port", 403, 'scheme evil://' ],
+        [ "127.0.0.1:$port", 'ftp://localhost', 403, 'scheme ftp://' ],
+        [ "127.0.0.1:$port", 'http://localhost.evil.example', 403, 'localhost as a prefix' ],
+        [ "127.0.0.1:$port", 'http://127.0.0.1.evil.example', 403, '127.0.0.1 as a prefix' ],
+        [ "127.0.0.1:$port", 'http://user@localhost', 403, 'a user part' ],
+        [ "127.0.0.1:$port", 'http://localhost/path', 403, 'a path' ],
+        [ "127.0.0.1:$port", 'http://localhost:99999', 403, 'a port out of range' ],
+        [ "127.0.0.1:$port", 'http://localhost:', 403, 'an empty port' ],
+        [ "127.0.0.1:$port", 'http://[::2]', 403, 'an IPv6 address not loopback' ],
+        [ "127.0.0.1:$port", 'http://', 403, 'no host' ],
+        [ "127.0.0.1:$port", 'localhost', 403, 'no scheme' ],
+    );
+    for my $c (@cases) {
+        my ($host, $origin, $want, $what) = @$c;
+        my $res = raw_rpc(path => '/mcp', host => $host,
+                          headers => [ [ Origin => $origin ] ]);
+        is($res->{status}, $want,
+           "no allow-list, $what (Host $host, Origin $origin): $want")
+            or diag $res->{body};
+    }
+    # with djass_mcp_allow_origin, only its list counts, loopback included
+    my $res = raw_rpc(path => '/mcp-origins', host => "127.0.0.1:$port",
+                      headers => [ [ Origin => 'http://localhost:6274' ] ]);
+    is($res->{status}, 200, 'with an allow-list: a listed Origin, 200');
+    $res = raw_rpc(path => '/mcp-origins', host => "127.0.0.1:$port",
+                   headers => [ [ Origin => 'http://localhost:6275' ] ]);
+    is($res->{status}, 403, 'with an allow-list: loopback not listed, 403');
+}
+
+# --- download_url from configuration, never from Host ----------------------
+{
+    my $r = api(POST => '/projects', key => $K, nginx => $nginx,
+                json => { project_name => 'Url Check' });
+    my $id = $r->{json}{project}{id};
+    set_project_status($redis, $id, 'ready',
+                       artifact => "projects/001/$id.zip",
+                       artifact_size => 22, artifact_sha256 => 'ab' x 32,
+                       finished_at => int(time));
+    my $call = { jsonrpc => '2.0', id => 9, method => 'tools/call',
+                 params => { name => 'get_project_download',
+                             arguments => { project_id => $id } } };
+    my $url_of = sub {
+        my (%o) = @_;
+        my $res = raw_rpc(body => $call, %o);
+        my $j = eval { json_decode($res->{body}) } // {};
+        return $j->{result}{structuredContent}{download}{download_url}
+            // "(none: $res->{status} $res->{body})";
+    };
+    my $port = $nginx->{port};
+    is($url_of->(path => '/mcp', host => 'evil.example:1'),
+       "http://127.0.0.1:$port/api/v1/projects/$id/download",
+       'no server_name: the address and port the connection came in on, '
+       . 'not the Host (evil.example:1)');
+    is($url_of->(path => '/mcp', host => 'mcp.example.test:1'),
+       "http://mcp.example.test:$port/api/v1/projects/$id/download",
+       'a server with names: its first server_name and the listening port');
+    is($url_of->(path => '/mcp-origins', host => 'evil.example'),
+       "https://api.example.test/api/v1/projects/$id/download",
+       'djass_mcp_api_base as a URL: used as it is');
+
+    # djass_mcp_api_base is checked when nginx loads its configuration
+    for my $bad ('ftp://api.example.test/api/v1', 'https://', 'https:///x',
+                 'https://api.example.test:0/x', 'https://api.example.test:65536',
+                 'https://user@api.example.test/x', 'https://api.example.test/x?y=1',
+                 'https://api.example.test/x#y', 'https://api exa/x',
+                 'https://api.example.test/"x', '/api/v1<script>', 'api/v1',
+                 'https://[zz]/x') {
+        my ($rc, $out) = nginx_test_config(redis => $redis, server => <<C);
+        location = /m {
+            djass_mcp;
+            djass_mcp_api_base '$bad';
+        }
+C
+        ok($rc != 0 && $out =~ /djass_mcp_api_base.*must be an absolute path/,
+           "djass_mcp_api_base '$bad' is refused at load time")
+            or diag $out;
+    }
+    for my $good ('https://api.example.com/api/v1', 'http://10.0.0.1:8080',
+                  'https://[2001:db8::1]:8443/a%20b/v1/', '/djass/api/v1') {
+        my ($rc, $out) = nginx_test_config(redis => $redis, server => <<C);
+        location = /m {
+            djass_mcp;
+            djass_mcp_api_base '$good';
+        }
+C
+        is($rc, 0, "djass_mcp_api_base '$good' is accepted") or diag $out;
+    }
+}
+
+# --- request bytes reach the error log escaped ------------------------------
+{
+    my $before = length nginx_error_log($nginx);
+    my $evil = "http://evil\x1b[31m\x01\x7f\"\\\xff.example";
+    my $res = raw_rpc(path => '/mcp', host => "127.0.0.1:$nginx->{port}",
+                      headers => [ [ Origin => $evil ] ]);
+    is($res->{status}, 403, 'an Origin with control bytes: 403');
+    my $log = substr(nginx_error_log($nginx), $before);
+    like($log, qr/Origin "http:\/\/evil\\x1B\[31m\\x01\\x7F\\x22\\x5C\\xFF\.example" not allowed/,
+         'the refused Origin is logged with its bytes as \xHH, as nginx '
+         . 'escapes its access log');
+    unlike($log, qr/[\x00-\x08\x0b-\x1f\x7f-\xff]/,
+           'no raw control (or non-ASCII) byte reaches the error log');
 }
 
 # --- the handshake era --------------------------------------------------
