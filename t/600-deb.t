@@ -17,6 +17,7 @@ use File::Path qw(make_path remove_tree);
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Djass::Test;
+use Djass::Jobs ();
 
 plan skip_all => 'installs packages: run as root' if $> != 0;
 plan skip_all => 'packages are built plainly: runs in the plain suite only'
@@ -210,6 +211,22 @@ SKIP: {
         or diag($vout);
 }
 
+# --- systemd-analyze security: the unit's exposure ---------------------------
+
+SKIP: {
+    my ($src, $sout) = run(60, 'systemd-analyze', 'security',
+                           '--offline=yes', $unit);
+    skip "systemd-analyze security --offline is not supported here: $sout", 2
+        if $sout =~ /unrecognized option|Unknown command/;
+    my ($exposure) = $sout =~ /Overall exposure level for \S+: ([\d.]+)/;
+    ok(defined $exposure, 'systemd-analyze security --offline=yes rates '
+                          . 'djass-worker.service') or diag($sout);
+    cmp_ok($exposure // 99, '<=', 3.0,
+           'its exposure is at most 3.0 (' . ($exposure // '?') . ')')
+        or diag(join "\n", grep { /\x{2717}|✗/ } split /\n/, $sout);
+    note("systemd-analyze security: exposure $exposure") if defined $exposure;
+}
+
 # --- Debian's nginx: stock nginx.conf plus the example server block -------
 
 my $redis = start_redis();
@@ -295,8 +312,138 @@ for my $w (split ' ', $exec // '') {
 }
 is($cmd[0], '/usr/bin/djass-worker', 'ExecStart runs /usr/bin/djass-worker');
 my %pass = map { $_ => $var{$_} } grep { /^DJASS_/ } keys %var;
-$worker = Djass::Test::spawn('worker-deb', \%pass, 'runuser', '-u',
-                                $user // 'djass', '--', @cmd);
+
+# --- the unit's sandbox, without systemd ------------------------------------
+# There is no systemd as PID 1 here to start the unit. t/deb/unit-sandbox.sh
+# applies what can be applied outside systemd, from the unit's own lines:
+# the mounts (ProtectSystem=strict with ReadWritePaths=, PrivateTmp=,
+# PrivateDevices=, ProtectHome=, ProtectProc=invisible, ProcSubset=pid),
+# the user with no capability and no_new_privs, and (t/deb/seccomp-exec.c)
+# SystemCallFilter= as systemd-analyze expands it, RestrictAddressFamilies=
+# and MemoryDenyWriteExecute=. Not emulated: IPAddressDeny=,
+# RestrictNamespaces=, RestrictRealtime=, RestrictSUIDSGID=,
+# LockPersonality=, RemoveIPC=.
+
+my @sandbox;
+SKIP: {
+    my $sdir = temp_dir('sandbox');
+    my ($crc2, $cout) = run(60, 'cc', '-O2', '-Wall', '-Wextra', '-Werror',
+                            '-o', "$sdir/seccomp-exec",
+                            repo_dir() . '/t/deb/seccomp-exec.c', '-ldl');
+    skip "cannot build t/deb/seccomp-exec.c: $cout", 1 if $crc2;
+    my ($urc) = run(10, 'unshare', '--mount', '--ipc', '--uts',
+                    '--propagation', 'private', 'true');
+    skip 'unshare cannot make namespaces here', 1 if $urc;
+
+    # the unit's SystemCallFilter= lines: the first an allow-list, each
+    # "~" one taken out of it; groups expanded as systemd-analyze lists them
+    my (%groups, $cur);
+    for (split /\n/, `systemd-analyze syscall-filter 2>/dev/null`) {
+        if (/^(@[\w-]+)\s*$/) { $cur = $1; $groups{$cur} = []; next }
+        push @{ $groups{$cur} }, $1 if defined $cur && /^\s+([^#\s]\S*)/;
+    }
+    my $expand;
+    $expand = sub {
+        my ($n, $seen) = @_;
+        return ($n) unless $n =~ /^@/;
+        return () if $seen->{$n}++;
+        die "unknown system call group $n" unless $groups{$n};
+        return map { $expand->($_, $seen) } @{ $groups{$n} };
+    };
+    my (%allow, $have_allow);
+    for my $line ($u =~ /^SystemCallFilter=(.*)$/mg) {
+        my $deny = $line =~ s/^~//;
+        my @calls = map { $expand->($_, {}) } split ' ', $line;
+        if ($deny) {
+            delete @allow{@calls};
+        } elsif (!$have_allow++) {
+            @allow{@calls} = ();
+        }
+    }
+    ok(keys %allow > 100, 'the unit\'s SystemCallFilter= expands to an '
+       . 'allow-list (' . scalar(keys %allow) . ' calls)');
+    ok(!exists $allow{$_}, "... without $_") for qw(mount reboot swapon
+        init_module settimeofday setuid chown ptrace);
+    spit("$sdir/allowed", join('', map { "$_\n" } sort keys %allow));
+    # seccomp-exec.c hard-codes these two settings: the unit must say them
+    like($u, qr/^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$/m,
+         'the unit restricts sockets to AF_UNIX AF_INET AF_INET6');
+    like($u, qr/^MemoryDenyWriteExecute=yes$/m,
+         'the unit denies memory both writable and executable');
+    my ($rw) = $u =~ /^ReadWritePaths=(\S+)$/m;
+    is($rw, '/var/lib/djass/artifacts',
+       'the unit writes to the artifact store only');
+    @sandbox = ('unshare', '--mount', '--ipc', '--uts', '--propagation',
+                'private', 'sh', repo_dir() . '/t/deb/unit-sandbox.sh',
+                $user // 'djass', $rw, "$sdir/allowed", "$sdir/seccomp-exec",
+                '--');
+
+    # what the sandbox holds a program to, seen from inside it
+    my ($prc, $pout) = run(60, @sandbox, '/usr/bin/python3', '-c', <<'PY');
+import json, mmap, os, socket
+r = {"uid": os.getuid()}
+def attempt(name, f):
+    try:
+        f()
+        r[name] = "ok"
+    except OSError as e:
+        r[name] = e.strerror
+def write(path):
+    with open(path, "w") as fh:
+        fh.write("x")
+    os.unlink(path)
+attempt("write_usr", lambda: write("/usr/share/djass/probe"))
+attempt("write_etc", lambda: write("/etc/djass/probe"))
+attempt("write_store", lambda: write("/var/lib/djass/artifacts/.probe"))
+attempt("write_tmp", lambda: write("/tmp/probe"))
+attempt("inet", lambda: socket.socket(socket.AF_INET6).close())
+attempt("netlink", lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW))
+attempt("packet", lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW))
+attempt("wx", lambda: mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC))
+attempt("chroot", lambda: os.chroot("/"))
+r["proc"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
+r["meminfo"] = os.path.exists("/proc/meminfo")
+r["dev"] = sorted(os.listdir("/dev"))
+r["tmp"] = sorted(os.listdir("/tmp"))
+r["root"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else []
+st = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+r.update({k: st.get(k, "").strip() for k in ("CapBnd", "CapEff", "NoNewPrivs", "Seccomp")})
+print(json.dumps(r))
+PY
+    my $p = eval { json_decode((split /\n/, $pout)[-1] // '') };
+    ok($prc == 0 && $p, 'a probe runs inside the emulated sandbox')
+        or diag($pout);
+    $p //= {};
+    is($p->{uid}, $pw[2], '... as djass');
+    is($p->{$_}, 'Read-only file system', "... $_: read-only")
+        for qw(write_usr write_etc);
+    is($p->{write_store}, 'ok', '... the artifact store is writable');
+    is($p->{write_tmp}, 'ok', '... its own /tmp is writable');
+    is($p->{inet}, 'ok', '... an AF_INET6 socket is allowed');
+    is($p->{$_}, 'Operation not permitted', "... an AF_$_ socket is not")
+        for qw(netlink packet);
+    is($p->{wx}, 'Operation not permitted',
+       '... no memory both writable and executable');
+    is($p->{chroot}, 'Operation not permitted',
+       '... no chroot (@privileged)');
+    is(scalar @{ $p->{proc} // [] }, 1,
+       '... /proc shows its own process only') or diag("@{ $p->{proc} }");
+    ok(!$p->{meminfo}, '... and no /proc/meminfo (ProcSubset=pid)');
+    ok(!grep({ /^(sd|vd|nvme|loop|kmsg|mem|port)/ } @{ $p->{dev} // [] }),
+       '... /dev has no disk, no kmsg, no mem') or diag("@{ $p->{dev} }");
+    is_deeply($p->{tmp}, ['.unit-sandbox'], '... /tmp is its own');
+    is_deeply($p->{root}, [], '... /root is empty');
+    is($p->{CapBnd}, '0000000000000000', '... no capability at all');
+    is($p->{NoNewPrivs}, '1', '... no_new_privs');
+    is($p->{Seccomp}, '2', '... a seccomp filter');
+}
+note(@sandbox ? 'the worker runs in the emulated sandbox of its unit'
+              : 'the worker runs without the sandbox (cannot emulate it)');
+
+$worker = Djass::Test::spawn('worker-deb', \%pass,
+                             @sandbox ? (@sandbox, @cmd)
+                                      : ('runuser', '-u', $user // 'djass',
+                                         '--', @cmd));
 $worker->{kind} = 'worker';
 $worker->{stop_signal} = 'TERM';
 
@@ -323,7 +470,9 @@ wait_until(sub {
     $st = $r->{json}{status} // "HTTP $r->{status}";
     return $st eq 'ready' || $st eq 'failed';
 }, 90, 0.2);
-is($st, 'ready', 'the packaged worker made the project ready')
+is($st, 'ready', 'the packaged worker made the project ready'
+              . (@sandbox ? ' in its unit\'s sandbox, the template\'s '
+                            . 'Python hook included' : ''))
     or diag(slurp($worker->{log}));
 
 $res = api(GET => "/projects/$id/download", key => $key, nginx => $ng);
@@ -333,6 +482,14 @@ is($res->{status}, 200, 'the ZIP downloads: nginx (www-data) reads the '
 like($res->{headers}{'content-type'} // '', qr{^application/zip},
      'the download is a ZIP');
 is(substr($res->{content} // '', 0, 4), "PK\x03\x04", 'it starts as one');
+my $zipfile = temp_dir('zip-deb') . '/p.zip';
+spit($zipfile, $res->{content} // '');
+my $entries = eval { Djass::Jobs::zip_entries($zipfile) } // {};
+ok(exists $entries->{'packaged_site/tests/test_billing.py'}
+   && !exists $entries->{'packaged_site/tests/test_s3.py'},
+   'the template\'s Python hook ran: it removed the files of use_s3=n '
+   . 'and kept those of use_stripe=y')
+    or diag(join ' ', grep { m{/tests/} } sort keys %$entries);
 
 $res = http_request(GET => "http://127.0.0.1:$port/");
 like($res->{content} // '', qr/<html/i,
