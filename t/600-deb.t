@@ -420,7 +420,7 @@ PY
     is($p->{write_store}, 'ok', '... the artifact store is writable');
     is($p->{write_tmp}, 'ok', '... its own /tmp is writable');
     is($p->{inet}, 'ok', '... an AF_INET6 socket is allowed');
-    is($p->{$_}, 'Operation not permitted', "... an AF_$_ socket is not")
+    is($p->{$_}, 'Operation not permitted', "... an AF_\U$_\E socket is not")
         for qw(netlink packet);
     is($p->{wx}, 'Operation not permitted',
        '... no memory both writable and executable');
