@@ -278,8 +278,11 @@ C
     my $before = length nginx_error_log($nginx);
     my $evil = "http://evil\x1b[31m\x01\x7f\"\\\xff.example";
     my $res = raw_rpc(path => '/mcp', host => "127.0.0.1:$nginx->{port}",
-                      headers => [ [ Origin => $evil ] ]);
+                      headers => [ [ Origin => $evil ],
+                                   [ 'X-Request-Id' => "id\x1b[2J\x07" ] ]);
     is($res->{status}, 403, 'an Origin with control bytes: 403');
+    unlike($res->{headers}{'x-request-id'} // '', qr/[\x00-\x1f]/,
+           'an X-Request-Id with control bytes is not echoed');
     my $log = substr(nginx_error_log($nginx), $before);
     like($log, qr/Origin "http:\/\/evil\\x1B\[31m\\x01\\x7F\\x22\\x5C\\xFF\.example" not allowed/,
          'the refused Origin is logged with its bytes as \xHH, as nginx '
