@@ -226,8 +226,8 @@ setup:
 	scripts/setup --test
 
 # every supported nginx from its source tarball, as the README's build
-# section says (scripts/matrix); matrix-newest: the newest one only, for
-# the suite's second nginx pass (scripts/test)
+# section says (scripts/matrix); make test runs it, then the suite's files
+# that start nginx on the newest; matrix-newest: the newest one only
 NGINX_TARBALLS_DIR ?= $(REPO)/../shared/nginx
 export NGINX_TARBALLS_DIR
 

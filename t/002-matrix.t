@@ -1,9 +1,9 @@
 # make matrix's logic (scripts/matrix) on stand-in nginx tarballs, in a
 # second: each version's line (built, or not and the first error line and
 # the log), the pinned configure line, the exit code, and that a second
-# run configures nothing again unless the tarball changed.  Building the
-# real versions takes minutes each: make test builds the newest
-# (make matrix-newest) and runs the suite on it.
+# run configures nothing again unless the tarball changed.  The real
+# versions take about 40 s each to build: make test runs make matrix after
+# the suite, then the files that start nginx on the newest.
 use strict;
 use warnings;
 use FindBin;
