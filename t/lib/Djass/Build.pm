@@ -16,6 +16,7 @@ use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
 use Cwd qw(abs_path);
+use File::Spec;
 
 our @EXPORT_OK = qw(repo_dir build_dir bin run_wrapped valgrind_on
                     sanitize_on asan_env relay_tap nginx_bin module_so
@@ -37,12 +38,16 @@ sub bin { build_dir() . '/' . $_[0] }
 
 sub other_nginx { ($ENV{DJASS_NGINX} // '') ne '' }
 
-sub nginx_bin { other_nginx() ? $ENV{DJASS_NGINX} : '/usr/sbin/nginx' }
+# absolute: nginx reads a relative load_module path from its prefix
+sub nginx_bin {
+    other_nginx() ? File::Spec->rel2abs($ENV{DJASS_NGINX}) : '/usr/sbin/nginx'
+}
 
 sub module_so {
-    return $ENV{DJASS_MODULE} if ($ENV{DJASS_MODULE} // '') ne '';
+    return File::Spec->rel2abs($ENV{DJASS_MODULE})
+        if ($ENV{DJASS_MODULE} // '') ne '';
     if (other_nginx()) {
-        my $beside = dirname($ENV{DJASS_NGINX}) . '/ngx_http_djass_module.so';
+        my $beside = dirname(nginx_bin()) . '/ngx_http_djass_module.so';
         return $beside if -e $beside;
     }
     return bin('ngx_http_djass_module.so');
