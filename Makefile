@@ -9,6 +9,9 @@
 #   make test VALGRIND=1   the suite with our programs under valgrind
 #   make deb        the Debian packages, into build/deb/
 #   make fuzz       the libFuzzer targets (t/fuzz/), FUZZ_SECONDS each
+#   make matrix     nginx and the module built from each nginx source
+#                   tarball in NGINX_TARBALLS_DIR (../shared/nginx), into
+#                   build/matrix/<version>/objs/: one line per version
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -59,7 +62,8 @@ MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all module worker unit fuzz-build fuzz setup run test deb clean
+.PHONY: all module worker unit fuzz-build fuzz setup run test deb clean \
+        matrix matrix-newest
 
 all: module worker unit
 
@@ -217,8 +221,21 @@ fuzz: fuzz-build
 	         grep -m1 -E 'ERROR|runtime error' $(FUZZ_DIR)/$$t.log; }; \
 	done; exit $$rc
 
+# every package, the tests' included (make run installs what running needs)
 setup:
-	scripts/setup
+	scripts/setup --test
+
+# every supported nginx from its source tarball, as the README's build
+# section says (scripts/matrix); make test runs it, then the suite's files
+# that start nginx on the newest; matrix-newest: the newest one only
+NGINX_TARBALLS_DIR ?= $(REPO)/../shared/nginx
+export NGINX_TARBALLS_DIR
+
+matrix:
+	scripts/matrix
+
+matrix-newest:
+	scripts/matrix --newest
 
 run:
 	scripts/run

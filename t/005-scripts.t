@@ -168,7 +168,8 @@ for my $f (glob("$repo/redis/*.lua")) {
 }
 
 # one GET /projects/{id}/status in a debug log: every step, never the key
-my $debug = `/usr/sbin/nginx -V 2>&1` =~ /--with-debug/;
+my $nginx_v = nginx_bin();
+my $debug = `$nginx_v -V 2>&1` =~ /--with-debug/;
 SKIP: {
     skip 'nginx is not built --with-debug', 18 unless $debug;
 

@@ -5,11 +5,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Djass::Build qw(build_dir run_wrapped relay_tap);
+use Djass::Build qw(build_dir run_wrapped relay_tap skip_or_fail);
 
 my $dir = build_dir() . '/unit';
 my @bins = sort grep { -x $_ && !/\.dSYM$/ } glob("$dir/test_*");
-plan skip_all => "no C unit tests built in $dir" unless @bins;
+skip_or_fail("no C unit tests built in $dir") unless @bins;
 
 for my $bin (@bins) {
     my $name = $bin =~ s{.*/}{}r;

@@ -28,7 +28,7 @@ chdir $repo or die "$repo: $!";
 
 my $log = `make -s fuzz-build BUILD='${\build_dir()}' 2>&1`;
 is($?, 0, 'the fuzz targets build with clang -fsanitize=fuzzer '
-          . '(scripts/setup installs clang)')
+          . '(scripts/setup --test installs clang)')
     or BAIL_OUT("cannot build the fuzz targets:\n$log");
 
 # sanitizer reports end the run with their own exit code, leaks included

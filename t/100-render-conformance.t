@@ -7,12 +7,12 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
-use Djass::Build qw(repo_dir);
+use Djass::Build qw(repo_dir skip_or_fail);
 use Djass::Render qw(cookiecutter_bin run_render run_cookiecutter
                      compare_trees templates_dir);
 
 my $cc = cookiecutter_bin()
-    or plan skip_all => 'no reference cookiecutter (scripts/venv failed)';
+    or skip_or_fail('no reference cookiecutter (scripts/venv failed)');
 
 my $t = templates_dir();
 my @flags = qw(use_posthog use_chatwoot use_s3 use_stripe use_sentry

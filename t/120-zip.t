@@ -8,6 +8,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
 use Djass::Render qw(run_render slurp templates_dir tree_of);
+use Djass::Build qw(skip_or_fail);
 
 my $t = templates_dir();
 my $tmpl = "$t/basic";
@@ -31,7 +32,8 @@ is_deeply([sort grep { !/^\.\.?$/ } readdir $dh],
           'no temporary file is left beside the ZIP');
 
 SKIP: {
-    skip 'no unzip', 1 unless system('which unzip >/dev/null 2>&1') == 0;
+    skip_or_fail('no unzip', 1)
+        unless system('which unzip >/dev/null 2>&1') == 0;
     my $test = `unzip -t '$zip' 2>&1`;
     like($test, qr/No errors detected/, 'unzip -t finds no errors');
 }

@@ -9,12 +9,12 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
-use Djass::Build qw(repo_dir);
+use Djass::Build qw(repo_dir skip_or_fail);
 use Djass::Render qw(cookiecutter_bin run_render run_cookiecutter
                      compare_trees);
 
 cookiecutter_bin()
-    or plan skip_all => 'no reference cookiecutter (scripts/venv failed)';
+    or skip_or_fail('no reference cookiecutter (scripts/venv failed)');
 
 my $python = repo_dir() . '/build/venv/bin/python';
 

@@ -45,7 +45,8 @@ sub value {
 sub promtool_ok {
     my ($text, $name) = @_;
     SKIP: {
-        skip 'promtool is not installed (Debian package prometheus)', 1
+        skip_or_fail('promtool is not installed (Debian package '
+                     . 'prometheus)', 1)
             unless $promtool;
         my $f = temp_dir('prom') . '/metrics.txt';
         open my $fh, '>', $f or die $!;
@@ -358,7 +359,7 @@ is($res->{status}, 405, 'POST /metrics is 405');
 # --- the shipped Prometheus files ----------------------------------------
 
 SKIP: {
-    skip 'promtool is not installed (Debian package prometheus)', 3
+    skip_or_fail('promtool is not installed (Debian package prometheus)', 3)
         unless $promtool;
     my $dir = "$repo/doc/prometheus";
     my $out = `cd '$dir' && '$promtool' check rules alerts.yml 2>&1`;

@@ -17,8 +17,8 @@ my $repo = repo_dir();
 my $venv = "$repo/build/venv-openapi";
 system("VENV='$venv' REQ='$repo/t/openapi/requirements.txt' "
        . "'$repo/scripts/venv' >&2") == 0
-    or plan skip_all => 'the OpenAPI venv could not be made '
-                        . '(scripts/venv with t/openapi/requirements.txt)';
+    or skip_or_fail('the OpenAPI venv could not be made '
+                    . '(scripts/venv with t/openapi/requirements.txt)');
 
 my $redis = start_redis();
 my $art = temp_dir('art-296');

@@ -17,7 +17,7 @@ my $mounted = 0;
 sub sh { system(@_) == 0 }
 
 plan skip_all => 'needs root to mount a tmpfs' if $> != 0;
-plan skip_all => "cannot mount a tmpfs here: $?"
+skip_or_fail("cannot mount a tmpfs here: $?")
     unless sh('mount', '-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', $store);
 $mounted = 1;
 

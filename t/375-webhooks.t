@@ -26,8 +26,8 @@ my $f = slow_factor();
 my $venv = "$repo/build/venv-webhooks";
 system("VENV='$venv' REQ='$repo/t/webhooks/requirements.txt' "
        . "'$repo/scripts/venv' >&2") == 0
-    or plan skip_all => 'the standardwebhooks venv could not be made '
-                        . '(scripts/venv with t/webhooks/requirements.txt)';
+    or skip_or_fail('the standardwebhooks venv could not be made '
+                    . '(scripts/venv with t/webhooks/requirements.txt)');
 
 my $version = do {
     open my $fh, '<', "$repo/VERSION" or die "VERSION: $!";

@@ -17,8 +17,8 @@ my $repo = repo_dir();
 my $started = time;
 
 for my $p ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-    plan skip_all => "$p is missing (scripts/setup installs chromium and "
-                     . "chromium-driver)" unless -x $p;
+    skip_or_fail("$p is missing (scripts/setup --test installs chromium "
+                 . "and chromium-driver)") unless -x $p;
 }
 # valgrind makes nginx about 20 times slower: the page's flow is checked
 # in the plain and ASan runs
@@ -27,8 +27,8 @@ plan skip_all => 'the browser flow is not run under valgrind'
 my $venv = "$repo/build/venv-web";
 system("VENV='$venv' REQ='$repo/t/web/requirements.txt' "
        . "'$repo/scripts/venv' >&2") == 0
-    or plan skip_all => 'the selenium venv could not be made '
-                        . '(scripts/venv with t/web/requirements.txt)';
+    or skip_or_fail('the selenium venv could not be made '
+                    . '(scripts/venv with t/web/requirements.txt)');
 
 sub slurp { local (@ARGV, $/) = @_; my $t = <>; $t }
 

@@ -517,8 +517,8 @@ SKIP: {
     my $venv = "$repo/build/venv-mcp";
     system("VENV='$venv' REQ='$repo/t/mcp/requirements.txt' "
            . "'$repo/scripts/venv' >&2") == 0
-        or skip 'the MCP SDK venv could not be made '
-                . '(scripts/venv with t/mcp/requirements.txt)', 1;
+        or skip_or_fail('the MCP SDK venv could not be made '
+                        . '(scripts/venv with t/mcp/requirements.txt)', 1);
 
     my $worker = start_worker(redis => $redis, artifacts => $art);
     # the quota key's profile is full: one project already

@@ -24,7 +24,7 @@ plan skip_all => 'packages are built plainly: runs in the plain suite only'
     if ($ENV{SANITIZE} // '') eq '1' || ($ENV{VALGRIND} // '') eq '1';
 for my $tool (qw(dpkg-buildpackage dh_nginx lintian fakeroot git
                  runuser)) {
-    plan skip_all => "$tool is missing (scripts/setup installs it)"
+    skip_or_fail("$tool is missing (scripts/setup --test installs it)")
         unless grep { -x "$_/$tool" } split /:/, $ENV{PATH};
 }
 
@@ -37,7 +37,7 @@ sub installed {
 }
 
 for my $pkg (@PKGS) {
-    plan skip_all => "$pkg is installed already: the test would remove it"
+    skip_or_fail("$pkg is installed already: the test would remove it")
         if installed($pkg);
 }
 
@@ -199,7 +199,7 @@ like(slurp('/var/lib/dpkg/info/djass.conffiles'),
 
 my $unit = '/lib/systemd/system/djass-worker.service';
 SKIP: {
-    skip 'systemd-analyze is missing', 1
+    skip_or_fail('systemd-analyze is missing', 1)
         unless -x '/usr/bin/systemd-analyze';
     my ($vrc, $vout) = run(60, 'systemd-analyze', 'verify', $unit);
     if ($vrc != 0 && $vout =~ /Failed to (?:initialize|connect|setup)|

@@ -12,7 +12,9 @@
                                      also the sign-up in headless chromium and
                                      every make target the README lists
 
-Output is TAP-like, as tplcheck.py's ("ok - ", "not ok - ", "skip - ", "# ").
+Output is TAP-like, as tplcheck.py's ("ok - ", "not ok - ", "skip - ", "# ");
+"skip (optional) - " is a skip that CI=true accepts (Node.js and the npm
+registry are optional, the README says): any other skip fails there.
 """
 import argparse
 import concurrent.futures
@@ -645,17 +647,17 @@ def make_css(walk: Walk, target: str) -> None:
             walk.stop(proc)
             walk.check(alive, "make css-watch keeps watching")
         else:
-            print(f"skip - {walk.name}: make css-watch: needs make css's node_modules")
+            print(f"skip (optional) - {walk.name}: make css-watch: needs make css's node_modules")
         return
     if not shutil.which("npm"):
-        print(f"skip - {walk.name}: make css: no npm (Node.js is optional, the README says)")
+        print(f"skip (optional) - {walk.name}: make css: no npm (Node.js is optional, the README says)")
         return
     started = time.monotonic()
     # fail fast where the npm registry cannot be reached (npm's own settings)
     ok, out = walk.shell("make css", {"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "15000"},
                          timeout=300)
     if not ok and re.search(r"E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)|network|403", out):
-        print(f"skip - {walk.name}: make css: the npm registry is not reachable from this machine "
+        print(f"skip (optional) - {walk.name}: make css: the npm registry is not reachable from this machine "
               f"({time.monotonic() - started:.0f}s)")
         return
     built = (walk.project / "static/css/app.css").is_file()

@@ -6,6 +6,8 @@ package Djass::Test;
 #   my $nginx = start_nginx(redis => $redis, http => '...', location => '...');
 #   my $res = api(GET => '/projects', key => $key);   # decoded JSON in {json}
 #
+# nginx is Debian's /usr/sbin/nginx or DJASS_NGINX, with the module that
+# Djass::Build's module_so names.
 # Every process started here is stopped when the test file ends, and the
 # file fails if nginx's error log holds an [alert], [crit] or [emerg] line
 # or a sanitizer report.
@@ -23,7 +25,8 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::More;
 use Djass::Build qw(repo_dir build_dir bin run_wrapped valgrind_on
-                    sanitize_on asan_env);
+                    sanitize_on asan_env nginx_bin module_so other_nginx
+                    skip_or_fail);
 
 our @EXPORT = qw(start_redis start_nginx start_worker stop_process
                  redis_cli djassctl make_key api http_request base_url
@@ -31,7 +34,8 @@ our @EXPORT = qw(start_redis start_nginx start_worker stop_process
                  free_port wait_port temp_dir json_decode json_encode
                  check_error_log nginx_error_log run_cases
                  nginx_test_config
-                 wait_until wait_replica redis_addr repo_dir build_dir bin);
+                 wait_until wait_replica redis_addr repo_dir build_dir bin
+                 nginx_bin module_so other_nginx skip_or_fail);
 
 my @procs;         # { pid, name, kind, stop_signal }
 my $owner = $$;    # the test file's process, not a child it forks
@@ -258,7 +262,7 @@ sub _nginx_setup {
     make_path("$prefix/logs", "$prefix/conf");
     my $artifacts = $o{artifacts} // temp_dir('artifacts');
     my $template = $o{template} // repo_dir() . '/template';
-    my $module = bin('ngx_http_djass_module.so');
+    my $module = module_so();
     my $vg = valgrind_on();
     my $user = $> == 0 ? 'user root;' : '';
     my $redis = $o{redis} ? "djass_redis $o{redis}{addr};" : '';
@@ -310,7 +314,7 @@ CONF
     close $fh;
 
     my %env;
-    my @cmd = ('/usr/sbin/nginx', '-p', $prefix, '-c',
+    my @cmd = (nginx_bin(), '-p', $prefix, '-c',
                "$prefix/conf/nginx.conf", '-e', "$prefix/logs/error.log");
     if (sanitize_on()) {
         %env = (asan_env(), LD_PRELOAD => asan_preload());
