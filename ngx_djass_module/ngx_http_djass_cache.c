@@ -13,8 +13,8 @@
  *
  * Exactness: ngx_http_djass_cache_track.c has Redis broadcast every write
  * to those keys (CLIENT TRACKING ... BCAST) and drops the entry; a worker
- * process uses the cache only while its own tracking is live, and the
- * whole cache is dropped whenever tracking starts or stops.  A read in
+ * process uses the cache only while its own tracking is proven, and the
+ * whole cache is dropped whenever tracking starts or is in doubt.  A read in
  * flight marks its entry pending; an invalidation that comes meanwhile
  * marks it dirty, and the read's reply is then not kept (Redis's
  * documented race between a reply and an invalidation).
@@ -148,6 +148,13 @@ ngx_http_djass_cache_conf(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
                            "djass_cache_zone of %uz bytes is too small: "
                            "at least %uz", dmcf->cache_zone,
                            8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->cache_heartbeat == 0 || dmcf->cache_heartbeat_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_cache_heartbeat and "
+                           "djass_cache_heartbeat_timeout must not be 0");
         return NGX_CONF_ERROR;
     }
 
@@ -669,7 +676,15 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
 
-    if (dmcf->cache_shm == NULL || !ngx_http_djass_cache_is_live) {
+    if (dmcf->cache_shm == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sh = dmcf->cache_shm->data;
+
+    if (!ngx_http_djass_cache_is_live) {
+        /* tracking is not proven in this worker process */
+        (void) ngx_atomic_fetch_add(&sh->stats.bypasses, 1);
         return NGX_DECLINED;
     }
 
