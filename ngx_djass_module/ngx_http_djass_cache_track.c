@@ -98,8 +98,10 @@ static void ngx_http_djass_track_ping(ngx_http_djass_track_t *tr);
 static void ngx_http_djass_track_ask(ngx_http_djass_track_t *tr);
 static void ngx_http_djass_track_info_done(redisAsyncContext *ac,
     void *reply, void *data);
-static ngx_uint_t ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr,
+static ngx_int_t ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr,
     redisReply *rr);
+static void ngx_http_djass_track_lost_here(ngx_http_djass_track_t *tr,
+    const char *why);
 static void ngx_http_djass_track_late(ngx_event_t *ev);
 static void ngx_http_djass_track_doubt(ngx_http_djass_track_t *tr,
     const char *why);
@@ -695,6 +697,15 @@ ngx_http_djass_track_enable_done(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    if (rr->type == REDIS_REPLY_ERROR
+        && (uintptr_t) data == (uintptr_t) tr->epoch
+        && ngx_strstr(rr->str, "redirect") != NULL)
+    {
+        /* "The client ID you want redirect to does not exist" */
+        ngx_http_djass_track_lost_here(tr, "the redirect's client is gone");
+        return;
+    }
+
     if (rr->type != REDIS_REPLY_STATUS) {
         ngx_http_djass_track_refused(tr, "CLIENT TRACKING", rr);
         return;
@@ -737,19 +748,16 @@ ngx_http_djass_track_beat(ngx_event_t *ev)
         return;
     }
 
+    if (!tr->tracking && tr->enabling == 0) {
+        /* it asks TRACKINGINFO and PINGs itself */
+        ngx_http_djass_track_enable();
+    }
+
     if (!tr->pinging) {
         ngx_http_djass_track_ping(tr);
     }
 
-    if (!tr->tracking) {
-        if (tr->enabling == 0) {
-            ngx_http_djass_track_enable();
-        }
-
-        return;
-    }
-
-    if (tr->asking == 0) {
+    if (tr->tracking && tr->asking == 0) {
         ngx_http_djass_track_ask(tr);
     }
 }
@@ -834,23 +842,23 @@ ngx_http_djass_track_info_done(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (!ngx_http_djass_track_info_ok(tr, rr)) {
-        if (!tr->tracking) {
-            /* CLIENT TRACKING was refused (logged), or not answered yet */
-            return;
+    switch (ngx_http_djass_track_info_ok(tr, rr)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_ABORT:
+        /* Redis lost the invalidation connection that nginx still has */
+        ngx_http_djass_track_lost_here(tr, "the tracking redirect is broken");
+        return;
+
+    default:
+        if (tr->tracking) {
+            /* set up again at the next heartbeat */
+            ngx_http_djass_track_doubt(tr, "tracking is not redirected here");
         }
 
-        if (tr->live) {
-            ngx_log_error(NGX_LOG_WARN, tr->log, 0,
-                          "djass: Redis at \"%V\" no longer sends the "
-                          "cache's invalidations to this worker process "
-                          "(tracking redirect broken or gone); reading from "
-                          "Redis until tracking is set up again",
-                          &tr->dmcf->redis);
-        }
-
-        /* set up again at the next heartbeat */
-        ngx_http_djass_track_doubt(tr, "tracking is not redirected here");
+        /* or CLIENT TRACKING was refused (logged), or not answered yet */
         return;
     }
 
@@ -861,11 +869,13 @@ ngx_http_djass_track_info_done(redisAsyncContext *ac, void *reply,
 
 
 /*
- * ["flags", [...], "redirect", id, "prefixes", [...]]: on, its
- * invalidations going to this invalidation connection, not broken.
+ * ["flags", [...], "redirect", id, "prefixes", [...]]: NGX_OK, on, its
+ * invalidations going to this invalidation connection; NGX_ABORT,
+ * "broken_redirect": Redis found that connection gone when it had an
+ * invalidation for it; NGX_DECLINED: off, or redirected elsewhere.
  */
 
-static ngx_uint_t
+static ngx_int_t
 ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr, redisReply *rr)
 {
     size_t       i, j;
@@ -873,7 +883,7 @@ ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr, redisReply *rr)
     redisReply  *name, *value, *flag;
 
     if (rr->type != REDIS_REPLY_ARRAY || rr->elements % 2) {
-        return 0;
+        return NGX_DECLINED;
     }
 
     on = 0;
@@ -883,14 +893,15 @@ ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr, redisReply *rr)
         value = rr->element[i + 1];
 
         if (name->type != REDIS_REPLY_STRING) {
-            return 0;
+            return NGX_DECLINED;
         }
 
         if (ngx_strcmp(name->str, "redirect") == 0) {
             if (value->type != REDIS_REPLY_INTEGER
                 || value->integer != tr->id || tr->id == 0)
             {
-                return 0;
+                on = 0;
+                break;
             }
 
             continue;
@@ -906,19 +917,43 @@ ngx_http_djass_track_info_ok(ngx_http_djass_track_t *tr, redisReply *rr)
             flag = value->element[j];
 
             if (flag->type != REDIS_REPLY_STRING) {
-                return 0;
+                return NGX_DECLINED;
+            }
+
+            if (ngx_strcmp(flag->str, "broken_redirect") == 0) {
+                return NGX_ABORT;
             }
 
             if (ngx_strcmp(flag->str, "on") == 0) {
                 on = 1;
-
-            } else if (ngx_strcmp(flag->str, "broken_redirect") == 0) {
-                return 0;
             }
         }
     }
 
-    return on;
+    return on ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * Redis says the invalidation connection is gone while nginx holds it
+ * open (a proxy that keeps the client side, say): it is closed, and
+ * opened again for a new id.
+ */
+
+static void
+ngx_http_djass_track_lost_here(ngx_http_djass_track_t *tr, const char *why)
+{
+    ngx_log_error(NGX_LOG_WARN, tr->log, 0,
+                  "djass: Redis at \"%V\" no longer sends the cache's "
+                  "invalidations to this worker process (%s); reading from "
+                  "Redis and connecting again", &tr->dmcf->redis, why);
+
+    tr->failing = 1;
+    ngx_http_djass_track_doubt(tr, why);
+
+    if (tr->link.ac) {
+        redisAsyncFree(tr->link.ac);
+    }
 }
 
 
