@@ -25,7 +25,9 @@ use Djass::Test;
 # USR1: every SUBSCRIBE connection, open or to come, goes silent (bytes
 # read and dropped both ways, the sockets kept open; a side that closes is
 # not told to the other).  USR2: new connections are forwarded again; the
-# silent ones stay silent.
+# silent ones stay silent.  HUP: the open SUBSCRIBE connections lie: the
+# proxy closes their Redis side (Redis sees the client gone) and answers
+# their PINGs itself, so that only Redis's "broken_redirect" tells.
 sub start_proxy {
     my ($to) = @_;
     my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
@@ -41,13 +43,25 @@ sub start_proxy {
         return { pid => $pid, port => $port, addr => "127.0.0.1:$port" };
     }
     my ($hole, %peer, %conn) = (0);
+    my $sel = IO::Select->new($listen);
     local $SIG{USR1} = sub {
         $hole = 1;
         $_->{sub} and $_->{dead} = 1 for values %conn;
     };
     local $SIG{USR2} = sub { $hole = 0 };
+    local $SIG{HUP} = sub {
+        my %once;
+        for my $c (grep { !$once{$_}++ } values %conn) {
+            next unless $c->{sub} && !$c->{dead} && $c->{up};
+            $c->{dead} = $c->{lie} = 1;
+            $sel->remove($c->{up});
+            delete $conn{ $c->{up} };
+            delete $peer{ $c->{up} };
+            close $c->{up};
+            $c->{up} = undef;
+        }
+    };
     local $SIG{TERM} = sub { _exit(0) };
-    my $sel = IO::Select->new($listen);
     my $drop = sub {
         my ($s) = @_;
         my $c = delete $conn{$s} or return;
@@ -91,6 +105,12 @@ sub start_proxy {
             {
                 $c->{sub} = 1;
                 $c->{dead} = 1 if $hole;
+            }
+            if ($c->{lie} && $s == $c->{down}) {
+                my $pings = () = $buf =~ /PING/g;
+                syswrite($s, "*2\r\n\$4\r\npong\r\n\$20\r\n"
+                             . "__redis__:invalidate\r\n") for 1 .. $pings;
+                next;
             }
             next if $c->{dead};
             my $to_sock = $peer{$s};
@@ -268,6 +288,37 @@ while (time - $t1 < 5) {
 ok(defined $inval && $inval < 0.5,
    sprintf('and invalidations arrive again (%.1f ms)', 1000 * ($inval // 9)));
 
+# --- Redis lost the connection, nginx did not: "broken_redirect" ---------
+
+my $liar = make_key($redis, legacy => 1);
+my $lid = api(POST => '/projects', key => $liar->{key}, nginx => $off,
+              json => { project_name => 'Lied to' })->{json}{project}{id};
+ok(warm($node, "/projects/$lid/status", $liar->{key}),
+   'the cache serves a status');
+kill 'HUP', $proxy->{pid};
+sleep 0.2;
+djassctl($redis, 'key', 'revoke', $liar->{key});
+my $t4 = time;
+my $broken;
+while (time - $t4 < 8) {
+    if (get($node, "/projects/$lid/status", $liar->{key})->{status} == 401) {
+        $broken = time - $t4;
+        last;
+    }
+    sleep 0.02;
+}
+ok(defined $broken && $broken <= 5,
+   sprintf('the invalidation connection gone on Redis\'s side only (its '
+           . 'PINGs answered by the proxy): the revoked key is refused '
+           . 'within 5 s (%.2f s)', $broken // 99));
+like(nginx_error_log($node), qr/tracking redirect is broken/,
+     'the broken redirect is logged');
+my $key5 = make_key($redis, legacy => 1);
+my $pid5 = api(POST => '/projects', key => $key5->{key}, nginx => $off,
+               json => { project_name => 'Lied' })->{json}{project}{id};
+ok(warm($node, "/projects/$pid5/status", $key5->{key}),
+   'a new invalidation connection: the cache serves hits again');
+
 # --- the invalidation connection killed: tracking for its new id ----------
 
 my $old = clients();
@@ -374,6 +425,36 @@ is(evalsha_calls() - $e0, 0,
 is(metric($small, 'djass_cache_hits_total') - $h0, scalar @ids,
    'each read was a hit');
 is(metric($small, 'djass_cache_evictions_total'), 0, 'nothing was evicted');
+
+# --- a reload: the heartbeat keeps no old worker process -----------------
+
+sub workers_of {
+    my ($n) = @_;
+    my $out = `ps -o pid= --ppid $n->{pid}`;
+    return grep { /\d/ } map { s/\s+//gr } split /\n/, $out;
+}
+my @old_workers = workers_of($node);
+cmp_ok(scalar @old_workers, '>=', 1, 'node has a worker process');
+%ua = ();
+kill 'HUP', $node->{pid};
+ok(wait_until(sub {
+       my %now = map { $_ => 1 } workers_of($node);
+       return !grep { $now{$_} } @old_workers;
+   }, 5, 0.1), 'after a reload the old worker process exits within 5 s');
+ok(warm($node, "/projects/$pid3/status", $key3->{key}),
+   'and the new one serves from the cache');
+
+# --- configuration ------------------------------------------------------------
+
+for my $bad ('djass_cache_heartbeat 0;', 'djass_cache_heartbeat_timeout 0;') {
+    my ($rc, $out) = nginx_test_config(redis => $redis, http => $bad);
+    isnt($rc, 0, "nginx -t refuses $bad");
+    like($out, qr/must not be 0/, 'and says why');
+}
+my ($okrc, $okout) = nginx_test_config(redis => $redis,
+    http => 'djass_cache_heartbeat 500ms; djass_cache_heartbeat_timeout 3s;');
+is($okrc, 0, 'djass_cache_heartbeat 500ms and _timeout 3s are accepted')
+    or diag $okout;
 
 kill 'TERM', $proxy->{pid};
 waitpid($proxy->{pid}, 0);
