@@ -329,13 +329,19 @@ ok(wait_until(sub {
        my $c = clients();
        return !grep { $c->{$_} } @old_sub;
    }, 5, 0.05), 'CLIENT KILL TYPE pubsub closes the invalidation connections');
+my %killed = map { $_ => 1 } @old_sub;
+# until nginx has seen it (through the proxy), its cache is still exact
+ok(wait_until(sub {
+       my $c = clients();
+       return grep { ($c->{$_}{sub} // 0) >= 1 && !$killed{$_} } keys %$c;
+   }, 10, 0.05), 'nginx opens a new invalidation connection');
 ok(warm($node, "/projects/$wid/status", $owner->{key}),
    'the cache serves hits again after the kill');
 my $tracking = redirects_ok();
 cmp_ok($tracking, '>=', 1, "tracking is on ($tracking connection(s)) and "
-       . 'redirected to a subscribed client that exists');
+       . 'redirected to a subscribed client that exists')
+    or diag(redis_cli($redis, 'CLIENT', 'LIST'), nginx_error_log($node));
 my $now = clients();
-my %killed = map { $_ => 1 } @old_sub;
 ok(!grep({ my $r = $now->{$_}{redir}; defined $r && $killed{$r} }
          keys %$now),
    'no client redirects to a killed connection\'s id');
@@ -355,7 +361,8 @@ while (time - $t2 < 5) {
 }
 ok(defined $gone && $gone < 0.5,
    sprintf('a revocation after the kill arrives as an invalidation '
-           . '(%.1f ms)', 1000 * ($gone // 9)));
+           . '(%.1f ms)', 1000 * ($gone // 9)))
+    or diag(redis_cli($redis, 'CLIENT', 'LIST'));
 
 # --- Redis restarted: the old ids mean nothing ------------------------------
 
