@@ -13,11 +13,19 @@
  *
  * Exactness: ngx_http_djass_cache_track.c has Redis broadcast every write
  * to those keys (CLIENT TRACKING ... BCAST) and drops the entry; a worker
- * process uses the cache only while its own tracking is live, and the
- * whole cache is dropped whenever tracking starts or stops.  A read in
- * flight marks its entry pending; an invalidation that comes meanwhile
- * marks it dirty, and the read's reply is then not kept (Redis's
- * documented race between a reply and an invalidation).
+ * process uses the cache only while its own tracking is proven, and the
+ * whole cache is dropped whenever tracking starts or is in doubt.  A read
+ * in flight notes the invalidation counter of each of its two names (a
+ * small table of counters by hash) and the zone's flush count; its reply
+ * is kept only if neither moved meanwhile (Redis's documented race between
+ * a reply and an invalidation; a collision costs a fill, never a stale
+ * entry).
+ *
+ * Only what a valid key may read is kept: a key's entry once Redis knows
+ * the key, a project's only for a key valid now that owns it.  Unknown
+ * keys and others' or missing projects are never stored, and a read in
+ * flight holds no room: requests with random keys or ids cannot push the
+ * real entries out.
  *
  * Bounded: entries live in the zone's slab, in an rbtree, and in an LRU
  * queue; when the slab is full the least recently used go.
@@ -34,9 +42,8 @@
 #define NGX_HTTP_DJASS_CACHE_KEY       0
 #define NGX_HTTP_DJASS_CACHE_PROJECT   1
 
-#define NGX_HTTP_DJASS_CACHE_PENDING   0   /* a read is in flight */
-#define NGX_HTTP_DJASS_CACHE_DIRTY     1   /* ... and was invalidated */
-#define NGX_HTTP_DJASS_CACHE_VALID     2
+/* the invalidation counters, by hash of type + id */
+#define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
 /* the fill reply: "raw", the key's 5 fields, exists and 12 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
@@ -72,11 +79,8 @@
 typedef struct {
     ngx_rbtree_node_t            node;        /* key: crc32 of type + id */
     ngx_queue_t                  queue;       /* LRU, newest first */
-    uint64_t                     token;       /* the pending read's */
-    ngx_msec_t                   since;       /* pending since */
-    u_char                      *data;        /* the fields, once valid */
+    u_char                      *data;        /* the fields, after id */
     u_char                       type;
-    u_char                       state;
     u_char                       len;
     u_char                       id[1];
 } ngx_http_djass_cache_node_t;
@@ -86,16 +90,19 @@ typedef struct {
     ngx_rbtree_t                  rbtree;
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   lru;
-    uint64_t                      token;
+    uint64_t                      flushes;    /* the whole cache dropped */
+    uint32_t                      seq[NGX_HTTP_DJASS_CACHE_SEQS];
     ngx_http_djass_cache_stats_t  stats;
 } ngx_http_djass_cache_sh_t;
 
 
-/* a miss on its way: the tokens of the entries it will fill */
+/* a miss on its way: what it may keep, and the counters it saw */
 typedef struct {
     ngx_http_djass_redis_pt      handler;
     const char                  *op;
-    uint64_t                     token[2];
+    uint64_t                     flushes;
+    uint32_t                     seq[2];
+    ngx_uint_t                   want[2];
     ngx_str_t                    id[2];
 } ngx_http_djass_cache_fill_t;
 
@@ -106,12 +113,13 @@ static void ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_djass_cache_node_t *ngx_http_djass_cache_lookup(
     ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id);
-static uint64_t ngx_http_djass_cache_claim(ngx_slab_pool_t *shpool,
-    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
-    ngx_msec_t stale);
+static uint32_t *ngx_http_djass_cache_seq(ngx_http_djass_cache_sh_t *sh,
+    ngx_uint_t type, ngx_str_t *id);
 static void ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
-    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
-    uint64_t token, ngx_str_t *v, ngx_uint_t n);
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_fill_t *f,
+    ngx_uint_t type, ngx_str_t *v, ngx_uint_t n);
+static ngx_uint_t ngx_http_djass_cache_key_valid(ngx_str_t *k);
+static ngx_uint_t ngx_http_djass_cache_owned(ngx_str_t *k, ngx_str_t *p);
 static void *ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, size_t size);
 static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
@@ -148,6 +156,13 @@ ngx_http_djass_cache_conf(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
                            "djass_cache_zone of %uz bytes is too small: "
                            "at least %uz", dmcf->cache_zone,
                            8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->cache_heartbeat == 0 || dmcf->cache_heartbeat_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_cache_heartbeat and "
+                           "djass_cache_heartbeat_timeout must not be 0");
         return NGX_CONF_ERROR;
     }
 
@@ -336,122 +351,66 @@ ngx_http_djass_cache_lookup(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
 }
 
 
-/*
- * A miss: the entry is marked pending for a read about to be sent, and
- * the read's token returned.  0: no fill for this one (it is valid, or
- * another read is filling it, or there is no room).  A dirty entry's read
- * is already void, and a pending one older than "stale" lost its reply:
- * a new read takes them over.
- */
+/* the invalidation counter of a name: bumped by every write to it */
 
-static uint64_t
-ngx_http_djass_cache_claim(ngx_slab_pool_t *shpool,
-    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
-    ngx_msec_t stale)
+static uint32_t *
+ngx_http_djass_cache_seq(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
+    ngx_str_t *id)
 {
-    ngx_http_djass_cache_node_t  *cn;
-
-    if (id->len > NGX_HTTP_DJASS_CACHE_ID_LEN) {
-        return 0;
-    }
-
-    cn = ngx_http_djass_cache_lookup(sh, type, id);
-
-    if (cn) {
-        if (cn->state == NGX_HTTP_DJASS_CACHE_VALID
-            || (cn->state == NGX_HTTP_DJASS_CACHE_PENDING
-                && (ngx_msec_int_t) (ngx_current_msec - cn->since)
-                   < (ngx_msec_int_t) stale))
-        {
-            return 0;
-        }
-
-    } else {
-        cn = ngx_http_djass_cache_alloc(shpool, sh,
-                                        sizeof(ngx_http_djass_cache_node_t)
-                                        + id->len);
-        if (cn == NULL) {
-            return 0;
-        }
-
-        cn->type = (u_char) type;
-        cn->len = (u_char) id->len;
-        ngx_memcpy(cn->id, id->data, id->len);
-        cn->data = NULL;
-        cn->node.key = ngx_http_djass_cache_hash(type, id);
-
-        ngx_rbtree_insert(&sh->rbtree, &cn->node);
-        ngx_queue_insert_head(&sh->lru, &cn->queue);
-    }
-
-    cn->state = NGX_HTTP_DJASS_CACHE_PENDING;
-    cn->since = ngx_current_msec;
-    cn->token = ++sh->token;
-
-    return cn->token;
+    return &sh->seq[ngx_http_djass_cache_hash(type, id)
+                    % NGX_HTTP_DJASS_CACHE_SEQS];
 }
 
 
 /*
- * The read came back: its fields become the entry if it is still pending
- * for this very read; a dirty one is dropped, its reply being older than
- * a write.  Stored as n lengths (uint32_t) followed by the bytes.
+ * A read came back: its fields become an entry if the fill may keep it,
+ * no entry is there yet, and no write to that name (nor a flush) came
+ * since the read was sent.  Stored with the node, as n lengths (uint32_t)
+ * followed by the bytes.
  */
 
 static void
 ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
-    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id,
-    uint64_t token, ngx_str_t *v, ngx_uint_t n)
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_fill_t *f,
+    ngx_uint_t type, ngx_str_t *v, ngx_uint_t n)
 {
     size_t                        size;
-    u_char                       *p, *data;
+    u_char                       *p;
     uint32_t                      len;
+    ngx_str_t                    *id;
     ngx_uint_t                    i;
     ngx_http_djass_cache_node_t  *cn;
 
-    if (token == 0) {
+    id = &f->id[type];
+
+    if (!f->want[type]
+        || id->len > NGX_HTTP_DJASS_CACHE_ID_LEN
+        || f->flushes != sh->flushes
+        || f->seq[type] != *ngx_http_djass_cache_seq(sh, type, id)
+        || ngx_http_djass_cache_lookup(sh, type, id) != NULL)
+    {
         return;
     }
 
-    cn = ngx_http_djass_cache_lookup(sh, type, id);
-
-    if (cn == NULL || cn->token != token) {
-        return;
-    }
-
-    if (cn->state != NGX_HTTP_DJASS_CACHE_PENDING || v == NULL) {
-        ngx_http_djass_cache_delete(shpool, sh, cn);
-        return;
-    }
-
-    size = n * sizeof(uint32_t);
+    size = sizeof(ngx_http_djass_cache_node_t) + id->len
+           + n * sizeof(uint32_t);
 
     for (i = 0; i < n; i++) {
         size += v[i].len;
     }
 
-    /* the eviction may take this very entry: keep it first in line */
-    ngx_queue_remove(&cn->queue);
-    ngx_queue_insert_head(&sh->lru, &cn->queue);
-
-    data = ngx_http_djass_cache_alloc(shpool, sh, size);
-
-    cn = ngx_http_djass_cache_lookup(sh, type, id);
-
-    if (cn == NULL || cn->token != token) {
-        if (data) {
-            ngx_slab_free_locked(shpool, data);
-        }
-
+    cn = ngx_http_djass_cache_alloc(shpool, sh, size);
+    if (cn == NULL) {
         return;
     }
 
-    if (data == NULL) {
-        ngx_http_djass_cache_delete(shpool, sh, cn);
-        return;
-    }
+    cn->type = (u_char) type;
+    cn->len = (u_char) id->len;
+    ngx_memcpy(cn->id, id->data, id->len);
+    cn->node.key = ngx_http_djass_cache_hash(type, id);
+    cn->data = cn->id + id->len;
 
-    p = data;
+    p = cn->data;
 
     for (i = 0; i < n; i++) {
         len = (uint32_t) v[i].len;
@@ -462,8 +421,9 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
         p = ngx_cpymem(p, v[i].data, v[i].len);
     }
 
-    cn->data = data;
-    cn->state = NGX_HTTP_DJASS_CACHE_VALID;
+    ngx_rbtree_insert(&sh->rbtree, &cn->node);
+    ngx_queue_insert_head(&sh->lru, &cn->queue);
+
     sh->stats.fills++;
 }
 
@@ -508,10 +468,6 @@ ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
     ngx_queue_remove(&cn->queue);
     ngx_rbtree_delete(&sh->rbtree, &cn->node);
 
-    if (cn->data) {
-        ngx_slab_free_locked(shpool, cn->data);
-    }
-
     ngx_slab_free_locked(shpool, cn);
 }
 
@@ -548,7 +504,7 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
 
 /* --- what the tracking connection tells ---------------------------------- */
 
-/* a write to one key: its entry goes, or its read in flight is void */
+/* a write to one key: its entry goes, and its reads in flight are void */
 
 void
 ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
@@ -585,16 +541,13 @@ ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    (*ngx_http_djass_cache_seq(sh, type, &id))++;
+
     cn = ngx_http_djass_cache_lookup(sh, type, &id);
 
     if (cn) {
-        if (cn->state == NGX_HTTP_DJASS_CACHE_VALID) {
-            ngx_http_djass_cache_delete(shpool, sh, cn);
-            sh->stats.invalidations++;
-
-        } else {
-            cn->state = NGX_HTTP_DJASS_CACHE_DIRTY;
-        }
+        ngx_http_djass_cache_delete(shpool, sh, cn);
+        sh->stats.invalidations++;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -639,6 +592,7 @@ ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
         ngx_http_djass_cache_delete(shpool, sh, cn);
     }
 
+    sh->flushes++;
     sh->stats.flushes++;
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -669,7 +623,15 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
 
-    if (dmcf->cache_shm == NULL || !ngx_http_djass_cache_is_live) {
+    if (dmcf->cache_shm == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sh = dmcf->cache_shm->data;
+
+    if (!ngx_http_djass_cache_is_live) {
+        /* tracking is not proven in this worker process */
+        (void) ngx_atomic_fetch_add(&sh->stats.bypasses, 1);
         return NGX_DECLINED;
     }
 
@@ -695,7 +657,6 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
     }
 
     shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
-    sh = dmcf->cache_shm->data;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -704,9 +665,7 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
     pn = ngx_http_djass_cache_lookup(sh, NGX_HTTP_DJASS_CACHE_PROJECT,
                                      &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
 
-    if (kn && kn->state == NGX_HTTP_DJASS_CACHE_VALID
-        && pn && pn->state == NGX_HTTP_DJASS_CACHE_VALID)
-    {
+    if (kn && pn) {
         rc = ngx_http_djass_cache_copy(r->pool, kn, &raw[1],
                                        NGX_HTTP_DJASS_CACHE_KFIELDS);
 
@@ -739,25 +698,20 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 
     sh->stats.misses++;
 
-    f->token[NGX_HTTP_DJASS_CACHE_KEY] =
-        ngx_http_djass_cache_claim(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
-                                   &f->id[NGX_HTTP_DJASS_CACHE_KEY],
-                                   2 * dmcf->redis_timeout);
+    /* nothing is taken from the zone until the reply says what to keep */
 
-    f->token[NGX_HTTP_DJASS_CACHE_PROJECT] =
-        ngx_http_djass_cache_claim(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
-                                   &f->id[NGX_HTTP_DJASS_CACHE_PROJECT],
-                                   2 * dmcf->redis_timeout);
+    f->flushes = sh->flushes;
+    f->want[NGX_HTTP_DJASS_CACHE_KEY] = (kn == NULL);
+    f->want[NGX_HTTP_DJASS_CACHE_PROJECT] = (pn == NULL);
+
+    f->seq[NGX_HTTP_DJASS_CACHE_KEY] =
+        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_KEY,
+                                  &f->id[NGX_HTTP_DJASS_CACHE_KEY]);
+    f->seq[NGX_HTTP_DJASS_CACHE_PROJECT] =
+        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                                  &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
 
     ngx_shmtx_unlock(&shpool->mutex);
-
-    if (f->token[NGX_HTTP_DJASS_CACHE_KEY] == 0
-        && f->token[NGX_HTTP_DJASS_CACHE_PROJECT] == 0)
-    {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass cache miss, filled by another read");
-        return NGX_DECLINED;
-    }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "djass cache miss");
@@ -776,8 +730,6 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    /* not sent: the pending marks go with the next claim (stale) */
-
     return rc;
 }
 
@@ -788,6 +740,7 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_djass_call_t        *call = data;
 
+    ngx_str_t                    *k, *p;
     ngx_uint_t                    ok;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
@@ -804,22 +757,31 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
     shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
     sh = dmcf->cache_shm->data;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    if (ok) {
+        k = &v[1];
+        p = &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
 
-    ngx_http_djass_cache_store(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
-                               &f->id[NGX_HTTP_DJASS_CACHE_KEY],
-                               f->token[NGX_HTTP_DJASS_CACHE_KEY],
-                               ok ? &v[1] : NULL,
-                               NGX_HTTP_DJASS_CACHE_KFIELDS);
+        /* an unknown key is not kept; a project only for its owner */
+        if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0) {
+            f->want[NGX_HTTP_DJASS_CACHE_KEY] = 0;
+        }
 
-    ngx_http_djass_cache_store(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
-                               &f->id[NGX_HTTP_DJASS_CACHE_PROJECT],
-                               f->token[NGX_HTTP_DJASS_CACHE_PROJECT],
-                               ok ? &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS]
-                                  : NULL,
-                               NGX_HTTP_DJASS_CACHE_PFIELDS);
+        if (!ngx_http_djass_cache_key_valid(k)
+            || !ngx_http_djass_cache_owned(k, p))
+        {
+            f->want[NGX_HTTP_DJASS_CACHE_PROJECT] = 0;
+        }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+        ngx_shmtx_lock(&shpool->mutex);
+
+        ngx_http_djass_cache_store(shpool, sh, f, NGX_HTTP_DJASS_CACHE_KEY,
+                                   k, NGX_HTTP_DJASS_CACHE_KFIELDS);
+        ngx_http_djass_cache_store(shpool, sh, f,
+                                   NGX_HTTP_DJASS_CACHE_PROJECT, p,
+                                   NGX_HTTP_DJASS_CACHE_PFIELDS);
+
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
 
     if (!ok) {
         /* 503, 500: answered as the plain call's are */
@@ -841,7 +803,6 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, const char *op,
     ngx_http_djass_redis_pt handler, ngx_str_t *raw)
 {
-    time_t       expires;
     ngx_str_t   *k, *p, *v;
     ngx_uint_t   n, i;
 
@@ -857,22 +818,9 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
     ngx_str_set(&v[0], "e");
     n = 2;
 
-    if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0
-        || k[NGX_HTTP_DJASS_K_REVOKED].len)
-    {
+    if (!ngx_http_djass_cache_key_valid(k)) {
         ngx_str_set(&v[1], "auth");
         goto done;
-    }
-
-    if (k[NGX_HTTP_DJASS_K_EXPIRES].len) {
-        /* the first expired second, as api.lua's fill made it */
-        expires = ngx_atotm(k[NGX_HTTP_DJASS_K_EXPIRES].data,
-                            k[NGX_HTTP_DJASS_K_EXPIRES].len);
-
-        if (expires == NGX_ERROR || expires <= ngx_time()) {
-            ngx_str_set(&v[1], "auth");
-            goto done;
-        }
     }
 
     if (!(k[NGX_HTTP_DJASS_K_LEGACY].len == 1
@@ -884,14 +832,7 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
         goto done;
     }
 
-    if (p[NGX_HTTP_DJASS_P_EXISTS].len != 1
-        || p[NGX_HTTP_DJASS_P_EXISTS].data[0] != '1'
-        || p[NGX_HTTP_DJASS_P_PROFILE].len != k[NGX_HTTP_DJASS_K_PROFILE].len
-        || ngx_strncmp(p[NGX_HTTP_DJASS_P_PROFILE].data,
-                       k[NGX_HTTP_DJASS_K_PROFILE].data,
-                       k[NGX_HTTP_DJASS_K_PROFILE].len)
-           != 0)
-    {
+    if (!ngx_http_djass_cache_owned(k, p)) {
         ngx_str_set(&v[1], "notfound");
         goto done;
     }
@@ -939,6 +880,49 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
 done:
 
     return handler(r, call, NGX_OK, v, n);
+}
+
+
+/* the key is known, not revoked, not expired now */
+
+static ngx_uint_t
+ngx_http_djass_cache_key_valid(ngx_str_t *k)
+{
+    time_t  expires;
+
+    if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0
+        || k[NGX_HTTP_DJASS_K_REVOKED].len)
+    {
+        return 0;
+    }
+
+    if (k[NGX_HTTP_DJASS_K_EXPIRES].len) {
+        /* the first expired second, as api.lua's fill made it */
+        expires = ngx_atotm(k[NGX_HTTP_DJASS_K_EXPIRES].data,
+                            k[NGX_HTTP_DJASS_K_EXPIRES].len);
+
+        if (expires == NGX_ERROR || expires <= ngx_time()) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* the project exists and belongs to the key's profile */
+
+static ngx_uint_t
+ngx_http_djass_cache_owned(ngx_str_t *k, ngx_str_t *p)
+{
+    return p[NGX_HTTP_DJASS_P_EXISTS].len == 1
+           && p[NGX_HTTP_DJASS_P_EXISTS].data[0] == '1'
+           && p[NGX_HTTP_DJASS_P_PROFILE].len
+              == k[NGX_HTTP_DJASS_K_PROFILE].len
+           && ngx_strncmp(p[NGX_HTTP_DJASS_P_PROFILE].data,
+                          k[NGX_HTTP_DJASS_K_PROFILE].data,
+                          k[NGX_HTTP_DJASS_K_PROFILE].len)
+              == 0;
 }
 
 

@@ -13,7 +13,10 @@
 #include "ngx_http_djass_module.h"
 
 
-/* the zone's counters, for djass_metrics to read (under the zone lock) */
+/*
+ * the zone's counters, for djass_metrics to read; the last two are added
+ * to without the zone's lock (ngx_atomic_fetch_add)
+ */
 typedef struct {
     ngx_atomic_uint_t            hits;
     ngx_atomic_uint_t            misses;
@@ -21,6 +24,8 @@ typedef struct {
     ngx_atomic_uint_t            flushes;        /* the whole cache dropped */
     ngx_atomic_uint_t            fills;
     ngx_atomic_uint_t            evictions;      /* LRU, the zone was full */
+    ngx_atomic_uint_t            bypasses;       /* reads while in doubt */
+    ngx_atomic_uint_t            doubts;         /* tracking put in doubt */
 } ngx_http_djass_cache_stats_t;
 
 

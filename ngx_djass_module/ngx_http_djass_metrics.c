@@ -496,9 +496,17 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
             "# HELP djass_cache_evictions_total Entries dropped because the "
             "zone was full.\n"
             "# TYPE djass_cache_evictions_total counter\n"
-            "djass_cache_evictions_total %uA\n",
+            "djass_cache_evictions_total %uA\n"
+            "# HELP djass_cache_bypasses_total Reads sent to Redis because "
+            "the worker process's tracking was not proven.\n"
+            "# TYPE djass_cache_bypasses_total counter\n"
+            "djass_cache_bypasses_total %uA\n"
+            "# HELP djass_cache_doubts_total Times a worker process stopped "
+            "reading the cache: tracking in doubt.\n"
+            "# TYPE djass_cache_doubts_total counter\n"
+            "djass_cache_doubts_total %uA\n",
             cs->hits, cs->misses, cs->fills, cs->invalidations, cs->flushes,
-            cs->evictions);
+            cs->evictions, cs->bypasses, cs->doubts);
     }
 
     b->last = p;

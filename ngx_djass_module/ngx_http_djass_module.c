@@ -172,6 +172,20 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, cache_zone),
       NULL },
 
+    { ngx_string("djass_cache_heartbeat"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, cache_heartbeat),
+      NULL },
+
+    { ngx_string("djass_cache_heartbeat_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, cache_heartbeat_timeout),
+      NULL },
+
       ngx_null_command
 };
 
@@ -254,6 +268,8 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->metrics_zone_size = NGX_CONF_UNSET_SIZE;
     dmcf->cache = NGX_CONF_UNSET;
     dmcf->cache_zone = NGX_CONF_UNSET_SIZE;
+    dmcf->cache_heartbeat = NGX_CONF_UNSET_MSEC;
+    dmcf->cache_heartbeat_timeout = NGX_CONF_UNSET_MSEC;
 
     return dmcf;
 }
@@ -275,6 +291,8 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(dmcf->cache, 1);
     ngx_conf_init_size_value(dmcf->cache_zone,
                              NGX_HTTP_DJASS_DEFAULT_CACHE_ZONE);
+    ngx_conf_init_msec_value(dmcf->cache_heartbeat, 1000);
+    ngx_conf_init_msec_value(dmcf->cache_heartbeat_timeout, 2000);
 
     ngx_conf_init_size_value(dmcf->metrics_zone_size,
                              NGX_HTTP_DJASS_DEFAULT_METRICS);

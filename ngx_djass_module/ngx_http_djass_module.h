@@ -111,6 +111,8 @@ typedef struct {
     ngx_flag_t                   cache;          /* djass_cache */
     size_t                       cache_zone;     /* djass_cache_zone */
     ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
+    ngx_msec_t                   cache_heartbeat;     /* its PING interval */
+    ngx_msec_t                   cache_heartbeat_timeout; /* its deadline */
 } ngx_http_djass_main_conf_t;
 
 

@@ -12,6 +12,10 @@
  *   drained, feeds hiredis's reader and has hiredis run the callbacks.
  * - When hiredis frees the context, the nginx connection goes with it and
  *   the link's owner is told (link->closed), to open a new one.
+ * - A TCP link has keepalive probes (after 15 s idle, every 5 s, 3 of
+ *   them), so that a peer gone without a word is noticed by the kernel
+ *   too; the read cache's heartbeat (ngx_http_djass_cache_track.c) is
+ *   the faster check for its own connection.
  * - A link is one such connection: the data connection of
  *   ngx_http_djass_redis.c, a Sentinel's (ngx_http_djass_sentinel.c) or
  *   the read cache's invalidation connection (ngx_http_djass_cache_track.c).
@@ -25,11 +29,17 @@
 
 #define NGX_HTTP_DJASS_READ_SIZE    65536
 
+#define NGX_HTTP_DJASS_KEEPIDLE     15
+#define NGX_HTTP_DJASS_KEEPINTVL    5
+#define NGX_HTTP_DJASS_KEEPCNT      3
+
 
 /* exported by hiredis 0.14 but not declared in its async.h */
 void redisProcessCallbacks(redisAsyncContext *ac);
 
 
+static void ngx_http_djass_redis_keepalive(ngx_http_djass_link_t *link,
+    redisAsyncContext *ac);
 static void ngx_http_djass_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_djass_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_djass_redis_add_read(void *data);
@@ -75,9 +85,59 @@ ngx_http_djass_redis_attach(ngx_http_djass_link_t *link,
     ac->ev.delWrite = ngx_http_djass_redis_del_write;
     ac->ev.cleanup = ngx_http_djass_redis_cleanup;
 
+    ngx_http_djass_redis_keepalive(link, ac);
     ngx_http_djass_redis_add_read(link);
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_djass_redis_keepalive(ngx_http_djass_link_t *link,
+    redisAsyncContext *ac)
+{
+    int  on;
+
+    if (ac->c.connection_type != REDIS_CONN_TCP) {
+        return;
+    }
+
+    on = 1;
+
+    if (setsockopt(ac->c.fd, SOL_SOCKET, SO_KEEPALIVE, (const void *) &on,
+                   sizeof(int))
+        == -1)
+    {
+        ngx_log_error(NGX_LOG_WARN, link->log, ngx_socket_errno,
+                      "djass: setsockopt(SO_KEEPALIVE) on a Redis "
+                      "connection failed");
+        return;
+    }
+
+#if (NGX_HAVE_KEEPALIVE_TUNABLE)
+    {
+        int  idle, intvl, cnt;
+
+        idle = NGX_HTTP_DJASS_KEEPIDLE;
+        intvl = NGX_HTTP_DJASS_KEEPINTVL;
+        cnt = NGX_HTTP_DJASS_KEEPCNT;
+
+        if (setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPIDLE,
+                       (const void *) &idle, sizeof(int))
+            == -1
+            || setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPINTVL,
+                          (const void *) &intvl, sizeof(int))
+               == -1
+            || setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPCNT,
+                          (const void *) &cnt, sizeof(int))
+               == -1)
+        {
+            ngx_log_error(NGX_LOG_WARN, link->log, ngx_socket_errno,
+                          "djass: setting the keepalive probes of a Redis "
+                          "connection failed");
+        }
+    }
+#endif
 }
 
 

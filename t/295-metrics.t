@@ -121,7 +121,8 @@ unless (valgrind_on()) {
                // 0) >= 1 }, 10),
        'repeated status reads are counted as read-cache hits');
     my $t = scrape()->{content} // '';
-    for my $c (qw(misses fills invalidations flushes evictions)) {
+    for my $c (qw(misses fills invalidations flushes evictions bypasses
+                   doubts)) {
         like($t, qr/^djass_cache_${c}_total \d+$/m,
              "djass_cache_${c}_total is served");
     }

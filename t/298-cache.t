@@ -51,10 +51,15 @@ sub evalsha_calls {
     return $n // 0;
 }
 
+# the commands requests cost: not the heartbeat's PING and CLIENT
+# TRACKINGINFO (once a second per worker process, whatever the load; the
+# subcommands, cmdstat_client|..., do not match \w+)
 sub all_calls {
     my $info = redis_cli($redis, 'INFO', 'commandstats') // '';
     my $n = 0;
-    $n += $1 while $info =~ /^cmdstat_\w+:calls=(\d+)/mg;
+    while ($info =~ /^cmdstat_(\w+):calls=(\d+)/mg) {
+        $n += $2 unless $1 eq 'ping';
+    }
     return $n;
 }
 
