@@ -111,6 +111,15 @@ typedef struct {
     ngx_flag_t                   cache;          /* djass_cache */
     size_t                       cache_zone;     /* djass_cache_zone */
     ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
+
+    /* an S3 artifact store (ngx_http_djass_s3.c) */
+    ngx_str_t                    s3_endpoint;    /* djass_s3_endpoint */
+    ngx_str_t                    s3_region;      /* djass_s3_region */
+    ngx_str_t                    s3_credentials; /* djass_s3_credentials */
+    void                        *s3_creds;       /* djass_s3_creds_t, read
+                                                    once at start */
+    ngx_addr_t                  *s3_addr;        /* the endpoint, resolved
+                                                    at start */
 } ngx_http_djass_main_conf_t;
 
 
@@ -124,6 +133,12 @@ typedef struct {
     ngx_str_t                    openapi_body;   /* GET /openapi.json */
     ngx_str_t                    openapi_etag;
     ngx_flag_t                   metrics;
+    void                        *s3;             /* djass_s3_t of
+                                                    djass_artifacts s3://,
+                                                    or NULL */
+    ngx_flag_t                   s3_redirect;    /* djass_s3_redirect */
+    time_t                       s3_redirect_ttl;
+    ngx_http_upstream_conf_t    *s3_upstream;
 } ngx_http_djass_loc_conf_t;
 
 
@@ -315,6 +330,14 @@ ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 /* the details of 409 artifact_not_ready (also the MCP tool's) */
+/* ngx_http_djass_s3.c: downloads from an S3 store */
+char *ngx_http_djass_s3_redirect(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_djass_s3_merge(ngx_conf_t *cf,
+    ngx_http_djass_loc_conf_t *prev, ngx_http_djass_loc_conf_t *conf);
+ngx_int_t ngx_http_djass_s3_download(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
+
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
