@@ -150,7 +150,8 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query
+FUZZ_TARGETS := fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query \
+                fuzz_s3_xml
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
@@ -179,6 +180,10 @@ $(FUZZ_DIR)/fuzz_tmpl $(FUZZ_DIR)/fuzz_cookiecutter_json: \
     $(FUZZ_DIR)/%: t/fuzz/%.c $(FUZZ_DEPS)
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -ljansson
+
+$(FUZZ_DIR)/fuzz_s3_xml: t/fuzz/fuzz_s3_xml.c $(FUZZ_DEPS)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -lcrypto
 
 $(FUZZ_DIR)/fuzz_payload: t/fuzz/fuzz_payload.c $(FUZZ_DEPS) \
     ngx_djass_module/ngx_http_djass_payload.c \
