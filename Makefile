@@ -37,7 +37,8 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
              -D_GNU_SOURCE -DDJASS_VERSION='"$(VERSION)"' \
              -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
-# libcurl: the worker's webhook deliveries only (not djassctl, not nginx)
+# libcurl: the worker's webhook deliveries and its HTTP and S3 uploads,
+# and the store abstraction (lib/djass_store.c); never nginx
 WORKER_LIBS := $(LIBS) -lcurl
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
@@ -65,7 +66,7 @@ all: module worker unit
 
 module: $(BUILD)/ngx_http_djass_module.so
 worker: $(BUILD)/djass-worker $(BUILD)/djassctl
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(BUILD)/t/store_tool
 
 # nginx's configure writes a Makefile into the folder it runs in, so it runs
 # in a folder of links to Debian's nginx source: nothing is written there.
@@ -138,6 +139,11 @@ $(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBDJASS) $(LIBS)
+
+# the store abstraction on the command line, for t/387 (not installed)
+$(BUILD)/t/store_tool: t/s3/store_tool.c $(LIBDJASS)
+	@mkdir -p $(BUILD)/t
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBDJASS) $(LDFLAGS) $(WORKER_LIBS)
 
 # coverage-guided fuzzing (t/fuzz/): clang's libFuzzer with ASan + UBSan,
 # one target per parser of outside input.  The module's own files are

@@ -274,4 +274,37 @@ my ($id, $project);
            'no secret in the worker\'s log');
 }
 
+# --- 6. the store abstraction (lib/djass_store.c): list, delete, put ---------
+{
+    my @store = (Djass::Build::build_dir() . '/t/store_tool',
+                 '--artifacts', "s3://$bucket/$prefix",
+                 '--s3-endpoint', $store->{endpoint},
+                 '--s3-region', 'us-east-1', '--s3-credentials', $good);
+    my $out = `'@{[ join("' '", @store) ]}' --max-keys 3 list 2>&1`;
+    is($?, 0, 'ListObjectsV2 of the prefix, 3 keys a page') or diag($out);
+    my %listed = $out =~ m{^(projects/\d{3}/\d+\.zip) (\d+)$}mg;
+    ok(scalar(keys %listed) >= 23,
+       'every artifact is listed across the pages (' . scalar(keys %listed)
+       . ')') or diag($out);
+    my $rel = sprintf('projects/%03d/%d.zip', $id % 1000, $id);
+    ok($listed{$rel}, "... $rel among them, with its size");
+
+    $out = `'@{[ join("' '", @store) ]}' delete $rel 2>&1`;
+    is($?, 0, 'DELETE of an artifact') or diag($out);
+    my ($code) = s3_curl($store, 'GET', object_path($id));
+    is($code, 404, '... it is gone from the bucket');
+    my $res = call($stream, GET => "/projects/$id/download");
+    is($res->{status}, 500, 'a download of a deleted object: the logged 500');
+    unlike($res->{content}, qr/^PK/, '... never a 502 page nor bytes');
+    like(nginx_error_log($stream), qr/S3 store answered 404/,
+         '... logged with the store\'s 404');
+    $out = `'@{[ join("' '", @store) ]}' delete $rel 2>&1`;
+    is($?, 0, 'a second DELETE of it is done too');
+
+    $out = `'@{[ join("' '", @store) ]}' put '$zip_ref' $rel 2>&1`;
+    is($?, 0, 'PUT puts it back') or diag($out);
+    $res = call($stream, GET => "/projects/$id/download");
+    is($res->{status}, 200, '... and it downloads again');
+}
+
 done_testing();
