@@ -145,8 +145,7 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       NULL },
 
     { ngx_string("djass_s3_redirect"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF
-      |NGX_CONF_TAKE12,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_djass_s3_redirect,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -350,6 +349,7 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
     dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
     dlcf->metrics = NGX_CONF_UNSET;
     dlcf->s3_redirect = NGX_CONF_UNSET;
+    dlcf->s3_redirect_ttl = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -373,6 +373,10 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->mcp && ngx_http_djass_mcp_merge(cf, conf->mcp) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
+
+    ngx_conf_merge_value(conf->s3_redirect, prev->s3_redirect, 0);
+    ngx_conf_merge_sec_value(conf->s3_redirect_ttl, prev->s3_redirect_ttl,
+                             NGX_HTTP_DJASS_S3_TTL);
 
     if (ngx_http_djass_s3_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;

@@ -25,6 +25,7 @@
 
 #define NGX_HTTP_DJASS_MAX_REQUEST_ID     128
 #define NGX_HTTP_DJASS_DEFAULT_METRICS    (64 * 1024)
+#define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
 #define NGX_HTTP_DJASS_ENDPOINTS          8

@@ -22,7 +22,6 @@
 #include "djass_s3.h"
 
 
-#define NGX_HTTP_DJASS_S3_TTL        60
 #define NGX_HTTP_DJASS_S3_TTL_MAX    604800      /* SigV4's limit: 7 days */
 
 
@@ -75,7 +74,6 @@ ngx_http_djass_s3_redirect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     dlcf->s3_redirect = 1;
-    dlcf->s3_redirect_ttl = NGX_HTTP_DJASS_S3_TTL;
 
     if (cf->args->nelts == 3) {
         ttl = ngx_parse_time(&value[2], 1);
@@ -217,14 +215,6 @@ ngx_http_djass_s3_merge(ngx_conf_t *cf, ngx_http_djass_loc_conf_t *prev,
     djass_s3_t                  *s3;
     ngx_http_upstream_conf_t    *up;
     ngx_http_djass_main_conf_t  *dmcf;
-
-    if (conf->s3_redirect == NGX_CONF_UNSET) {
-        conf->s3_redirect = prev->s3_redirect == NGX_CONF_UNSET
-                            ? 0 : prev->s3_redirect;
-        conf->s3_redirect_ttl = prev->s3_redirect_ttl
-                                ? prev->s3_redirect_ttl
-                                : NGX_HTTP_DJASS_S3_TTL;
-    }
 
     if (conf->artifacts.len < sizeof(DJASS_S3_SCHEME) - 1
         || ngx_strncmp(conf->artifacts.data, DJASS_S3_SCHEME,
