@@ -8,7 +8,9 @@
  * URL valid for the TTL.
  *
  * The endpoint is resolved once, at start (ngx_parse_url): a store whose
- * address changes needs a reload.  The credentials file is read at start
+ * address changes needs a reload.  An https endpoint is verified (its
+ * certificate against the system's CAs, its name) before anything is
+ * sent.  The credentials file is read at start
  * too; its contents never reach a log line.  The store's failures become
  * the API's envelope in ngx_http_djass_filter.c: unreachable or 5xx is
  * 503 retryable_error with Retry-After, anything else (404, 403) the
@@ -46,6 +48,8 @@ static ngx_int_t ngx_http_djass_s3_filter(void *data, ssize_t bytes);
 static char *ngx_http_djass_s3_main(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 static void ngx_http_djass_s3_cleanup_creds(void *data);
+static char *ngx_http_djass_s3_tls(ngx_conf_t *cf,
+    ngx_http_upstream_conf_t *up);
 
 
 /* djass_s3_redirect on [TTL] | off */
@@ -204,6 +208,61 @@ ngx_http_djass_s3_cleanup_creds(void *data)
 }
 
 
+/*
+ * An https endpoint (AWS's): TLS 1.2 or 1.3 to the store, its certificate
+ * verified against the system's trusted CAs (OpenSSL's default paths:
+ * SSL_CERT_FILE or SSL_CERT_DIR in nginx's environment point elsewhere)
+ * and its name against the endpoint's host, sent as SNI.
+ */
+
+static char *
+ngx_http_djass_s3_tls(ngx_conf_t *cf, ngx_http_upstream_conf_t *up)
+{
+#if (NGX_HTTP_SSL)
+    ngx_pool_cleanup_t  *cln;
+
+    up->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (up->ssl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    up->ssl->log = cf->log;
+
+    if (ngx_ssl_create(up->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(up->ssl);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = up->ssl;
+
+    if (SSL_CTX_set_default_verify_paths(up->ssl->ctx) != 1) {
+        ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
+                      "djass_s3_endpoint: cannot load the trusted CA "
+                      "certificates");
+        return NGX_CONF_ERROR;
+    }
+
+    up->ssl_verify = 1;
+    up->ssl_server_name = 1;
+    up->ssl_session_reuse = 0;
+
+    return NGX_CONF_OK;
+#else
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_s3_endpoint: https "
+                       "needs nginx built with SSL");
+    return NGX_CONF_ERROR;
+#endif
+}
+
+
 /* djass_artifacts s3://BUCKET/PREFIX/: checked and resolved at start */
 
 char *
@@ -253,13 +312,7 @@ ngx_http_djass_s3_merge(ngx_conf_t *cf, ngx_http_djass_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    if (s3->https && !conf->s3_redirect) {
-        /* streaming from an https endpoint would need the upstream's
-         * TLS client: not built; redirect mode hands https to clients */
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_artifacts \"%V\": "
-                           "streaming downloads need an http:// "
-                           "djass_s3_endpoint; for https (AWS) use "
-                           "\"djass_s3_redirect on\"", &conf->artifacts);
+    if (s3->https && ngx_http_djass_s3_tls(cf, up) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -343,6 +396,14 @@ ngx_http_djass_s3_download(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     u->resolved->port = (in_port_t) s3->port;
 
     u->conf = dlcf->s3_upstream;
+
+#if (NGX_HTTP_SSL)
+    if (s3->https) {
+        u->ssl = 1;
+        u->ssl_name.data = (u_char *) s3->connect_host;
+        u->ssl_name.len = ngx_strlen(s3->connect_host);
+    }
+#endif
     u->output.tag = (ngx_buf_tag_t) &ngx_http_djass_module;
     u->buffering = 0;
 

@@ -35,7 +35,7 @@ my $weed = s3_weed()
 my $tpl = worker_template('slow');
 my $bucket = 'djass-artifacts';
 my $prefix = 'fleet/a';
-my $store = start_seaweed(weed => $weed, buckets => [$bucket]);
+my $store = start_seaweed(weed => $weed, buckets => [$bucket], https => 1);
 ok($store, "SeaweedFS serves S3 on $store->{endpoint}");
 
 my $dir = temp_dir('s3');
@@ -69,6 +69,16 @@ my $redirect = s3_nginx(creds => $good, redirect => 'on 2s');
 my $wrong = s3_nginx(creds => $bad);
 my $down = s3_nginx(creds => $good,
                     endpoint => 'http://127.0.0.1:' . free_port());
+# https: the store's certificate trusted through SSL_CERT_FILE (OpenSSL's
+# default paths, read when nginx loads its configuration), or not at all
+my $tls = do {
+    local $ENV{SSL_CERT_FILE} = $store->{cert};
+    s3_nginx(creds => $good, endpoint => $store->{https_endpoint});
+};
+my $untrusted = do {
+    local $ENV{SSL_CERT_FILE} = '/etc/ssl/certs/ca-certificates.crt';
+    s3_nginx(creds => $good, endpoint => $store->{https_endpoint});
+};
 unlike($stream->{conf}, qr/_djass_artifacts|alias|proxy_pass|proxy_set/,
        'the nginx configuration has no artifacts location, no proxy_*');
 
@@ -176,6 +186,21 @@ my ($id, $project);
     is($code, 403, 'the bucket refuses a GET signed with a wrong secret');
 }
 
+# --- 1b. https to the store ---------------------------------------------------
+{
+    my $ref_bytes = do { local (@ARGV, $/) = ($zip_ref); binmode ARGV; <> };
+    my $dl = call($tls, GET => "/projects/$id/download");
+    is($dl->{status}, 200, 'https endpoint: streamed over TLS, 200');
+    ok($dl->{content} eq $ref_bytes,
+       'https endpoint: byte-identical to djass-worker render --zip');
+    $dl = call($untrusted, GET => "/projects/$id/download");
+    is($dl->{status}, 503,
+       'https endpoint with an untrusted certificate: 503, nothing sent');
+    unlike($dl->{content}, qr/^PK/, '... never the object');
+    like(nginx_error_log($untrusted), qr/certificate verify/,
+         '... and the verify error is logged');
+}
+
 # --- 2. redirect mode -------------------------------------------------------
 {
     my $ref_bytes = do { local (@ARGV, $/) = ($zip_ref); binmode ARGV; <> };
@@ -214,7 +239,7 @@ my ($id, $project);
        '... retryable_error in the envelope');
     is($res->{headers}{'retry-after'}, '1', '... with Retry-After');
 
-    for my $n ($stream, $redirect, $wrong, $down) {
+    for my $n ($stream, $redirect, $wrong, $down, $tls, $untrusted) {
         my $log = nginx_error_log($n);
         unlike($log, qr/\Q$Djass::S3::SECRET\E|not-the-secret|\Q$Djass::S3::ACCESS\E/,
                "nginx $n->{port}: no credential in the error log");

@@ -27,7 +27,9 @@ sub s3_weed {
     return -x "$venv/bin/weed" ? "$venv/bin/weed" : undef;
 }
 
-# start_seaweed(weed => PATH, buckets => [...]): { port, endpoint, pid ...}
+# start_seaweed(weed => PATH, buckets => [...], https => 1): { port,
+# endpoint, pid ...}; with https, also https_endpoint, served with a
+# self-signed certificate for 127.0.0.1 (its PEM in cert)
 sub start_seaweed {
     my (%o) = @_;
     my $dir = temp_dir('seaweed-' . free_port());
@@ -51,7 +53,21 @@ sub start_seaweed {
                '-s3', "-s3.port=$port{s3}", "-s3.port.grpc=$port{s3_grpc}",
                "-s3.config=$dir/identities.json", '-s3.port.iceberg=0',
                '-s3.port.lance=0', '-master.telemetry=false');
+    if ($o{https}) {
+        $port{https} = free_port();
+        system('openssl', 'req', '-quiet', '-x509', '-newkey', 'rsa:2048', '-nodes',
+               '-keyout', "$dir/key.pem", '-out', "$dir/cert.pem",
+               '-days', '2', '-subj', '/CN=127.0.0.1',
+               '-addext', 'subjectAltName=IP:127.0.0.1') == 0
+            or die "openssl req failed";
+        push @cmd, "-s3.port.https=$port{https}",
+                   "-s3.cert.file=$dir/cert.pem", "-s3.key.file=$dir/key.pem";
+    }
     my $p = Djass::Test::spawn("seaweed-$port{s3}", {}, @cmd);
+    if ($o{https}) {
+        $p->{https_endpoint} = "https://127.0.0.1:$port{https}";
+        $p->{cert} = "$dir/cert.pem";
+    }
     $p->{kind} = 's3';
     $p->{stop_signal} = 'KILL';
     $p->{port} = $port{s3};
