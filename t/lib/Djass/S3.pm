@@ -55,11 +55,8 @@ sub start_seaweed {
                '-s3.port.lance=0', '-master.telemetry=false');
     if ($o{https}) {
         $port{https} = free_port();
-        system('openssl', 'req', '-quiet', '-x509', '-newkey', 'rsa:2048', '-nodes',
-               '-keyout', "$dir/key.pem", '-out', "$dir/cert.pem",
-               '-days', '2', '-subj', '/CN=127.0.0.1',
-               '-addext', 'subjectAltName=IP:127.0.0.1') == 0
-            or die "openssl req failed";
+        my $out = `openssl req -x509 -newkey rsa:2048 -nodes -keyout '$dir/key.pem' -out '$dir/cert.pem' -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>&1`;
+        $? == 0 or die "openssl req failed: $out";
         push @cmd, "-s3.port.https=$port{https}",
                    "-s3.cert.file=$dir/cert.pem", "-s3.key.file=$dir/key.pem";
     }
