@@ -119,8 +119,6 @@ typedef struct {
     ngx_str_t                    s3_credentials; /* djass_s3_credentials */
     void                        *s3_creds;       /* djass_s3_creds_t, read
                                                     once at start */
-    ngx_addr_t                  *s3_addr;        /* the endpoint, resolved
-                                                    at start */
 } ngx_http_djass_main_conf_t;
 
 
@@ -140,6 +138,8 @@ typedef struct {
     ngx_flag_t                   s3_redirect;    /* djass_s3_redirect */
     time_t                       s3_redirect_ttl;
     ngx_http_upstream_conf_t    *s3_upstream;
+    ngx_addr_t                  *s3_addr;        /* the store, resolved at
+                                                    start (streaming) */
 } ngx_http_djass_loc_conf_t;
 
 

@@ -48,6 +48,8 @@ static ngx_int_t ngx_http_djass_s3_filter(void *data, ssize_t bytes);
 static char *ngx_http_djass_s3_main(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 static void ngx_http_djass_s3_cleanup_creds(void *data);
+static char *ngx_http_djass_s3_resolve(ngx_conf_t *cf, djass_s3_t *s3,
+    ngx_http_djass_loc_conf_t *conf);
 static char *ngx_http_djass_s3_tls(ngx_conf_t *cf,
     ngx_http_upstream_conf_t *up);
 
@@ -100,8 +102,7 @@ ngx_http_djass_s3_redirect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * What every S3 location shares, once: the credentials (the file of
- * djass_s3_credentials, or the AWS_* environment of the master) and the
- * endpoint's address.
+ * djass_s3_credentials, or the AWS_* environment of the master).
  */
 
 static char *
@@ -109,8 +110,6 @@ ngx_http_djass_s3_main(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
 {
     char                 err[256];
     u_char              *path;
-    ngx_url_t            u;
-    djass_s3_t           probe;
     djass_s3_creds_t    *creds;
     ngx_pool_cleanup_t  *cln;
 
@@ -152,50 +151,6 @@ ngx_http_djass_s3_main(ngx_conf_t *cf, ngx_http_djass_main_conf_t *dmcf)
     }
 
     dmcf->s3_creds = creds;
-
-    /* the endpoint's address (djass_s3_parse checked its form first) */
-
-    if (djass_s3_parse("s3://probe", (char *) dmcf->s3_endpoint.data,
-                       (char *) dmcf->s3_region.data, &probe, err,
-                       sizeof(err))
-        != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_s3_endpoint, "
-                           "djass_s3_region: %s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.len = ngx_strlen(probe.connect_host);
-    u.url.data = ngx_pnalloc(cf->pool, u.url.len + 2);
-    if (u.url.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strchr(probe.connect_host, ':')) {
-        /* an IPv6 address */
-        u.url.data[0] = '[';
-        ngx_memcpy(u.url.data + 1, probe.connect_host, u.url.len);
-        u.url.data[u.url.len + 1] = ']';
-        u.url.len += 2;
-
-    } else {
-        ngx_memcpy(u.url.data, probe.connect_host, u.url.len);
-    }
-
-    u.default_port = (in_port_t) probe.port;
-    u.no_resolve = 0;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_s3_endpoint: "
-                           "cannot resolve \"%s\": %s", probe.connect_host,
-                           u.err ? u.err : "no address");
-        return NGX_CONF_ERROR;
-    }
-
-    /* the first address: resolved at start, not per request */
-    dmcf->s3_addr = &u.addrs[0];
 
     return NGX_CONF_OK;
 }
@@ -263,6 +218,54 @@ ngx_http_djass_s3_tls(ngx_conf_t *cf, ngx_http_upstream_conf_t *up)
 }
 
 
+/*
+ * The store's address, for streaming: resolved now, once (ngx_parse_url),
+ * its first address used; with AWS the bucket's own host name.
+ */
+
+static char *
+ngx_http_djass_s3_resolve(ngx_conf_t *cf, djass_s3_t *s3,
+    ngx_http_djass_loc_conf_t *conf)
+{
+    size_t     n;
+    ngx_url_t  u;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    n = ngx_strlen(s3->connect_host);
+    u.url.data = ngx_pnalloc(cf->pool, n + 2);
+    if (u.url.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strchr(s3->connect_host, ':')) {
+        /* an IPv6 address */
+        u.url.data[0] = '[';
+        ngx_memcpy(u.url.data + 1, s3->connect_host, n);
+        u.url.data[n + 1] = ']';
+        u.url.len = n + 2;
+
+    } else {
+        ngx_memcpy(u.url.data, s3->connect_host, n);
+        u.url.len = n;
+    }
+
+    u.default_port = (in_port_t) s3->port;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_artifacts \"%V\": "
+                           "cannot resolve \"%s\" (the S3 store): %s",
+                           &conf->artifacts, s3->connect_host,
+                           u.err ? u.err : "no address");
+        return NGX_CONF_ERROR;
+    }
+
+    conf->s3_addr = &u.addrs[0];
+
+    return NGX_CONF_OK;
+}
+
+
 /* djass_artifacts s3://BUCKET/PREFIX/: checked and resolved at start */
 
 char *
@@ -285,6 +288,12 @@ ngx_http_djass_s3_merge(ngx_conf_t *cf, ngx_http_djass_loc_conf_t *prev,
     if (conf->artifacts.data == prev->artifacts.data && prev->s3) {
         conf->s3 = prev->s3;
         conf->s3_upstream = prev->s3_upstream;
+        conf->s3_addr = prev->s3_addr;
+
+        if (conf->s3_addr == NULL && !conf->s3_redirect) {
+            return ngx_http_djass_s3_resolve(cf, conf->s3, conf);
+        }
+
         return NGX_CONF_OK;
     }
 
@@ -309,6 +318,12 @@ ngx_http_djass_s3_merge(ngx_conf_t *cf, ngx_http_djass_loc_conf_t *prev,
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "djass_artifacts \"%V\": "
                            "%s", &conf->artifacts, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!conf->s3_redirect
+        && ngx_http_djass_s3_resolve(cf, s3, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -346,10 +361,8 @@ ngx_http_djass_s3_download(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     ngx_http_upstream_t         *u;
     ngx_http_djass_s3_req_t     *st;
     ngx_http_djass_loc_conf_t   *dlcf;
-    ngx_http_djass_main_conf_t  *dmcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
     s3 = dlcf->s3;
 
     rc = ngx_http_discard_request_body(r);
@@ -389,10 +402,10 @@ ngx_http_djass_s3_download(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    u->resolved->sockaddr = dmcf->s3_addr->sockaddr;
-    u->resolved->socklen = dmcf->s3_addr->socklen;
+    u->resolved->sockaddr = dlcf->s3_addr->sockaddr;
+    u->resolved->socklen = dlcf->s3_addr->socklen;
     u->resolved->naddrs = 1;
-    u->resolved->host = dmcf->s3_addr->name;
+    u->resolved->host = dlcf->s3_addr->name;
     u->resolved->port = (in_port_t) s3->port;
 
     u->conf = dlcf->s3_upstream;

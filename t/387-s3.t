@@ -24,7 +24,7 @@ use Digest::SHA qw(sha256_hex);
 use Djass::Test;
 use Djass::Jobs;
 use Djass::S3;
-use Djass::Build qw(valgrind_on sanitize_on);
+use Djass::Build qw(valgrind_on sanitize_on bin);
 
 plan skip_all => 'too slow under valgrind' if valgrind_on();
 
@@ -41,6 +41,97 @@ ok($store, "SeaweedFS serves S3 on $store->{endpoint}");
 my $dir = temp_dir('s3');
 my $good = s3_creds_file("$dir/good.env");
 my $bad = s3_creds_file("$dir/bad.env", secret => 'not-the-secret');
+
+# --- 0. bad input: the worker's flags and nginx's directives --------------
+{
+    my $tplroot = repo_dir() . '/template';
+    my @w = (bin('djass-worker'), '--redis', '127.0.0.1:1', '--template',
+             $tplroot);
+    my @cases = (
+        [ 'no region', [ '--artifacts', 's3://djass-b' ],
+          qr/--artifacts s3:\/\/djass-b: the S3 region is missing/ ],
+        [ 'a bucket name with capitals', [ '--artifacts', 's3://Bad_B',
+          '--s3-region', 'us-east-1' ], qr/bucket name is not a bucket name/ ],
+        [ 'a prefix with ..', [ '--artifacts', 's3://djass-b/a/../b',
+          '--s3-region', 'us-east-1' ], qr/prefix is not usable/ ],
+        [ 'an endpoint that is not http(s)', [ '--artifacts', 's3://djass-b',
+          '--s3-region', 'r', '--s3-endpoint', 'ftp://x' ],
+          qr/endpoint is not http\(s\)/ ],
+        [ 'a port that is not one', [ '--artifacts', 's3://djass-b',
+          '--s3-region', 'r', '--s3-endpoint', 'http://h:99999' ],
+          qr/port is not a port/ ],
+        [ '--s3-region without s3://', [ '--artifacts', $dir,
+          '--s3-region', 'r' ], qr/go with --artifacts s3:\/\/BUCKET/ ],
+        [ 'a missing credentials file', [ '--artifacts', 's3://djass-b',
+          '--s3-region', 'r', '--s3-credentials', "$dir/none.env" ],
+          qr/cannot read the S3 credentials file \Q$dir\E\/none.env/ ],
+        [ 'a file without the secret', [ '--artifacts', 's3://djass-b',
+          '--s3-region', 'r', '--s3-credentials', $weed ],
+          qr/not NAME=value|are both needed/ ],
+    );
+    for my $c (@cases) {
+        my $out = `'@{[ join("' '", @w, @{ $c->[1] }) ]}' 2>&1`;
+        is($? >> 8, 2, "worker, $c->[0]: exit 2");
+        like($out, $c->[2], "worker, $c->[0]: says so");
+    }
+    {
+        local %ENV = %ENV;
+        delete @ENV{qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY)};
+        my $out = `'@{[ join("' '", @w, '--artifacts', 's3://djass-b',
+                                 '--s3-region', 'r') ]}' 2>&1`;
+        like($out, qr/the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are both needed/,
+             'worker without a file nor AWS_* variables: says so');
+    }
+
+    my $secret_file = s3_creds_file("$dir/nginx-t.env");
+    my @bad = (
+        [ 'no region', '', "djass_s3_credentials $secret_file;",
+          's3://djass-b/p/', qr/S3 region is missing/ ],
+        [ 'a bad bucket', 'djass_s3_region r;',
+          "djass_s3_credentials $secret_file;", 's3://B/',
+          qr/bucket name is not a bucket name/ ],
+        [ 'an unreadable credentials file', 'djass_s3_region r;',
+          "djass_s3_credentials $dir/none.env;", 's3://djass-b/',
+          qr/cannot read the S3 credentials file/ ],
+        [ 'an endpoint that does not resolve',
+          'djass_s3_region r; djass_s3_endpoint http://no-such-host.invalid:9;',
+          "djass_s3_credentials $secret_file;", 's3://djass-b/',
+          qr/cannot resolve "no-such-host.invalid" \(the S3 store\)/ ],
+    );
+    for my $b (@bad) {
+        my ($rc, $out) = nginx_test_config(
+            http => "$b->[1] $b->[2]",
+            conf => sub { $_[0] =~ s{djass_artifacts /_djass_artifacts/;}
+                                    {djass_artifacts $b->[3];}r });
+        isnt($rc, 0, "nginx -t, $b->[0]: refused");
+        like($out, $b->[4], "nginx -t, $b->[0]: says so");
+        unlike($out, qr/\Q$Djass::S3::SECRET\E|\Q$Djass::S3::ACCESS\E/,
+               "nginx -t, $b->[0]: no credential in the message");
+    }
+    my ($rc, $out) = nginx_test_config(
+        http => "djass_s3_region r; djass_s3_credentials $secret_file;",
+        location => 'djass_s3_redirect on 8d;',
+        conf => sub { $_[0] =~ s{djass_artifacts /_djass_artifacts/;}
+                                {djass_artifacts s3://djass-b/;}r });
+    like($out, qr/djass_s3_redirect: the TTL "8d" is not a time from 1s to 7d/,
+         'nginx -t: a redirect TTL past 7 days is refused');
+    ($rc, $out) = nginx_test_config(
+        http => "djass_s3_endpoint http://127.0.0.1:8333; "
+                . "djass_s3_region us-east-1; "
+                . "djass_s3_credentials $secret_file;",
+        conf => sub { $_[0] =~ s{djass_artifacts /_djass_artifacts/;}
+                                {djass_artifacts s3://djass-b/p/;}r });
+    is($rc, 0, 'nginx -t accepts the pinned configuration') or diag($out);
+    unlike($out, qr/\Q$Djass::S3::SECRET\E/, '... and shows no secret');
+    # AWS in redirect mode: nothing to resolve (this host may have no DNS)
+    ($rc, $out) = nginx_test_config(
+        http => "djass_s3_region eu-west-1; djass_s3_credentials $secret_file;",
+        location => 'djass_s3_redirect on;',
+        conf => sub { $_[0] =~ s{djass_artifacts /_djass_artifacts/;}
+                                {djass_artifacts s3://djass-b/;}r });
+    is($rc, 0, 'nginx -t accepts AWS (no endpoint) in redirect mode')
+        or diag($out);
+}
 
 my $redis = start_redis();
 my $key = make_key($redis)->{key};
