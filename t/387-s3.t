@@ -337,6 +337,11 @@ my ($id, $project);
     }
     unlike(worker_log($worker), qr/\Q$Djass::S3::SECRET\E|\Q$Djass::S3::ACCESS\E/,
            'the worker logs no credential');
+    my $dump = `/usr/sbin/nginx -T -p '$stream->{prefix}' -c '$stream->{prefix}/conf/nginx.conf' -e '$stream->{prefix}/logs/t.log' 2>&1`;
+    like($dump, qr/djass_s3_credentials \Q$good\E;/,
+         'nginx -T shows the credentials file\'s path');
+    unlike($dump, qr/\Q$Djass::S3::SECRET\E|\Q$Djass::S3::ACCESS\E/,
+           '... and nothing of its contents');
 }
 
 # --- 4. the store stopped 10 s during a burst of 20 creates -------------------
@@ -421,6 +426,56 @@ my ($id, $project);
     is($?, 0, 'PUT puts it back') or diag($out);
     $res = call($stream, GET => "/projects/$id/download");
     is($res->{status}, 200, '... and it downloads again');
+}
+
+# --- 7. a large object streams through a small buffer -------------------------
+{
+    my $size = 96 << 20;
+    my $big = "$dir/big.zip";
+    open my $in, '<:raw', '/dev/urandom' or die $!;
+    open my $fh, '>:raw', $big or die $!;
+    my $left = $size;
+    while ($left > 0) {
+        read($in, my $chunk, $left > 1 << 20 ? 1 << 20 : $left);
+        print $fh $chunk;
+        $left -= length $chunk;
+    }
+    close $fh;
+    my $want = Digest::SHA->new(256)->addfile($big, 'b')->hexdigest;
+
+    my @store = (Djass::Build::build_dir() . '/t/store_tool',
+                 '--artifacts', "s3://$bucket/$prefix",
+                 '--s3-endpoint', $store->{endpoint},
+                 '--s3-region', 'us-east-1', '--s3-credentials', $good);
+    my $rel = sprintf('projects/%03d/%d.zip', $id % 1000, $id);
+    my $out = `'@{[ join("' '", @store) ]}' put '$big' $rel 2>&1`;
+    is($?, 0, 'a 96 MB object put in place of the artifact') or diag($out);
+
+    # the nginx worker's peak resident size, before and after
+    my ($wpid) = `ps -o pid= --ppid $stream->{pid}` =~ /(\d+)/;
+    my $hwm = sub {
+        open my $s, '<', "/proc/$wpid/status" or return 0;
+        my ($kb) = join('', <$s>) =~ /^VmHWM:\s+(\d+)/m;
+        return $kb // 0;
+    };
+    my $before = $hwm->();
+    my $sha = Digest::SHA->new(256);
+    my $got = 0;
+    my $t0 = time;
+    my $res = HTTP::Tiny->new(timeout => 60)->request('GET',
+        "http://127.0.0.1:$stream->{port}/api/v1/projects/$id/download",
+        { headers => { 'X-API-Key' => $key },
+          data_callback => sub { $sha->add($_[0]); $got += length $_[0] } });
+    my $took = time - $t0;
+    is($res->{status}, 200, 'the 96 MB object streams: 200');
+    is($got, $size, '... every byte');
+    is($sha->hexdigest, $want, '... the same bytes');
+    my $grew = ($hwm->() - $before) / 1024;
+    note(sprintf('96 MB streamed in %.2f s (%.0f MB/s); the nginx worker\'s '
+                 . 'peak RSS grew %.1f MB', $took, 96 / $took, $grew));
+    ok($grew < 24, "the nginx worker never held it: its peak RSS grew "
+                   . sprintf('%.1f MB', $grew));
+    unlink $big;
 }
 
 done_testing();
