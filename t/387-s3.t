@@ -367,6 +367,23 @@ my ($id, $project);
     like($dl->{content}, qr/^PK/, '... a ZIP');
 }
 
+# --- 4b. SIGHUP to an idle worker (waiting on Redis) changes nothing else ----
+{
+    my $lines = () = worker_log($worker) =~ /\n/g;
+    kill 'HUP', $worker->{pid};
+    sleep 1;
+    my $p = create('After HUP');
+    ok($p && wait_finished($redis, [$p->{id}], 60)
+       && status_of($p->{id}) eq 'ready',
+       'an idle worker sent SIGHUP still takes and finishes jobs');
+    my @new = split /\n/, worker_log($worker);
+    splice(@new, 0, $lines);
+    my @bad = grep { /error|reconnect|lost|stopp/i } @new;
+    is("@bad", '', '... without an error or a reconnection in its log');
+    like(worker_log($worker), qr/SIGHUP: the S3 credentials were re-read/,
+         '... and it re-read its credentials');
+}
+
 # --- 5. wrong credentials on the worker, then fixed with SIGHUP --------------
 {
     stop_process($worker);

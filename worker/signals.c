@@ -39,7 +39,9 @@ djass_signals_init(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
+    /* a reload interrupts nothing it can restart */
     sa.sa_handler = djass_signals_hup;
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
 
     /* a write to a closed pipe or socket is an error return, not a death */
