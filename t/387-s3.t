@@ -337,6 +337,8 @@ my ($id, $project);
     }
     unlike(worker_log($worker), qr/\Q$Djass::S3::SECRET\E|\Q$Djass::S3::ACCESS\E/,
            'the worker logs no credential');
+    local $ENV{LD_PRELOAD} = Djass::Test::asan_preload() if sanitize_on();
+    local $ENV{ASAN_OPTIONS} = 'detect_leaks=0' if sanitize_on();
     my $dump = `/usr/sbin/nginx -T -p '$stream->{prefix}' -c '$stream->{prefix}/conf/nginx.conf' -e '$stream->{prefix}/logs/t.log' 2>&1`;
     like($dump, qr/djass_s3_credentials \Q$good\E;/,
          'nginx -T shows the credentials file\'s path');
