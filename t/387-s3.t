@@ -360,8 +360,11 @@ my ($id, $project);
                         . 'stopped');
     sleep 10 - (time - $t0) if time - $t0 < 10;
     kill 'CONT', $store->{pid};
+    my $resumed = time;
     ok(wait_finished($redis, \@ids, 120), 'every project of the burst ends')
         or diag(worker_log($worker));
+    note(sprintf('the burst: store stopped %.1f s, all 20 ready %.1f s after '
+                 . 'it resumed', $resumed - $t0, time - $resumed));
     my @failed = grep { status_of($_) ne 'ready' } @ids;
     is("@failed", '', 'none failed: all ready');
     my $dl = call($stream, GET => "/projects/$ids[-1]/download");
