@@ -21,6 +21,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use HTTP::Tiny;
 use Digest::SHA qw(sha256_hex);
+use POSIX ();
 use Djass::Test;
 use Djass::Jobs;
 use Djass::S3;
@@ -244,6 +245,32 @@ my ($id, $project);
          'streamed: the store\'s Last-Modified');
     is($dl->{headers}{'content-length'}, length $ref_bytes,
        'streamed: Content-Length is the ZIP\'s');
+
+    # 20 clients at once, each its own signed GET to the store
+    my @kids;
+    for my $k (1 .. 20) {
+        pipe(my $r, my $w) or die $!;
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            close $r;
+            my $res = call($stream, GET => "/projects/$id/download");
+            print $w ($res->{status} == 200 ? sha256_hex($res->{content})
+                                            : "status $res->{status}");
+            close $w;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my %seen;
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        my $got = do { local $/; <$fh> } // '';
+        waitpid($k->[0], 0);
+        $seen{$got}++;
+    }
+    is_deeply(\%seen, { sha256_hex($ref_bytes) => 20 },
+              '20 concurrent streamed downloads: all 200, all the ZIP');
 
     my $range = call($stream, GET => "/projects/$id/download",
                      headers => { Range => 'bytes=0-9' });
