@@ -40,7 +40,8 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
              -D_GNU_SOURCE -DDJASS_VERSION='"$(VERSION)"' \
              -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
-# libcurl: the worker's webhook deliveries only (not djassctl, not nginx)
+# libcurl: the worker's webhook deliveries and its HTTP and S3 uploads,
+# and the store abstraction (lib/djass_store.c); never nginx
 WORKER_LIBS := $(LIBS) -lcurl
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
@@ -69,7 +70,7 @@ all: module worker unit
 
 module: $(BUILD)/ngx_http_djass_module.so
 worker: $(BUILD)/djass-worker $(BUILD)/djassctl
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(BUILD)/t/store_tool
 
 # nginx's configure writes a Makefile into the folder it runs in, so it runs
 # in a folder of links to Debian's nginx source: nothing is written there.
@@ -143,6 +144,11 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBDJASS) $(LIBS)
 
+# the store abstraction on the command line, for t/387 (not installed)
+$(BUILD)/t/store_tool: t/s3/store_tool.c $(LIBDJASS)
+	@mkdir -p $(BUILD)/t
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBDJASS) $(LDFLAGS) $(WORKER_LIBS)
+
 # coverage-guided fuzzing (t/fuzz/): clang's libFuzzer with ASan + UBSan,
 # one target per parser of outside input.  The module's own files are
 # compiled with nginx's headers and a shim of the few nginx functions they
@@ -154,7 +160,8 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query
+FUZZ_TARGETS := fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query \
+                fuzz_s3_xml
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
@@ -183,6 +190,10 @@ $(FUZZ_DIR)/fuzz_tmpl $(FUZZ_DIR)/fuzz_cookiecutter_json: \
     $(FUZZ_DIR)/%: t/fuzz/%.c $(FUZZ_DEPS)
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -ljansson
+
+$(FUZZ_DIR)/fuzz_s3_xml: t/fuzz/fuzz_s3_xml.c $(FUZZ_DEPS)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -lcrypto
 
 $(FUZZ_DIR)/fuzz_payload: t/fuzz/fuzz_payload.c $(FUZZ_DEPS) \
     ngx_djass_module/ngx_http_djass_payload.c \

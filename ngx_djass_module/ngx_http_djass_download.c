@@ -1,7 +1,8 @@
 /*
  * GET /projects/{id}/download: one call of the script, then the answer
  * is the artifact itself, served by nginx from the djass_artifacts
- * location after an internal redirect, or 409 while it is not ready.
+ * location after an internal redirect (or from an S3 store:
+ * ngx_http_djass_s3.c), or 409 while it is not ready.
  */
 
 
@@ -122,6 +123,12 @@ ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
     ngx_str_set(&r->headers_out.content_type, "application/zip");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
+
+    if (dlcf->s3) {
+        /* an S3 store: streamed from it, or a redirect to it */
+        ctx->download = 1;
+        return ngx_http_djass_s3_download(r, ctx, artifact);
+    }
 
     uri.len = dlcf->artifacts.len + artifact->len;
     uri.data = ngx_pnalloc(r->pool, uri.len);

@@ -123,6 +123,34 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_loc_conf_t, artifacts),
       NULL },
 
+    { ngx_string("djass_s3_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, s3_endpoint),
+      NULL },
+
+    { ngx_string("djass_s3_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, s3_region),
+      NULL },
+
+    { ngx_string("djass_s3_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, s3_credentials),
+      NULL },
+
+    { ngx_string("djass_s3_redirect"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_djass_s3_redirect,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("djass_query_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -338,6 +366,8 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
     dlcf->query_auth = NGX_CONF_UNSET;
     dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
     dlcf->metrics = NGX_CONF_UNSET;
+    dlcf->s3_redirect = NGX_CONF_UNSET;
+    dlcf->s3_redirect_ttl = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -359,6 +389,14 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
 
     if (conf->mcp && ngx_http_djass_mcp_merge(cf, conf->mcp) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_value(conf->s3_redirect, prev->s3_redirect, 0);
+    ngx_conf_merge_sec_value(conf->s3_redirect_ttl, prev->s3_redirect_ttl,
+                             NGX_HTTP_DJASS_S3_TTL);
+
+    if (ngx_http_djass_s3_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -25,6 +25,7 @@
 
 #define NGX_HTTP_DJASS_MAX_REQUEST_ID     128
 #define NGX_HTTP_DJASS_DEFAULT_METRICS    (64 * 1024)
+#define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
 #define NGX_HTTP_DJASS_ENDPOINTS          8
@@ -113,6 +114,13 @@ typedef struct {
     ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
     ngx_msec_t                   cache_heartbeat;     /* its PING interval */
     ngx_msec_t                   cache_heartbeat_timeout; /* its deadline */
+
+    /* an S3 artifact store (ngx_http_djass_s3.c) */
+    ngx_str_t                    s3_endpoint;    /* djass_s3_endpoint */
+    ngx_str_t                    s3_region;      /* djass_s3_region */
+    ngx_str_t                    s3_credentials; /* djass_s3_credentials */
+    void                        *s3_creds;       /* djass_s3_creds_t, read
+                                                    once at start */
 } ngx_http_djass_main_conf_t;
 
 
@@ -126,6 +134,14 @@ typedef struct {
     ngx_str_t                    openapi_body;   /* GET /openapi.json */
     ngx_str_t                    openapi_etag;
     ngx_flag_t                   metrics;
+    void                        *s3;             /* djass_s3_t of
+                                                    djass_artifacts s3://,
+                                                    or NULL */
+    ngx_flag_t                   s3_redirect;    /* djass_s3_redirect */
+    time_t                       s3_redirect_ttl;
+    ngx_http_upstream_conf_t    *s3_upstream;
+    ngx_addr_t                  *s3_addr;        /* the store, resolved at
+                                                    start (streaming) */
 } ngx_http_djass_loc_conf_t;
 
 
@@ -317,6 +333,14 @@ ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 /* the details of 409 artifact_not_ready (also the MCP tool's) */
+/* ngx_http_djass_s3.c: downloads from an S3 store */
+char *ngx_http_djass_s3_redirect(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_djass_s3_merge(ngx_conf_t *cf,
+    ngx_http_djass_loc_conf_t *prev, ngx_http_djass_loc_conf_t *conf);
+ngx_int_t ngx_http_djass_s3_download(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
+
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,

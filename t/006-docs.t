@@ -126,7 +126,8 @@ while ($table =~ /\{\s*ngx_string\("(\w+)"\),\s*([\w|]+),\s*(\w+),\s*\w+,\s*(.*?
     my ($field) = $offset =~ /offsetof\(\w+,\s*(\w+)\)/;
     # the two with handlers of their own set these fields
     $field //= { djass_template => 'template_dir', djass_api => 'api',
-                djass_metrics => 'metrics' }->{$name};
+                djass_metrics => 'metrics',
+                djass_s3_redirect => 's3_redirect' }->{$name};
     $cmd{$name} = { name => $name, ctx => join(', ', @ctx), set => $set,
                     field => $field };
 }

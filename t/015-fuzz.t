@@ -22,7 +22,8 @@ plan skip_all => 'the fuzz targets are ASan + UBSan builds: they run in '
 my $repo = repo_dir();
 my $dir = build_dir() . '/fuzz';
 my $seconds = $ENV{DJASS_FUZZ_SECONDS} // 30;
-my @targets = qw(fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query);
+my @targets = qw(fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query
+                 fuzz_s3_xml);
 
 chdir $repo or die "$repo: $!";
 

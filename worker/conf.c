@@ -32,11 +32,19 @@ djass_conf_usage(FILE *f)
 "                             (required)\n"
 "  --template DIR             the cookiecutter template (required)\n"
 "  --artifacts DIR|URL        the artifact store nginx serves: a folder,\n"
-"                             or http(s)://... to upload with PUT\n"
-"                             (required)\n"
+"                             http(s)://... to upload with PUT, or\n"
+"                             s3://BUCKET[/PREFIX] (required)\n"
+"  --s3-endpoint URL          an S3-compatible store's endpoint, path-style\n"
+"                             (default: AWS, https://s3.REGION.amazonaws.com,\n"
+"                             virtual-hosted style)\n"
+"  --s3-region REGION         the bucket's region (required with s3://)\n"
+"  --s3-credentials FILE      AWS_ACCESS_KEY_ID=, AWS_SECRET_ACCESS_KEY=,\n"
+"                             optional AWS_SESSION_TOKEN= lines (default:\n"
+"                             those environment variables); re-read on\n"
+"                             SIGHUP; never logged\n"
 "  --artifacts-header H       'Name: value' sent with each upload (or\n"
 "                             DJASS_ARTIFACTS_HEADER); never logged\n"
-"  --work-dir DIR             with an HTTP store: where ZIPs are built\n"
+"  --work-dir DIR             with an HTTP or S3 store: where ZIPs are built\n"
 "                             (default $TMPDIR or /tmp)\n"
 
 "  --concurrency N            N worker processes under a supervisor\n"
@@ -189,7 +197,8 @@ int
 djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 {
     int          i, sec, rc;
-    const char  *a, *v, *work, *tmp;
+    char         err[256];
+    const char  *a, *v, *work, *tmp, *s3_url, *s3_endpoint, *s3_region;
 
     memset(conf, 0, sizeof(djass_conf_t));
     conf->concurrency = DJASS_DEFAULT_CONCURRENCY;
@@ -204,6 +213,9 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     conf->password = getenv("DJASS_REDIS_PASSWORD");
     conf->artifacts_header = getenv("DJASS_ARTIFACTS_HEADER");
     work = NULL;
+    s3_url = NULL;
+    s3_endpoint = NULL;
+    s3_region = NULL;
 
     for (i = 1; i < argc; i++) {
         a = argv[i];
@@ -251,7 +263,10 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
             }
 
         } else if (strcmp(a, "--artifacts") == 0) {
-            if (djass_upload_is_url(v)) {
+            if (djass_s3_is_url(v)) {
+                s3_url = v;
+
+            } else if (djass_upload_is_url(v)) {
                 if (djass_conf_url(conf, v) != 0) {
                     return -1;
                 }
@@ -265,6 +280,15 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         } else if (strcmp(a, "--work-dir") == 0) {
             work = v;
+
+        } else if (strcmp(a, "--s3-endpoint") == 0) {
+            s3_endpoint = v;
+
+        } else if (strcmp(a, "--s3-region") == 0) {
+            s3_region = v;
+
+        } else if (strcmp(a, "--s3-credentials") == 0) {
+            conf->s3_credentials = v;
 
 
         } else if (strcmp(a, "--concurrency") == 0) {
@@ -330,6 +354,35 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         }
     }
 
+    if (s3_url) {
+        conf->s3 = malloc(sizeof(djass_s3_t));
+        if (conf->s3 == NULL) {
+            fprintf(stderr, "djass-worker: out of memory\n");
+            return -1;
+        }
+
+        if (djass_s3_parse(s3_url, s3_endpoint, s3_region, conf->s3, err,
+                           sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, "djass-worker: --artifacts %s: %s\n", s3_url,
+                    err);
+            return -1;
+        }
+
+        free((char *) conf->artifacts_url);
+        conf->artifacts_url = strdup(s3_url);
+        if (conf->artifacts_url == NULL) {
+            fprintf(stderr, "djass-worker: out of memory\n");
+            return -1;
+        }
+
+    } else if (s3_endpoint || s3_region || conf->s3_credentials) {
+        fprintf(stderr, "djass-worker: --s3-endpoint, --s3-region and "
+                "--s3-credentials go with --artifacts s3://BUCKET\n");
+        return -1;
+    }
+
     if (conf->artifacts_url) {
         /* ZIPs are built in a local folder, then uploaded */
         tmp = getenv("TMPDIR");
@@ -372,6 +425,8 @@ djass_conf_free(djass_conf_t *conf)
     free((char *) conf->template_dir);
     free((char *) conf->artifacts_dir);
     free((char *) conf->artifacts_url);
+    free(conf->s3);
+    conf->s3 = NULL;
     conf->artifacts_url = NULL;
     conf->template_dir = NULL;
     conf->artifacts_dir = NULL;

@@ -7,6 +7,7 @@
 #define DJASS_CONF_H
 
 #include "djass_redis.h"
+#include "djass_s3.h"
 #include "hook.h"        /* DJASS_HOOK_TIMEOUT: --hook-timeout's default */
 #include "render_limits.h"
 
@@ -28,6 +29,11 @@ typedef struct {
                                         local work folder (--work-dir) */
     const char    *artifacts_url;    /* --artifacts http(s)://.../ */
     const char    *artifacts_header; /* "Name: value" sent with each PUT */
+    djass_s3_t    *s3;               /* --artifacts s3://BUCKET[/PREFIX]:
+                                        the bucket, --s3-endpoint,
+                                        --s3-region; NULL otherwise */
+    const char    *s3_credentials;   /* --s3-credentials FILE, or NULL:
+                                        the AWS_* environment */
     djass_addr_t   addr;
     int            concurrency;
     int            visibility_ms;    /* a pending job idle this long is

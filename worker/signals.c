@@ -8,6 +8,14 @@
 
 
 volatile sig_atomic_t  djass_stop;
+volatile sig_atomic_t  djass_reload;
+
+
+static void
+djass_signals_hup(int signo)
+{
+    djass_reload = 1;
+}
 
 
 static void
@@ -30,6 +38,11 @@ djass_signals_init(void)
 
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+
+    /* a reload interrupts nothing it can restart */
+    sa.sa_handler = djass_signals_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
 
     /* a write to a closed pipe or socket is an error return, not a death */
     signal(SIGPIPE, SIG_IGN);

@@ -15,6 +15,9 @@
 /* how many stop signals arrived */
 extern volatile sig_atomic_t  djass_stop;
 
+/* SIGHUP arrived: re-read what can be re-read (the S3 credentials) */
+extern volatile sig_atomic_t  djass_reload;
+
 /* installs the handlers (no SA_RESTART: a wait returns early) */
 void djass_signals_init(void);
 

@@ -221,6 +221,12 @@ djass_supervise(const djass_conf_t *conf)
             }
         }
 
+        if (djass_reload) {
+            /* the consumers re-read their S3 credentials */
+            djass_reload = 0;
+            djass_supervise_signal(kids, n, SIGHUP);
+        }
+
         djass_redis_sleep(DJASS_SUPERVISE_TICK, 1);
     }
 

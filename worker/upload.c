@@ -12,7 +12,9 @@
 
 #include <curl/curl.h>
 
+#include "djass_s3_client.h"
 #include "log.h"
+#include "publish.h"
 #include "redis_util.h"
 #include "signals.h"
 #include "upload.h"
@@ -24,7 +26,107 @@
 #define DJASS_UPLOAD_BACKOFF_MAX    5000
 
 
-static int  djass_curl_ready;
+static int               djass_curl_ready;
+
+/* an S3 store's credentials: loaded at start, again on SIGHUP */
+static djass_s3_creds_t  djass_s3_creds;
+
+
+int
+djass_upload_s3_init(const djass_conf_t *conf, char *err, size_t len)
+{
+    djass_s3_creds_t  c;
+
+    if (djass_s3_creds_load(conf->s3_credentials, &c, err, len) != 0) {
+        return -1;
+    }
+
+    djass_s3_creds = c;
+    djass_s3_creds_clear(&c);
+    return 0;
+}
+
+
+/* SIGHUP: the credentials again; the old ones stay on failure */
+static void
+djass_upload_s3_reload(const djass_conf_t *conf)
+{
+    char  err[256];
+
+    djass_reload = 0;
+
+    if (conf->s3 == NULL) {
+        return;
+    }
+
+    if (djass_upload_s3_init(conf, err, sizeof(err)) != 0) {
+        djass_log("SIGHUP: the S3 credentials were not re-read, the old "
+                  "ones stay: %s", err);
+        return;
+    }
+
+    djass_log("SIGHUP: the S3 credentials were re-read from %s",
+              conf->s3_credentials ? conf->s3_credentials
+                                   : "the environment");
+}
+
+
+/*
+ * An S3 store: one signed PUT with the ZIP's SHA-256 as
+ * x-amz-content-sha256, ready on 200.  403 is retried like a transient
+ * failure (an operator fixes the credentials, the jobs wait), with the
+ * store's code in err.
+ */
+static djass_upload_e
+djass_upload_s3_put(const djass_conf_t *conf, const char *file,
+    const char *rel, long long size, char *err, size_t len)
+{
+    char               key[DJASS_S3_KEY_MAX + 1], sha[DJASS_SHA256_HEX];
+    long long          n;
+    djass_s3_rc_e      rc;
+    djass_s3_client_t  c;
+
+    if (djass_s3_key(conf->s3, rel, key, sizeof(key)) != 0) {
+        snprintf(err, len, "The artifact's S3 key is too long.");
+        return DJASS_UPLOAD_PERMANENT;
+    }
+
+    if (djass_file_digest(file, &n, sha) != 0 || n != size) {
+        snprintf(err, len, "Cannot read the ZIP to upload it.");
+        return DJASS_UPLOAD_PERMANENT;
+    }
+
+    memset(&c, 0, sizeof(c));
+    c.s3 = conf->s3;
+    c.creds = &djass_s3_creds;
+
+    djass_debug("artifact %s: PUT s3://%s/%s, %lld bytes, "
+                "x-amz-content-sha256 %s", rel, conf->s3->bucket, key, size,
+                sha);
+
+    rc = djass_s3_put_file(&c, key, file, size, sha, "application/zip", err,
+                           len);
+
+    switch (rc) {
+    case DJASS_S3_OK:
+        return DJASS_UPLOAD_OK;
+
+    case DJASS_S3_DENIED:
+        /* err has the store's code (InvalidAccessKeyId,
+         * SignatureDoesNotMatch, RequestTimeTooSkewed, AccessDenied) */
+        return DJASS_UPLOAD_DENIED;
+
+    case DJASS_S3_TRANSIENT:
+        return DJASS_UPLOAD_TRANSIENT;
+
+    case DJASS_S3_NOT_FOUND:
+        /* NoSuchBucket: an operator's to fix, jobs wait for it */
+        return DJASS_UPLOAD_DENIED;
+
+    default:
+        return DJASS_UPLOAD_PERMANENT;
+    }
+}
 
 
 int
@@ -136,6 +238,10 @@ djass_upload_put(const djass_conf_t *conf, const char *file, const char *rel,
     djass_upload_e      res;
     struct curl_slist  *headers;
 
+    if (conf->s3) {
+        return djass_upload_s3_put(conf, file, rel, size, err, len);
+    }
+
     f = fopen(file, "rbe");
     if (f == NULL) {
         snprintf(err, len, "Cannot read the ZIP to upload it.");
@@ -198,14 +304,19 @@ djass_upload_publish(const djass_conf_t *conf, const char *file,
     const char *rel, long long size, int (*tick)(void *data), void *data,
     char *err, size_t len)
 {
-    int             ms, wait, tries;
+    int             ms, wait, tries, denied;
     long long       t0;
     djass_upload_e  rc;
 
     ms = DJASS_UPLOAD_BACKOFF_MIN;
     t0 = djass_now_ms();
+    denied = 0;
 
     for (tries = 1; ; tries++) {
+        if (djass_reload) {
+            djass_upload_s3_reload(conf);
+        }
+
         rc = djass_upload_put(conf, file, rel, size, err, len);
 
         if (rc == DJASS_UPLOAD_OK) {
@@ -221,7 +332,17 @@ djass_upload_publish(const djass_conf_t *conf, const char *file,
             return 1;
         }
 
-        if (tries == 1) {
+        if (rc == DJASS_UPLOAD_DENIED) {
+            /* once per job: the store's code says what to fix */
+            if (!denied) {
+                djass_log("artifact %s: %s: the store refuses this worker "
+                          "(credentials, clock or policy); retrying with "
+                          "backoff, fix the credentials and send SIGHUP",
+                          rel, err);
+                denied = 1;
+            }
+
+        } else if (tries == 1) {
             djass_log("artifact %s: %s Retrying with backoff (a transient "
                       "storage error).", rel, err);
 

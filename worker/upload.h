@@ -18,8 +18,18 @@ typedef enum {
     DJASS_UPLOAD_OK = 0,
     DJASS_UPLOAD_TRANSIENT,      /* down, timed out, 5xx, 408, 429, short:
                                     try again later */
-    DJASS_UPLOAD_PERMANENT       /* refused (4xx): retrying will not help */
+    DJASS_UPLOAD_PERMANENT,      /* refused (4xx): retrying will not help */
+    DJASS_UPLOAD_DENIED          /* S3's 403 (or no bucket): the
+                                    operator's to fix; retried */
 } djass_upload_e;
+
+
+/*
+ * An S3 store (--artifacts s3://...): reads the credentials
+ * (--s3-credentials or the AWS_* environment); SIGHUP reads them again
+ * before the next upload.  -1 with a message in err.
+ */
+int djass_upload_s3_init(const djass_conf_t *conf, char *err, size_t len);
 
 
 /* 1 when --artifacts names an HTTP store */

@@ -3,6 +3,7 @@
  * turns queued projects into published ZIPs (doc/operations.md).
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "signals.h"
 #include "supervise.h"
+#include "upload.h"
 #include "webhook.h"
 
 
@@ -20,6 +22,7 @@ int
 djass_worker_main(int argc, char **argv)
 {
     int           rc;
+    char          err[256];
     djass_conf_t  conf;
 
     rc = djass_conf_parse(argc, argv, &conf);
@@ -29,13 +32,21 @@ djass_worker_main(int argc, char **argv)
     }
 
     djass_log_verbose = conf.verbose;
+
+    if (conf.s3 && djass_upload_s3_init(&conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "djass-worker: %s\n", err);
+        djass_conf_free(&conf);
+        return 2;
+    }
+
     djass_signals_init();
     srand((unsigned) getpid() ^ (unsigned) time(NULL));
 
     djass_log("starting: redis %s, template %s, artifacts %s, %d "
               "process(es), visibility timeout %d s, max attempts %d, "
               "render limits %d s, %d MB memory%s, %d MB output",
-              conf.redis, conf.template_dir, conf.artifacts_dir,
+              conf.redis, conf.template_dir,
+              conf.artifacts_url ? conf.artifacts_url : conf.artifacts_dir,
               conf.concurrency, conf.visibility_ms / 1000,
               conf.max_attempts, conf.limits.timeout_s,
               conf.limits.memory_mb,
