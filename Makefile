@@ -38,7 +38,7 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
              -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
 # libcurl: the worker's webhook deliveries only (not djassctl, not nginx)
-WORKER_LIBS := $(LIBS) -lcurl
+WORKER_LIBS := $(LIBS) -lcurl -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)

@@ -6,8 +6,8 @@
  * Also the Standard Webhooks secret's base64.  No Redis, no libcurl here.
  */
 
-#ifndef DJASS_WEBHOOK_H
-#define DJASS_WEBHOOK_H
+#ifndef DJASS_LIB_WEBHOOK_H
+#define DJASS_LIB_WEBHOOK_H
 
 #include <stddef.h>
 #include <netdb.h>
@@ -88,4 +88,4 @@ void djass_base64_encode(const unsigned char *in, size_t n, char *out);
 int djass_base64_decode(const char *in, unsigned char *out, size_t size,
     size_t *n);
 
-#endif /* DJASS_WEBHOOK_H */
+#endif /* DJASS_LIB_WEBHOOK_H */
