@@ -74,8 +74,9 @@ sub stack {
                @{ $o{args} });
     my %env = sanitize_on() ? asan_env() : ();
     if ($o{preload}) {
-        my $asan = sanitize_on() ? Djass::Test::asan_preload() : '';
-        $env{LD_PRELOAD} = join(':', grep { length } $asan, $shim);
+        # the shim only (the ASan build has its runtime linked in: it need
+        # not come first, and the hooks' tools must not get it)
+        $env{LD_PRELOAD} = $shim;
         $env{ASAN_OPTIONS} .= ':verify_asan_link_order=0' if sanitize_on();
     }
     my $w = Djass::Test::spawn('worker-376', \%env, run_wrapped(@cmd));
