@@ -966,6 +966,7 @@ djass_webhook_run(const djass_conf_t *conf)
 
         if (now >= w.next_touch) {
             djass_wh_touch(&w);
+            djass_wh_ep_sweep(&w, now);
             w.next_touch = now + conf->visibility_ms / 3;
         }
 

@@ -63,10 +63,18 @@ class Handler(BaseHTTPRequestHandler):
                         "project": project, "inflight": now_in,
                         "inflight_all": now_all}) + "\n")
         try:
-            self.answer(body, conf, n, now_in, now_all)
+            status = self.answer(body, conf, n, now_in, now_all)
         finally:
+            # no longer in flight before the answer goes: the next request
+            # it lets in must not find this one still counted
             with lock:
                 inflight[self.path] -= 1
+
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"ok")
 
     def answer(self, body, conf, n, now_in, now_all):
 
@@ -93,16 +101,12 @@ class Handler(BaseHTTPRequestHandler):
         }
         with lock, open(LOG, "a") as f:
             f.write(json.dumps(entry) + "\n")
-
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        return status
 
     def log_message(self, fmt, *args):
         pass
 
 
 ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer.request_queue_size = 128
 ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
