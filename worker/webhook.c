@@ -495,7 +495,7 @@ djass_wh_touch(djass_wh_t *w)
 }
 
 
-/* --- an attempt ------------------------------------------------------------ */
+/* --- an attempt ---------------------------------------------------------- */
 
 static void
 djass_wh_wake(void *data)
@@ -751,8 +751,7 @@ djass_wh_begin(djass_wh_t *w, djass_wh_job_t *j)
     j->lookup = djass_lookup_start(j->u.host, j->s.allow_private,
                                    djass_wh_wake, w->multi);
     if (j->lookup == NULL) {
-        djass_wh_failed(w, j, "no lookup thread free: too many name "
-                        "lookups still unanswered", 1);
+        djass_wh_failed(w, j, "cannot start a name lookup", 0);
         return 0;
     }
 
@@ -854,6 +853,12 @@ djass_wh_start(djass_wh_t *w)
         start = w->turn ? w->turn : w->eps;
 
         for (ep = start; ep && w->inflight < w->conf->webhook_concurrency; ) {
+            if (djass_lookup_running() >= DJASS_LOOKUP_MAX) {
+                /* lookups that do not end (a resolver gone silent) hold
+                 * the rest back, not fail them: their turn comes */
+                return;
+            }
+
             if (ep->head && ep->paused_until > now) {
                 djass_wh_defer(w, ep, ep->paused_until - now);
 

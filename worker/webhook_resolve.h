@@ -16,7 +16,7 @@
 
 
 /* lookups whose thread still runs, abandoned ones included, at most */
-#define DJASS_LOOKUP_MAX  64
+#define DJASS_LOOKUP_MAX  128
 
 
 typedef struct djass_lookup_s  djass_lookup_t;
