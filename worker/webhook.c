@@ -23,7 +23,10 @@
  * and an endpoint whose attempts time out DJASS_WH_PAUSE_AFTER times in a
  * row is paused (1 min, doubling up to 1 h, times the schedule scale):
  * its messages go back to the schedule as "deferred", which is no
- * attempt, until then.
+ * attempt, until then.  Past DJASS_WH_EP_WAITING_MAX waiting for one
+ * endpoint, its next messages are deferred by --webhook-timeout too, so
+ * one tenant's backlog never fills the DJASS_WH_WAITING_MAX entries this
+ * process holds (and never stops it reading the others').
  *
  * Retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the attempts
  * 1 to 7 (Standard Webhooks' schedule; about 28 hours in all), each
@@ -58,6 +61,7 @@
 #define DJASS_WH_POLL_MS       100     /* the loop's turn while busy */
 #define DJASS_WH_READ_BATCH    64      /* new entries read per turn */
 #define DJASS_WH_WAITING_MAX   2000    /* entries held here, at most */
+#define DJASS_WH_EP_WAITING_MAX 100    /* ... waiting for one endpoint */
 #define DJASS_WH_DUE_LIMIT     "100"
 #define DJASS_WH_RESTART_MS    1000
 #define DJASS_WH_PAUSE_AFTER   3       /* timeouts in a row */
@@ -397,6 +401,15 @@ djass_wh_hold(djass_wh_t *w, const djass_wh_entry_t *e)
         /* left pending: taken over later */
         djass_log("webhooks: out of memory");
         free(j);
+        return;
+    }
+
+    if (ep->waiting >= DJASS_WH_EP_WAITING_MAX) {
+        /* one endpoint's backlog never fills what this process holds:
+         * the rest of it waits in the schedule */
+        free(j);
+        djass_wh_done(w, e, "deferred", w->conf->webhook_timeout_ms, 0, 0,
+                      "");
         return;
     }
 
