@@ -87,6 +87,14 @@ sub stack {
     return ($redis, $w);
 }
 
+sub stop {
+    my ($w, $what) = @_;
+    my $t0 = time;
+    is(stop_process($w), 0, $what)
+        or diag(sprintf('status %s after %.1f s: ', $w->{status},
+                        time - $t0) . worker_log($w));
+}
+
 sub endpoint {
     my ($redis, $path, %o) = @_;
     my ($rc, $profile) = djassctl($redis, 'profile', 'create', '--email',
@@ -143,8 +151,8 @@ sub latency {
         or diag(worker_log($w));
     is(scalar(arrivals('/a-holds')), 1,
        "A's endpoint got one message at a time (--webhook-per-endpoint 1)");
-    is(stop_process($w), 0, 'the worker stops on SIGTERM, the attempt in '
-                            . 'flight ended within --webhook-timeout');
+    stop($w, 'the worker stops on SIGTERM, the attempt in flight ended '
+             . 'within --webhook-timeout');
 }
 
 # --- one endpoint: its messages in order, never two at once -----------------
@@ -159,7 +167,7 @@ sub latency {
     is_deeply([ map { $_->{project} } @got ], \@ids,
               'in the order its projects finished');
     is(max_of(map { $_->{inflight} } @got), 1, 'never two at once');
-    is(stop_process($w), 0, 'the worker stops');
+    stop($w, 'the worker stops');
 }
 
 # --- the limits: 3 per endpoint, 4 in all -------------------------------------
@@ -199,7 +207,7 @@ sub latency {
                                           && $end{"$_->{path} $_->{n}"} > $t }
                                    @all } @all);
     is($most, 4, 'never more than four at once');
-    is(stop_process($w), 0, 'the worker stops');
+    stop($w, 'the worker stops');
 }
 
 # --- a name whose lookup never answers ----------------------------------------
@@ -234,7 +242,7 @@ sub latency {
        'and verifies');
     is(scalar(arrivals('/hang')), 0, 'nothing reached the receiver by the '
                                      . 'hanging name');
-    is(stop_process($w), 0, 'the worker stops with a lookup still hanging');
+    stop($w, 'the worker stops with a lookup still hanging');
 }
 
 # --- an endpoint that keeps timing out is paused --------------------------------
@@ -263,7 +271,7 @@ sub latency {
        'every one of its messages is in the retry schedule');
     is(redis_cli($redis, 'HGET', 'djass:stats', 'webhooks:deferred'), undef,
        'no deferral is counted as an attempt');
-    is(stop_process($w), 0, 'the worker stops');
+    stop($w, 'the worker stops');
 }
 
 done_testing();
