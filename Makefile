@@ -40,9 +40,10 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
              -D_GNU_SOURCE -DDJASS_VERSION='"$(VERSION)"' \
              -D_FILE_OFFSET_BITS=64 -Ilib -Ilib/jinja -Ilib/cookiecutter
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
-# libcurl: the worker's webhook deliveries and its HTTP and S3 uploads,
-# and the store abstraction (lib/djass_store.c); never nginx
-WORKER_LIBS := $(LIBS) -lcurl
+# libcurl: the worker's webhook deliveries (one lookup thread per name:
+# -pthread) and its HTTP and S3 uploads, and the store abstraction
+# (lib/djass_store.c); never nginx
+WORKER_LIBS := $(LIBS) -lcurl -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)

@@ -145,95 +145,142 @@ djass_url_parse(const char *url, djass_url_t *u, const char **err)
 
 /* --- the SSRF rule ------------------------------------------------------- */
 
-#define DJASS_V4(a, b, c, d)                                                  \
-    (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) | ((uint32_t) (c) << 8) \
-     | (uint32_t) (d))
+/*
+ * Every special-purpose block of the IANA IPv4 and IPv6 Special-Purpose
+ * Address Registries (https://www.iana.org/assignments/iana-ipv4-special-
+ * registry, .../iana-ipv6-special-registry; reviewed 2026-12-06, the IPv6
+ * registry as last updated 2024-10-22, with RFC 9780's dummy prefix), with
+ * its "Globally Reachable" column: False (and N/A) refuse, True allow.
+ * The most specific block an address falls in decides, so the globally
+ * reachable exceptions inside a refused block (192.0.0.9, 2001:3::/32)
+ * are allowed.  Blocks whose addresses stand for an IPv4 address inside
+ * them (NAT64, 6to4) judge that address.  Beyond the registries: multicast
+ * and the deprecated site-local and IPv4-compatible blocks (no delivery
+ * goes there), and ORCHIDv2, which the registry marks globally reachable
+ * but whose addresses are identifiers, never locators (RFC 7343).
+ */
+static const djass_addr_range_t  djass_addr_ranges_tab[] = {
+
+    /* IPv4 */
+    { "0.0.0.0", 8, DJASS_ADDR_REFUSE, 0, "this network" },
+    { "10.0.0.0", 8, DJASS_ADDR_REFUSE, 0, "private-use" },
+    { "100.64.0.0", 10, DJASS_ADDR_REFUSE, 0, "shared address space" },
+    { "127.0.0.0", 8, DJASS_ADDR_REFUSE, 0, "loopback" },
+    { "169.254.0.0", 16, DJASS_ADDR_REFUSE, 0, "link-local" },
+    { "172.16.0.0", 12, DJASS_ADDR_REFUSE, 0, "private-use" },
+    { "192.0.0.0", 24, DJASS_ADDR_REFUSE, 0, "IETF protocol assignments" },
+    { "192.0.0.0", 29, DJASS_ADDR_REFUSE, 0, "DS-Lite" },
+    { "192.0.0.8", 32, DJASS_ADDR_REFUSE, 0, "IPv4 dummy address" },
+    { "192.0.0.9", 32, DJASS_ADDR_ALLOW, 0, "PCP anycast" },
+    { "192.0.0.10", 32, DJASS_ADDR_ALLOW, 0, "TURN anycast" },
+    { "192.0.0.170", 31, DJASS_ADDR_REFUSE, 0, "NAT64/DNS64 discovery" },
+    { "192.0.2.0", 24, DJASS_ADDR_REFUSE, 0, "documentation (TEST-NET-1)" },
+    { "192.31.196.0", 24, DJASS_ADDR_ALLOW, 0, "AS112-v4" },
+    { "192.52.193.0", 24, DJASS_ADDR_ALLOW, 0, "AMT" },
+    { "192.88.99.0", 24, DJASS_ADDR_REFUSE, 0, "deprecated 6to4 relay" },
+    { "192.168.0.0", 16, DJASS_ADDR_REFUSE, 0, "private-use" },
+    { "192.175.48.0", 24, DJASS_ADDR_ALLOW, 0, "AS112 direct delegation" },
+    { "198.18.0.0", 15, DJASS_ADDR_REFUSE, 0, "benchmarking" },
+    { "198.51.100.0", 24, DJASS_ADDR_REFUSE, 0, "documentation (TEST-NET-2)" },
+    { "203.0.113.0", 24, DJASS_ADDR_REFUSE, 0, "documentation (TEST-NET-3)" },
+    { "224.0.0.0", 4, DJASS_ADDR_REFUSE, 0, "multicast (not in the "
+                                            "registry)" },
+    { "240.0.0.0", 4, DJASS_ADDR_REFUSE, 0, "reserved" },
+    { "255.255.255.255", 32, DJASS_ADDR_REFUSE, 0, "limited broadcast" },
+
+    /* IPv6 */
+    { "::", 96, DJASS_ADDR_REFUSE, 0, "IPv4-compatible (deprecated; "
+                                      "not in the registry)" },
+    { "::", 128, DJASS_ADDR_REFUSE, 0, "unspecified" },
+    { "::1", 128, DJASS_ADDR_REFUSE, 0, "loopback" },
+    { "::ffff:0:0", 96, DJASS_ADDR_REFUSE, 0, "IPv4-mapped" },
+    { "::ffff:0:0:0", 96, DJASS_ADDR_REFUSE, 0, "IPv4-translated (SIIT)" },
+    { "64:ff9b::", 96, DJASS_ADDR_V4, 12, "NAT64 well-known prefix" },
+    { "64:ff9b:1::", 48, DJASS_ADDR_REFUSE, 0, "local-use NAT64" },
+    { "100::", 64, DJASS_ADDR_REFUSE, 0, "discard-only" },
+    { "100:0:0:1::", 64, DJASS_ADDR_REFUSE, 0, "dummy prefix" },
+    { "2001::", 23, DJASS_ADDR_REFUSE, 0, "IETF protocol assignments" },
+    { "2001::", 32, DJASS_ADDR_REFUSE, 0, "Teredo" },
+    { "2001:1::1", 128, DJASS_ADDR_ALLOW, 0, "PCP anycast" },
+    { "2001:1::2", 128, DJASS_ADDR_ALLOW, 0, "TURN anycast" },
+    { "2001:1::3", 128, DJASS_ADDR_ALLOW, 0, "DNS-SD SRP anycast" },
+    { "2001:2::", 48, DJASS_ADDR_REFUSE, 0, "benchmarking" },
+    { "2001:3::", 32, DJASS_ADDR_ALLOW, 0, "AMT" },
+    { "2001:4:112::", 48, DJASS_ADDR_ALLOW, 0, "AS112-v6" },
+    { "2001:10::", 28, DJASS_ADDR_REFUSE, 0, "deprecated ORCHID" },
+    { "2001:20::", 28, DJASS_ADDR_REFUSE, 0, "ORCHIDv2 (identifiers)" },
+    { "2001:30::", 28, DJASS_ADDR_ALLOW, 0, "drone remote ID (DET)" },
+    { "2001:db8::", 32, DJASS_ADDR_REFUSE, 0, "documentation" },
+    { "2002::", 16, DJASS_ADDR_V4, 2, "6to4" },
+    { "2620:4f:8000::", 48, DJASS_ADDR_ALLOW, 0, "AS112 direct delegation" },
+    { "3fff::", 20, DJASS_ADDR_REFUSE, 0, "documentation" },
+    { "5f00::", 16, DJASS_ADDR_REFUSE, 0, "SRv6 SIDs" },
+    { "fc00::", 7, DJASS_ADDR_REFUSE, 0, "unique-local" },
+    { "fe80::", 10, DJASS_ADDR_REFUSE, 0, "link-local" },
+    { "fec0::", 10, DJASS_ADDR_REFUSE, 0, "site-local (deprecated; not in "
+                                          "the registry)" },
+    { "ff00::", 8, DJASS_ADDR_REFUSE, 0, "multicast (not in the "
+                                         "registry)" },
+};
 
 
-static int
-djass_v4_public(uint32_t a)
+const djass_addr_range_t *
+djass_addr_ranges(size_t *n)
 {
-    static const struct {
-        uint32_t  net;
-        int       bits;
-    } blocked[] = {
-        { DJASS_V4(0, 0, 0, 0), 8 },          /* "this network" */
-        { DJASS_V4(10, 0, 0, 0), 8 },         /* private */
-        { DJASS_V4(100, 64, 0, 0), 10 },      /* shared (CGNAT) */
-        { DJASS_V4(127, 0, 0, 0), 8 },        /* loopback */
-        { DJASS_V4(169, 254, 0, 0), 16 },     /* link-local, cloud metadata */
-        { DJASS_V4(172, 16, 0, 0), 12 },      /* private */
-        { DJASS_V4(192, 0, 0, 0), 24 },       /* IETF protocol assignments */
-        { DJASS_V4(192, 0, 2, 0), 24 },       /* documentation */
-        { DJASS_V4(192, 88, 99, 0), 24 },     /* 6to4 relay */
-        { DJASS_V4(192, 168, 0, 0), 16 },     /* private */
-        { DJASS_V4(198, 18, 0, 0), 15 },      /* benchmarking */
-        { DJASS_V4(198, 51, 100, 0), 24 },    /* documentation */
-        { DJASS_V4(203, 0, 113, 0), 24 },     /* documentation */
-        { DJASS_V4(224, 0, 0, 0), 4 },        /* multicast */
-        { DJASS_V4(240, 0, 0, 0), 4 },        /* reserved, broadcast */
-    };
-
-    size_t    i;
-    uint32_t  mask;
-
-    for (i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
-        mask = 0xffffffffu << (32 - blocked[i].bits);
-        if ((a & mask) == blocked[i].net) {
-            return 0;
-        }
-    }
-
-    return 1;
+    *n = sizeof(djass_addr_ranges_tab) / sizeof(djass_addr_ranges_tab[0]);
+    return djass_addr_ranges_tab;
 }
 
 
-static uint32_t
-djass_v4_at(const unsigned char *b)
-{
-    return DJASS_V4(b[0], b[1], b[2], b[3]);
-}
-
-
+/* whether the first bits of a and b agree */
 static int
-djass_v6_public(const unsigned char *b)
+djass_addr_prefix(const unsigned char *a, const unsigned char *b, int bits)
 {
-    static const unsigned char  zero[12];
-    static const unsigned char  mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                               0, 0, 0xff, 0xff };
-    static const unsigned char  nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0,
-                                              0, 0, 0, 0, 0, 0 };
+    int  n;
 
-    /* ::a.b.c.d (v4-compatible, :: and ::1 among them), ::ffff:a.b.c.d
-     * and 64:ff9b::a.b.c.d reach the IPv4 address inside */
-    if (memcmp(b, zero, 12) == 0 || memcmp(b, mapped, 12) == 0
-        || memcmp(b, nat64, 12) == 0)
-    {
-        return djass_v4_public(djass_v4_at(b + 12));
-    }
-
-    if (b[0] == 0x20 && b[1] == 0x02) {              /* 2002::/16, 6to4 */
-        return djass_v4_public(djass_v4_at(b + 2));
-    }
-
-    if ((b[0] & 0xfe) == 0xfc                        /* fc00::/7 ULA */
-        || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)   /* fe80::/10 */
-        || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)   /* fec0::/10 */
-        || b[0] == 0xff                              /* multicast */
-        || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d
-            && b[3] == 0xb8)                         /* 2001:db8::/32 */
-        || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0
-            && b[3] == 0)                            /* 2001::/32 Teredo */
-        || (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff
-            && b[3] == 0x9b)                         /* 64:ff9b:1::/48 */
-        || (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0
-            && b[4] == 0 && b[5] == 0 && b[6] == 0
-            && b[7] == 0))                           /* 100::/64 discard */
-    {
+    n = bits / 8;
+    if (memcmp(a, b, n) != 0) {
         return 0;
     }
 
-    return 1;
+    bits %= 8;
+    return bits == 0 || ((a[n] ^ b[n]) & (0xff << (8 - bits))) == 0;
+}
+
+
+/* the table's verdict on an address of family (AF_INET: 4 bytes) */
+static int
+djass_addr_judge(int family, const unsigned char *b)
+{
+    size_t                     i, n;
+    unsigned char              net[16];
+    const djass_addr_range_t  *r, *best;
+
+    best = NULL;
+    n = sizeof(djass_addr_ranges_tab) / sizeof(djass_addr_ranges_tab[0]);
+
+    for (i = 0; i < n; i++) {
+        r = &djass_addr_ranges_tab[i];
+
+        if (inet_pton(family, r->prefix, net) != 1
+            || (best && best->bits >= r->bits)
+            || !djass_addr_prefix(b, net, r->bits))
+        {
+            continue;
+        }
+
+        best = r;
+    }
+
+    if (best == NULL) {
+        return 1;
+    }
+
+    if (best->verdict == DJASS_ADDR_V4) {
+        return djass_addr_judge(AF_INET, b + best->v4_at);
+    }
+
+    return best->verdict == DJASS_ADDR_ALLOW;
 }
 
 
@@ -245,12 +292,13 @@ djass_addr_public(const struct sockaddr *sa)
 
     if (sa->sa_family == AF_INET) {
         s4 = (const struct sockaddr_in *) sa;
-        return djass_v4_public(ntohl(s4->sin_addr.s_addr));
+        return djass_addr_judge(AF_INET,
+                                (const unsigned char *) &s4->sin_addr);
     }
 
     if (sa->sa_family == AF_INET6) {
         s6 = (const struct sockaddr_in6 *) sa;
-        return djass_v6_public(s6->sin6_addr.s6_addr);
+        return djass_addr_judge(AF_INET6, s6->sin6_addr.s6_addr);
     }
 
     return 0;
@@ -261,9 +309,8 @@ int
 djass_url_resolve(const djass_url_t *u, int allow_private,
     djass_addrs_t *out, char *err, size_t len)
 {
-    int               rc, i;
-    char              text[64];
-    struct addrinfo   hints, *res, *ai;
+    int               rc;
+    struct addrinfo   hints, *res;
 
     memset(out, 0, sizeof(djass_addrs_t));
     memset(&hints, 0, sizeof(hints));
@@ -277,6 +324,23 @@ djass_url_resolve(const djass_url_t *u, int allow_private,
                  gai_strerror(rc));
         return -1;
     }
+
+    rc = djass_addrs_keep(u->host, res, allow_private, out, err, len);
+
+    freeaddrinfo(res);
+    return rc;
+}
+
+
+int
+djass_addrs_keep(const char *host, const struct addrinfo *res,
+    int allow_private, djass_addrs_t *out, char *err, size_t len)
+{
+    int                     i;
+    char                    text[64];
+    const struct addrinfo  *ai;
+
+    memset(out, 0, sizeof(djass_addrs_t));
 
     for (ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_family == AF_INET) {
@@ -307,12 +371,10 @@ djass_url_resolve(const djass_url_t *u, int allow_private,
         }
     }
 
-    freeaddrinfo(res);
-
     if (out->n == 0) {
         snprintf(err, len, "%s resolves only to loopback, private, "
                  "link-local, multicast or reserved addresses (allowed "
-                 "only with --allow-private)", u->host);
+                 "only with --allow-private)", host);
         return -1;
     }
 

@@ -6,10 +6,11 @@
  * Also the Standard Webhooks secret's base64.  No Redis, no libcurl here.
  */
 
-#ifndef DJASS_WEBHOOK_H
-#define DJASS_WEBHOOK_H
+#ifndef DJASS_LIB_WEBHOOK_H
+#define DJASS_LIB_WEBHOOK_H
 
 #include <stddef.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 
@@ -41,10 +42,35 @@ typedef struct {
  */
 int djass_url_parse(const char *url, djass_url_t *u, const char **err);
 
-/* 1 when a delivery may reach sa without --allow-private: not loopback,
- * private, shared (CGNAT), link-local, multicast, unspecified, reserved or
- * documentation space, in IPv4 or IPv6, v4-mapped and NAT64 included */
+/* a special-purpose address block and what a delivery may do there */
+#define DJASS_ADDR_REFUSE   0        /* not globally reachable */
+#define DJASS_ADDR_ALLOW    1        /* globally reachable */
+#define DJASS_ADDR_V4       2        /* as the IPv4 address at v4_at */
+
+typedef struct {
+    const char  *prefix;     /* IPv4 or IPv6 text */
+    int          bits;
+    int          verdict;    /* DJASS_ADDR_* */
+    int          v4_at;      /* DJASS_ADDR_V4: its byte offset */
+    const char  *name;
+} djass_addr_range_t;
+
+/* the table of blocks (lib/djass_webhook.c says where it comes from) */
+const djass_addr_range_t *djass_addr_ranges(size_t *n);
+
+/*
+ * 1 when a delivery may reach sa without --allow-private: the most
+ * specific block of the table that holds it is globally reachable (or
+ * none does); 0 for loopback, private, shared, link-local, multicast,
+ * documentation, reserved and every other special-purpose block that is
+ * not, in IPv4 and IPv6 (IPv4-mapped, SIIT, NAT64 and 6to4 included)
+ */
 int djass_addr_public(const struct sockaddr *sa);
+
+/* the addresses of a getaddrinfo answer the rule allows (all of them
+ * when allow_private) into *out, as djass_url_resolve keeps them */
+int djass_addrs_keep(const char *host, const struct addrinfo *res,
+    int allow_private, djass_addrs_t *out, char *err, size_t len);
 
 /*
  * Resolves u->host once (getaddrinfo, blocking) and keeps the addresses
@@ -62,4 +88,4 @@ void djass_base64_encode(const unsigned char *in, size_t n, char *out);
 int djass_base64_decode(const char *in, unsigned char *out, size_t size,
     size_t *n);
 
-#endif /* DJASS_WEBHOOK_H */
+#endif /* DJASS_LIB_WEBHOOK_H */

@@ -80,6 +80,14 @@ my @cases = (
       2, qr/--render-memory wants a number from 64 to 1048576, not "8"/ ],
     [ 'render output not a number', [ @base, '--render-output', '1G' ], 2,
       qr/--render-output wants a number from 1 to 1048576, not "1G"/ ],
+    [ 'webhook concurrency 0', [ @base, '--webhook-concurrency', 0 ], 2,
+      qr/--webhook-concurrency wants a number from 1 to 1000, not "0"/ ],
+    [ 'webhook concurrency past 1000',
+      [ @base, '--webhook-concurrency', 1001 ], 2,
+      qr/--webhook-concurrency wants a number from 1 to 1000, not "1001"/ ],
+    [ 'webhook per endpoint not a number',
+      [ @base, '--webhook-per-endpoint', 'all' ], 2,
+      qr/--webhook-per-endpoint wants a number from 1 to 1000, not "all"/ ],
     [ 'unknown option', [ @base, '--frobnicate', 1 ], 2,
       qr/unknown option --frobnicate/ ],
     [ 'option without value', [ @base, '--concurrency' ], 2,
@@ -103,6 +111,8 @@ like($out, qr/--render-timeout SEC.*\(default 300\).*--render-memory MB.*\(defau
      '--help lists the render limits with their defaults');
 like($out, qr/--redis-wait N .*\(default 0: off\).*--redis-wait-timeout MS .*\(default 500\)/s,
      '--help lists --redis-wait, off by default, and its timeout');
+like($out, qr/--webhook-concurrency N .*\(default 16\).*--webhook-per-endpoint N .*\(default 1: each/s,
+     '--help lists the webhook limits with their defaults');
 
 # the version operators and bug reports quote: the file VERSION's
 my $version = do { local (@ARGV, $/) = (repo_dir() . '/VERSION'); <> };

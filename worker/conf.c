@@ -64,11 +64,17 @@ djass_conf_usage(FILE *f)
 "                             must take less (default %d)\n"
 "  --webhook-schedule-scale F the webhook retry schedule (5 s, 5 min, 30\n"
 "                             min, 2 h, 5 h, 10 h, 10 h) times F, for\n"
-"                             tests (default 1)\n",
+"                             tests (default 1)\n"
+"  --webhook-concurrency N    webhook messages in flight at once, at most\n"
+"                             (default %d)\n"
+"  --webhook-per-endpoint N   ... to one endpoint (default %d: each\n"
+"                             endpoint gets its messages one by one, in\n"
+"                             order)\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT, DJASS_DEFAULT_REDIS_WAIT_TIMEOUT,
-        DJASS_DEFAULT_WEBHOOK_TIMEOUT);
+        DJASS_DEFAULT_WEBHOOK_TIMEOUT, DJASS_DEFAULT_WEBHOOK_CONCURRENCY,
+        DJASS_DEFAULT_WEBHOOK_PER_ENDPOINT);
 
     djass_limits_usage(f);
 
@@ -210,6 +216,8 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
     djass_limits_init(&conf->limits);
     conf->webhook_timeout_ms = DJASS_DEFAULT_WEBHOOK_TIMEOUT * 1000;
     conf->webhook_scale = 1.0;
+    conf->webhook_concurrency = DJASS_DEFAULT_WEBHOOK_CONCURRENCY;
+    conf->webhook_per_endpoint = DJASS_DEFAULT_WEBHOOK_PER_ENDPOINT;
     conf->password = getenv("DJASS_REDIS_PASSWORD");
     conf->artifacts_header = getenv("DJASS_ARTIFACTS_HEADER");
     work = NULL;
@@ -344,6 +352,22 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         } else if (strcmp(a, "--webhook-schedule-scale") == 0) {
             if (djass_conf_scale(a, v, &conf->webhook_scale) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--webhook-concurrency") == 0) {
+            if (djass_conf_int(a, v, 1, DJASS_WEBHOOK_CONCURRENCY_MAX,
+                               &conf->webhook_concurrency)
+                != 0)
+            {
+                return -1;
+            }
+
+        } else if (strcmp(a, "--webhook-per-endpoint") == 0) {
+            if (djass_conf_int(a, v, 1, DJASS_WEBHOOK_CONCURRENCY_MAX,
+                               &conf->webhook_per_endpoint)
+                != 0)
+            {
                 return -1;
             }
 

@@ -19,6 +19,9 @@
 #define DJASS_DEFAULT_REDIS_WAIT_TIMEOUT 500    /* milliseconds */
 #define DJASS_REDIS_WAIT_MAX            64      /* replicas, as nginx's */
 #define DJASS_DEFAULT_WEBHOOK_TIMEOUT   15      /* seconds */
+#define DJASS_DEFAULT_WEBHOOK_CONCURRENCY 16    /* messages in flight */
+#define DJASS_DEFAULT_WEBHOOK_PER_ENDPOINT 1    /* ... to one endpoint */
+#define DJASS_WEBHOOK_CONCURRENCY_MAX   1000
 
 
 typedef struct {
@@ -48,6 +51,8 @@ typedef struct {
     int            webhook_timeout_ms;  /* connect and answer of one
                                            webhook delivery */
     double         webhook_scale;    /* the retry schedule times this */
+    int            webhook_concurrency;  /* messages in flight, at most */
+    int            webhook_per_endpoint; /* ... to one endpoint */
     int            verbose;
 } djass_conf_t;
 

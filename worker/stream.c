@@ -220,7 +220,14 @@ djass_stream_read(djass_stream_t *s, long long block_ms,
     argv[9] = s->stream;
     argv[10] = ">";
 
-    reply = djass_redis_argv(s->redis, 11, argv);
+    if (block_ms < 0) {
+        /* no BLOCK: an answer at once */
+        argv[6] = "STREAMS";
+        argv[7] = s->stream;
+        argv[8] = ">";
+    }
+
+    reply = djass_redis_argv(s->redis, block_ms < 0 ? 9 : 11, argv);
     if (reply == NULL) {
         return -1;
     }

@@ -58,7 +58,8 @@ int djass_stream_group(djass_stream_t *s);
 int djass_stream_claim(djass_stream_t *s, long long idle_ms,
     long long sweep_ms, djass_stream_entry_t *e);
 
-/* 1 and *e: a new entry; 0: none within block_ms; -1: no Redis */
+/* 1 and *e: a new entry; 0: none within block_ms (< 0: none now);
+ * -1: no Redis */
 int djass_stream_read(djass_stream_t *s, long long block_ms,
     djass_stream_entry_t *e);
 

@@ -3,14 +3,30 @@
  *
  *   redis/record_finish.lua (or record_start.lua, exhausted) writes the
  *   message hash djass:webhook-msg:<id> and XADDs it to djass:webhooks;
- *   here XREADGROUP takes it (pending for this process), webhook_begin.lua
- *   counts the attempt, libcurl makes it, and webhook_done.lua acks the
- *   entry and either forgets the message or puts it in the retry schedule,
- *   in one step.  webhook_due.lua moves retries whose time has come back
- *   into the stream.  A process killed mid-attempt leaves the entry
- *   pending; XAUTOCLAIM of any delivery process takes it over once idle
- *   for --visibility-timeout plus --webhook-timeout (longer than a live
- *   attempt can take), and the attempt is made again: at least once.
+ *   here XREADGROUP takes it (pending for this process) and it waits in
+ *   its endpoint's queue until the endpoint has fewer than
+ *   --webhook-per-endpoint messages in flight and the process fewer than
+ *   --webhook-concurrency; then webhook_begin.lua counts the attempt, a
+ *   lookup thread resolves the host (webhook_resolve.c), libcurl's multi
+ *   handle makes the request beside the others in flight, and
+ *   webhook_done.lua acks the entry and either forgets the message or puts
+ *   it in the retry schedule, in one step.  webhook_due.lua moves retries
+ *   whose time has come back into the stream.  A process killed
+ *   mid-attempt leaves the entry pending; XAUTOCLAIM of any delivery
+ *   process takes it over once idle for --visibility-timeout plus
+ *   --webhook-timeout (longer than a live attempt can take; the entries
+ *   waiting here are touched, XCLAIM JUSTID, so none looks idle), and the
+ *   attempt is made again: at least once.
+ *
+ * One slow endpoint holds only its own slots: an attempt is allowed
+ * --webhook-timeout from its begin to its answer, the lookup included,
+ * and an endpoint whose attempts time out DJASS_WH_PAUSE_AFTER times in a
+ * row is paused (1 min, doubling up to 1 h, times the schedule scale):
+ * its messages go back to the schedule as "deferred", which is no
+ * attempt, until then.  Past DJASS_WH_EP_WAITING_MAX waiting for one
+ * endpoint, its next messages are deferred by --webhook-timeout too, so
+ * one tenant's backlog never fills the DJASS_WH_WAITING_MAX entries this
+ * process holds (and never stops it reading the others').
  *
  * Retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the attempts
  * 1 to 7 (Standard Webhooks' schedule; about 28 hours in all), each
@@ -26,6 +42,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+
 #include "djass_scripts.h"
 #include "log.h"
 #include "redis_util.h"
@@ -33,23 +52,74 @@
 #include "stream.h"
 #include "webhook.h"
 #include "webhook_body.h"
+#include "webhook_resolve.h"
 #include "webhook_send.h"
 
 
 #define DJASS_WH_BLOCK_MS      1000
 #define DJASS_WH_SWEEP_MS      1000
+#define DJASS_WH_POLL_MS       100     /* the loop's turn while busy */
+#define DJASS_WH_READ_BATCH    64      /* new entries read per turn */
+#define DJASS_WH_WAITING_MAX   2000    /* entries held here, at most */
+#define DJASS_WH_EP_WAITING_MAX 100    /* ... waiting for one endpoint */
 #define DJASS_WH_DUE_LIMIT     "100"
 #define DJASS_WH_RESTART_MS    1000
-
-
-typedef struct {
-    djass_redis_t   redis;
-    djass_stream_t  stream;         /* djass:webhooks, its group, our name */
-} djass_wh_t;
+#define DJASS_WH_PAUSE_AFTER   3       /* timeouts in a row */
+#define DJASS_WH_PAUSE_MS      60000
+#define DJASS_WH_PAUSE_MAX_MS  3600000
 
 
 /* the stream entry's id and its "message" */
 typedef djass_stream_entry_t  djass_wh_entry_t;
+
+typedef struct djass_wh_ep_s   djass_wh_ep_t;
+typedef struct djass_wh_job_s  djass_wh_job_t;
+
+
+/* a message held by this process, waiting or in flight */
+struct djass_wh_job_s {
+    djass_wh_job_t   *next;          /* its endpoint's queue, or in flight */
+    djass_wh_ep_t    *ep;
+    djass_wh_entry_t  e;
+    int               resolving;     /* lookup holds a thread */
+    int               attempt;
+    redisReply       *reply;         /* webhook_begin's */
+    const char       *f[32];         /* its fields */
+    djass_send_t      s;
+    djass_url_t       u;
+    djass_lookup_t   *lookup;
+    djass_attempt_t   a;             /* a.h in the multi handle */
+    long long         t0;            /* the attempt's begin, ms */
+    long long         deadline;
+};
+
+
+/* an endpoint with messages held here, or paused */
+struct djass_wh_ep_s {
+    djass_wh_ep_t    *next;
+    char              id[64];        /* ep_..., "" for no endpoint */
+    int               inflight;
+    int               waiting;
+    djass_wh_job_t   *head, *tail;   /* waiting, in stream order */
+    int               timeouts;      /* attempts timed out in a row */
+    long long         paused_until;  /* ms, 0: not paused */
+    long long         last;          /* ms of its last attempt's end */
+};
+
+
+typedef struct {
+    djass_redis_t     redis;
+    djass_stream_t    stream;        /* djass:webhooks, its group, us */
+    const djass_conf_t *conf;
+    CURLM            *multi;
+    djass_wh_ep_t    *eps;
+    djass_wh_ep_t    *turn;          /* where the next start looks first */
+    djass_wh_job_t   *flying;        /* begun, not ended */
+    int               inflight;
+    int               held;          /* waiting + in flight */
+    long long         next_touch;
+    long long         next_read;
+} djass_wh_t;
 
 
 /* seconds to wait after attempt 1, 2, ... 7 */
@@ -99,27 +169,6 @@ djass_wh_due(djass_wh_t *w)
     wait = reply->integer;
     freeReplyObject(reply);
     return wait;
-}
-
-
-/* one step of the sweep over pending entries of dead delivery processes */
-static int
-djass_wh_reclaim(djass_wh_t *w, djass_wh_entry_t *e)
-{
-    int        rc;
-    long long  idle;
-
-    /* longer than a live attempt can take */
-    idle = (long long) w->redis.conf->visibility_ms
-           + w->redis.conf->webhook_timeout_ms;
-
-    rc = djass_stream_claim(&w->stream, idle, DJASS_WH_SWEEP_MS, e);
-    if (rc == 1) {
-        djass_log("webhooks: message %s taken over from a delivery process "
-                  "that went silent", e->value[0] ? e->value : "?");
-    }
-
-    return rc;
 }
 
 
@@ -199,18 +248,143 @@ djass_wh_request_id(const char *id)
 }
 
 
-static void
-djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
+/* --- endpoints and the messages held ------------------------------------ */
+
+static djass_wh_ep_t *
+djass_wh_ep(djass_wh_t *w, const char *id)
 {
-    int               attempt;
-    char              key[160];
-    long long         t0, ms, delay;
-    size_t            i;
-    redisReply       *reply, *el;
-    const char       *argv[DJASS_SCRIPT_WEBHOOK_BEGIN_NARGS], *f[32],
-                     *outcome;
-    djass_send_t      s;
-    djass_sent_t      sent;
+    djass_wh_ep_t  *ep;
+
+    for (ep = w->eps; ep; ep = ep->next) {
+        if (strcmp(ep->id, id) == 0) {
+            return ep;
+        }
+    }
+
+    ep = calloc(1, sizeof(djass_wh_ep_t));
+    if (ep == NULL) {
+        return NULL;
+    }
+
+    snprintf(ep->id, sizeof(ep->id), "%s", id);
+    ep->next = w->eps;
+    w->eps = ep;
+
+    return ep;
+}
+
+
+/* endpoints with nothing held and nothing to remember are let go */
+static void
+djass_wh_ep_sweep(djass_wh_t *w, long long now)
+{
+    djass_wh_ep_t  **pp, *ep;
+
+    for (pp = &w->eps; (ep = *pp) != NULL; ) {
+        if (ep->inflight == 0 && ep->waiting == 0
+            && (ep->timeouts == 0 || now - ep->last > DJASS_WH_PAUSE_MAX_MS)
+            && ep->paused_until <= now)
+        {
+            *pp = ep->next;
+            if (w->turn == ep) {
+                w->turn = NULL;
+            }
+            free(ep);
+            continue;
+        }
+
+        pp = &ep->next;
+    }
+}
+
+
+/* whether this process holds the entry already (its own sweep took it) */
+static int
+djass_wh_held(djass_wh_t *w, const char *id)
+{
+    djass_wh_ep_t   *ep;
+    djass_wh_job_t  *j;
+
+    for (j = w->flying; j; j = j->next) {
+        if (strcmp(j->e.id, id) == 0) {
+            return 1;
+        }
+    }
+
+    for (ep = w->eps; ep; ep = ep->next) {
+        for (j = ep->head; j; j = j->next) {
+            if (strcmp(j->e.id, id) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+djass_wh_job_free(djass_wh_t *w, djass_wh_job_t *j)
+{
+    if (j->lookup) {
+        djass_lookup_abandon(j->lookup);
+    }
+
+    if (j->a.h) {
+        curl_multi_remove_handle(w->multi, j->a.h);
+        djass_webhook_attempt_free(&j->a);
+    }
+
+    free((char *) j->s.body);
+    if (j->reply) {
+        freeReplyObject(j->reply);
+    }
+
+    free(j);
+    w->held--;
+}
+
+
+/* the endpoint of a message, from its hash; "" when there is none */
+static void
+djass_wh_endpoint_of(djass_wh_t *w, const djass_wh_entry_t *e, char *id,
+    size_t size)
+{
+    char         key[160];
+    redisReply  *reply;
+    const char  *argv[3];
+
+    id[0] = '\0';
+
+    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->value);
+    argv[0] = "HGET";
+    argv[1] = key;
+    argv[2] = "endpoint";
+
+    reply = djass_redis_argv(&w->redis, 3, argv);
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING && reply->len < size) {
+        memcpy(id, reply->str, reply->len + 1);
+    }
+
+    freeReplyObject(reply);
+}
+
+
+/* a message read from the stream joins its endpoint's queue */
+static void
+djass_wh_hold(djass_wh_t *w, const djass_wh_entry_t *e)
+{
+    char             id[64];
+    djass_wh_ep_t   *ep;
+    djass_wh_job_t  *j;
+
+    if (djass_wh_held(w, e->id)) {
+        return;
+    }
 
     if (e->value[0] == '\0') {
         djass_log("webhooks: stream entry %s has no message: dropped",
@@ -219,145 +393,583 @@ djass_wh_deliver(djass_wh_t *w, const djass_wh_entry_t *e)
         return;
     }
 
-    snprintf(key, sizeof(key), "djass:webhook-msg:%s", e->value);
-    argv[DJASS_SCRIPT_WEBHOOK_BEGIN_KEY_MESSAGE] = key;
+    djass_wh_endpoint_of(w, e, id, sizeof(id));
 
-    reply = djass_redis_script(&w->redis, &djass_wh_begin_script,
-                               DJASS_SCRIPT_WEBHOOK_BEGIN_NKEYS,
-                               DJASS_SCRIPT_WEBHOOK_BEGIN_NARGS, argv);
-    if (reply == NULL) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->elements > 32)
-    {
-        djass_stream_failed(&w->stream, "script webhook_begin", reply);
-        return;
-    }
-
-    for (i = 0; i < reply->elements; i++) {
-        el = reply->element[i];
-        f[i] = el->type == REDIS_REPLY_STRING ? el->str : "";
-    }
-
-    if (strcmp(f[0], "gone") == 0) {
-        djass_debug("webhooks: message %s is gone (done already)",
-                    e->value);
-        djass_wh_done(w, e, "skipped", 0, 0, 0, "");
-        freeReplyObject(reply);
-        return;
-    }
-
-    if (strcmp(f[0], "skip") == 0 && reply->elements == 5) {
-        djass_log("webhook %s project %s: message %s dropped: %s", f[3],
-                  f[4], e->value, f[1]);
-        djass_wh_done(w, e, "skipped", 0, atoi(f[2]), 0, "");
-        freeReplyObject(reply);
-        return;
-    }
-
-    if (strcmp(f[0], "ok") != 0
-        || reply->elements != 10 + DJASS_WH_NFIELDS)
-    {
-        djass_stream_failed(&w->stream, "script webhook_begin", reply);
-        return;
-    }
-
-    /*
-     * ok attempt endpoint project type timestamp url secret private, the
-     * project's fields, request_id
-     */
-    attempt = atoi(f[1]);
-
-    memset(&s, 0, sizeof(djass_send_t));
-    s.id = e->value;
-    s.request_id = djass_wh_request_id(f[9 + DJASS_WH_NFIELDS]);
-    s.url = f[6];
-    s.secret = f[7];
-    s.allow_private = strcmp(f[8], "1") == 0;
-    s.body = djass_webhook_body(f[4], f[5], &f[9], &s.len);
-
-    if (s.body == NULL) {
+    j = calloc(1, sizeof(djass_wh_job_t));
+    ep = j ? djass_wh_ep(w, id) : NULL;
+    if (ep == NULL) {
+        /* left pending: taken over later */
         djass_log("webhooks: out of memory");
-        freeReplyObject(reply);
+        free(j);
         return;
     }
 
-    /* the attempt's log lines carry the create's request id */
-    djass_log_context(s.request_id);
+    if (ep->waiting >= DJASS_WH_EP_WAITING_MAX) {
+        /* one endpoint's backlog never fills what this process holds:
+         * the rest of it waits in the schedule */
+        free(j);
+        djass_wh_done(w, e, "deferred", w->conf->webhook_timeout_ms, 0, 0,
+                      "");
+        return;
+    }
 
-    t0 = djass_now_ms();
-    djass_webhook_send(w->redis.conf, &s, &sent);
-    ms = djass_now_ms() - t0;
+    j->e = *e;
+    j->ep = ep;
 
+    if (ep->tail) {
+        ep->tail->next = j;
+    } else {
+        ep->head = j;
+    }
+
+    ep->tail = j;
+    ep->waiting++;
+    w->held++;
+}
+
+
+static djass_wh_job_t *
+djass_wh_unqueue(djass_wh_ep_t *ep)
+{
+    djass_wh_job_t  *j;
+
+    j = ep->head;
+    ep->head = j->next;
+    if (ep->head == NULL) {
+        ep->tail = NULL;
+    }
+
+    j->next = NULL;
+    ep->waiting--;
+    return j;
+}
+
+
+/* an endpoint's waiting messages back to the schedule, in their order */
+static void
+djass_wh_defer(djass_wh_t *w, djass_wh_ep_t *ep, long long delay)
+{
+    long long        i;
+    djass_wh_job_t  *j;
+
+    for (i = 0; ep->head; i++) {
+        j = djass_wh_unqueue(ep);
+        djass_wh_done(w, &j->e, "deferred", delay + i, 0, 0, "");
+        djass_wh_job_free(w, j);
+    }
+}
+
+
+/* the entries held here are ours still: none looks idle to a sweep */
+static void
+djass_wh_touch(djass_wh_t *w)
+{
+    int              n, max;
+    redisReply      *reply;
+    const char     **argv;
+    djass_wh_ep_t   *ep;
+    djass_wh_job_t  *j;
+
+    if (w->held == 0) {
+        return;
+    }
+
+    max = w->held + 7;
+    argv = calloc(max, sizeof(char *));
+    if (argv == NULL) {
+        return;
+    }
+
+    argv[0] = "XCLAIM";
+    argv[1] = DJASS_WH_STREAM;
+    argv[2] = DJASS_WH_GROUP;
+    argv[3] = w->stream.consumer;
+    argv[4] = "0";
+    n = 5;
+
+    for (j = w->flying; j && n < max - 1; j = j->next) {
+        argv[n++] = j->e.id;
+    }
+
+    for (ep = w->eps; ep; ep = ep->next) {
+        for (j = ep->head; j && n < max - 1; j = j->next) {
+            argv[n++] = j->e.id;
+        }
+    }
+
+    argv[n++] = "JUSTID";
+
+    reply = djass_redis_argv(&w->redis, n, argv);
+    if (reply) {
+        freeReplyObject(reply);
+    }
+
+    free(argv);
+}
+
+
+/* --- an attempt ---------------------------------------------------------- */
+
+static void
+djass_wh_wake(void *data)
+{
+    curl_multi_wakeup(data);
+}
+
+
+/* an attempt that has its outcome: logged, recorded, and let go */
+static void
+djass_wh_ended(djass_wh_t *w, djass_wh_job_t *j, djass_sent_t *sent)
+{
+    int              i;
+    long long        ms, delay, now;
+    const char      *outcome;
+    djass_wh_ep_t   *ep;
+    djass_wh_job_t **pp;
+
+    for (pp = &w->flying; *pp; pp = &(*pp)->next) {
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    }
+
+    ep = j->ep;
+    ep->inflight--;
+    w->inflight--;
+
+    now = djass_now_ms();
+    ms = now - j->t0;
     delay = 0;
 
-    if (sent.status >= 200 && sent.status <= 299) {
+    if (sent->status >= 200 && sent->status <= 299) {
         outcome = "delivered";
 
-    } else if (sent.status == 410) {
+    } else if (sent->status == 410) {
         outcome = "disabled";
 
-    } else if (attempt < DJASS_WH_ATTEMPTS) {
+    } else if (j->attempt < DJASS_WH_ATTEMPTS) {
         outcome = "retrying";
-        delay = djass_wh_delay(w->redis.conf, attempt);
+        delay = djass_wh_delay(w->conf, j->attempt);
 
     } else {
         outcome = "dropped";
     }
 
-    if (sent.status) {
-        snprintf(sent.error, sizeof(sent.error), "HTTP %ld", sent.status);
+    if (sent->status) {
+        snprintf(sent->error, sizeof(sent->error), "HTTP %ld",
+                 sent->status);
     }
 
+    /* the attempt's log lines carry the create's request id */
+    djass_log_context(j->s.request_id);
+
     djass_log("webhook %s project %s attempt %d: %s%s in %lld ms: %s%s",
-              f[2], f[3], attempt, sent.status ? "" : "error: ",
-              sent.error, ms,
+              j->f[2], j->f[3], j->attempt, sent->status ? "" : "error: ",
+              sent->error, ms,
               strcmp(outcome, "disabled") == 0
               ? "410 Gone, the endpoint is now disabled" : outcome,
               strcmp(outcome, "dropped") == 0
               ? " after the last attempt, giving up" : "");
 
     if (delay) {
-        djass_debug("webhook %s project %s: next attempt in %lld ms", f[2],
-                    f[3], delay);
+        djass_debug("webhook %s project %s: next attempt in %lld ms",
+                    j->f[2], j->f[3], delay);
     }
 
-    djass_wh_done(w, e, outcome, delay, attempt, sent.status,
-                  sent.status ? "" : sent.error);
+    djass_wh_done(w, &j->e, outcome, delay, j->attempt, sent->status,
+                  sent->status ? "" : sent->error);
 
     djass_log_context(NULL);
 
-    free((char *) s.body);
-    freeReplyObject(reply);
+    ep->last = now;
+    ep->timeouts = sent->timed_out ? ep->timeouts + 1 : 0;
+
+    if (ep->timeouts >= DJASS_WH_PAUSE_AFTER) {
+        delay = DJASS_WH_PAUSE_MS;
+        for (i = DJASS_WH_PAUSE_AFTER; i < ep->timeouts
+             && delay < DJASS_WH_PAUSE_MAX_MS; i++)
+        {
+            delay *= 2;
+        }
+
+        delay = delay > DJASS_WH_PAUSE_MAX_MS ? DJASS_WH_PAUSE_MAX_MS : delay;
+        delay = (long long) (delay * w->conf->webhook_scale);
+        delay = delay < 1 ? 1 : delay;
+
+        ep->paused_until = now + delay;
+
+        djass_log("webhook %s: %d attempts in a row timed out: paused for "
+                  "%lld ms, its %d waiting message(s) deferred", ep->id,
+                  ep->timeouts, delay, ep->waiting);
+
+        djass_wh_defer(w, ep, delay);
+    }
+
+    djass_wh_job_free(w, j);
+}
+
+
+/* an attempt that ends before libcurl gets it (no address, no lookup) */
+static void
+djass_wh_failed(djass_wh_t *w, djass_wh_job_t *j, const char *error,
+    int timed_out)
+{
+    djass_sent_t  sent;
+
+    memset(&sent, 0, sizeof(djass_sent_t));
+    sent.timed_out = timed_out;
+    snprintf(sent.error, sizeof(sent.error), "%s", error);
+
+    djass_wh_ended(w, j, &sent);
+}
+
+
+/* the addresses are known: the request goes into the multi handle */
+static void
+djass_wh_send(djass_wh_t *w, djass_wh_job_t *j, const djass_addrs_t *addrs)
+{
+    djass_sent_t  sent;
+
+    if (djass_webhook_attempt(&j->s, &j->u, addrs,
+                              j->deadline - djass_now_ms(), &j->a, &sent)
+        != 0)
+    {
+        djass_wh_ended(w, j, &sent);
+        return;
+    }
+
+    curl_easy_setopt(j->a.h, CURLOPT_PRIVATE, j);
+
+    if (curl_multi_add_handle(w->multi, j->a.h) != CURLM_OK) {
+        djass_webhook_attempt_free(&j->a);
+        djass_wh_failed(w, j, "out of memory", 0);
+    }
+}
+
+
+/*
+ * A waiting message begins its attempt: webhook_begin counts it, then
+ * its host is looked up (an address literal at once).  0 when it went in
+ * flight (or ended), -1 when Redis did not answer (the entry stays
+ * pending, and is let go here).
+ */
+static int
+djass_wh_begin(djass_wh_t *w, djass_wh_job_t *j)
+{
+    char             key[160], err[512];
+    size_t           i;
+    redisReply      *reply, *el;
+    const char      *argv[DJASS_SCRIPT_WEBHOOK_BEGIN_NARGS], *why;
+    djass_addrs_t    addrs;
+    struct in6_addr  a6;
+
+    snprintf(key, sizeof(key), "djass:webhook-msg:%s", j->e.value);
+    argv[DJASS_SCRIPT_WEBHOOK_BEGIN_KEY_MESSAGE] = key;
+
+    reply = djass_redis_script(&w->redis, &djass_wh_begin_script,
+                               DJASS_SCRIPT_WEBHOOK_BEGIN_NKEYS,
+                               DJASS_SCRIPT_WEBHOOK_BEGIN_NARGS, argv);
+    if (reply == NULL) {
+        djass_wh_job_free(w, j);
+        return -1;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->elements > 32)
+    {
+        djass_stream_failed(&w->stream, "script webhook_begin", reply);
+        djass_wh_job_free(w, j);
+        return -1;
+    }
+
+    j->reply = reply;
+    for (i = 0; i < reply->elements; i++) {
+        el = reply->element[i];
+        j->f[i] = el->type == REDIS_REPLY_STRING ? el->str : "";
+    }
+
+    if (strcmp(j->f[0], "gone") == 0) {
+        djass_debug("webhooks: message %s is gone (done already)",
+                    j->e.value);
+        djass_wh_done(w, &j->e, "skipped", 0, 0, 0, "");
+        djass_wh_job_free(w, j);
+        return 0;
+    }
+
+    if (strcmp(j->f[0], "skip") == 0 && reply->elements == 5) {
+        djass_log("webhook %s project %s: message %s dropped: %s", j->f[3],
+                  j->f[4], j->e.value, j->f[1]);
+        djass_wh_done(w, &j->e, "skipped", 0, atoi(j->f[2]), 0, "");
+        djass_wh_job_free(w, j);
+        return 0;
+    }
+
+    if (strcmp(j->f[0], "ok") != 0
+        || reply->elements != 10 + DJASS_WH_NFIELDS)
+    {
+        j->reply = NULL;
+        djass_stream_failed(&w->stream, "script webhook_begin", reply);
+        djass_wh_job_free(w, j);
+        return -1;
+    }
+
+    /*
+     * ok attempt endpoint project type timestamp url secret private, the
+     * project's fields, request_id
+     */
+    j->attempt = atoi(j->f[1]);
+    j->s.id = j->e.value;
+    j->s.request_id = djass_wh_request_id(j->f[9 + DJASS_WH_NFIELDS]);
+    j->s.url = j->f[6];
+    j->s.secret = j->f[7];
+    j->s.allow_private = strcmp(j->f[8], "1") == 0;
+    j->s.body = djass_webhook_body(j->f[4], j->f[5], &j->f[9], &j->s.len);
+
+    if (j->s.body == NULL) {
+        djass_log("webhooks: out of memory");
+        djass_wh_job_free(w, j);
+        return -1;
+    }
+
+    j->t0 = djass_now_ms();
+    j->deadline = j->t0 + w->conf->webhook_timeout_ms;
+
+    j->next = w->flying;
+    w->flying = j;
+    j->ep->inflight++;
+    w->inflight++;
+
+    if (djass_url_parse(j->s.url, &j->u, &why) != 0) {
+        djass_wh_failed(w, j, why, 0);
+        return 0;
+    }
+
+    /* an address literal: no resolver is asked */
+    if (inet_pton(AF_INET, j->u.host, &a6) == 1
+        || inet_pton(AF_INET6, j->u.host, &a6) == 1)
+    {
+        if (djass_url_resolve(&j->u, j->s.allow_private, &addrs, err,
+                              sizeof(err))
+            != 0)
+        {
+            djass_wh_failed(w, j, err, 0);
+            return 0;
+        }
+
+        djass_wh_send(w, j, &addrs);
+        return 0;
+    }
+
+    j->lookup = djass_lookup_start(j->u.host, j->s.allow_private,
+                                   djass_wh_wake, w->multi);
+    if (j->lookup == NULL) {
+        djass_wh_failed(w, j, "cannot start a name lookup", 0);
+        return 0;
+    }
+
+    j->resolving = 1;
+    return 0;
+}
+
+
+/* lookups that ended, or ran out of time */
+static void
+djass_wh_lookups(djass_wh_t *w)
+{
+    int              rc;
+    char             err[512];
+    long long        now;
+    djass_addrs_t    addrs;
+    djass_wh_job_t  *j, *next;
+
+    now = djass_now_ms();
+
+    for (j = w->flying; j; j = next) {
+        next = j->next;
+
+        if (!j->resolving) {
+            continue;
+        }
+
+        if (djass_lookup_done(j->lookup, &rc, &addrs, err, sizeof(err))) {
+            j->lookup = NULL;
+            j->resolving = 0;
+
+            if (rc != 0) {
+                djass_wh_failed(w, j, err, 0);
+            } else if (now >= j->deadline) {
+                djass_wh_failed(w, j, "no time left after the name lookup",
+                                1);
+            } else {
+                djass_wh_send(w, j, &addrs);
+            }
+
+            continue;
+        }
+
+        if (now >= j->deadline) {
+            djass_lookup_abandon(j->lookup);
+            j->lookup = NULL;
+            j->resolving = 0;
+
+            snprintf(err, sizeof(err), "cannot resolve %s: no answer "
+                     "within %d s", j->u.host,
+                     w->conf->webhook_timeout_ms / 1000);
+            djass_wh_failed(w, j, err, 1);
+        }
+    }
+}
+
+
+/* transfers that ended */
+static void
+djass_wh_transfers(djass_wh_t *w)
+{
+    int              left;
+    char            *p;
+    CURLMsg         *m;
+    djass_sent_t     sent;
+    djass_wh_job_t  *j;
+
+    while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        p = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+        j = (djass_wh_job_t *) p;
+
+        djass_webhook_ended(&j->a, m->data.result, &sent);
+        djass_wh_ended(w, j, &sent);
+    }
+}
+
+
+/*
+ * Waiting messages begin while there is room: each endpoint in turn (so
+ * none is always first), its messages in order, at most
+ * --webhook-per-endpoint of them in flight, --webhook-concurrency in all.
+ */
+static void
+djass_wh_start(djass_wh_t *w)
+{
+    int              more;
+    long long        now;
+    djass_wh_ep_t   *ep, *start;
+
+    now = djass_now_ms();
+
+    do {
+        more = 0;
+        start = w->turn ? w->turn : w->eps;
+
+        for (ep = start; ep && w->inflight < w->conf->webhook_concurrency; ) {
+            if (djass_lookup_running() >= DJASS_LOOKUP_MAX) {
+                /* lookups that do not end (a resolver gone silent) hold
+                 * the rest back, not fail them: their turn comes */
+                return;
+            }
+
+            if (ep->head && ep->paused_until > now) {
+                djass_wh_defer(w, ep, ep->paused_until - now);
+
+            } else if (ep->head
+                       && ep->inflight < w->conf->webhook_per_endpoint)
+            {
+                if (djass_wh_begin(w, djass_wh_unqueue(ep)) != 0) {
+                    return;
+                }
+                more = 1;
+            }
+
+            ep = ep->next ? ep->next : w->eps;
+            w->turn = ep;
+            if (ep == start) {
+                break;
+            }
+        }
+
+    } while (more && w->inflight < w->conf->webhook_concurrency);
+}
+
+
+/* new entries, and the ones of delivery processes that went silent */
+static void
+djass_wh_read(djass_wh_t *w, long long block)
+{
+    int               rc, n;
+    long long         idle;
+    djass_wh_entry_t  e;
+
+    idle = (long long) w->conf->visibility_ms + w->conf->webhook_timeout_ms;
+
+    if (djass_now_ms() >= w->stream.next_sweep) {
+        rc = djass_stream_claim(&w->stream, idle, DJASS_WH_SWEEP_MS, &e);
+        if (rc == 1 && !djass_wh_held(w, e.id)) {
+            djass_log("webhooks: message %s taken over from a delivery "
+                      "process that went silent",
+                      e.value[0] ? e.value : "?");
+            djass_wh_hold(w, &e);
+        }
+    }
+
+    for (n = 0; n < DJASS_WH_READ_BATCH && w->held < DJASS_WH_WAITING_MAX;
+         n++)
+    {
+        rc = djass_stream_read(&w->stream, n == 0 ? block : -1, &e);
+        if (rc != 1) {
+            break;
+        }
+
+        djass_wh_hold(w, &e);
+    }
+}
+
+
+/* libcurl's turn: up to ms waiting for sockets or a lookup's end */
+static void
+djass_wh_service(djass_wh_t *w, int ms)
+{
+    int  running;
+
+    curl_multi_poll(w->multi, NULL, 0, ms, NULL);
+    curl_multi_perform(w->multi, &running);
+
+    djass_wh_transfers(w);
+    djass_wh_lookups(w);
 }
 
 
 int
 djass_webhook_run(const djass_conf_t *conf)
 {
-    int               rc;
-    long long         wait, block;
+    long long         wait, block, now;
     djass_wh_t        w;
-    djass_wh_entry_t  e;
+    djass_wh_ep_t    *ep;
 
     memset(&w, 0, sizeof(djass_wh_t));
+    w.conf = conf;
     djass_redis_init(&w.redis, conf);
 
     djass_stream_init(&w.stream, &w.redis);
     w.stream.stream = DJASS_WH_STREAM;
     w.stream.group = DJASS_WH_GROUP;
     w.stream.field = "message";
-    w.stream.max = sizeof(e.value) - 1;
+    w.stream.max = sizeof(((djass_wh_entry_t *) 0)->value) - 1;
     w.stream.who = "webhooks: ";
 
-    if (djass_webhook_send_init() != 0) {
+    if (djass_webhook_send_init() != 0
+        || (w.multi = curl_multi_init()) == NULL)
+    {
         djass_log("webhooks: libcurl did not start");
         return 1;
     }
 
-    djass_debug("webhooks %s: waiting for messages", w.stream.consumer);
+    djass_debug("webhooks %s: waiting for messages (%d in flight at most, "
+                "%d per endpoint)", w.stream.consumer,
+                conf->webhook_concurrency, conf->webhook_per_endpoint);
 
     while (!djass_stop) {
         if (djass_redis_connect(&w.redis, 1) != 0) {
@@ -368,34 +980,62 @@ djass_webhook_run(const djass_conf_t *conf)
             continue;
         }
 
-        wait = djass_wh_due(&w);
-        if (w.redis.ctx == NULL) {
+        now = djass_now_ms();
+
+        if (now >= w.next_touch) {
+            djass_wh_touch(&w);
+            djass_wh_ep_sweep(&w, now);
+            w.next_touch = now + conf->visibility_ms / 3;
+        }
+
+        if (now >= w.next_read) {
+            wait = djass_wh_due(&w);
+            if (w.redis.ctx == NULL) {
+                continue;
+            }
+
+            /* blocked on Redis only when there is nothing to look after */
+            block = -1;
+            if (w.held == 0) {
+                block = wait < 0 || wait > DJASS_WH_BLOCK_MS
+                        ? DJASS_WH_BLOCK_MS : wait;
+                /* a blocked read must end well before the command timeout */
+                if (block > conf->redis_timeout_ms / 2) {
+                    block = conf->redis_timeout_ms / 2;
+                }
+                block = block < 1 ? 1 : block;
+            }
+
+            djass_wh_read(&w, block);
+            w.next_read = djass_now_ms() + (w.held ? DJASS_WH_POLL_MS / 2 : 0);
+        }
+
+        djass_wh_start(&w);
+
+        if (w.held == 0) {
+            djass_wh_ep_sweep(&w, djass_now_ms());
             continue;
         }
 
-        rc = 0;
-        if (djass_now_ms() >= w.stream.next_sweep) {
-            rc = djass_wh_reclaim(&w, &e);
-        }
-
-        if (rc == 0) {
-            block = wait < 0 || wait > DJASS_WH_BLOCK_MS ? DJASS_WH_BLOCK_MS
-                                                         : wait;
-            /* a blocked read must end well before the command timeout */
-            if (block > conf->redis_timeout_ms / 2) {
-                block = conf->redis_timeout_ms / 2;
-            }
-            rc = djass_stream_read(&w.stream, block < 1 ? 1 : block, &e);
-        }
-
-        if (rc == 1) {
-            djass_wh_deliver(&w, &e);
-        }
+        djass_wh_service(&w, DJASS_WH_POLL_MS);
     }
+
+    /* the waiting messages go back to the schedule at once; the ones in
+     * flight end (within --webhook-timeout) */
+    for (ep = w.eps; ep; ep = ep->next) {
+        djass_wh_defer(&w, ep, 0);
+    }
+
+    while (w.inflight > 0) {
+        djass_wh_service(&w, DJASS_WH_POLL_MS);
+    }
+
+    djass_wh_ep_sweep(&w, djass_now_ms() + 2LL * DJASS_WH_PAUSE_MAX_MS);
 
     djass_stream_leave(&w.stream);
 
     djass_redis_close(&w.redis);
+    curl_multi_cleanup(w.multi);
     djass_webhook_send_done();
 
     djass_debug("webhooks %s: stopped", w.stream.consumer);

@@ -1,7 +1,8 @@
 /*
- * A webhook attempt (see webhook_send.h).  The host is resolved here once;
- * every address it resolves to goes through the SSRF rule, the ones left
- * are handed to libcurl with CURLOPT_RESOLVE, and the socket callback
+ * A webhook attempt (see webhook_send.h).  The host is resolved once
+ * (webhook_resolve.c); every address it resolves to goes through the SSRF
+ * rule, the ones left are handed to libcurl with CURLOPT_RESOLVE, and the
+ * socket callback
  * checks the address once more as it opens the socket: whatever libcurl
  * would do with the name, it connects only to an address checked here, so
  * a DNS answer that changed since `webhook add` (rebinding) cannot reach
@@ -26,12 +27,6 @@
 
 
 #define DJASS_WH_USER_AGENT  "djass-webhooks/" DJASS_VERSION
-
-
-typedef struct {
-    int   allow_private;
-    int   refused;               /* the callback refused an address */
-} djass_wh_sock_t;
 
 
 int
@@ -96,7 +91,7 @@ djass_webhook_sign(const char *secret, const char *id, long long ts,
 static curl_socket_t
 djass_wh_open(void *data, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    djass_wh_sock_t  *ck;
+    djass_attempt_t  *ck;
 
     ck = data;
 
@@ -165,37 +160,19 @@ djass_wh_pin(const djass_url_t *u, const djass_addrs_t *a, char *buf,
 }
 
 
-void
-djass_webhook_send(const djass_conf_t *conf, const djass_send_t *s,
+int
+djass_webhook_attempt(const djass_send_t *s, const djass_url_t *u,
+    const djass_addrs_t *addrs, long long timeout_ms, djass_attempt_t *a,
     djass_sent_t *out)
 {
     CURL               *h;
     CURLcode            rc;
     long long           ts;
-    const char         *why;
-    djass_url_t         u;
-    djass_addrs_t       addrs;
-    djass_wh_sock_t     ck;
-    struct curl_slist  *headers, *pin;
-    char                line[256], sig[128], err[CURL_ERROR_SIZE],
+    char                line[256], sig[128],
                         pinned[DJASS_WEBHOOK_ADDRS_MAX * 70 + 300];
 
+    memset(a, 0, sizeof(djass_attempt_t));
     memset(out, 0, sizeof(djass_sent_t));
-    headers = NULL;
-    pin = NULL;
-    h = NULL;
-
-    if (djass_url_parse(s->url, &u, &why) != 0) {
-        snprintf(out->error, sizeof(out->error), "%s", why);
-        return;
-    }
-
-    if (djass_url_resolve(&u, s->allow_private, &addrs, out->error,
-                          sizeof(out->error))
-        != 0)
-    {
-        return;
-    }
 
     ts = (long long) time(NULL);
     if (djass_webhook_sign(s->secret, s->id, ts, s->body, s->len, sig,
@@ -204,47 +181,52 @@ djass_webhook_send(const djass_conf_t *conf, const djass_send_t *s,
     {
         snprintf(out->error, sizeof(out->error), "the endpoint's secret is "
                  "not whsec_ and base64");
-        return;
+        return -1;
     }
 
-    if (djass_wh_pin(&u, &addrs, pinned, sizeof(pinned)) != 0) {
+    if (djass_wh_pin(u, addrs, pinned, sizeof(pinned)) != 0) {
         snprintf(out->error, sizeof(out->error), "too many addresses");
-        return;
+        return -1;
     }
 
     h = curl_easy_init();
-    pin = pinned[0] ? curl_slist_append(NULL, pinned) : NULL;
-    if (h == NULL || (pinned[0] && pin == NULL)) {
+    a->h = h;
+    a->pin = pinned[0] ? curl_slist_append(NULL, pinned) : NULL;
+    if (h == NULL || (pinned[0] && a->pin == NULL)) {
         snprintf(out->error, sizeof(out->error), "out of memory");
-        goto done;
+        goto failed;
     }
 
     snprintf(line, sizeof(line), "webhook-id: %s", s->id);
-    rc = djass_wh_header(&headers, line);
+    rc = djass_wh_header(&a->headers, line);
     snprintf(line, sizeof(line), "webhook-timestamp: %lld", ts);
-    rc |= djass_wh_header(&headers, line);
+    rc |= djass_wh_header(&a->headers, line);
     snprintf(line, sizeof(line), "webhook-signature: %s", sig);
-    rc |= djass_wh_header(&headers, line);
+    rc |= djass_wh_header(&a->headers, line);
     if (s->request_id && s->request_id[0]) {
         snprintf(line, sizeof(line), "X-Request-Id: %s", s->request_id);
-        rc |= djass_wh_header(&headers, line);
+        rc |= djass_wh_header(&a->headers, line);
     }
-    rc |= djass_wh_header(&headers, "Content-Type: application/json");
+    rc |= djass_wh_header(&a->headers, "Content-Type: application/json");
     /* no "Expect: 100-continue" wait before a larger body */
-    rc |= djass_wh_header(&headers, "Expect:");
+    rc |= djass_wh_header(&a->headers, "Expect:");
     if (rc != 0) {
         snprintf(out->error, sizeof(out->error), "out of memory");
-        goto done;
+        goto failed;
     }
 
-    ck.allow_private = s->allow_private;
-    ck.refused = 0;
-    err[0] = '\0';
+    a->allow_private = s->allow_private;
+    a->refused = 0;
+    a->err[0] = '\0';
+
+    if (timeout_ms < 1) {
+        timeout_ms = 1;
+    }
 
     curl_easy_setopt(h, CURLOPT_URL, s->url);
-    curl_easy_setopt(h, CURLOPT_RESOLVE, pin);
+    curl_easy_setopt(h, CURLOPT_RESOLVE, a->pin);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, djass_wh_open);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &ck);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, a);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
@@ -252,35 +234,57 @@ djass_webhook_send(const djass_conf_t *conf, const djass_send_t *s,
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long) conf->webhook_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) conf->webhook_timeout_ms);
+    /* each attempt a connection of its own: an endpoint's messages in
+     * flight never wait for one another's connection */
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
     curl_easy_setopt(h, CURLOPT_USERAGENT, DJASS_WH_USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, a->headers);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, s->body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) s->len);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, djass_wh_discard);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->err);
 
-    rc = curl_easy_perform(h);
+    return 0;
+
+failed:
+
+    djass_webhook_attempt_free(a);
+    return -1;
+}
+
+
+void
+djass_webhook_ended(djass_attempt_t *a, CURLcode rc, djass_sent_t *out)
+{
+    memset(out, 0, sizeof(djass_sent_t));
 
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+        curl_easy_getinfo(a->h, CURLINFO_RESPONSE_CODE, &out->status);
 
-    } else if (ck.refused) {
+    } else if (a->refused) {
         snprintf(out->error, sizeof(out->error), "refused to connect to a "
                  "private address");
 
     } else {
+        out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         snprintf(out->error, sizeof(out->error), "%s",
-                 err[0] ? err : curl_easy_strerror(rc));
+                 a->err[0] ? a->err : curl_easy_strerror(rc));
+    }
+}
+
+
+void
+djass_webhook_attempt_free(djass_attempt_t *a)
+{
+    curl_slist_free_all(a->headers);
+    curl_slist_free_all(a->pin);
+    if (a->h) {
+        curl_easy_cleanup(a->h);
     }
 
-done:
-
-    curl_slist_free_all(headers);
-    curl_slist_free_all(pin);
-    if (h) {
-        curl_easy_cleanup(h);
-    }
+    a->headers = NULL;
+    a->pin = NULL;
+    a->h = NULL;
 }

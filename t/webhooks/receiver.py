@@ -2,7 +2,7 @@
 that verifies every request with the standardwebhooks package (the
 reference implementation of Standard Webhooks) and logs it.
 
-    receiver.py PORT CONFIG LOG
+    receiver.py PORT CONFIG LOG [ARRIVALS]
 
 CONFIG (JSON, read again at each request, so the test can change it):
 {"/path": {"secret": "whsec_...", "answers": [500, 500, 200],
@@ -10,7 +10,11 @@ CONFIG (JSON, read again at each request, so the test can change it):
 The n-th request to a path is answered answers[n] (the last one once the
 list runs out; 200 without a list) after sleeping sleep[n] seconds.  LOG
 gets one JSON line per request: path, headers, the raw body, whether the
-signature verified (and why not), the answer.
+signature verified (and why not), the answer, and "inflight": how many
+requests to that path were being answered when it came, itself included
+("inflight_all": to any path).  ARRIVALS, if given, gets a line as each
+request comes, before any sleep: path, webhook-id, the project's id, the
+time and the same two counts (t/376 checks the limits with them).
 """
 
 import json
@@ -22,7 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks.webhooks import Webhook
 
 PORT, CONFIG, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ARRIVALS = sys.argv[4] if len(sys.argv) > 4 else None
 counts = {}
+inflight = {}
 lock = threading.Lock()
 
 
@@ -42,6 +48,35 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             n = counts.get(self.path, 0)
             counts[self.path] = n + 1
+            inflight[self.path] = inflight.get(self.path, 0) + 1
+            now_in = inflight[self.path]
+            now_all = sum(inflight.values())
+            if ARRIVALS:
+                try:
+                    project = json.loads(body)["data"]["id"]
+                except Exception:  # noqa: BLE001: not our JSON: no id
+                    project = None
+                with open(ARRIVALS, "a") as f:
+                    f.write(json.dumps({
+                        "path": self.path, "n": n, "time": time.time(),
+                        "id": self.headers.get("webhook-id"),
+                        "project": project, "inflight": now_in,
+                        "inflight_all": now_all}) + "\n")
+        try:
+            status = self.answer(body, conf, n, now_in, now_all)
+        finally:
+            # no longer in flight before the answer goes: the next request
+            # it lets in must not find this one still counted
+            with lock:
+                inflight[self.path] -= 1
+
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def answer(self, body, conf, n, now_in, now_all):
 
         verified, why = False, ""
         try:
@@ -61,19 +96,17 @@ class Handler(BaseHTTPRequestHandler):
             "why": why,
             "status": status,
             "time": time.time(),
+            "inflight": now_in,
+            "inflight_all": now_all,
         }
         with lock, open(LOG, "a") as f:
             f.write(json.dumps(entry) + "\n")
-
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        return status
 
     def log_message(self, fmt, *args):
         pass
 
 
 ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer.request_queue_size = 128
 ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
