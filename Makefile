@@ -9,6 +9,7 @@
 #   make test VALGRIND=1   the suite with our programs under valgrind
 #   make deb        the Debian packages, into build/deb/
 #   make fuzz       the libFuzzer targets (t/fuzz/), FUZZ_SECONDS each
+#   make nginx-tests   nginx's own tests, without and with the module
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -59,7 +60,8 @@ MODULE_GEN  := $(BUILD)/nginx/djass_gen
 UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all module worker unit fuzz-build fuzz setup run test deb clean
+.PHONY: all module worker unit fuzz-build fuzz setup run test deb clean \
+        nginx-tests
 
 all: module worker unit
 
@@ -225,6 +227,14 @@ run:
 
 test:
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) scripts/test
+
+# nginx's own regression tests (NGINX_SHARED/nginx-tests.tar.gz) against
+# the newest nginx under build/matrix/ (make matrix), plain and with the
+# module loaded: every file must give the same result (scripts/nginx-tests)
+NGINX_SHARED ?= $(REPO)/../shared/nginx
+
+nginx-tests:
+	NGINX_SHARED=$(NGINX_SHARED) scripts/nginx-tests
 
 # the Debian packages: dpkg-buildpackage in a copy of the source tree
 # (the files git knows, with their changes; no build/ or state/), so that
