@@ -259,12 +259,19 @@ sub _nginx_setup {
     my $artifacts = $o{artifacts} // temp_dir('artifacts');
     my $template = $o{template} // repo_dir() . '/template';
     my $module = bin('ngx_http_djass_module.so');
+    # DJASS_NGINX: another nginx; a make matrix build (objs/nginx) loads
+    # the module built next to it
+    my $nginx_bin = $ENV{DJASS_NGINX} // '/usr/sbin/nginx';
+    my $beside = ($nginx_bin =~ s{[^/]+$}{}r) . 'ngx_http_djass_module.so';
+    $module = $beside if $ENV{DJASS_NGINX} && -f $beside;
     my $vg = valgrind_on();
     my $user = $> == 0 ? 'user root;' : '';
     my $redis = $o{redis} ? "djass_redis $o{redis}{addr};" : '';
     $redis .= ' djass_redis_password "'
               . ($o{redis}{password} =~ s/(["\\])/\\$1/gr) . '";'
         if $o{redis} && defined $o{redis}{password};
+    # tls => 1: a second listener, TLS with HTTP/2, on $nginx->{tls_port}
+    my $tls = $o{tls} ? _tls_listen($prefix, $nginx_bin) : {};
     my $workers = $vg ? '' : 'worker_processes ' . ($o{workers} // 1) . ';';
     my $master = $vg ? 'master_process off;' : '';
     my $conf = <<"CONF";
@@ -291,6 +298,7 @@ http {
     @{[ $o{http} // '' ]}
     server {
         listen 127.0.0.1:$port;
+        @{[ $tls->{conf} // '' ]}
         location /api/v1/ {
             djass_api;
             djass_artifacts /_djass_artifacts/;
@@ -310,7 +318,7 @@ CONF
     close $fh;
 
     my %env;
-    my @cmd = ('/usr/sbin/nginx', '-p', $prefix, '-c',
+    my @cmd = ($nginx_bin, '-p', $prefix, '-c',
                "$prefix/conf/nginx.conf", '-e', "$prefix/logs/error.log");
     if (sanitize_on()) {
         %env = (asan_env(), LD_PRELOAD => asan_preload());
@@ -318,7 +326,28 @@ CONF
         $env{ASAN_OPTIONS} .= ':detect_leaks=0';
     }
     return { port => $port, prefix => $prefix, artifacts => $artifacts,
-             conf => $conf, cmd => \@cmd, env => \%env };
+             conf => $conf, cmd => \@cmd, env => \%env,
+             tls_port => $tls->{port} };
+}
+
+# a TLS + HTTP/2 listener with a self-signed certificate made in the
+# prefix: "listen ... ssl http2" before nginx 1.25.1, "http2 on" from it
+sub _tls_listen {
+    my ($prefix, $nginx_bin) = @_;
+    my $port = free_port();
+    my $cmd = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256'
+              . " -nodes -days 2 -subj /CN=localhost"
+              . " -out $prefix/conf/cert.pem -keyout $prefix/conf/key.pem";
+    my $out = `$cmd 2>&1`;
+    die "openssl could not make a certificate: $out" if $?;
+    my @v = `$nginx_bin -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)}
+        or die "no version from $nginx_bin -v";
+    my $new = sprintf('%03d%03d%03d', @v) ge '001025001';
+    my $listen = $new ? "listen 127.0.0.1:$port ssl; http2 on;"
+                      : "listen 127.0.0.1:$port ssl http2;";
+    return { port => $port, conf => "$listen
+        ssl_certificate $prefix/conf/cert.pem;
+        ssl_certificate_key $prefix/conf/key.pem;" };
 }
 
 # nginx -t on a generated configuration: returns (exit code, output).
@@ -352,7 +381,7 @@ sub start_nginx {
                 "--log-file=$n->{prefix}/logs/valgrind.log", @cmd);
     }
     my $p = spawn("nginx-$n->{port}", $n->{env}, @cmd);
-    $p->{$_} = $n->{$_} for qw(port prefix artifacts conf);
+    $p->{$_} = $n->{$_} for qw(port prefix artifacts conf tls_port);
     $p->{kind} = 'nginx';
     $p->{stop_signal} = 'QUIT';
     if (!wait_port($n->{port}, $vg ? 60 : 10)) {
