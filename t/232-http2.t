@@ -261,6 +261,12 @@ sub same_answer {
         [ 'POST of 200 KB to a GET route', 405,
           { method => 'POST', path => '/project-options',
             body_file => $file } ],
+        # no Content-Length: the module reads the body, and stops at
+        # djass_max_body_size
+        [ 'a create of 200 KB without Content-Length', 413,
+          { method => 'POST', path => '/projects', key => $key,
+            body_file => $file, headers => ['Content-Length:',
+                                            'Content-Type: application/json'] } ],
     ) {
         my ($name, $status, $req) = @$first;
         my ($r, $verbose) = curl_run('--http2', $req,
