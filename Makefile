@@ -12,6 +12,7 @@
 #   make matrix     nginx and the module built from each nginx source
 #                   tarball in NGINX_TARBALLS_DIR (../shared/nginx), into
 #                   build/matrix/<version>/objs/: one line per version
+#   make nginx-tests   nginx's own tests, without and with the module
 
 SHELL     := /bin/bash
 REPO      := $(CURDIR)
@@ -65,7 +66,7 @@ UNIT_SRCS   := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BINS   := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 .PHONY: all module worker unit fuzz-build fuzz setup run test deb clean \
-        matrix matrix-newest
+        matrix matrix-newest nginx-tests
 
 all: module worker unit
 
@@ -254,6 +255,12 @@ run:
 
 test:
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) scripts/test
+
+# nginx's own regression tests (NGINX_TARBALLS_DIR/nginx-tests.tar.gz)
+# against the newest nginx that make matrix built, plain and with the
+# module loaded: every file must give the same result (scripts/nginx-tests)
+nginx-tests: matrix
+	scripts/nginx-tests
 
 # the Debian packages: dpkg-buildpackage in a copy of the source tree
 # (the files git knows, with their changes; no build/ or state/), so that

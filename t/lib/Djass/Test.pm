@@ -269,6 +269,8 @@ sub _nginx_setup {
     $redis .= ' djass_redis_password "'
               . ($o{redis}{password} =~ s/(["\\])/\\$1/gr) . '";'
         if $o{redis} && defined $o{redis}{password};
+    # tls => 1: a second listener, TLS with HTTP/2, on $nginx->{tls_port}
+    my $tls = $o{tls} ? _tls_listen($prefix, nginx_bin()) : {};
     my $workers = $vg ? '' : 'worker_processes ' . ($o{workers} // 1) . ';';
     my $master = $vg ? 'master_process off;' : '';
     my $conf = <<"CONF";
@@ -295,6 +297,7 @@ http {
     @{[ $o{http} // '' ]}
     server {
         listen 127.0.0.1:$port;
+        @{[ $tls->{conf} // '' ]}
         location /api/v1/ {
             djass_api;
             djass_artifacts /_djass_artifacts/;
@@ -322,7 +325,28 @@ CONF
         $env{ASAN_OPTIONS} .= ':detect_leaks=0';
     }
     return { port => $port, prefix => $prefix, artifacts => $artifacts,
-             conf => $conf, cmd => \@cmd, env => \%env };
+             conf => $conf, cmd => \@cmd, env => \%env,
+             tls_port => $tls->{port} };
+}
+
+# a TLS + HTTP/2 listener with a self-signed certificate made in the
+# prefix: "listen ... ssl http2" before nginx 1.25.1, "http2 on" from it
+sub _tls_listen {
+    my ($prefix, $nginx_bin) = @_;
+    my $port = free_port();
+    my $cmd = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256'
+              . " -nodes -days 2 -subj /CN=localhost"
+              . " -out $prefix/conf/cert.pem -keyout $prefix/conf/key.pem";
+    my $out = `$cmd 2>&1`;
+    die "openssl could not make a certificate: $out" if $?;
+    my @v = `$nginx_bin -v 2>&1` =~ m{nginx/(\d+)\.(\d+)\.(\d+)}
+        or die "no version from $nginx_bin -v";
+    my $new = sprintf('%03d%03d%03d', @v) ge '001025001';
+    my $listen = $new ? "listen 127.0.0.1:$port ssl; http2 on;"
+                      : "listen 127.0.0.1:$port ssl http2;";
+    return { port => $port, conf => "$listen
+        ssl_certificate $prefix/conf/cert.pem;
+        ssl_certificate_key $prefix/conf/key.pem;" };
 }
 
 # nginx -t on a generated configuration: returns (exit code, output).
@@ -356,7 +380,7 @@ sub start_nginx {
                 "--log-file=$n->{prefix}/logs/valgrind.log", @cmd);
     }
     my $p = spawn("nginx-$n->{port}", $n->{env}, @cmd);
-    $p->{$_} = $n->{$_} for qw(port prefix artifacts conf);
+    $p->{$_} = $n->{$_} for qw(port prefix artifacts conf tls_port);
     $p->{kind} = 'nginx';
     $p->{stop_signal} = 'QUIT';
     if (!wait_port($n->{port}, $vg ? 60 : 10)) {
