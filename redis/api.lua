@@ -4,9 +4,10 @@
 -- when it connects and calls it with EVALSHA.
 --
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
---   project  djass:project:<id> for status, get and download; "" for list
---            and create, which name no project
---   op       status, get, download, list, create; fill for the cache;
+--   project  djass:project:<id> for status, get, download and delete; ""
+--            for list and create, which name no project
+--   op       status, get, download, list, create, delete; fill for the
+--            cache;
 --            auth and describe for the MCP endpoint
 --            (ngx_http_djass_mcp_tools.c)
 --   scope    the scope the endpoint requires ("" only for auth: none)
@@ -23,6 +24,7 @@
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
 --! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id
+--! ARGV.delete request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -78,6 +80,22 @@ if op == 'status' then
   if not p[1] or p[7] ~= profile then return {'e', 'notfound'} end
   return {'ok', p[1], p[2] or '', p[3] or '', p[4] or '', p[5] or '',
     p[6] or ''}
+end
+
+-- the fleet's counts, for delete and create (after status: polling builds
+-- no function it does not use)
+--! include lib/stats.lua
+
+-- delete (DELETE /projects/{id}): the owner's project is gone, as
+-- lib/delete.lua says, in this one step; request_id is the request's
+-- X-Request-Id, for the artifact's removal job and the webhooks
+if op == 'delete' then
+  --! ARGV.delete
+  --! include lib/delete.lua
+  local o = redis.call('HGET', project, 'profile')
+  if not o or o ~= profile then return {'e', 'notfound'} end
+  delete_project(string.match(project, '(%d+)$'), 'api', now, request_id)
+  return {'ok'}
 end
 
 local pk = 'djass:profile:' .. profile
@@ -169,10 +187,10 @@ end
 -- fp the SHA-256 of its effective input, ttl the seconds a 201 is
 -- remembered: djass:idem:<profile>:<idem> holds the first answer's values.
 -- The same key again is that answer (the reply's last value "1": a replay),
--- before the quota is looked at; with another fp it is "reused".
+-- before the quota is looked at; with another fp it is "reused"; once that
+-- project was deleted, "notfound" with its id (never a second create).
 if op == 'create' then
   --! ARGV.create
-  --! include lib/stats.lua
   if invalid == '1' then return {'e', 'invalid'} end
   local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
   if not pr[1] then return {'e', 'auth'} end
@@ -183,6 +201,9 @@ if op == 'create' then
       'created_at', 'input_payload')
     if m[1] then
       if m[1] ~= fp then return {'e', 'reused'} end
+      if redis.call('EXISTS', 'djass:project:' .. m[2]) == 0 then
+        return {'e', 'notfound', m[2]}
+      end
       return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
         '', '', m[6], '1'}
     end

@@ -38,6 +38,14 @@ local p = redis.call('HMGET', 'djass:project:' .. s(m[2]), 'id', 'name',
                      'slug', 'status', 'error_message', 'created_at',
                      'updated_at', 'started_at', 'finished_at',
                      'input_payload')
+-- project.deleted (redis/lib/delete.lua): the project as it was, kept in
+-- the message, since the record is gone
+if m[3] == 'project.deleted' then
+    p = redis.call('HMGET', message, 'p_id', 'p_name', 'p_slug',
+                   'p_status', 'p_error_message', 'p_created_at',
+                   'p_updated_at', 'p_started_at', 'p_finished_at',
+                   'p_input_payload')
+end
 if not p[1] then
     return {'skip', 'the project is gone', attempt, m[1], s(m[2])}
 end
