@@ -727,7 +727,7 @@ ngx_http_djass_mcp_download_len(ngx_http_request_t *r, ngx_str_t *v)
            + 3 * NGX_INT_T_LEN
            + ngx_http_djass_json_str_len(base.data, base.len)
            + ngx_http_djass_json_str_len(v[3].data, v[3].len)
-           + ngx_http_djass_json_str_len(v[12].data, v[12].len);
+           + ngx_http_djass_json_str_len(v[13].data, v[13].len);
 }
 
 
@@ -760,8 +760,8 @@ ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
     p--;
     p = ngx_sprintf(p, "-%4d%02d%02d.zip\",\"size_bytes\":%i,\"sha256\":",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    ngx_max(ngx_atoi(v[11].data, v[11].len), 0));
-    p = ngx_http_djass_json_str(p, v[12].data, v[12].len);
+                    ngx_max(ngx_atoi(v[12].data, v[12].len), 0));
+    p = ngx_http_djass_json_str(p, v[13].data, v[13].len);
     *p++ = '}';
 
     return p;

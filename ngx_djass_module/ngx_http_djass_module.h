@@ -34,7 +34,7 @@
 #define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
 /* the fields of a project object and of a status object, in reply order */
-#define NGX_HTTP_DJASS_PROJECT_FIELDS     10
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     11
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 

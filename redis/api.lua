@@ -48,10 +48,10 @@ if op == 'fill' then
   end
   local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
     'error_message', 'created_at', 'updated_at', 'started_at',
-    'finished_at', 'input_payload', 'profile', 'artifact')
+    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact')
   local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
     p[1] and '1' or '0'}
-  for i = 1, 12 do out[#out + 1] = p[i] or '' end
+  for i = 1, 13 do out[#out + 1] = p[i] or '' end
   return out
 end
 
@@ -100,10 +100,11 @@ end
 
 local pk = 'djass:profile:' .. profile
 
--- the project fields a project object is made of, in reply order
+-- the project fields a project object is made of, in reply order (then
+-- the owner); expires_at is set when a worker with --retention finished it
 local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'profile'}
+  'input_payload', 'expires_at', 'profile'}
 
 local function s(v)
   if v then return v end
@@ -111,7 +112,7 @@ local function s(v)
 end
 
 local function push(out, p)
-  for i = 1, 10 do out[#out + 1] = s(p[i]) end
+  for i = 1, 11 do out[#out + 1] = s(p[i]) end
 end
 
 -- a JSON string, for the profile's email spliced into input_payload
@@ -128,13 +129,13 @@ end
 -- size and SHA-256 (empty while not ready)
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
-  if not p[1] or p[11] ~= profile then return {'e', 'notfound'} end
+  if not p[1] or p[12] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
   if op == 'describe' then
     local a = redis.call('HMGET', project, 'artifact_size', 'artifact_sha256')
-    out[12] = s(a[1])
-    out[13] = s(a[2])
+    out[13] = s(a[1])
+    out[14] = s(a[2])
   end
   return out
 end
@@ -205,7 +206,7 @@ if op == 'create' then
         return {'e', 'notfound', m[2]}
       end
       return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-        '', '', m[6], '1'}
+        '', '', m[6], '', '1'}
     end
   end
   quota = tonumber(pr[3]) or tonumber(quota)
@@ -233,7 +234,7 @@ if op == 'create' then
     redis.call('EXPIRE', ik, ttl)
   end
   return {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload, '0'}
+    '', '', payload, '', '0'}
 end
 
 return redis.error_reply('djass: unknown operation')
