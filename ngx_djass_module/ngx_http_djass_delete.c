@@ -3,13 +3,16 @@
  * (redis/api.lua, redis/lib/delete.lua), which removes the project in one
  * atomic step; 204 without a body.  The artifact is removed from the
  * store by a worker (nginx never waits on the store), and the read cache
- * forgets the project because the write touches its tracked key.
+ * forgets the project because the write touches its tracked key; this
+ * node's cache forgets it at once too, before the 204 leaves (the
+ * tracking connection's message may come a moment later).
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_cache.h"
 #include "djass_scripts.h"
 
 
@@ -82,7 +85,19 @@ static ngx_int_t
 ngx_http_djass_delete_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    ngx_http_djass_ctx_t  *ctx;
+    ngx_str_t                   *key;
+    ngx_http_djass_ctx_t        *ctx;
+    ngx_http_djass_call_t       *call;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    call = data;
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    /* whatever the reply, the script may have run: the entry goes */
+    if (dmcf->cache_shm) {
+        key = &call->args[DJASS_SCRIPT_API_KEY_PROJECT];
+        ngx_http_djass_cache_invalidate(dmcf, key->data, key->len);
+    }
 
     rc = ngx_http_djass_call_reply(r, data, rc, v, n);
     if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {

@@ -16,6 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
+#include "ngx_http_djass_cache.h"
 #include "djass_scripts.h"
 
 
@@ -692,6 +693,15 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         return ngx_http_djass_created(r, v, n, out, &replayed);
 
     case NGX_HTTP_DJASS_MCP_DELETE:
+        /* this node's cache forgets it at once (as DELETE's does) */
+        dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+        if (dmcf->cache_shm) {
+            ngx_http_djass_cache_invalidate(dmcf,
+                         call->args[DJASS_SCRIPT_API_KEY_PROJECT].data,
+                         call->args[DJASS_SCRIPT_API_KEY_PROJECT].len);
+        }
+
         out->data = ngx_pnalloc(r->pool,
                                 sizeof("{\"deleted\":true,\"project_id\":}")
                                 + NGX_INT_T_LEN);
