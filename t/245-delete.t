@@ -11,6 +11,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use Djass::Test;
 use Djass::Jobs;
@@ -205,6 +206,42 @@ is_deeply(status_sets($redis, $owner->{profile})->{generating}, [],
     }
     is(redis_cli($redis, 'GET', 'djass:seq:project'), $seq,
        'and no second project was created');
+}
+
+# --- ten DELETEs of one project at once: one 204 ---------------------------------
+{
+    my $id = create($off);
+    my $n0 = redis_cli($redis, 'HGET', 'djass:stats', 'deleted:api') // 0;
+    my $dir = temp_dir('race-245');
+    my @pids;
+    for my $i (1 .. 10) {
+        my $pid = fork;
+        if ($pid == 0) {
+            my $n = $i % 2 ? $on : $off;
+            my $r = api(DELETE => "/projects/$id", key => $K, nginx => $n);
+            open my $fh, '>', "$dir/$i" or POSIX::_exit(1);
+            print $fh $r->{status};
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid($_, 0) for @pids;
+    my @codes = sort map { local (@ARGV, $/) = ("$dir/$_"); scalar <> } 1 .. 10;
+    is_deeply(\@codes, [204, (404) x 9],
+              'ten DELETEs at once: one 204, nine 404');
+    is(redis_cli($redis, 'HGET', 'djass:stats', 'deleted:api'), $n0 + 1,
+       'and one delete counted');
+}
+
+# --- a DELETE with a body, and HEAD ------------------------------------------------
+{
+    my $id = create($on);
+    my $r = api(DELETE => "/projects/$id", key => $K, nginx => $on,
+                body => '{"ignored": true}');
+    is($r->{status}, 204, 'a DELETE with a body: 204 (the body discarded)');
+    is(api(HEAD => "/projects/$id", key => $K, nginx => $on)->{status}, 404,
+       'HEAD afterwards: 404');
 }
 
 # --- the fleet's counts --------------------------------------------------------
