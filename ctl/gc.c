@@ -300,6 +300,7 @@ ctl_gc(ctl_opts_t *o)
     json_object_set_new(out, "missing_ids", gc.missing_ids);
 
     ctl_print_json(out);
+    json_decref(out);
 
     return gc.failed ? EXIT_USAGE : 0;
 }
