@@ -167,6 +167,33 @@ is(pending_jobs($redis), 0, 'no job is left pending');
 is_deeply(status_sets($redis, $owner->{profile})->{generating}, [],
           'nothing is left generating');
 
+# --- deleted between publishing and recording: the worker removes its ZIP ------
+{
+    stop_process($w);
+    local $ENV{DJASS_DEBUG_CRASH} = 'published:pause';
+    my $pw = start_worker(redis => $redis, artifacts => $art,
+                          template => $tpl);
+    my $id = create($on);
+    ok(wait_until(sub { -e zip_of($id) }, 20 * $f),
+       'the ZIP is published, the record not yet written')
+        or diag(worker_log($pw));
+    is(project($redis, $id)->{status}, 'generating', 'it says generating');
+    is(api(DELETE => "/projects/$id", key => $K, nginx => $on)->{status},
+       204, 'DELETE in that window: 204');
+    ok(wait_until(sub { worker_log($pw) =~ /project $id: deleted while generating: cancelled.*nothing of it is left/ },
+                  20 * $f), 'the worker finds the record gone when it '
+                  . 'records, and says it cancelled')
+        or diag(worker_log($pw));
+    ok(!-e zip_of($id), 'the ZIP it published is removed');
+    is(redis_cli($redis, 'EXISTS', "djass:project:$id"), 0,
+       'no record is re-created');
+    ok(wait_until(sub { pending_jobs($redis) == 0 }, 10 * $f),
+       'no job is left pending');
+    stop_process($pw);
+    $w = start_worker(redis => $redis, artifacts => $art, template => $tpl,
+                      args => ['--visibility-timeout', 2 * $f]);
+}
+
 # --- the quota counts the projects that exist --------------------------------
 {
     my $small = make_key($redis, legacy => 1, quota => 2);

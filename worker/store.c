@@ -68,12 +68,24 @@ djass_store_remove(const djass_conf_t *conf, const char *id, char *err,
 void
 djass_store_crash_point(const char *point)
 {
+    size_t       n;
     const char  *want;
 
     want = getenv("DJASS_DEBUG_CRASH");
+    if (want == NULL) {
+        return;
+    }
 
-    if (want && strcmp(want, point) == 0) {
+    n = strlen(point);
+
+    if (strcmp(want, point) == 0) {
         djass_log("DJASS_DEBUG_CRASH: killed at \"%s\"", point);
         kill(getpid(), SIGKILL);
+
+    } else if (strncmp(want, point, n) == 0
+               && strcmp(want + n, ":pause") == 0)
+    {
+        djass_log("DJASS_DEBUG_CRASH: paused at \"%s\"", point);
+        sleep(3);
     }
 }

@@ -24,7 +24,9 @@ int djass_store_remove(const djass_conf_t *conf, const char *id, char *err,
  * Test hooks for the crash tests (t/045): DJASS_DEBUG_CRASH names a point
  * at which the worker kills itself with SIGKILL: "published" (the ZIP is
  * in the store, its record not yet written) or "recorded" (the record is
- * gone, its artifact not yet removed).  Not for production use.
+ * gone, its artifact not yet removed); "<point>:pause" sleeps 3 s there
+ * instead (t/245 deletes a project in that window).  Not for production
+ * use.
  */
 void djass_store_crash_point(const char *point);
 
