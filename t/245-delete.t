@@ -350,4 +350,14 @@ CONF
     stop_process($store);
 }
 
+# --- Redis down: a DELETE is a retryable 503 -------------------------------------
+{
+    my $id = create($off);
+    stop_process($redis);
+    my $r = api(DELETE => "/projects/$id", key => $K, nginx => $off);
+    is($r->{status}, 503, 'Redis down: DELETE answers 503');
+    is($r->{json}{error}{code}, 'retryable_error', 'retryable_error');
+    ok($r->{json}{error}{retryable}, 'retryable: true');
+}
+
 done_testing();
