@@ -11,6 +11,7 @@
  *                                     [--events E,E] [--allow-private]
  *   djassctl --redis ADDR webhook list --profile ID
  *   djassctl --redis ADDR webhook remove ID
+ *   djassctl --redis ADDR gc --artifacts STORE [--dry-run]
  *
  * Each prints only its result on stdout; errors go to stderr with exit
  * status 1 (bad input, nothing found) or 2 (Redis unreachable or failing).
@@ -26,6 +27,7 @@
 #include "djass_parse.h"
 #include "djass_redis.h"
 #include "djassctl.h"
+#include "gc.h"
 #include "key.h"
 #include "profile.h"
 #include "webhook.h"
@@ -89,17 +91,21 @@ usage(void)
         "COMMAND\n"
         "  profile create --email E [--quota N]   prints the profile id\n"
         "  profile show ID                        prints the profile\n"
-        "  key create --profile ID [--scopes projects:create,projects:read]\n"
+        "  key create --profile ID [--scopes projects:create,projects:read,\n"
+        "             projects:delete]\n"
         "             [--legacy] [--name NAME] [--expires-in SECONDS]\n"
         "                                         prints the key, once\n"
         "  key list --profile ID                  one JSON line per key\n"
         "  key revoke KEY                         revokes the key\n"
         "  webhook add --profile ID --url URL [--events project.ready,\n"
-        "              project.failed] [--allow-private]\n"
+        "              project.failed,project.deleted] [--allow-private]\n"
         "                                         prints the endpoint and\n"
         "                                         its secret, once\n"
         "  webhook list --profile ID              a JSON array of endpoints\n"
         "  webhook remove ID                      removes the endpoint\n"
+        "  gc --artifacts STORE [--dry-run]       removes ZIPs no record\n"
+        "                                         points to, reports records\n"
+        "                                         whose ZIP is missing\n"
         "ADDR is host:port, unix:/path or\n"
         "sentinel://HOST:PORT[,HOST:PORT...]/NAME (default 127.0.0.1:6379)\n"
         "--redis-wait N: a write succeeds once N replicas have it (WAIT,\n"
@@ -365,6 +371,7 @@ ctl_value_option(ctl_opts_t *o, const char *name)
         { "--url", &o->url },
         { "--events", &o->events },
         { "--redis-wait", &o->redis_wait },
+        { "--artifacts", &o->artifacts },
     };
 
     for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
@@ -396,6 +403,7 @@ static const ctl_command_t  ctl_commands[] = {
     { "webhook", "add", 0, ctl_webhook_add },
     { "webhook", "list", 0, ctl_webhook_list },
     { "webhook", "remove", 1, ctl_webhook_remove },
+    { "gc", "", 0, ctl_gc },
 };
 
 
@@ -444,6 +452,8 @@ main(int argc, char **argv)
             o.legacy = 1;
         } else if (strcmp(a, "--allow-private") == 0) {
             o.allow_private = 1;
+        } else if (strcmp(a, "--dry-run") == 0) {
+            o.dry_run = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage();
         } else if (strcmp(a, "--version") == 0) {
@@ -456,6 +466,11 @@ main(int argc, char **argv)
         } else {
             usage();
         }
+    }
+
+    /* gc is one word */
+    if (npos == 1 && strcmp(pos[0], "gc") == 0) {
+        pos[npos++] = "";
     }
 
     if (npos < 2) {

@@ -28,8 +28,10 @@ typedef struct {
     const char  *events;
     const char  *redis_wait;     /* --redis-wait N */
     const char  *arg;            /* the command's argument: ID or KEY */
+    const char  *artifacts;      /* gc --artifacts STORE */
     int          legacy;
     int          allow_private;
+    int          dry_run;        /* gc --dry-run */
 } ctl_opts_t;
 
 

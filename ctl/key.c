@@ -22,19 +22,22 @@
 #define DJASS_KEY_SHOWN       12           /* characters kept as "prefix" */
 #define DJASS_SCOPE_CREATE    "projects:create"
 #define DJASS_SCOPE_READ      "projects:read"
+#define DJASS_SCOPE_DELETE    "projects:delete"
 
 
-/* "projects:read,projects:create" -> canonical order, unknowns refused */
+/* "projects:read,projects:create" -> canonical order (create, read,
+ * delete), unknowns refused */
 
 static void
 ctl_scopes(const char *list, char *out, size_t size)
 {
-    int          create, read;
+    int          create, read, del;
     size_t       len;
     const char  *p, *comma;
 
     create = 0;
     read = 0;
+    del = 0;
 
     for (p = list; *p; p = comma ? comma + 1 : p + len) {
         comma = strchr(p, ',');
@@ -50,9 +53,15 @@ ctl_scopes(const char *list, char *out, size_t size)
         {
             read = 1;
 
+        } else if (len == sizeof(DJASS_SCOPE_DELETE) - 1
+                   && memcmp(p, DJASS_SCOPE_DELETE, len) == 0)
+        {
+            del = 1;
+
         } else {
             die(EXIT_USAGE, "unknown scope \"%.*s\" (known: "
-                DJASS_SCOPE_CREATE ", " DJASS_SCOPE_READ ")", (int) len, p);
+                DJASS_SCOPE_CREATE ", " DJASS_SCOPE_READ ", "
+                DJASS_SCOPE_DELETE ")", (int) len, p);
         }
 
         if (comma == NULL) {
@@ -60,12 +69,14 @@ ctl_scopes(const char *list, char *out, size_t size)
         }
     }
 
-    if (!create && !read) {
+    if (!create && !read && !del) {
         die(EXIT_USAGE, "--scopes names no scope");
     }
 
-    snprintf(out, size, "%s%s%s", create ? DJASS_SCOPE_CREATE : "",
-             create && read ? "," : "", read ? DJASS_SCOPE_READ : "");
+    snprintf(out, size, "%s%s%s%s%s", create ? DJASS_SCOPE_CREATE : "",
+             create && read ? "," : "", read ? DJASS_SCOPE_READ : "",
+             del && (create || read) ? "," : "",
+             del ? DJASS_SCOPE_DELETE : "");
 }
 
 

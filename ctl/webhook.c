@@ -22,6 +22,7 @@
 #define CTL_WEBHOOK_ID_BYTES       12
 #define CTL_EVENT_READY            "project.ready"
 #define CTL_EVENT_FAILED           "project.failed"
+#define CTL_EVENT_DELETED          "project.deleted"
 
 
 static void
@@ -44,16 +45,18 @@ ctl_random(unsigned char *buf, size_t n)
 }
 
 
-/* "project.failed,project.ready" -> canonical order, unknowns refused */
+/* "project.failed,project.ready" -> canonical order (ready, failed,
+ * deleted), unknowns refused */
 static void
 ctl_events(const char *list, char *out, size_t size)
 {
-    int          ready, failed;
+    int          ready, failed, deleted;
     size_t       len;
     const char  *p, *comma;
 
     ready = 0;
     failed = 0;
+    deleted = 0;
 
     for (p = list; ; p = comma + 1) {
         comma = strchr(p, ',');
@@ -69,9 +72,15 @@ ctl_events(const char *list, char *out, size_t size)
         {
             failed = 1;
 
+        } else if (len == sizeof(CTL_EVENT_DELETED) - 1
+                   && memcmp(p, CTL_EVENT_DELETED, len) == 0)
+        {
+            deleted = 1;
+
         } else {
             die(EXIT_USAGE, "unknown event \"%.*s\" (known: "
-                CTL_EVENT_READY ", " CTL_EVENT_FAILED ")", (int) len, p);
+                CTL_EVENT_READY ", " CTL_EVENT_FAILED ", " CTL_EVENT_DELETED
+                ")", (int) len, p);
         }
 
         if (comma == NULL) {
@@ -79,8 +88,10 @@ ctl_events(const char *list, char *out, size_t size)
         }
     }
 
-    snprintf(out, size, "%s%s%s", ready ? CTL_EVENT_READY : "",
-             ready && failed ? "," : "", failed ? CTL_EVENT_FAILED : "");
+    snprintf(out, size, "%s%s%s%s%s", ready ? CTL_EVENT_READY : "",
+             ready && failed ? "," : "", failed ? CTL_EVENT_FAILED : "",
+             deleted && (ready || failed) ? "," : "",
+             deleted ? CTL_EVENT_DELETED : "");
 }
 
 

@@ -45,9 +45,9 @@
 /* the invalidation counters, by hash of type + id */
 #define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
-/* the fill reply: "raw", the key's 5 fields, exists and 12 project fields */
+/* the fill reply: "raw", the key's 5 fields, exists and 13 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
-#define NGX_HTTP_DJASS_CACHE_PFIELDS   13
+#define NGX_HTTP_DJASS_CACHE_PFIELDS   14
 #define NGX_HTTP_DJASS_CACHE_RAW                                             \
     (1 + NGX_HTTP_DJASS_CACHE_KFIELDS + NGX_HTTP_DJASS_CACHE_PFIELDS)
 
@@ -67,8 +67,8 @@
 #define NGX_HTTP_DJASS_P_UPDATED       7
 #define NGX_HTTP_DJASS_P_STARTED       8
 #define NGX_HTTP_DJASS_P_FINISHED      9
-#define NGX_HTTP_DJASS_P_PROFILE       11
-#define NGX_HTTP_DJASS_P_ARTIFACT      12
+#define NGX_HTTP_DJASS_P_PROFILE       12
+#define NGX_HTTP_DJASS_P_ARTIFACT      13
 
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
@@ -869,7 +869,7 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
         goto done;
     }
 
-    /* get: the project object's ten, in api.lua's order */
+    /* get: the project object's eleven, in api.lua's order */
 
     for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS; i++) {
         v[1 + i] = p[NGX_HTTP_DJASS_P_ID + i];

@@ -16,6 +16,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
+#include "ngx_http_djass_cache.h"
 #include "djass_scripts.h"
 
 
@@ -119,7 +120,19 @@
     "\"inputSchema\":" NGX_HTTP_DJASS_MCP_ID_INPUT ","                      \
     "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"download\":"   \
     NGX_HTTP_DJASS_MCP_DOWNLOAD_SCHEMA "},\"required\":[\"download\"]},"    \
-    "\"annotations\":{\"readOnlyHint\":true}}]"
+    "\"annotations\":{\"readOnlyHint\":true}},"                             \
+                                                                             \
+    "{\"name\":\"delete_project\",\"title\":\"Delete a project\","         \
+    "\"description\":\"Deletes the project for good: its record, its ZIP "   \
+    "and, while it is queued or generating, its job. It frees a place in "  \
+    "the quota. Needs the projects:delete scope.\","                        \
+    "\"inputSchema\":" NGX_HTTP_DJASS_MCP_ID_INPUT ","                      \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"deleted\":{\"type\":\"boolean\"},"                                   \
+    "\"project_id\":{\"type\":\"integer\"}},"                                \
+    "\"required\":[\"deleted\",\"project_id\"]},"                            \
+    "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"     \
+    "\"idempotentHint\":true}}]"
 
 #define NGX_HTTP_DJASS_MCP_PROMPTS                                           \
     "[{\"name\":\"generate_project\",\"title\":\"Generate a Djass "         \
@@ -162,6 +175,8 @@ static ngx_http_djass_mcp_tool_t  ngx_http_djass_mcp_tools[] = {
       NGX_HTTP_DJASS_SCOPE_READ },
     { "get_project_download", NGX_HTTP_DJASS_MCP_DOWNLOAD,
       NGX_HTTP_DJASS_SCOPE_READ },
+    { "delete_project", NGX_HTTP_DJASS_MCP_DELETE,
+      NGX_HTTP_DJASS_SCOPE_DELETE },
     { NULL, 0, NULL }
 };
 
@@ -171,6 +186,8 @@ static ngx_int_t ngx_http_djass_mcp_create(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_mcp_list(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args);
 static ngx_int_t ngx_http_djass_mcp_project(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args);
+static ngx_int_t ngx_http_djass_mcp_delete(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args);
 static ngx_int_t ngx_http_djass_mcp_answer(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, ngx_str_t *v, ngx_uint_t n,
@@ -304,6 +321,10 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
     case NGX_HTTP_DJASS_MCP_STATUS:
     case NGX_HTTP_DJASS_MCP_DOWNLOAD:
         rc = ngx_http_djass_mcp_project(r, mr, args);
+        break;
+
+    case NGX_HTTP_DJASS_MCP_DELETE:
+        rc = ngx_http_djass_mcp_delete(r, mr, args);
         break;
 
     default: /* NGX_HTTP_DJASS_MCP_OPTIONS: the key and its scope only */
@@ -543,6 +564,54 @@ ngx_http_djass_mcp_project(ngx_http_request_t *r,
 }
 
 
+/*
+ * delete_project: the script's "delete", as DELETE /projects/{id} calls
+ * it (ngx_http_djass_delete.c)
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_delete(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args)
+{
+    json_t     *id;
+    ngx_str_t  *a, *rid;
+
+    id = json_object_get(args, "project_id");
+
+    if (json_is_integer(id) && json_integer_value(id) > 0
+        && json_integer_value(id) <= 999999999999999999LL)
+    {
+        mr->project_id = json_integer_value(id);
+    }
+
+    mr->call.unavailable = "Temporary failure while deleting the project.";
+    mr->call.wait = 1;
+
+    if (ngx_http_djass_call_args(r, &mr->call, "delete",
+                                 DJASS_SCRIPT_API_DELETE_NARGS)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a = &mr->call.args[DJASS_SCRIPT_API_KEY_PROJECT];
+    a->data = ngx_pnalloc(r->pool,
+                          sizeof(NGX_HTTP_DJASS_MCP_PROJECT_PREFIX) - 1
+                          + NGX_INT_T_LEN);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_MCP_PROJECT_PREFIX "%ui",
+                         mr->project_id)
+             - a->data;
+
+    rid = &mr->call.args[DJASS_SCRIPT_API_DELETE_ARGV_REQUEST_ID];
+
+    return ngx_http_djass_request_id(r, rid);
+}
+
+
 /* the CallToolResult of the script's reply */
 
 ngx_int_t
@@ -623,6 +692,29 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
     case NGX_HTTP_DJASS_MCP_CREATE:
         /* a replay is the first answer again, as POST /projects gives it */
         return ngx_http_djass_created(r, v, n, out, &replayed);
+
+    case NGX_HTTP_DJASS_MCP_DELETE:
+        /* this node's cache forgets it at once (as DELETE's does) */
+        dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+        if (dmcf->cache_shm) {
+            ngx_http_djass_cache_invalidate(dmcf,
+                         call->args[DJASS_SCRIPT_API_KEY_PROJECT].data,
+                         call->args[DJASS_SCRIPT_API_KEY_PROJECT].len);
+        }
+
+        out->data = ngx_pnalloc(r->pool,
+                                sizeof("{\"deleted\":true,\"project_id\":}")
+                                + NGX_INT_T_LEN);
+        if (out->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        out->len = ngx_sprintf(out->data,
+                               "{\"deleted\":true,\"project_id\":%ui}",
+                               mr->project_id)
+                   - out->data;
+        return NGX_OK;
 
     case NGX_HTTP_DJASS_MCP_LIST:
         rc = ngx_http_djass_list_body(r, call, v, n, out);
@@ -728,7 +820,7 @@ ngx_http_djass_mcp_download_len(ngx_http_request_t *r, ngx_str_t *v)
            + 3 * NGX_INT_T_LEN
            + ngx_http_djass_json_str_len(base.data, base.len)
            + ngx_http_djass_json_str_len(v[3].data, v[3].len)
-           + ngx_http_djass_json_str_len(v[12].data, v[12].len);
+           + ngx_http_djass_json_str_len(v[13].data, v[13].len);
 }
 
 
@@ -761,8 +853,8 @@ ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
     p--;
     p = ngx_sprintf(p, "-%4d%02d%02d.zip\",\"size_bytes\":%i,\"sha256\":",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    ngx_max(ngx_atoi(v[11].data, v[11].len), 0));
-    p = ngx_http_djass_json_str(p, v[12].data, v[12].len);
+                    ngx_max(ngx_atoi(v[12].data, v[12].len), 0));
+    p = ngx_http_djass_json_str(p, v[13].data, v[13].len);
     *p++ = '}';
 
     return p;
@@ -875,6 +967,11 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
     if (n >= 2 && v[0].len == 1 && v[0].data[0] == 'e'
         && ngx_strcmp(v[1].data, "notfound") == 0)
     {
+        /* a create replayed after its project was deleted names it */
+        if (n == 3 && ngx_atoi(v[2].data, v[2].len) > 0) {
+            mr->project_id = ngx_atoi(v[2].data, v[2].len);
+        }
+
         p = ngx_pnalloc(r->pool, sizeof("{\"project_id\":}") + NGX_INT_T_LEN);
         if (p == NULL) {
             return NGX_ERROR;

@@ -50,7 +50,8 @@ static ngx_int_t ngx_http_djass_metrics_send(ngx_http_request_t *r,
 
 static const char  *ngx_http_djass_endpoints[NGX_HTTP_DJASS_ENDPOINTS] = {
     "other", "project_options", "openapi", "projects_list",
-    "projects_create", "project", "project_status", "project_download"
+    "projects_create", "project", "project_status", "project_download",
+    "project_delete"
 };
 
 /* the codes counted as themselves; the last slot is "other" */

@@ -28,13 +28,14 @@
 #define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
-#define NGX_HTTP_DJASS_ENDPOINTS          8
+#define NGX_HTTP_DJASS_ENDPOINTS          9
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
+#define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
 /* the fields of a project object and of a status object, in reply order */
-#define NGX_HTTP_DJASS_PROJECT_FIELDS     10
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     11
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 
@@ -348,6 +349,9 @@ ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_list_body(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_str_t *v, ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_djass_create_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+/* ngx_http_djass_delete.c */
+ngx_int_t ngx_http_djass_delete_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 
 /* ngx_http_djass_mcp.c: the MCP endpoint, its directives */

@@ -24,7 +24,8 @@ enum {
     NGX_HTTP_DJASS_P_UPDATED,
     NGX_HTTP_DJASS_P_STARTED,
     NGX_HTTP_DJASS_P_FINISHED,
-    NGX_HTTP_DJASS_P_PAYLOAD
+    NGX_HTTP_DJASS_P_PAYLOAD,
+    NGX_HTTP_DJASS_P_EXPIRES
 };
 
 
@@ -86,6 +87,9 @@ static ngx_http_djass_field_t  ngx_http_djass_project_fields[] = {
       NGX_HTTP_DJASS_READY, NGX_HTTP_DJASS_P_STATUS },
     { ngx_string("\"input_payload\":"),
       NGX_HTTP_DJASS_OBJECT, NGX_HTTP_DJASS_P_PAYLOAD },
+    /* i22: added, after the spec's fields: null while retention is off */
+    { ngx_string("\"expires_at\":"),
+      NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_EXPIRES },
     { ngx_null_string, 0, 0 }
 };
 

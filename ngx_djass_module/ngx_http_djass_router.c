@@ -20,6 +20,7 @@ typedef struct {
     ngx_str_t                   allow;
     ngx_http_djass_route_pt     get;       /* GET and HEAD */
     ngx_http_djass_route_pt     post;
+    ngx_http_djass_route_pt     delete;
 } ngx_http_djass_route_t;
 
 
@@ -42,22 +43,23 @@ static void ngx_http_djass_ctx_cleanup(void *data);
 
 static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
     { ngx_string("project-options"), ngx_string("GET, HEAD"),
-      ngx_http_djass_options_handler, NULL },
+      ngx_http_djass_options_handler, NULL, NULL },
     { ngx_string("openapi.json"), ngx_string("GET, HEAD"),
-      ngx_http_djass_openapi_handler, NULL },
+      ngx_http_djass_openapi_handler, NULL, NULL },
     { ngx_string("projects"), ngx_string("GET, HEAD, POST"),
-      ngx_http_djass_list_handler, ngx_http_djass_create_handler },
-    { ngx_string("project"), ngx_string("GET, HEAD"),
-      ngx_http_djass_get_handler, NULL },
+      ngx_http_djass_list_handler, ngx_http_djass_create_handler, NULL },
+    { ngx_string("project"), ngx_string("GET, HEAD, DELETE"),
+      ngx_http_djass_get_handler, NULL, ngx_http_djass_delete_handler },
     { ngx_string("status"), ngx_string("GET, HEAD"),
-      ngx_http_djass_status_handler, NULL },
+      ngx_http_djass_status_handler, NULL, NULL },
     { ngx_string("download"), ngx_string("GET, HEAD"),
-      ngx_http_djass_download_handler, NULL },
+      ngx_http_djass_download_handler, NULL, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
- * "project_status", "project_download" (4 is "projects_create") */
+ * "project_status", "project_download" (4 is "projects_create", 8
+ * "project_delete") */
 static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
 
 
@@ -113,13 +115,19 @@ ngx_http_djass_handler(ngx_http_request_t *r)
 
     ctx->endpoint = (ctx->route == NGX_HTTP_DJASS_ROUTE_PROJECTS
                      && r->method == NGX_HTTP_POST)
-                    ? 4 : ngx_http_djass_endpoint[ctx->route];
+                    ? 4
+                    : (ctx->route == NGX_HTTP_DJASS_ROUTE_PROJECT
+                       && r->method == NGX_HTTP_DELETE)
+                    ? 8 : ngx_http_djass_endpoint[ctx->route];
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         handler = route->get;
 
     } else if (r->method == NGX_HTTP_POST) {
         handler = route->post;
+
+    } else if (r->method == NGX_HTTP_DELETE) {
+        handler = route->delete;
 
     } else {
         handler = NULL;

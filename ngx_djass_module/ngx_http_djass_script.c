@@ -264,7 +264,9 @@ ngx_int_t
 ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
+    ngx_int_t                id;
     ngx_str_t               *reason;
+    ngx_http_djass_ctx_t    *ctx;
     ngx_http_djass_error_t   err;
 
     if (rc == NGX_AGAIN || rc == NGX_HTTP_DJASS_NO_REDIS) {
@@ -323,6 +325,17 @@ ngx_http_djass_call_reply(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     }
 
     if (ngx_strcmp(reason->data, "notfound") == 0) {
+        /* a create's Idempotency-Key replayed after its project was
+         * deleted: the id comes with the reason */
+        if (n == 3) {
+            ctx = ngx_http_djass_get_ctx(r);
+            id = ngx_atoi(v[2].data, v[2].len);
+
+            if (ctx && id > 0) {
+                ctx->project_id = id;
+            }
+        }
+
         return ngx_http_djass_not_found(r);
     }
 

@@ -63,9 +63,9 @@ static ngx_http_djass_lua_t  ngx_http_djass_stats_lua = {
 };
 
 
-#define NGX_HTTP_DJASS_STAT_SUM    14
-#define NGX_HTTP_DJASS_STAT_COUNT  15
-#define NGX_HTTP_DJASS_STATS       16
+#define NGX_HTTP_DJASS_STAT_SUM    17
+#define NGX_HTTP_DJASS_STAT_COUNT  18
+#define NGX_HTTP_DJASS_STATS       19
 
 static ngx_http_djass_stat_t  ngx_http_djass_stats[NGX_HTTP_DJASS_STATS] = {
     { ngx_string("projects:queued"), "djass_projects{status=\"queued\"}" },
@@ -91,6 +91,12 @@ static ngx_http_djass_stat_t  ngx_http_djass_stats[NGX_HTTP_DJASS_STATS] = {
       "djass_webhook_deliveries_total{outcome=\"disabled\"}" },
     { ngx_string("webhooks:skipped"),
       "djass_webhook_deliveries_total{outcome=\"skipped\"}" },
+    { ngx_string("deleted:api"),
+      "djass_projects_deleted_total{reason=\"api\"}" },
+    { ngx_string("deleted:retention"),
+      "djass_projects_deleted_total{reason=\"retention\"}" },
+    /* not in djass:stats: stats.lua works it out (seconds) */
+    { ngx_string("sweep:lag"), "djass_retention_sweeper_lag_seconds" },
     { ngx_string("render:sum_ms"), NULL },
     { ngx_string("render:count"), NULL }
 };
@@ -116,7 +122,16 @@ static ngx_http_djass_family_t  ngx_http_djass_families[] = {
 
     { "# HELP djass_webhook_deliveries_total Webhook delivery attempts, "
       "by outcome.\n"
-      "# TYPE djass_webhook_deliveries_total counter\n", 9, 5 }
+      "# TYPE djass_webhook_deliveries_total counter\n", 9, 5 },
+
+    { "# HELP djass_projects_deleted_total Projects deleted, by reason: "
+      "api (DELETE) or retention (djass-worker --retention).\n"
+      "# TYPE djass_projects_deleted_total counter\n", 14, 2 },
+
+    { "# HELP djass_retention_sweeper_lag_seconds How long past its "
+      "retention the oldest finished project still is (0 when none is, "
+      "or no sweeper ever ran).\n"
+      "# TYPE djass_retention_sweeper_lag_seconds gauge\n", 16, 1 }
 };
 
 

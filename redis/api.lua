@@ -4,9 +4,10 @@
 -- when it connects and calls it with EVALSHA.
 --
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
---   project  djass:project:<id> for status, get and download; "" for list
---            and create, which name no project
---   op       status, get, download, list, create; fill for the cache;
+--   project  djass:project:<id> for status, get, download and delete; ""
+--            for list and create, which name no project
+--   op       status, get, download, list, create, delete; fill for the
+--            cache;
 --            auth and describe for the MCP endpoint
 --            (ngx_http_djass_mcp_tools.c)
 --   scope    the scope the endpoint requires ("" only for auth: none)
@@ -23,6 +24,7 @@
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
 --! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id
+--! ARGV.delete request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -46,10 +48,10 @@ if op == 'fill' then
   end
   local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
     'error_message', 'created_at', 'updated_at', 'started_at',
-    'finished_at', 'input_payload', 'profile', 'artifact')
+    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact')
   local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
     p[1] and '1' or '0'}
-  for i = 1, 12 do out[#out + 1] = p[i] or '' end
+  for i = 1, 13 do out[#out + 1] = p[i] or '' end
   return out
 end
 
@@ -80,12 +82,29 @@ if op == 'status' then
     p[6] or ''}
 end
 
+-- the fleet's counts, for delete and create (after status: polling builds
+-- no function it does not use)
+--! include lib/stats.lua
+
+-- delete (DELETE /projects/{id}): the owner's project is gone, as
+-- lib/delete.lua says, in this one step; request_id is the request's
+-- X-Request-Id, for the artifact's removal job and the webhooks
+if op == 'delete' then
+  --! ARGV.delete
+  --! include lib/delete.lua
+  local o = redis.call('HGET', project, 'profile')
+  if not o or o ~= profile then return {'e', 'notfound'} end
+  delete_project(string.match(project, '(%d+)$'), 'api', now, request_id)
+  return {'ok'}
+end
+
 local pk = 'djass:profile:' .. profile
 
--- the project fields a project object is made of, in reply order
+-- the project fields a project object is made of, in reply order (then
+-- the owner); expires_at is set when a worker with --retention finished it
 local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'profile'}
+  'input_payload', 'expires_at', 'profile'}
 
 local function s(v)
   if v then return v end
@@ -93,7 +112,7 @@ local function s(v)
 end
 
 local function push(out, p)
-  for i = 1, 10 do out[#out + 1] = s(p[i]) end
+  for i = 1, 11 do out[#out + 1] = s(p[i]) end
 end
 
 -- a JSON string, for the profile's email spliced into input_payload
@@ -110,13 +129,13 @@ end
 -- size and SHA-256 (empty while not ready)
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
-  if not p[1] or p[11] ~= profile then return {'e', 'notfound'} end
+  if not p[1] or p[12] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
   if op == 'describe' then
     local a = redis.call('HMGET', project, 'artifact_size', 'artifact_sha256')
-    out[12] = s(a[1])
-    out[13] = s(a[2])
+    out[13] = s(a[1])
+    out[14] = s(a[2])
   end
   return out
 end
@@ -169,10 +188,10 @@ end
 -- fp the SHA-256 of its effective input, ttl the seconds a 201 is
 -- remembered: djass:idem:<profile>:<idem> holds the first answer's values.
 -- The same key again is that answer (the reply's last value "1": a replay),
--- before the quota is looked at; with another fp it is "reused".
+-- before the quota is looked at; with another fp it is "reused"; once that
+-- project was deleted, "notfound" with its id (never a second create).
 if op == 'create' then
   --! ARGV.create
-  --! include lib/stats.lua
   if invalid == '1' then return {'e', 'invalid'} end
   local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
   if not pr[1] then return {'e', 'auth'} end
@@ -183,8 +202,11 @@ if op == 'create' then
       'created_at', 'input_payload')
     if m[1] then
       if m[1] ~= fp then return {'e', 'reused'} end
+      if redis.call('EXISTS', 'djass:project:' .. m[2]) == 0 then
+        return {'e', 'notfound', m[2]}
+      end
       return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-        '', '', m[6], '1'}
+        '', '', m[6], '', '1'}
     end
   end
   quota = tonumber(pr[3]) or tonumber(quota)
@@ -212,7 +234,7 @@ if op == 'create' then
     redis.call('EXPIRE', ik, ttl)
   end
   return {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload, '0'}
+    '', '', payload, '', '0'}
 end
 
 return redis.error_reply('djass: unknown operation')

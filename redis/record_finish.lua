@@ -2,7 +2,9 @@
 -- moved between the status sets and the job acknowledged, in one step: a
 -- job is never acknowledged before its record says how it ended.  Nothing
 -- is written unless the record still says generating with the caller's
--- attempt (reply 0); a record that is gone only gets its job acknowledged.
+-- attempt (reply 0); a record that is gone (deleted: DELETE or retention)
+-- gets nothing written, and its job is left pending (reply 2): the worker
+-- removes the artifact it made, then drops the job.
 -- The owner's webhook messages for project.ready / project.failed are
 -- queued in the same step, and so are the fleet's counts (lib/stats.lua):
 -- the projects by status, finished:<status> and the render's duration.
@@ -23,17 +25,19 @@
 --   duration the render's milliseconds (start of the attempt to here)
 --   request_id  the create's X-Request-Id, from the job ("" if none): the
 --            webhook messages keep it
+--   retention  the worker's --retention in seconds ("" when off): the
+--            record's expires_at is finished_at plus that
 --   fields   field, value pairs to set with it
 
 --! KEYS project stream
---! ARGV group entry attempt status duration request_id ...fields
+--! ARGV group entry attempt status duration request_id retention ...fields
 
 --! include lib/stats.lua
 --! include lib/record.lua
 
 local r = redis.call('HMGET', project, 'status', 'profile',
                      'attempts', 'stats')
-if not r[1] then ack() return 1 end
+if not r[1] then return 2 end
 if r[1] == status and r[3] == attempt
     and redis.call('HGET', project, fields[1]) == fields[2] then
     redis.call('HSET', project, 'status', status)
@@ -42,7 +46,12 @@ if r[1] == status and r[3] == attempt
 end
 if r[1] ~= 'generating' or r[3] ~= attempt then return 0 end
 local now = redis.call('TIME')[1]
-local set = {'status', status, 'finished_at', now, 'updated_at', now}
+local expires = ''
+if tonumber(retention) then
+    expires = tostring(tonumber(now) + tonumber(retention))
+end
+local set = {'status', status, 'finished_at', now, 'updated_at', now,
+             'expires_at', expires}
 for _, v in ipairs(fields) do set[#set + 1] = v end
 if status == 'failed' then
     redis.call('HDEL', project, 'artifact', 'artifact_size',
@@ -50,6 +59,7 @@ if status == 'failed' then
 end
 redis.call('HSET', project, unpack(set))
 move(r[2], r[1], status, r[4])
+finished(now)
 stat('finished:' .. status)
 local ms = math.max(0, math.floor(tonumber(duration) or 0))
 local le = '+Inf'

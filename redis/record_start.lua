@@ -1,6 +1,8 @@
 -- djass-worker (worker/record.c): a job's project goes queued (or
 -- generating, on a redo) -> generating, with the attempt counted.  A record
--- already ready or failed, or gone, only gets its job acknowledged; one
+-- already ready or failed only gets its job acknowledged; one that is
+-- gone (deleted) is left pending: the worker removes its artifact, then
+-- drops the job; one
 -- whose attempts reached the worker's --max-attempts goes failed with
 -- exhausted, and its job is acknowledged (and the owner's project.failed
 -- webhooks queued, in the same step).  The fleet's counts
@@ -22,12 +24,14 @@
 --   reclaimed  "1" when this worker took the job over from a silent one
 --   request_id  the create's X-Request-Id, from the job ("" if none): the
 --            webhook messages of an exhausted job keep it
+--   retention  the worker's --retention in seconds ("" when off), for an
+--            exhausted job's expires_at
 --
 -- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
 -- {'started', attempt, input_payload}.
 
 --! KEYS project stream
---! ARGV group entry max message redo reclaimed request_id
+--! ARGV group entry max message redo reclaimed request_id retention
 
 --! include lib/stats.lua
 --! include lib/record.lua
@@ -39,17 +43,22 @@ if r[1] == 'generating' and redo ~= '' and r[3] == redo then
     return {'started', redo, r[4] or ''}
 end
 if reclaimed == '1' then stat('reclaims') end
-if not r[1] then ack() return {'gone'} end
+if not r[1] then return {'gone'} end
 if r[1] == 'ready' or r[1] == 'failed' then
     ack() return {'done'}
 end
 local now = redis.call('TIME')[1]
 local attempts = tonumber(r[3]) or 0
 if attempts >= tonumber(max) then
+    local expires = ''
+    if tonumber(retention) then
+        expires = tostring(tonumber(now) + tonumber(retention))
+    end
     redis.call('HSET', project, 'status', 'failed',
                'error_message', message, 'finished_at', now,
-               'updated_at', now)
+               'updated_at', now, 'expires_at', expires)
     move(r[2], r[1], 'failed', r[5])
+    finished(now)
     stat('finished:exhausted')
     webhooks(r[2], 'failed', now)
     ack()

@@ -16,6 +16,11 @@
 -- entries: every entry is deleted when acknowledged, and a worker's group
 -- is the only one); age: milliseconds since the oldest of them was queued
 -- (its entry id's time), 0 when none waits.  At most 16 groups.
+--
+-- The field sweep:lag is not in djass:stats: it is the retention
+-- sweeper's lag in seconds, worked out here: how long past the retention
+-- (djass:retention, written by the sweeper) the oldest finished project
+-- (djass:finished) is; 0 when none is, or when no sweeper ever ran.
 
 --! KEYS stream
 --! ARGV group ...fields
@@ -71,11 +76,26 @@ for i, c in ipairs(counts) do
     out[#out + 1] = sum
 end
 
+local function sweep_lag()
+    local ret = tonumber(redis.call('GET', 'djass:retention') or '')
+    if not ret or redis.call('TYPE', 'djass:finished').ok ~= 'zset' then
+        return '0'
+    end
+    local first = redis.call('ZRANGE', 'djass:finished', 0, 0, 'WITHSCORES')
+    local at = tonumber(first[2] or '')
+    if not at then return '0' end
+    local lag = math.floor(now / 1000) - ret - at
+    if lag <= 0 then return '0' end
+    return string.format('%d', lag)
+end
+
 -- a field that is not an integer (broken by hand) reads as 0
 if #fields > 0 then
     local v = redis.call('HMGET', STATS, unpack(fields))
     for i = 1, #fields do
-        if v[i] and string.match(v[i], '^%-?%d+$') then
+        if fields[i] == 'sweep:lag' then
+            out[#out + 1] = sweep_lag()
+        elseif v[i] and string.match(v[i], '^%-?%d+$') then
             out[#out + 1] = v[i]
         else
             out[#out + 1] = '0'

@@ -34,7 +34,7 @@ for my $path ('/', '/nope', '/projects/', '/projects/1/', '/projects/1/zip',
 }
 
 for my $c ([ DELETE => '/projects', 'GET, HEAD, POST' ],
-           [ PUT => '/projects/1', 'GET, HEAD' ],
+           [ PUT => '/projects/1', 'GET, HEAD, DELETE' ],
            [ POST => '/project-options', 'GET, HEAD' ],
            [ POST => '/projects/1/status', 'GET, HEAD' ],
            [ PATCH => '/projects/1/download', 'GET, HEAD' ]) {

@@ -55,8 +55,10 @@ is_deeply([ sort keys %{ $res->{json} } ], ['project'],
           'the answer is {"project": ...}');
 is_deeply([ sort keys %$p ],
           [ sort qw(id name slug status error_message created_at updated_at
-                    started_at finished_at artifact_ready input_payload) ],
-          'the project has exactly the spec\'s fields');
+                    started_at finished_at artifact_ready input_payload
+                    expires_at) ],
+          'the project has exactly the spec\'s fields, and expires_at');
+is($p->{expires_at}, undef, 'expires_at is null while queued');
 like($p->{id}, qr/^\d+$/, 'id is an integer');
 ok(!ref $p->{id} && $res->{content} =~ /"id":\d+,/, 'id is a JSON number');
 is($p->{name}, 'Acme CRM', 'name is project_name');
@@ -72,7 +74,7 @@ ok(JSON::PP::is_bool($p->{artifact_ready}) && !$p->{artifact_ready},
    'artifact_ready is false');
 is_deeply($p->{input_payload}, \%spec,
           'input_payload holds the options as given');
-my @order = $res->{content} =~ /"input_payload":\{(.*)\}\}\}$/
+my @order = $res->{content} =~ /"input_payload":\{(.*)\},"expires_at":null\}\}$/
             ? ($1 =~ /"(\w+)":"/g) : ();
 is_deeply(\@order, \@catalog, 'input_payload is in the catalog\'s order');
 

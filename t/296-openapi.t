@@ -23,7 +23,9 @@ system("VENV='$venv' REQ='$repo/t/openapi/requirements.txt' "
 my $redis = start_redis();
 my $art = temp_dir('art-296');
 my $nginx = start_nginx(redis => $redis, artifacts => $art);
-my $key = make_key($redis, quota => 1000000)->{key};
+my $key = make_key($redis, quota => 1000000,
+                   scopes => 'projects:create,projects:read,projects:delete')
+    ->{key};
 my $base = base_url($nginx);
 
 # --- the document ---------------------------------------------------------
@@ -54,7 +56,8 @@ my %ops = map { my $p = $_; map { (uc($_) . " $p" => 1) } keys %{ $doc->{paths}{
           keys %{ $doc->{paths} };
 for my $op ('GET /openapi.json', 'GET /project-options', 'HEAD /project-options',
             'GET /projects', 'HEAD /projects', 'POST /projects',
-            'GET /projects/{project_id}', 'GET /projects/{project_id}/status',
+            'GET /projects/{project_id}', 'DELETE /projects/{project_id}',
+            'GET /projects/{project_id}/status',
             'GET /projects/{project_id}/download',
             'HEAD /projects/{project_id}/download') {
     ok($ops{$op}, "the document has $op");

@@ -324,7 +324,7 @@ C
                headers => { 'MCP-Protocol-Version' => '2025-06-18' });
     is($res->{status}, 200, 'tools/list: 200');
     is($res->{json}{id}, 'a', 'tools/list: the id is echoed');
-    is(scalar @{ $res->{json}{result}{tools} }, 5, 'tools/list: five tools');
+    is(scalar @{ $res->{json}{result}{tools} }, 6, 'tools/list: six tools');
 
     $res = rpc({ jsonrpc => '2.0', id => 2, method => 'tools/list' });
     is($res->{status}, 200, 'no MCP-Protocol-Version: 2025-03-26 assumed, '
@@ -388,8 +388,8 @@ C
        'server/discover: ttlMs and cacheScope');
 
     $res = modern('tools/list');
-    is(scalar @{ $res->{json}{result}{tools} // [] }, 5,
-       'tools/list (2026-07-28): five tools');
+    is(scalar @{ $res->{json}{result}{tools} // [] }, 6,
+       'tools/list (2026-07-28): six tools');
     is($res->{json}{result}{resultType}, 'complete',
        'tools/list (2026-07-28): resultType');
 
@@ -503,6 +503,42 @@ C
     is($env->{error}{code}, 'invalid_idempotency_key',
        'an idempotency_key with a space: invalid_idempotency_key');
 
+    # delete_project: as DELETE /projects/{id}
+    $res = $call->('delete_project', { project_id => $p->{id} },
+                   key => $read->{key});
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'insufficient_scope',
+       'delete_project with a read-only key: insufficient_scope');
+    is($env->{error}{details}{required_scope}, 'projects:delete',
+       '... naming projects:delete');
+    $res = $call->('delete_project', { project_id => $p->{id} });
+    ok(!$res->{json}{result}{isError}, 'delete_project: no error')
+        or diag $res->{content};
+    is_deeply($res->{json}{result}{structuredContent},
+              { deleted => JSON::PP::true, project_id => $p->{id} },
+              'delete_project: {"deleted":true,"project_id":...}');
+    $res = $call->('get_project_status', { project_id => $p->{id} });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'project_not_found',
+       'the deleted project: project_not_found');
+    $res = $call->('delete_project', { project_id => $p->{id} });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'project_not_found',
+       'delete_project again: project_not_found');
+    is($env->{error}{details}{project_id}, $p->{id}, '... with its id');
+    $res = $call->('delete_project', { project_id => 'x' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'project_not_found',
+       'delete_project of no id: project_not_found');
+    $res = $call->('delete_project', { project_id => $ids[0] });
+    ok(!$res->{json}{result}{isError}, 'the idempotent create is deleted');
+    $res = $call->('create_project', { project_name => 'Once only',
+                                       idempotency_key => 'mcp-key-1' });
+    $env = json_decode($res->{json}{result}{content}[0]{text} // '');
+    is($env->{error}{code}, 'project_not_found',
+       'its idempotency_key replayed: project_not_found, no new project');
+    is($env->{error}{details}{project_id}, $ids[0], '... naming it');
+
     my $big = json_encode({ jsonrpc => '2.0', id => 1, method => 'ping',
                             params => { pad => 'x' x (70 * 1024) } });
     $res = rpc($big);
@@ -544,8 +580,9 @@ SKIP: {
         my $t = $o->{tools};
         is_deeply([sort keys %$t],
                   [sort qw(get_generator_options create_project list_projects
-                           get_project_status get_project_download)],
-                  "SDK ($mode): the five tools");
+                           get_project_status get_project_download
+                           delete_project)],
+                  "SDK ($mode): the six tools");
         ok((!grep { ref $t->{$_}{input} ne 'HASH'
                     || ref $t->{$_}{output} ne 'HASH' } keys %$t),
            "SDK ($mode): each tool has an inputSchema and an outputSchema");

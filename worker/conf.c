@@ -69,7 +69,10 @@ djass_conf_usage(FILE *f)
 "                             (default %d)\n"
 "  --webhook-per-endpoint N   ... to one endpoint (default %d: each\n"
 "                             endpoint gets its messages one by one, in\n"
-"                             order)\n",
+"                             order)\n"
+"  --retention DURATION       finished (ready or failed) projects are\n"
+"                             deleted once this old: 90s, 12h, 30d\n"
+"                             (default: off, kept forever)\n",
         DJASS_DEFAULT_CONCURRENCY, DJASS_DEFAULT_VISIBILITY,
         DJASS_DEFAULT_MAX_ATTEMPTS, DJASS_HOOK_TIMEOUT,
         DJASS_DEFAULT_REDIS_TIMEOUT, DJASS_DEFAULT_REDIS_WAIT_TIMEOUT,
@@ -121,6 +124,44 @@ djass_conf_scale(const char *opt, const char *s, double *v)
     }
 
     *v = d;
+    return 0;
+}
+
+
+int
+djass_conf_duration(const char *opt, const char *s, long long *sec)
+{
+    size_t     len;
+    long long  n, unit;
+    char       digits[24];
+
+    len = strlen(s);
+    unit = 0;
+
+    if (len >= 2 && len < sizeof(digits)) {
+        switch (s[len - 1]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        }
+    }
+
+    if (unit) {
+        memcpy(digits, s, len - 1);
+        digits[len - 1] = '\0';
+    }
+
+    /* up to ten years: far from any overflow of Unix seconds */
+    if (unit == 0 || djass_parse_int(digits, 1, 3650LL * 86400, &n) != 0
+        || n * unit > 3650LL * 86400)
+    {
+        fprintf(stderr, "djass-worker: %s wants a duration such as 90s, "
+                "30m, 12h or 30d (up to 3650d), not \"%s\"\n", opt, s);
+        return -1;
+    }
+
+    *sec = n * unit;
     return 0;
 }
 
@@ -349,6 +390,13 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
                 return -1;
             }
             conf->webhook_timeout_ms = sec * 1000;
+
+        } else if (strcmp(a, "--retention") == 0) {
+            if (djass_conf_duration(a, v, &conf->retention) != 0) {
+                return -1;
+            }
+            snprintf(conf->retention_arg, sizeof(conf->retention_arg),
+                     "%lld", conf->retention);
 
         } else if (strcmp(a, "--webhook-schedule-scale") == 0) {
             if (djass_conf_scale(a, v, &conf->webhook_scale) != 0) {

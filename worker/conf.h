@@ -53,6 +53,10 @@ typedef struct {
     double         webhook_scale;    /* the retry schedule times this */
     int            webhook_concurrency;  /* messages in flight, at most */
     int            webhook_per_endpoint; /* ... to one endpoint */
+    long long      retention;        /* --retention in seconds: finished
+                                        projects older are deleted; 0: off */
+    char           retention_arg[24]; /* the same, as digits ("" when off),
+                                         for the record scripts */
     int            verbose;
 } djass_conf_t;
 
@@ -63,6 +67,10 @@ int djass_conf_parse(int argc, char **argv, djass_conf_t *conf);
 /* an option's number in [min, max]; -1 after saying on stderr what is
  * wrong (also for `djass-worker render`) */
 int djass_conf_int(const char *opt, const char *s, int min, int max, int *v);
+
+/* a --retention DURATION: digits and one unit, s, m, h or d ("90s",
+ * "12h", "30d"); seconds in *sec, or -1 after saying what is wrong */
+int djass_conf_duration(const char *opt, const char *s, long long *sec);
 
 /* releases what djass_conf_parse allocated */
 void djass_conf_free(djass_conf_t *conf);

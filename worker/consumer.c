@@ -12,6 +12,7 @@
 #include "queue.h"
 #include "redis_util.h"
 #include "signals.h"
+#include "sweep.h"
 #include "webhook.h"
 
 
@@ -42,6 +43,10 @@ djass_consumer_run(const djass_conf_t *conf)
         if (djass_redis_connect(&redis, 1) != 0) {
             break;
         }
+
+        /* --retention: one turn of the fleet's sweep, if this process
+         * holds the lease (worker/sweep.c) */
+        djass_sweep_tick(&queue);
 
         rc = djass_queue_next(&queue, &job, block);
 

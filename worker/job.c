@@ -26,6 +26,7 @@
 #include "publish.h"
 #include "record.h"
 #include "signals.h"
+#include "store.h"
 #include "upload.h"
 
 
@@ -165,6 +166,36 @@ djass_job_finish_step(djass_queue_t *q, void *data)
 }
 
 
+/*
+ * i22-delete: the project is gone (DELETE or retention): what any attempt
+ * left in .tmp/ and the artifact in the store are removed, then the job is
+ * dropped.  The job stays pending until then: a worker that dies before
+ * leaves it to the reclaim sweep, which removes them again.  0: done; -1:
+ * the store or Redis failed (logged), the job stays pending.
+ */
+static int
+djass_job_remove(djass_queue_t *q, const djass_job_t *job)
+{
+    char                 err[256];
+    const djass_conf_t  *conf;
+
+    conf = q->redis->conf;
+
+    djass_publish_forget(conf->artifacts_dir, job->project);
+    djass_store_crash_point("recorded");
+
+    if (djass_store_remove(conf, job->project, err, sizeof(err)) != 0) {
+        djass_log("project %s: deleted, but its artifact could not be "
+                  "removed yet: %s; the job stays pending and is retried",
+                  job->project, err);
+        return -1;
+    }
+
+    return djass_job_redis(q, job, 1, djass_job_drop_step, (void *) job) < 0
+           ? -1 : 0;
+}
+
+
 /* i13-fleet: the heartbeat between upload tries; nonzero: job lost */
 static int
 djass_job_upload_tick(void *data)
@@ -178,8 +209,9 @@ djass_job_upload_tick(void *data)
 
 /*
  * render, zip, publish; fills f (error_message points into res->error).
- * 0: f is filled; -1: another worker owns the job; 1: the artifact store
- * failed (*store_errno), the job is to be redone.
+ * 0: f is filled; -1: another worker owns the job; -2: the project was
+ * deleted meanwhile (nothing published); 1: the artifact store failed
+ * (*store_errno), the job is to be redone.
  */
 static int
 djass_job_generate(djass_queue_t *q, const djass_job_t *job,
@@ -222,11 +254,16 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
     }
 
     /* a worker that was silent too long must not replace the artifact of
-     * the one that took its job over */
-    if (beat->lost
-        || djass_job_redis(q, job, 1, djass_job_owned_step, a) == 0)
-    {
+     * the one that took its job over; a deleted project gets none */
+    if (beat->lost) {
         return -1;
+    }
+
+    switch (djass_job_redis(q, job, 1, djass_job_owned_step, a)) {
+    case 0:
+        return -1;
+    case 2:
+        return -2;
     }
 
     /* i13-fleet: an HTTP store gets the ZIP by PUT (worker/upload.c),
@@ -259,6 +296,9 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
         f->error_message = res->error;
         return 0;
     }
+
+    /* the crash tests' first order: in the store, not yet recorded */
+    djass_store_crash_point("published");
 
     f->artifact = p->rel;
     f->artifact_size = res->size;
@@ -323,6 +363,18 @@ djass_job_wait(djass_queue_t *q, djass_beat_t *beat, int ms)
 }
 
 
+/* the project was deleted while this worker generated it */
+static void
+djass_job_cancelled(djass_queue_t *q, const djass_job_t *job, long long t0,
+    int attempt)
+{
+    djass_log("project %s: deleted while generating: cancelled after %lld "
+              "ms (attempt %d)%s", job->project, djass_now_ms() - t0,
+              attempt, djass_job_remove(q, job) == 0
+                       ? "; nothing of it is left in the store" : "");
+}
+
+
 static void
 djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
@@ -383,6 +435,11 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
         djass_job_store_works();
     }
 
+    if (rc == -2) {
+        djass_job_cancelled(q, job, t0, st->attempt);
+        return;
+    }
+
     if (rc != 0) {
         djass_log("project %s: superseded after %lld ms (attempt %d): "
                   "another worker owns the job", job->project,
@@ -410,6 +467,9 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
         djass_log("project %s: superseded after %lld ms (attempt %d): "
                   "another worker owns the job", job->project,
                   djass_now_ms() - t0, st->attempt);
+
+    } else if (rc == 2) {
+        djass_job_cancelled(q, job, t0, st->attempt);
 
     } else if (f.error_message == NULL) {
         djass_log("project %s: ready in %lld ms (attempt %d, %lld bytes)",
@@ -462,7 +522,9 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
         return;
     }
 
-    if (st.outcome != DJASS_START_STARTED) {
+    if (st.outcome != DJASS_START_STARTED
+        && st.outcome != DJASS_START_GONE)
+    {
         /* no new attempt: what killed attempts left is removed here */
         djass_publish_forget(q->redis->conf->artifacts_dir, job->project);
     }
@@ -479,7 +541,11 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
         break;
 
     case DJASS_START_GONE:
-        djass_log("project %s: no such project; job dropped", job->project);
+        /* deleted (or never there): its artifact, if any, goes too */
+        if (djass_job_remove(q, job) == 0) {
+            djass_log("project %s: no such project (deleted); nothing of it "
+                      "is left in the store; job dropped", job->project);
+        }
         break;
 
     case DJASS_START_EXHAUSTED:

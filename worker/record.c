@@ -132,6 +132,8 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
     argv[DJASS_SCRIPT_RECORD_START_ARGV_RECLAIMED] = job->reclaimed ? "1"
                                                                     : "0";
     argv[DJASS_SCRIPT_RECORD_START_ARGV_REQUEST_ID] = job->request_id;
+    argv[DJASS_SCRIPT_RECORD_START_ARGV_RETENTION] =
+        q->redis->conf->retention_arg;
 
     reply = djass_redis_script(q->redis, &djass_record_start_script,
                                DJASS_SCRIPT_RECORD_START_NKEYS,
@@ -225,6 +227,8 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
     snprintf(ms, sizeof(ms), "%lld", f->duration_ms);
     argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_DURATION] = ms;
     argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_REQUEST_ID] = job->request_id;
+    argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_RETENTION] =
+        q->redis->conf->retention_arg;
     n = DJASS_SCRIPT_RECORD_FINISH_ARGV_FIELDS;
 
     /* the fields: at most four pairs */

@@ -373,3 +373,33 @@ djass_upload_publish(const djass_conf_t *conf, const char *file,
                                                : ms * 2;
     }
 }
+
+
+djass_upload_e
+djass_upload_delete(const djass_conf_t *conf, const char *rel, char *err,
+    size_t len)
+{
+    CURL               *c;
+    long                status;
+    djass_upload_e      res;
+    struct curl_slist  *headers;
+
+    headers = NULL;
+    c = djass_upload_handle(conf, rel, &headers, err, len);
+    if (c == NULL) {
+        return DJASS_UPLOAD_TRANSIENT;
+    }
+
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+
+    res = djass_upload_perform(c, "the removal", &status, err, len);
+
+    /* not there (any more): what the removal wants */
+    if (res == DJASS_UPLOAD_PERMANENT && (status == 404 || status == 410)) {
+        res = DJASS_UPLOAD_OK;
+    }
+
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    return res;
+}

@@ -54,4 +54,9 @@ int djass_upload_publish(const djass_conf_t *conf, const char *file,
     const char *rel, long long size, int (*tick)(void *data), void *data,
     char *err, size_t len);
 
+/* one DELETE of conf->artifacts_url + rel: OK when removed or not there
+ * (404, 410) */
+djass_upload_e djass_upload_delete(const djass_conf_t *conf, const char *rel,
+    char *err, size_t len);
+
 #endif /* DJASS_UPLOAD_H */

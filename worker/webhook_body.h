@@ -23,6 +23,7 @@ enum {
     DJASS_WH_STARTED,
     DJASS_WH_FINISHED,
     DJASS_WH_PAYLOAD,
+    DJASS_WH_EXPIRES,            /* i22: after the spec's fields */
     DJASS_WH_NFIELDS
 };
 

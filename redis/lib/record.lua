@@ -49,3 +49,10 @@ local function webhooks(profile, status, now)
         end
     end
 end
+
+-- the finished project in djass:finished (score: finished_at), the index
+-- the retention sweeper (sweep.lua) reads oldest first
+local function finished(now)
+    local id = tonumber(string.match(project, '(%d+)$'))
+    redis.call('ZADD', 'djass:finished', tonumber(now), id)
+end
