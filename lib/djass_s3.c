@@ -71,6 +71,27 @@ djass_s3_token_ok(const char *s, size_t n, int host)
 }
 
 
+/* a "." or ".." segment: clients (libcurl) and proxies remove them, so
+ * what is signed would not be what is sent, nor the same key */
+static int
+djass_s3_dot_segment(const char *s, size_t n)
+{
+    size_t  i, k;
+
+    for (i = 0; i < n; i = k + 1) {
+        for (k = i; k < n && s[k] != '/'; k++) { /* void */ }
+
+        if ((k - i == 1 && s[i] == '.')
+            || (k - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static int
 djass_s3_endpoint(const char *endpoint, djass_s3_t *s3, char *err,
     size_t len)
@@ -159,6 +180,11 @@ djass_s3_endpoint(const char *endpoint, djass_s3_t *s3, char *err,
             return -1;
         }
 
+        if (djass_s3_dot_segment(slash, n)) {
+            snprintf(err, len, "the S3 endpoint's path is not usable");
+            return -1;
+        }
+
         memcpy(s3->base, slash, n);
         s3->base[n] = '\0';
     }
@@ -202,7 +228,7 @@ djass_s3_parse(const char *artifacts, const char *endpoint,
 
         n = strlen(slash);
         if (n + 2 > sizeof(s3->prefix) - 64 || strstr(slash, "//")
-            || strpbrk(slash, "?#\\") || strstr(slash, "../"))
+            || strpbrk(slash, "?#\\") || djass_s3_dot_segment(slash, n))
         {
             snprintf(err, len, "the S3 prefix is not usable");
             return -1;
