@@ -73,6 +73,15 @@ if ($store == 0) {
             answer($c, '400 Bad Request', $x, $xml->('ExpiredToken'));
         } elsif ($mode eq 'inject') {
             answer($c, '403 Forbidden', $x, $xml->("Access\nFORGED388 line"));
+        } elsif ($mode eq 'err500') {
+            answer($c, '500 Internal Server Error', $x,
+                   $xml->('InternalError'));
+        } elsif ($mode eq 'twocl' && -e "$objects/$file") {
+            answer($c, '200 OK', "Content-Length: 5\r\n", '',
+                   -s "$objects/$file");
+            open my $o, '<', "$objects/$file" or die $!;
+            local $/;
+            print $c scalar <$o>;
         } elsif ($method eq 'PUT') {
             open my $o, '>', "$objects/$file" or die $!;
             print $o $body;
@@ -80,6 +89,11 @@ if ($store == 0) {
             answer($c, '200 OK', "ETag: \"1\"\r\n", '');
         } elsif ($method eq 'HEAD' && -e "$objects/$file") {
             answer($c, '200 OK', '', '', -s "$objects/$file");
+        } elsif ($method eq 'GET' && -e "$objects/$file") {
+            open my $o, '<', "$objects/$file" or die $!;
+            local $/;
+            answer($c, '200 OK', "Content-Type: application/zip\r\n",
+                   scalar <$o>);
         } else {
             answer($c, '404 Not Found', $x, $xml->('NoSuchKey'));
         }
@@ -132,6 +146,7 @@ close $h;
 chmod 0755, "$tpl/hooks/pre_gen_project.sh";
 
 my $redis = start_redis();
+my $k = make_key($redis);
 
 # as root every /proc/PID/environ is readable: the worker and the reader
 # are then nobody, as a worker and its hooks are under their own user
@@ -167,7 +182,7 @@ ok(wait_until(sub { worker_log($w) =~ /starting:/ }, 30), 'the worker starts')
 
 # --- 3. a ready project, and what its hook could read -------------------------
 {
-    my $id = enqueue_project($redis, profile => 7);
+    my $id = enqueue_project($redis, profile => $k->{profile});
     ok(wait_status($redis, $id, 'ready', 30), 'a good store: ready')
         or diag(worker_log($w));
     my ($zip) = glob("$objects/*$id.zip");
@@ -189,7 +204,7 @@ my @cases = (
 for my $c (@cases) {
     my ($mode, $what, $logged) = @$c;
     mode($mode);
-    my $id = enqueue_project($redis, profile => 7,
+    my $id = enqueue_project($redis, profile => $k->{profile},
                              payload => { project_name => "Hostile $mode" });
     ok(wait_until(sub { worker_log($w) =~ $logged }, 30),
        "$what: the worker logs it") or diag(worker_log($w));
@@ -210,4 +225,62 @@ like(worker_log($w), qr/\(Access\?FORGED388\?line\)/,
 unlike(worker_log($w), qr/\Q$secret\E/, 'no secret in the worker\'s log');
 
 stop_process($w);
+
+# --- 5. nginx's downloads from the same store ---------------------------------
+{
+    open my $cf, '>', "$dir/creds.env" or die $!;
+    print $cf "AWS_ACCESS_KEY_ID=AKID388\nAWS_SECRET_ACCESS_KEY=$secret\n";
+    close $cf;
+    chmod 0600, "$dir/creds.env";
+    my $n = start_nginx(redis => $redis,
+        http => "djass_s3_endpoint http://127.0.0.1:$port;\n"
+                . "    djass_s3_region us-east-1;\n"
+                . "    djass_s3_credentials $dir/creds.env;",
+        conf => sub {
+            my $c = shift;
+            $c =~ s{djass_artifacts /_djass_artifacts/;}
+                   {djass_artifacts s3://djass-b/p388/;};
+            $c =~ s{location /_djass_artifacts/ \{.*?\}}{}s;
+            return $c;
+        });
+    my $sets = status_sets($redis, $k->{profile});
+    my $id = $sets->{ready}[0];
+    my ($zip) = glob("$objects/*_$id.zip");
+    my $want = do { local (@ARGV, $/) = ($zip); <> };
+    sub get { api(GET => "/projects/$_[0]/download", key => $k->{key}) }
+
+    mode('ok');
+    my $res = get($id);
+    is($res->{status}, 200, 'nginx: a good store, 200');
+    ok($res->{content} eq $want, '... the object\'s bytes');
+
+    for my $c (['portal', '200 with an HTML page', 503],
+               ['redirect', '301 with a Location', 500],
+               ['err500', '500 InternalError', 503],
+               ['twocl', 'two Content-Length headers', 503]) {
+        my ($mode, $what, $status) = @$c;
+        mode($mode);
+        $res = get($id);
+        is($res->{status}, $status, "nginx, the store answers $what: "
+                                    . "$status") or diag($res->{content});
+        is($res->{json}{error}{code} // '',
+           $status == 503 ? 'retryable_error' : 'internal_error',
+           '... in the envelope');
+        ok(!$res->{headers}{location}, '... no Location');
+        unlike($res->{content}, qr/^PK|<html/, '... none of the store\'s '
+                                               . 'bytes');
+    }
+    is(get($id)->{headers}{'retry-after'}, 1, 'a 503 says Retry-After')
+        if mode('err500') || 1;
+    mode('ok');
+    like(nginx_error_log($n), qr/S3 store answered 301 /,
+         'nginx logs the redirect');
+    like(nginx_error_log($n), qr/S3 store answered an HTML page/,
+         '... the HTML page');
+    like(nginx_error_log($n), qr/S3 store sent two Content-Length/,
+         '... and the two lengths');
+    unlike(nginx_error_log($n), qr/\Q$secret\E|Signature=/,
+           'no secret in nginx\'s log');
+}
+
 done_testing();
