@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "djass_s3.h"
 
@@ -343,6 +344,7 @@ djass_s3_creds_load(const char *path, djass_s3_creds_t *c, char *err,
     char         line[8192], name[64], *p, *eq, *v, *e;
     size_t       n;
     const char  *env;
+    struct stat  sb;
 
     djass_s3_creds_clear(c);
     rc = 0;
@@ -384,6 +386,15 @@ djass_s3_creds_load(const char *path, djass_s3_creds_t *c, char *err,
     if (f == NULL) {
         snprintf(err, len, "cannot read the S3 credentials file %s (%s)",
                  path, strerror(errno));
+        return -1;
+    }
+
+    /* a secret every user of the host may read is no longer one */
+    if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & (S_IROTH | S_IWOTH))) {
+        snprintf(err, len, "the S3 credentials file %s is readable or "
+                 "writable by every user (mode %04o): chmod o-rwx it",
+                 path, (unsigned) (sb.st_mode & 07777));
+        fclose(f);
         return -1;
     }
 

@@ -10,6 +10,7 @@
 # - the store's error code with a newline: no forged line in the log;
 # - a prefix or an endpoint path with a "." or ".." segment: refused at
 #   start (libcurl removes them: the key signed is not the key sent);
+# - a credentials file every user may read: refused at start;
 # - the environment's secrets: no hook (same user) reads them from
 #   /proc/PID/environ of any worker process.
 use strict;
@@ -119,6 +120,19 @@ for my $c (['s3://djass-b/a/..', 'http://127.0.0.1:1', 'prefix'],
     like($out, qr/the S3 \Q$c->[2]\E\S* (?:path )?is not usable/,
          '... the ' . $c->[2] . ' is not usable') or diag($out);
     unlike($out, qr/\Q$secret\E/, '... and the secret is not shown');
+}
+
+# --- 1b. a credentials file every user may read ------------------------------
+{
+    open my $cf, '>', "$dir/open.env" or die $!;
+    print $cf "AWS_ACCESS_KEY_ID=AKID388\nAWS_SECRET_ACCESS_KEY=$secret\n";
+    close $cf;
+    chmod 0644, "$dir/open.env";
+    my $out = `timeout 10 '@{[ bin('djass-worker') ]}' --redis 127.0.0.1:1 --template '@{[ repo_dir() ]}/template' --artifacts s3://djass-b/p --s3-region us-east-1 --s3-credentials '$dir/open.env' 2>&1`;
+    is($? >> 8, 2, 'a credentials file of mode 0644: exit 2');
+    like($out, qr/readable or writable by every user \(mode 0644\)/,
+         '... it says so') or diag($out);
+    unlike($out, qr/\Q$secret\E/, '... without the secret');
 }
 
 # --- the worker: a template whose hook looks for the secret everywhere --------
