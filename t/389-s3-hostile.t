@@ -24,8 +24,8 @@ use Djass::Test;
 use Djass::Jobs;
 use Djass::Build qw(bin repo_dir sanitize_on asan_env run_wrapped);
 
-my $dir = temp_dir('s3-388');
-my $secret = 'hostile388-' . $$ . '-secret';
+my $dir = temp_dir('s3-389');
+my $secret = 'hostile389-' . $$ . '-secret';
 
 # --- the fake store -----------------------------------------------------------
 my $port = free_port();
@@ -73,7 +73,7 @@ if ($store == 0) {
         } elsif ($mode eq 'expired') {
             answer($c, '400 Bad Request', $x, $xml->('ExpiredToken'));
         } elsif ($mode eq 'inject') {
-            answer($c, '403 Forbidden', $x, $xml->("Access\nFORGED388 line"));
+            answer($c, '403 Forbidden', $x, $xml->("Access\nFORGED389 line"));
         } elsif ($mode eq 'err500') {
             answer($c, '500 Internal Server Error', $x,
                    $xml->('InternalError'));
@@ -113,7 +113,7 @@ for my $c (['s3://djass-b/a/..', 'http://127.0.0.1:1', 'prefix'],
     my @cmd = ('timeout', '10', bin('djass-worker'), '--redis', '127.0.0.1:1',
                '--template', repo_dir() . '/template', '--artifacts', $c->[0],
                '--s3-region', 'us-east-1', '--s3-endpoint', $c->[1]);
-    local $ENV{AWS_ACCESS_KEY_ID} = 'AKID388';
+    local $ENV{AWS_ACCESS_KEY_ID} = 'AKID389';
     local $ENV{AWS_SECRET_ACCESS_KEY} = $secret;
     my $out = `'@{[ join("' '", @cmd) ]}' 2>&1`;
     is($? >> 8, 2, "--artifacts $c->[0] --s3-endpoint $c->[1]: exit 2");
@@ -125,7 +125,7 @@ for my $c (['s3://djass-b/a/..', 'http://127.0.0.1:1', 'prefix'],
 # --- 1b. a credentials file every user may read ------------------------------
 {
     open my $cf, '>', "$dir/open.env" or die $!;
-    print $cf "AWS_ACCESS_KEY_ID=AKID388\nAWS_SECRET_ACCESS_KEY=$secret\n";
+    print $cf "AWS_ACCESS_KEY_ID=AKID389\nAWS_SECRET_ACCESS_KEY=$secret\n";
     close $cf;
     chmod 0644, "$dir/open.env";
     my $out = `timeout 10 '@{[ bin('djass-worker') ]}' --redis 127.0.0.1:1 --template '@{[ repo_dir() ]}/template' --artifacts s3://djass-b/p --s3-region us-east-1 --s3-credentials '$dir/open.env' 2>&1`;
@@ -166,17 +166,17 @@ my $k = make_key($redis);
 # are then nobody, as a worker and its hooks are under their own user
 my @as = $> == 0 ? ('setpriv', '--reuid=65534', '--regid=65534',
                     '--clear-groups', '--') : ();
-my $work = temp_dir('work-388');
+my $work = temp_dir('work-389');
 if (@as) {
     chmod 0755, temp_dir(), $dir, $tpl, "$tpl/hooks",
           "$tpl/{{cookiecutter.project_slug}}";
     chmod 0777, $work;
 }
-my $w = Djass::Test::spawn('worker-388',
+my $w = Djass::Test::spawn('worker-389',
     { (sanitize_on() ? asan_env() : ()),
-      AWS_ACCESS_KEY_ID => 'AKID388', AWS_SECRET_ACCESS_KEY => $secret },
+      AWS_ACCESS_KEY_ID => 'AKID389', AWS_SECRET_ACCESS_KEY => $secret },
     @as, run_wrapped(bin('djass-worker'), '--redis', $redis->{addr},
-                     '--template', $tpl, '--artifacts', 's3://djass-b/p388',
+                     '--template', $tpl, '--artifacts', 's3://djass-b/p389',
                      '--s3-endpoint', "http://127.0.0.1:$port",
                      '--s3-region', 'us-east-1', '--work-dir', $work, '-v'));
 $w->{kind} = 'worker';
@@ -232,9 +232,9 @@ for my $c (@cases) {
        '... and is ready once the store is right') or diag(worker_log($w));
 }
 
-unlike(worker_log($w), qr/^FORGED388/m,
+unlike(worker_log($w), qr/^FORGED389/m,
        'the store\'s code cannot start a line of the worker\'s log');
-like(worker_log($w), qr/\(Access\?FORGED388\?line\)/,
+like(worker_log($w), qr/\(Access\?FORGED389\?line\)/,
      '... its newline is shown as ?');
 unlike(worker_log($w), qr/\Q$secret\E/, 'no secret in the worker\'s log');
 
@@ -243,7 +243,7 @@ stop_process($w);
 # --- 5. nginx's downloads from the same store ---------------------------------
 {
     open my $cf, '>', "$dir/creds.env" or die $!;
-    print $cf "AWS_ACCESS_KEY_ID=AKID388\nAWS_SECRET_ACCESS_KEY=$secret\n";
+    print $cf "AWS_ACCESS_KEY_ID=AKID389\nAWS_SECRET_ACCESS_KEY=$secret\n";
     close $cf;
     chmod 0600, "$dir/creds.env";
     my $n = start_nginx(redis => $redis,
@@ -253,7 +253,7 @@ stop_process($w);
         conf => sub {
             my $c = shift;
             $c =~ s{djass_artifacts /_djass_artifacts/;}
-                   {djass_artifacts s3://djass-b/p388/;};
+                   {djass_artifacts s3://djass-b/p389/;};
             $c =~ s{location /_djass_artifacts/ \{.*?\}}{}s;
             return $c;
         });
