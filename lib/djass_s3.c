@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "djass_s3.h"
 
@@ -68,6 +69,27 @@ djass_s3_token_ok(const char *s, size_t n, int host)
     }
 
     return 1;
+}
+
+
+/* a "." or ".." segment: clients (libcurl) and proxies remove them, so
+ * what is signed would not be what is sent, nor the same key */
+static int
+djass_s3_dot_segment(const char *s, size_t n)
+{
+    size_t  i, k;
+
+    for (i = 0; i < n; i = k + 1) {
+        for (k = i; k < n && s[k] != '/'; k++) { /* void */ }
+
+        if ((k - i == 1 && s[i] == '.')
+            || (k - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -159,6 +181,11 @@ djass_s3_endpoint(const char *endpoint, djass_s3_t *s3, char *err,
             return -1;
         }
 
+        if (djass_s3_dot_segment(slash, n)) {
+            snprintf(err, len, "the S3 endpoint's path is not usable");
+            return -1;
+        }
+
         memcpy(s3->base, slash, n);
         s3->base[n] = '\0';
     }
@@ -202,7 +229,7 @@ djass_s3_parse(const char *artifacts, const char *endpoint,
 
         n = strlen(slash);
         if (n + 2 > sizeof(s3->prefix) - 64 || strstr(slash, "//")
-            || strpbrk(slash, "?#\\") || strstr(slash, "../"))
+            || strpbrk(slash, "?#\\") || djass_s3_dot_segment(slash, n))
         {
             snprintf(err, len, "the S3 prefix is not usable");
             return -1;
@@ -317,6 +344,7 @@ djass_s3_creds_load(const char *path, djass_s3_creds_t *c, char *err,
     char         line[8192], name[64], *p, *eq, *v, *e;
     size_t       n;
     const char  *env;
+    struct stat  sb;
 
     djass_s3_creds_clear(c);
     rc = 0;
@@ -358,6 +386,15 @@ djass_s3_creds_load(const char *path, djass_s3_creds_t *c, char *err,
     if (f == NULL) {
         snprintf(err, len, "cannot read the S3 credentials file %s (%s)",
                  path, strerror(errno));
+        return -1;
+    }
+
+    /* a secret every user of the host may read is no longer one */
+    if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & (S_IROTH | S_IWOTH))) {
+        snprintf(err, len, "the S3 credentials file %s is readable or "
+                 "writable by every user (mode %04o): chmod o-rwx it",
+                 path, (unsigned) (sb.st_mode & 07777));
+        fclose(f);
         return -1;
     }
 

@@ -5,6 +5,7 @@
  * what was sent.
  */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,30 @@ djass_s3_rc_text(djass_s3_rc_e rc)
     default:
         return "failed";
     }
+}
+
+
+/*
+ * The 400s that say the configuration is wrong (an expired session token,
+ * a region that is not the bucket's), not the request: like 403.
+ */
+static int
+djass_s3_config_code(const char *code)
+{
+    static const char  *codes[] = {
+        "ExpiredToken", "InvalidToken", "TokenRefreshRequired",
+        "AuthorizationHeaderMalformed", "InvalidAccessKeyId", NULL
+    };
+
+    const char  **p;
+
+    for (p = codes; *p; p++) {
+        if (strcmp(code, *p) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -176,13 +201,24 @@ djass_s3_request(djass_s3_client_t *c, const char *method, const char *key,
         goto done;
     }
 
-    /* an error document: its code, for the log (HEAD has none) */
+    /* an error document: its code, for the log (HEAD has none); a code
+     * is a word, anything else in it is the store's and not logged raw */
     if (reply.len && djass_s3_xml_parse(reply.data, reply.len, &doc) == 0) {
         snprintf(c->code, sizeof(c->code), "%s", doc.code);
         djass_s3_list_free(&doc);
+
+        for (i = 0; c->code[i]; i++) {
+            if (!isalnum((unsigned char) c->code[i])) {
+                c->code[i] = '?';
+            }
+        }
     }
 
-    if (c->status == 403) {
+    if (c->status == 403 || (c->status >= 300 && c->status < 400)
+        || (c->status == 400 && djass_s3_config_code(c->code)))
+    {
+        /* the credentials, the region or the endpoint: an operator's to
+         * fix, not the request's */
         res = DJASS_S3_DENIED;
 
     } else if (c->status == 404) {

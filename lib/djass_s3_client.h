@@ -18,7 +18,9 @@ typedef enum {
     DJASS_S3_OK = 0,
     DJASS_S3_TRANSIENT,     /* unreachable, timed out, 5xx, 408, 429:
                                try again later */
-    DJASS_S3_DENIED,        /* 403: credentials, clock skew, policy; the
+    DJASS_S3_DENIED,        /* 403: credentials, clock skew, policy;
+                               3xx: the endpoint or region; 400 with an
+                               expired token or a wrong region; the
                                store's code is in code */
     DJASS_S3_NOT_FOUND,     /* 404 (NoSuchKey, NoSuchBucket) */
     DJASS_S3_FAILED         /* another 4xx, or a reply not understood */

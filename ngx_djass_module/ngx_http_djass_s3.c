@@ -662,11 +662,20 @@ ngx_http_djass_s3_process_status(ngx_http_request_t *r)
         break;
 
     default:
-        /* the header filter answers 503 (5xx) or the logged 500 */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "djass: the S3 store answered %ui to the GET of the "
                       "artifact of project %ui (\"%V\")", st->status.code,
                       st->project_id, &st->key);
+
+        /*
+         * not the client's to see: the header filter answers 503 for a
+         * 5xx (502 here), the logged 500 for anything else, a redirect
+         * included (its Location is the store's business)
+         */
+        u->headers_in.status_n =
+                         (st->status.code >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+                         ? NGX_HTTP_BAD_GATEWAY
+                         : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     u->process_header = ngx_http_djass_s3_process_header;
@@ -713,6 +722,15 @@ ngx_http_djass_s3_process_header(ngx_http_request_t *r)
                 && ngx_strncasecmp(name.data, (u_char *) "Content-Length",
                                    name.len) == 0)
             {
+                /* a second one: which length is the object's? */
+                if (u->headers_in.content_length_n != -1) {
+                    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                                  "djass: the S3 store sent two "
+                                  "Content-Length headers for the artifact "
+                                  "of project %ui", st->project_id);
+                    return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+                }
+
                 u->headers_in.content_length_n = ngx_atoof(value.data,
                                                            value.len);
                 if (u->headers_in.content_length_n < 0) {
@@ -722,7 +740,23 @@ ngx_http_djass_s3_process_header(ngx_http_request_t *r)
                 continue;
             }
 
-            if (st->status.code >= NGX_HTTP_BAD_REQUEST) {
+            if (st->status.code < NGX_HTTP_SPECIAL_RESPONSE
+                && name.len == sizeof("Content-Type") - 1
+                && ngx_strncasecmp(name.data, (u_char *) "Content-Type",
+                                   name.len) == 0
+                && value.len >= sizeof("text/html") - 1
+                && ngx_strncasecmp(value.data, (u_char *) "text/html",
+                                   sizeof("text/html") - 1) == 0)
+            {
+                /* a proxy's or a portal's page, not the ZIP */
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "djass: the S3 store answered an HTML page "
+                              "for the artifact of project %ui",
+                              st->project_id);
+                return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+            }
+
+            if (u->headers_in.status_n >= NGX_HTTP_BAD_REQUEST) {
                 continue;
             }
 

@@ -67,7 +67,10 @@ my $bad = s3_creds_file("$dir/bad.env", secret => 'not-the-secret');
           '--s3-region', 'r', '--s3-credentials', "$dir/none.env" ],
           qr/cannot read the S3 credentials file \Q$dir\E\/none.env/ ],
         [ 'a file without the secret', [ '--artifacts', 's3://djass-b',
-          '--s3-region', 'r', '--s3-credentials', $weed ],
+          '--s3-region', 'r', '--s3-credentials',
+          do { open my $fh, '>', "$dir/nosecret.env" or die $!;
+               print $fh "not a line\nAWS_ACCESS_KEY_ID=x\n"; close $fh;
+               chmod 0600, "$dir/nosecret.env"; "$dir/nosecret.env" } ],
           qr/not NAME=value|are both needed/ ],
     );
     for my $c (@cases) {

@@ -73,7 +73,8 @@ djass_upload_s3_reload(const djass_conf_t *conf)
 
 /*
  * An S3 store: one signed PUT with the ZIP's SHA-256 as
- * x-amz-content-sha256, ready on 200.  403 is retried like a transient
+ * x-amz-content-sha256, then a HEAD: ready on 200 and the right size.
+ * 403 (and a redirect, an expired token) is retried like a transient
  * failure (an operator fixes the credentials, the jobs wait), with the
  * store's code in err.
  */
@@ -106,6 +107,21 @@ djass_upload_s3_put(const djass_conf_t *conf, const char *file,
 
     rc = djass_s3_put_file(&c, key, file, size, sha, "application/zip", err,
                            len);
+
+    if (rc == DJASS_S3_OK) {
+        /* what the store holds now, before "ready" says so: a proxy or
+         * a portal may answer 200 to anything */
+        rc = djass_s3_head(&c, key, &n, err, len);
+
+        if (rc == DJASS_S3_NOT_FOUND
+            || (rc == DJASS_S3_OK && n != size))
+        {
+            snprintf(err, len, "The S3 store holds %lld bytes instead of "
+                     "%lld after the upload.", rc == DJASS_S3_OK ? n : -1LL,
+                     size);
+            return DJASS_UPLOAD_TRANSIENT;
+        }
+    }
 
     switch (rc) {
     case DJASS_S3_OK:

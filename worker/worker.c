@@ -3,10 +3,13 @@
  * turns queued projects into published ZIPs (doc/operations.md).
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "conf.h"
 #include "consumer.h"
@@ -32,6 +35,17 @@ djass_worker_main(int argc, char **argv)
     }
 
     djass_log_verbose = conf.verbose;
+
+    /* the environment's secrets (AWS_*, DJASS_REDIS_PASSWORD) stay in
+     * /proc/PID/environ whatever is unset: not dumpable, no process of
+     * this user (a hook) reads it, nor its memory, and no core dump
+     * holds them; a hook's exec(2) makes it dumpable again */
+    if (prctl(PR_SET_DUMPABLE, 0) != 0) {
+        fprintf(stderr, "djass-worker: prctl(PR_SET_DUMPABLE): %s\n",
+                strerror(errno));
+        djass_conf_free(&conf);
+        return 2;
+    }
 
     if (conf.s3 && djass_upload_s3_init(&conf, err, sizeof(err)) != 0) {
         fprintf(stderr, "djass-worker: %s\n", err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "djass_s3.h"
@@ -24,6 +25,8 @@ write_file(const char *name, const char *text)
         fputs(text, f);
         fclose(f);
     }
+
+    chmod(name, 0600);
 
     return name;
 }
@@ -161,6 +164,12 @@ main(void)
     is_str(c.access_key, "AKID1", "the access key");
     is_str(c.secret_key, "se/cr+et", "the secret, unquoted");
     is_str(c.session_token, "tok", "the session token");
+
+    chmod(path, 0644);
+    ok(djass_s3_creds_load(path, &c, err, sizeof(err)) != 0
+       && strstr(err, "every user (mode 0644)")
+       && strstr(err, "se/cr+et") == NULL,
+       "a file every user may read: refused, the secret not quoted");
 
     write_file(path, "AWS_ACCESS_KEY_ID=AKID1\n");
     ok(djass_s3_creds_load(path, &c, err, sizeof(err)) != 0
