@@ -5,6 +5,8 @@
 #   DELETE) within 5 s; a second removal of a missing object is done too;
 # - DELETE of a generating project leaves no object, also when it comes
 #   between the upload and the record (DJASS_DEBUG_CRASH=published:pause);
+# - a removal the store refuses (403, wrong credentials) is logged with the
+#   store's code and retried; after the file is fixed and SIGHUP, done;
 # - --retention 2s: the expired projects' objects go;
 # - djassctl gc --artifacts s3://... with the worker's S3 flags: bad input
 #   refused with a message, wrong credentials and an unreachable store
@@ -222,6 +224,36 @@ stop_process($w);
     ok(wait_until(sub { pending_jobs($redis) == 0 }, 10 * $f),
        'no job is left pending');
     stop_process($pw);
+}
+
+# --- 2b. a removal the store refuses (403) is retried, then done -----------
+{
+    my $creds = s3_creds_file("$dir/worker.env");
+    my $hw = start_worker(redis => $redis, template => $tpl,
+                          artifacts => "s3://$bucket/$prefix",
+                          args => [@s3, '--s3-credentials', $creds,
+                                   '--visibility-timeout', 1,
+                                   '--work-dir', temp_dir('work')]);
+    my $id = create();
+    ok(wait_status($redis, $id, 'ready'), 'a project is ready')
+        or diag(worker_log($hw));
+    s3_creds_file($creds, secret => 'now-wrong');
+    kill 'HUP', $hw->{pid};     # read again before the next request
+    is(api(DELETE => "/projects/$id", key => $K)->{status}, 204,
+       'DELETE of it: 204');
+    ok(wait_until(sub { worker_log($hw) =~ /project $id: deleted, but its artifact could not be removed yet: .*SignatureDoesNotMatch.*retried/ },
+                  20 * $f), 'the store refuses the removal: logged with '
+                  . 'its code, to be retried') or diag(worker_log($hw));
+    is(head_of($id), '200', 'the object is still there');
+    s3_creds_file($creds);
+    kill 'HUP', $hw->{pid};
+    ok(gone_within($id, 20), 'with the credentials fixed (SIGHUP) the '
+       . 'retried removal takes the object') or diag(worker_log($hw));
+    ok(wait_until(sub { pending_jobs($redis) == 0 }, 10 * $f),
+       'no job is left pending');
+    unlike(worker_log($hw), qr/now-wrong|\Q$Djass::S3::SECRET\E/,
+           'no secret in the worker\'s log');
+    stop_process($hw);
 }
 
 # --- 3. --retention 2s: the expired projects' objects go ------------------------
