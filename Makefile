@@ -43,7 +43,7 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
 # libcurl: the worker's webhook deliveries (one lookup thread per name:
 # -pthread) and its HTTP and S3 uploads, and the store abstraction
-# (lib/djass_store.c); never nginx
+# (lib/djass_store.c, djassctl gc's); never nginx
 WORKER_LIBS := $(LIBS) -lcurl -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
@@ -140,7 +140,8 @@ $(BUILD)/djass-worker: $(WORKER_SRCS) $(WORKER_HDRS) $(LIBDJASS) VERSION \
 	    $(WORKER_GEN)/djass_scripts.c $(LIBDJASS) $(LDFLAGS) $(WORKER_LIBS)
 
 $(BUILD)/djassctl: $(CTL_SRCS) $(CTL_HDRS) $(LIBDJASS) VERSION
-	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ictl -o $@ $(CTL_SRCS) $(LIBDJASS) $(LDFLAGS) \
+	    $(WORKER_LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(LIBDJASS)
 	@mkdir -p $(BUILD)/unit

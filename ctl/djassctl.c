@@ -12,6 +12,8 @@
  *   djassctl --redis ADDR webhook list --profile ID
  *   djassctl --redis ADDR webhook remove ID
  *   djassctl --redis ADDR gc --artifacts STORE [--dry-run]
+ *                            [--s3-endpoint URL --s3-region REGION
+ *                             --s3-credentials FILE]
  *
  * Each prints only its result on stdout; errors go to stderr with exit
  * status 1 (bad input, nothing found) or 2 (Redis unreachable or failing).
@@ -106,6 +108,10 @@ usage(void)
         "  gc --artifacts STORE [--dry-run]       removes ZIPs no record\n"
         "                                         points to, reports records\n"
         "                                         whose ZIP is missing\n"
+        "     STORE: a folder or s3://BUCKET[/PREFIX], with\n"
+        "     [--s3-endpoint URL] [--s3-region REGION]\n"
+        "     [--s3-credentials FILE] (else AWS_ACCESS_KEY_ID,\n"
+        "     AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), as the worker's\n"
         "ADDR is host:port, unix:/path or\n"
         "sentinel://HOST:PORT[,HOST:PORT...]/NAME (default 127.0.0.1:6379)\n"
         "--redis-wait N: a write succeeds once N replicas have it (WAIT,\n"
@@ -372,6 +378,9 @@ ctl_value_option(ctl_opts_t *o, const char *name)
         { "--events", &o->events },
         { "--redis-wait", &o->redis_wait },
         { "--artifacts", &o->artifacts },
+        { "--s3-endpoint", &o->s3_endpoint },
+        { "--s3-region", &o->s3_region },
+        { "--s3-credentials", &o->s3_credentials },
     };
 
     for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {

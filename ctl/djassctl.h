@@ -29,6 +29,9 @@ typedef struct {
     const char  *redis_wait;     /* --redis-wait N */
     const char  *arg;            /* the command's argument: ID or KEY */
     const char  *artifacts;      /* gc --artifacts STORE */
+    const char  *s3_endpoint;    /* gc --s3-endpoint URL */
+    const char  *s3_region;      /* gc --s3-region REGION */
+    const char  *s3_credentials; /* gc --s3-credentials FILE */
     int          legacy;
     int          allow_private;
     int          dry_run;        /* gc --dry-run */

@@ -9,8 +9,13 @@
  * looked for, with SCAN in batches: the missing ones are reported (at most
  * CTL_GC_LIST of their ids are listed).
  *
- * Only a folder store can be listed: an HTTP store (http(s)://...) is
- * refused with a message.
+ * The store is walked with lib/djass_store.c: a folder, or an S3 bucket
+ * (--artifacts s3://BUCKET[/PREFIX] with the worker's --s3-endpoint,
+ * --s3-region and --s3-credentials; ListObjectsV2 page after page).  The
+ * orphans are removed after the walk.  A ready record whose artifact was
+ * not listed is looked for once more (stat, or an S3 HEAD: it may have
+ * come after the walk).  An HTTP store (http(s)://...) cannot be listed:
+ * it is refused with a message.
  */
 
 #include <dirent.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include "djass_parse.h"
+#include "djass_store.h"
 #include "gc.h"
 
 
@@ -30,16 +36,20 @@
 
 
 typedef struct {
-    const char  *store;
-    int          dry_run;
-    long long    artifacts;      /* ZIPs found */
-    long long    orphans;        /* of them, no record points to */
-    long long    removed;        /* orphans removed */
-    long long    failed;         /* orphans that could not be removed */
-    long long    temporary;      /* entries under .tmp/ */
-    long long    records;        /* project records looked at */
-    long long    missing;        /* ready records without their ZIP */
-    json_t      *missing_ids;
+    djass_store_t    st;
+    int              dry_run;
+    long long        artifacts;      /* ZIPs found */
+    long long        orphans;        /* of them, no record points to */
+    long long        removed;        /* orphans removed */
+    long long        failed;         /* orphans that could not be removed */
+    long long        temporary;      /* entries under .tmp/ (a folder) */
+    long long        records;        /* project records looked at */
+    long long        missing;        /* ready records without their ZIP */
+    json_t          *missing_ids;
+    json_t          *found;          /* the listed artifacts, as a set */
+    char           **orphan_rels;    /* to remove after the listing */
+    size_t           norphans;
+    size_t           nalloc;
 } ctl_gc_t;
 
 
@@ -75,85 +85,84 @@ ctl_gc_wanted(const char *id, const char *rel)
 }
 
 
-/* projects/<bucket>/: each <id>.zip */
-static void
-ctl_gc_bucket(ctl_gc_t *gc, const char *bucket)
+/* each artifact the listing gives: kept, or an orphan to remove */
+static int
+ctl_gc_each(void *data, const char *rel, long long size)
 {
-    DIR            *d;
-    size_t          len;
-    char            dir[PATH_MAX], path[PATH_MAX], rel[NAME_MAX + 64];
-    char            id[32];
-    long long       n;
-    struct dirent  *e;
+    ctl_gc_t    *gc = data;
+    char         id[32], **list;
+    size_t       n;
+    long long    v;
+    const char  *name;
 
-    if (snprintf(dir, sizeof(dir), "%s/projects/%s", gc->store, bucket)
-        >= (int) sizeof(dir))
+    /* projects/NNN/ID.zip, nothing deeper */
+    if (strncmp(rel, "projects/", 9) != 0
+        || (name = strrchr(rel, '/')) == NULL
+        || name == rel + 8 || strchr(rel + 9, '/') != name)
     {
-        return;
+        return 0;
     }
 
-    d = opendir(dir);
-    if (d == NULL) {
-        return;
+    name++;
+    n = strlen(name);
+
+    if (n < 5 || n - 4 >= sizeof(id) || strcmp(name + n - 4, ".zip") != 0) {
+        return 0;
     }
 
-    while ((e = readdir(d)) != NULL) {
-        len = strlen(e->d_name);
+    memcpy(id, name, n - 4);
+    id[n - 4] = '\0';
 
-        if (len < 5 || len - 4 >= sizeof(id)
-            || strcmp(e->d_name + len - 4, ".zip") != 0)
-        {
-            continue;
-        }
-
-        memcpy(id, e->d_name, len - 4);
-        id[len - 4] = '\0';
-
-        /* not a name a worker writes: not ours to judge */
-        if (djass_parse_int(id, 1, LLONG_MAX, &n) != 0) {
-            continue;
-        }
-
-        gc->artifacts++;
-
-        snprintf(rel, sizeof(rel), "projects/%s/%s", bucket, e->d_name);
-
-        if (ctl_gc_wanted(id, rel)) {
-            continue;
-        }
-
-        gc->orphans++;
-
-        if (gc->dry_run) {
-            continue;
-        }
-
-        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name)
-            < (int) sizeof(path)
-            && (unlink(path) == 0 || errno == ENOENT))
-        {
-            gc->removed++;
-
-        } else {
-            gc->failed++;
-            fprintf(stderr, "djassctl: gc: cannot remove %s: %s\n", rel,
-                    strerror(errno));
-        }
+    /* not a name a worker writes: not ours to judge */
+    if (djass_parse_int(id, 1, LLONG_MAX, &v) != 0) {
+        return 0;
     }
 
-    closedir(d);
+    gc->artifacts++;
+    json_object_set_new(gc->found, rel, json_true());
+
+    if (ctl_gc_wanted(id, rel)) {
+        return 0;
+    }
+
+    gc->orphans++;
+
+    if (gc->dry_run) {
+        return 0;
+    }
+
+    /* removed after the walk: a listing is not changed under its feet */
+    if (gc->norphans == gc->nalloc) {
+        gc->nalloc = gc->nalloc ? gc->nalloc * 2 : 64;
+        list = realloc(gc->orphan_rels, gc->nalloc * sizeof(char *));
+        if (list == NULL) {
+            die(EXIT_USAGE, "gc: out of memory");
+        }
+        gc->orphan_rels = list;
+    }
+
+    gc->orphan_rels[gc->norphans] = strdup(rel);
+    if (gc->orphan_rels[gc->norphans] == NULL) {
+        die(EXIT_USAGE, "gc: out of memory");
+    }
+
+    gc->norphans++;
+    return 0;
 }
 
 
 static void
 ctl_gc_store(ctl_gc_t *gc)
 {
+    int             rc;
     DIR            *d;
-    char            dir[PATH_MAX];
+    char            dir[PATH_MAX], err[512];
+    size_t          i;
     struct dirent  *e;
 
-    if (snprintf(dir, sizeof(dir), "%s/.tmp", gc->store)
-        < (int) sizeof(dir)
+    if (gc->st.kind == DJASS_STORE_FOLDER
+        && snprintf(dir, sizeof(dir), "%s/.tmp", gc->st.location)
+           < (int) sizeof(dir)
         && (d = opendir(dir)) != NULL)
     {
         while ((e = readdir(d)) != NULL) {
@@ -165,27 +174,66 @@ ctl_gc_store(ctl_gc_t *gc)
         closedir(d);
     }
 
-    if (snprintf(dir, sizeof(dir), "%s/projects", gc->store)
-        >= (int) sizeof(dir))
-    {
-        die(EXIT_USAGE, "gc: the store's path is too long");
+    err[0] = '\0';
+
+    if (djass_store_list(&gc->st, ctl_gc_each, gc, err, sizeof(err)) != 0) {
+        die(EXIT_USAGE, "gc: cannot list the artifact store: %s",
+            err[0] ? err : "failed");
     }
 
-    d = opendir(dir);
-    if (d == NULL) {
-        if (errno == ENOENT) {
-            return;
+    for (i = 0; i < gc->norphans; i++) {
+        err[0] = '\0';
+        rc = djass_store_delete(&gc->st, gc->orphan_rels[i], err,
+                                sizeof(err));
+
+        if (rc == 0) {
+            gc->removed++;
+
+        } else {
+            gc->failed++;
+            fprintf(stderr, "djassctl: gc: cannot remove %s: %s\n",
+                    gc->orphan_rels[i], err);
         }
-        die(EXIT_USAGE, "gc: cannot read %s: %s", dir, strerror(errno));
+
+        free(gc->orphan_rels[i]);
     }
 
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] != '.') {
-            ctl_gc_bucket(gc, e->d_name);
-        }
+    free(gc->orphan_rels);
+    gc->orphan_rels = NULL;
+}
+
+
+/* 1: rel is in the store (not listed: it may have come since) */
+static int
+ctl_gc_exists(ctl_gc_t *gc, const char *rel)
+{
+    char           path[PATH_MAX], key[DJASS_S3_KEY_MAX + 1], err[256];
+    long long      size;
+    struct stat    st;
+    djass_s3_rc_e  rc;
+
+    if (json_object_get(gc->found, rel)) {
+        return 1;
     }
 
-    closedir(d);
+    if (gc->st.kind == DJASS_STORE_FOLDER) {
+        return snprintf(path, sizeof(path), "%s/%s", gc->st.location, rel)
+               < (int) sizeof(path)
+               && stat(path, &st) == 0;
+    }
+
+    if (djass_s3_key(&gc->st.s3, rel, key, sizeof(key)) != 0) {
+        return 0;
+    }
+
+    rc = djass_s3_head(&gc->st.client, key, &size, err, sizeof(err));
+
+    if (rc != DJASS_S3_OK && rc != DJASS_S3_NOT_FOUND) {
+        die(EXIT_USAGE, "gc: cannot look for %s in the artifact store: %s",
+            rel, err);
+    }
+
+    return rc == DJASS_S3_OK;
 }
 
 
@@ -194,10 +242,9 @@ static void
 ctl_gc_records(ctl_gc_t *gc)
 {
     size_t        i;
-    char          cursor[32], path[PATH_MAX];
+    char          cursor[32];
     redisReply   *scan, *r, *keys;
     const char   *key;
-    struct stat   st;
 
     strcpy(cursor, "0");
 
@@ -233,10 +280,7 @@ ctl_gc_records(ctl_gc_t *gc)
 
                 if (strcmp(r->element[0]->str, "ready") == 0
                     && (r->element[1]->type != REDIS_REPLY_STRING
-                        || snprintf(path, sizeof(path), "%s/%s", gc->store,
-                                    r->element[1]->str)
-                           >= (int) sizeof(path)
-                        || stat(path, &st) != 0))
+                        || !ctl_gc_exists(gc, r->element[1]->str)))
                 {
                     gc->missing++;
 
@@ -261,9 +305,12 @@ ctl_gc_records(ctl_gc_t *gc)
 int
 ctl_gc(ctl_opts_t *o)
 {
-    json_t       *out;
-    ctl_gc_t      gc;
-    struct stat   st;
+    char                 err[512];
+    const char          *v;
+    json_t              *out;
+    ctl_gc_t             gc;
+    struct stat          st;
+    djass_store_opts_t   so;
 
     if (o->artifacts == NULL) {
         die(EXIT_USAGE, "gc needs --artifacts STORE (as the worker's)");
@@ -276,14 +323,34 @@ ctl_gc(ctl_opts_t *o)
             "the store's folder is, with --artifacts DIR");
     }
 
-    if (stat(o->artifacts, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (!djass_s3_is_url(o->artifacts)
+        && (stat(o->artifacts, &st) != 0 || !S_ISDIR(st.st_mode)))
+    {
         die(EXIT_USAGE, "gc: --artifacts %s is not a folder", o->artifacts);
     }
 
+    memset(&so, 0, sizeof(so));
+    so.artifacts = o->artifacts;
+    so.s3_endpoint = o->s3_endpoint;
+    so.s3_region = o->s3_region;
+    so.s3_credentials = o->s3_credentials;
+
     memset(&gc, 0, sizeof(gc));
-    gc.store = o->artifacts;
+
+    if (djass_store_open(&so, &gc.st, err, sizeof(err)) != 0) {
+        die(EXIT_USAGE, "gc: %s", err);
+    }
+
+    /* tests only: a listing's page, to walk many pages of few keys */
+    v = getenv("DJASS_DEBUG_S3_MAX_KEYS");
+    if (v) {
+        gc.st.client.max_keys = (int) ctl_number("DJASS_DEBUG_S3_MAX_KEYS",
+                                                 v, 1, 1000);
+    }
+
     gc.dry_run = o->dry_run;
     gc.missing_ids = json_array();
+    gc.found = json_object();
 
     ctl_gc_store(&gc);
     ctl_gc_records(&gc);
@@ -298,6 +365,8 @@ ctl_gc(ctl_opts_t *o)
     json_object_set_new(out, "records", json_integer(gc.records));
     json_object_set_new(out, "missing", json_integer(gc.missing));
     json_object_set_new(out, "missing_ids", gc.missing_ids);
+    json_decref(gc.found);
+    djass_store_close(&gc.st);
 
     ctl_print_json(out);
     json_decref(out);

@@ -391,6 +391,58 @@ djass_upload_publish(const djass_conf_t *conf, const char *file,
 }
 
 
+/*
+ * An S3 store's removal: one signed DELETE.  S3 answers 204 whether the
+ * object was there or not, and a 404 (some stores) is done too; 403 and
+ * NoSuchBucket wait for an operator like the upload's, transient
+ * failures are retried.
+ */
+static djass_upload_e
+djass_upload_s3_delete(const djass_conf_t *conf, const char *rel, char *err,
+    size_t len)
+{
+    char               key[DJASS_S3_KEY_MAX + 1];
+    djass_s3_rc_e      rc;
+    djass_s3_client_t  c;
+
+    if (djass_reload) {
+        djass_upload_s3_reload(conf);
+    }
+
+    if (djass_s3_key(conf->s3, rel, key, sizeof(key)) != 0) {
+        snprintf(err, len, "The artifact's S3 key is too long.");
+        return DJASS_UPLOAD_PERMANENT;
+    }
+
+    memset(&c, 0, sizeof(c));
+    c.s3 = conf->s3;
+    c.creds = &djass_s3_creds;
+
+    djass_debug("artifact %s: DELETE s3://%s/%s", rel, conf->s3->bucket, key);
+
+    rc = djass_s3_delete(&c, key, err, len);
+
+    switch (rc) {
+    case DJASS_S3_OK:
+        return DJASS_UPLOAD_OK;
+
+    case DJASS_S3_NOT_FOUND:
+        /* NoSuchKey: gone already; NoSuchBucket: an operator's to fix */
+        return strcmp(c.code, "NoSuchBucket") == 0 ? DJASS_UPLOAD_DENIED
+                                                   : DJASS_UPLOAD_OK;
+
+    case DJASS_S3_DENIED:
+        return DJASS_UPLOAD_DENIED;
+
+    case DJASS_S3_TRANSIENT:
+        return DJASS_UPLOAD_TRANSIENT;
+
+    default:
+        return DJASS_UPLOAD_PERMANENT;
+    }
+}
+
+
 djass_upload_e
 djass_upload_delete(const djass_conf_t *conf, const char *rel, char *err,
     size_t len)
@@ -399,6 +451,10 @@ djass_upload_delete(const djass_conf_t *conf, const char *rel, char *err,
     long                status;
     djass_upload_e      res;
     struct curl_slist  *headers;
+
+    if (conf->s3) {
+        return djass_upload_s3_delete(conf, rel, err, len);
+    }
 
     headers = NULL;
     c = djass_upload_handle(conf, rel, &headers, err, len);

@@ -55,7 +55,8 @@ int djass_upload_publish(const djass_conf_t *conf, const char *file,
     char *err, size_t len);
 
 /* one DELETE of conf->artifacts_url + rel: OK when removed or not there
- * (404, 410) */
+ * (404, 410); an S3 store (conf->s3): one signed DELETE of the object,
+ * with the credentials djass_upload_s3_init loaded */
 djass_upload_e djass_upload_delete(const djass_conf_t *conf, const char *rel,
     char *err, size_t len);
 
