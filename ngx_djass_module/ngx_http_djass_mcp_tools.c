@@ -186,7 +186,8 @@ static ngx_int_t ngx_http_djass_mcp_create(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_mcp_list(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args);
 static ngx_int_t ngx_http_djass_mcp_project(ngx_http_request_t *r,
-    ngx_http_djass_mcp_req_t *mr, json_t *args);
+    ngx_http_djass_mcp_req_t *mr, json_t *args, const char *script,
+    ngx_uint_t nargs);
 static ngx_int_t ngx_http_djass_mcp_delete(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args);
 static ngx_int_t ngx_http_djass_mcp_answer(ngx_http_request_t *r,
@@ -320,7 +321,8 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
 
     case NGX_HTTP_DJASS_MCP_STATUS:
     case NGX_HTTP_DJASS_MCP_DOWNLOAD:
-        rc = ngx_http_djass_mcp_project(r, mr, args);
+        rc = ngx_http_djass_mcp_project(r, mr, args, "describe",
+                                        DJASS_SCRIPT_API_NARGS);
         break;
 
     case NGX_HTTP_DJASS_MCP_DELETE:
@@ -523,12 +525,14 @@ call:
 /*
  * get_project_status and get_project_download: the script's "describe",
  * the project object with its artifact's size and SHA-256.  An id that is
- * no positive integer names no project (404 project_not_found).
+ * no positive integer names no project (404 project_not_found).  Also the
+ * call of delete_project: the script named, its KEYS[] the project's.
  */
 
 static ngx_int_t
 ngx_http_djass_mcp_project(ngx_http_request_t *r,
-    ngx_http_djass_mcp_req_t *mr, json_t *args)
+    ngx_http_djass_mcp_req_t *mr, json_t *args, const char *script,
+    ngx_uint_t nargs)
 {
     json_t     *id;
     ngx_str_t  *a;
@@ -541,10 +545,7 @@ ngx_http_djass_mcp_project(ngx_http_request_t *r,
         mr->project_id = json_integer_value(id);
     }
 
-    if (ngx_http_djass_call_args(r, &mr->call, "describe",
-                                 DJASS_SCRIPT_API_NARGS)
-        != NGX_OK)
-    {
+    if (ngx_http_djass_call_args(r, &mr->call, script, nargs) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -573,38 +574,17 @@ static ngx_int_t
 ngx_http_djass_mcp_delete(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *args)
 {
-    json_t     *id;
-    ngx_str_t  *a, *rid;
-
-    id = json_object_get(args, "project_id");
-
-    if (json_is_integer(id) && json_integer_value(id) > 0
-        && json_integer_value(id) <= 999999999999999999LL)
-    {
-        mr->project_id = json_integer_value(id);
-    }
+    ngx_str_t  *rid;
 
     mr->call.unavailable = "Temporary failure while deleting the project.";
     mr->call.wait = 1;
 
-    if (ngx_http_djass_call_args(r, &mr->call, "delete",
-                                 DJASS_SCRIPT_API_DELETE_NARGS)
+    if (ngx_http_djass_mcp_project(r, mr, args, "delete",
+                                   DJASS_SCRIPT_API_DELETE_NARGS)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    a = &mr->call.args[DJASS_SCRIPT_API_KEY_PROJECT];
-    a->data = ngx_pnalloc(r->pool,
-                          sizeof(NGX_HTTP_DJASS_MCP_PROJECT_PREFIX) - 1
-                          + NGX_INT_T_LEN);
-    if (a->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_MCP_PROJECT_PREFIX "%ui",
-                         mr->project_id)
-             - a->data;
 
     rid = &mr->call.args[DJASS_SCRIPT_API_DELETE_ARGV_REQUEST_ID];
 

@@ -287,39 +287,8 @@ stop_process($w);
 
 # --- an HTTP store: the artifact goes by DELETE --------------------------------
 {
-    my $store_port = free_port();
-    my $store_dir = temp_dir('store-245');
-    mkdir "$store_dir/.put";
-    my $conf = sub {
-        my $prefix = temp_dir("nginx-$store_port");
-        my $user = $> == 0 ? 'user root;' : '';
-        return <<"CONF";
-daemon off;
-$user
-worker_processes 1;
-error_log $prefix/logs/error.log info;
-pid $prefix/logs/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log $prefix/logs/access.log;
-    client_body_temp_path $store_dir/.put;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-    server {
-        listen 127.0.0.1:$store_port;
-        root $store_dir;
-        location / {
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-            client_max_body_size 64m;
-        }
-    }
-}
-CONF
-    };
-    my $store = start_nginx(port => $store_port, conf => $conf);
+    my $store = start_http_store();
+    my ($store_port, $store_dir) = @$store{qw(port store_dir)};
     my $r2 = start_redis();
     my $edge = start_nginx(redis => $r2, template => $tpl,
                            conf => sub { $_[0] =~ s{alias \S+;}

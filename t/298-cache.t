@@ -8,10 +8,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use HTTP::Tiny;
 use POSIX qw(_exit);
 use Time::HiRes qw(time sleep);
 use Djass::Test;
+use Djass::Cache;
 use Djass::Build qw(valgrind_on sanitize_on);
 
 # how long "at once" may take: a loopback round trip plus our own polling,
@@ -28,28 +28,11 @@ my $off = start_nginx(redis => $redis, artifacts => $artifacts,
 my $key = make_key($redis, legacy => 1);
 my $K = $key->{key};
 
-# a client that keeps its connection, to poll fast
-my %ua;
 # one fixed X-Request-Id: error bodies carry it (error.request_id), so the
 # cached and uncached answers compare byte for byte
-sub get {
-    my ($n, $path, $k) = @_;
-    my $ua = $ua{$n->{port}} //= HTTP::Tiny->new(keep_alive => 1,
-                                                 timeout => 10);
-    my $res = $ua->get(base_url($n) . $path,
-                       { headers => { 'X-Request-Id' => 'cache-298',
-                                      defined $k ? ('X-API-Key' => $k)
-                                                 : () } });
-    $res->{json} = json_decode($res->{content})
-        if ($res->{headers}{'content-type'} // '') =~ m{application/json};
-    return $res;
-}
-
-sub evalsha_calls {
-    my $info = redis_cli($redis, 'INFO', 'commandstats') // '';
-    my ($n) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
-    return $n // 0;
-}
+my %rid = ('X-Request-Id' => 'cache-298');
+sub get { cache_get(@_[0 .. 2], %rid) }
+sub evalsha_calls { cache_evalsha_calls($redis) }
 
 # the commands requests cost: not the heartbeat's PING and CLIENT
 # TRACKINGINFO (once a second per worker process, whatever the load; the
@@ -64,15 +47,7 @@ sub all_calls {
 }
 
 # tracking is on once a repeated read costs nothing
-sub warm {
-    my ($n, $path, $k) = @_;
-    return wait_until(sub {
-        get($n, $path, $k);
-        my $before = evalsha_calls();
-        get($n, $path, $k) for 1 .. 3;
-        return evalsha_calls() == $before;
-    }, 10, 0.05);
-}
+sub warm { cache_warm($redis, @_[0 .. 2], undef, %rid) }
 
 my $res = api(POST => '/projects', key => $K, nginx => $a,
               json => { project_name => 'Cache Me' });
@@ -191,7 +166,7 @@ my $poller = fork;
 if ($poller == 0) {
     # poll node B as fast as it answers, until ready, on a connection of
     # its own
-    %ua = ();
+    forget_connections();
     open my $fh, '>', $log or _exit(1);
     my $end = time + 20;
     while (time < $end) {

@@ -12,13 +12,13 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use HTTP::Tiny;
 use IO::Socket::INET;
 use IO::Select;
 use POSIX qw(_exit);
 use Time::HiRes qw(time sleep);
 use Digest::SHA qw(sha256_hex);
 use Djass::Test;
+use Djass::Cache;
 use Djass::Build qw(valgrind_on);
 
 # --- the proxy --------------------------------------------------------------
@@ -136,24 +136,8 @@ my $node = start_nginx(redis => { addr => $proxy->{addr} },
 my $off = start_nginx(redis => $redis, artifacts => $artifacts,
                       http => 'djass_cache off;');
 
-my %ua;
-sub get {
-    my ($n, $path, $k) = @_;
-    my $ua = $ua{$n->{port}} //= HTTP::Tiny->new(keep_alive => 1,
-                                                 timeout => 10);
-    my $res = $ua->get(base_url($n) . $path,
-                       { headers => { defined $k ? ('X-API-Key' => $k)
-                                                 : () } });
-    $res->{json} = json_decode($res->{content})
-        if ($res->{headers}{'content-type'} // '') =~ m{application/json};
-    return $res;
-}
-
-sub evalsha_calls {
-    my $info = redis_cli($redis, 'INFO', 'commandstats') // '';
-    my ($n) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
-    return $n // 0;
-}
+sub get { cache_get(@_[0 .. 2]) }
+sub evalsha_calls { cache_evalsha_calls($redis) }
 
 sub metric {
     my ($n, $name) = @_;
@@ -162,15 +146,7 @@ sub metric {
 }
 
 # the cache serves this read: repeated, it costs Redis nothing
-sub warm {
-    my ($n, $path, $k, $secs) = @_;
-    return wait_until(sub {
-        get($n, $path, $k);
-        my $before = evalsha_calls();
-        get($n, $path, $k) for 1 .. 3;
-        return evalsha_calls() == $before;
-    }, $secs // 10, 0.05);
-}
+sub warm { cache_warm($redis, @_[0 .. 3]) }
 
 # the clients Redis holds, by id: { id => { field => value } }
 sub clients {
@@ -446,7 +422,7 @@ SKIP: {
     skip 'no worker processes under valgrind', 3 if valgrind_on();
     my @old_workers = workers_of($node);
     cmp_ok(scalar @old_workers, '>=', 1, 'node has a worker process');
-    %ua = ();
+    forget_connections();
     kill 'HUP', $node->{pid};
     ok(wait_until(sub {
            my %now = map { $_ => 1 } workers_of($node);

@@ -19,15 +19,12 @@ use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep);
 use Djass::Test;
 use Djass::Jobs;
+use Djass::Webhooks;
 
 my $repo = repo_dir();
 my $f = slow_factor();
 
-my $venv = "$repo/build/venv-webhooks";
-system("VENV='$venv' REQ='$repo/t/webhooks/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or skip_or_fail('the standardwebhooks venv could not be made '
-                    . '(scripts/venv with t/webhooks/requirements.txt)');
+my $venv = webhook_venv(\&skip_or_fail);
 
 my $version = do {
     open my $fh, '<', "$repo/VERSION" or die "VERSION: $!";
@@ -40,22 +37,10 @@ my $version = do {
 my $dir = temp_dir('webhooks');
 my %conf;
 
-sub write_conf {
-    open my $fh, '>', "$dir/conf.json.tmp" or die $!;
-    print $fh json_encode(\%conf);
-    close $fh;
-    rename "$dir/conf.json.tmp", "$dir/conf.json" or die $!;
-}
+sub write_conf { write_receiver_conf($dir, \%conf) }
 write_conf();
 
-sub start_receiver {
-    my ($port) = @_;
-    my $p = Djass::Test::spawn("receiver-$port", {}, "$venv/bin/python",
-                               "$repo/t/webhooks/receiver.py", $port,
-                               "$dir/conf.json", "$dir/received.jsonl");
-    wait_port($port, 10) or die "the receiver did not start on $port";
-    return $p;
-}
+sub start_receiver { start_webhook_receiver($venv, $dir, $_[0]) }
 
 sub received {
     my ($path) = @_;

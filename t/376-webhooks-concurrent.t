@@ -18,34 +18,23 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use Djass::Test;
 use Djass::Jobs;
+use Djass::Webhooks;
 use Djass::Build qw(build_dir sanitize_on asan_env run_wrapped bin);
 
 my $repo = repo_dir();
 my $f = slow_factor();
 plan skip_all => 'timings are not measured under valgrind' if $f > 1;
 
-my $venv = "$repo/build/venv-webhooks";
-system("VENV='$venv' REQ='$repo/t/webhooks/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or plan skip_all => 'the standardwebhooks venv could not be made '
-                        . '(scripts/venv with t/webhooks/requirements.txt)';
+my $venv = webhook_venv(sub { plan skip_all => shift });
 
 my $dir = temp_dir('webhooks-376');
 my %conf;
 
-sub write_conf {
-    open my $fh, '>', "$dir/conf.json.tmp" or die $!;
-    print $fh json_encode(\%conf);
-    close $fh;
-    rename "$dir/conf.json.tmp", "$dir/conf.json" or die $!;
-}
+sub write_conf { write_receiver_conf($dir, \%conf) }
 write_conf();
 
 my $rport = free_port();
-Djass::Test::spawn("receiver-$rport", {}, "$venv/bin/python",
-                   "$repo/t/webhooks/receiver.py", $rport, "$dir/conf.json",
-                   "$dir/received.jsonl", "$dir/arrivals.jsonl");
-wait_port($rport, 10) or die "the receiver did not start on $rport";
+start_webhook_receiver($venv, $dir, $rport, arrivals => 1);
 my $base = "http://127.0.0.1:$rport";
 
 sub lines {

@@ -11,32 +11,20 @@ use Encode qw(encode_utf8);
 use Time::HiRes qw(sleep);
 use Djass::Test;
 use Djass::Jobs;
+use Djass::Webhooks;
 
-my $repo = repo_dir();
 my $f = slow_factor();
 
-my $venv = "$repo/build/venv-webhooks";
-system("VENV='$venv' REQ='$repo/t/webhooks/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or plan skip_all => 'the standardwebhooks venv could not be made '
-                        . '(scripts/venv with t/webhooks/requirements.txt)';
+my $venv = webhook_venv(sub { plan skip_all => shift });
 
 my $dir = temp_dir('webhooks-377');
 my %conf;
 
-sub write_conf {
-    open my $fh, '>', "$dir/conf.json.tmp" or die $!;
-    print $fh json_encode(\%conf);
-    close $fh;
-    rename "$dir/conf.json.tmp", "$dir/conf.json" or die $!;
-}
+sub write_conf { write_receiver_conf($dir, \%conf) }
 write_conf();
 
 my $rport = free_port();
-my $receiver = Djass::Test::spawn("receiver-$rport", {}, "$venv/bin/python",
-                                  "$repo/t/webhooks/receiver.py", $rport,
-                                  "$dir/conf.json", "$dir/received.jsonl");
-wait_port($rport, 10) or die 'the receiver did not start';
+my $receiver = start_webhook_receiver($venv, $dir, $rport);
 my $base = "http://127.0.0.1:$rport";
 
 sub received {

@@ -93,58 +93,8 @@ sub redis_logs {
 }
 
 # --- the store: plain nginx with WebDAV ------------------------------------
-my $store_port = free_port();
-my $store_dir = temp_dir('store');
-sub store_conf {
-    my $prefix = temp_dir("nginx-$store_port");
-    mkdir "$store_dir/.put";
-    my $user = $> == 0 ? 'user root;' : '';
-    return <<"CONF";
-daemon off;
-$user
-worker_processes 1;
-error_log $prefix/logs/error.log info;
-pid $prefix/logs/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log $prefix/logs/access.log;
-    # the PUT body lands here, then is renamed into place: same file system
-    client_body_temp_path $store_dir/.put;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-
-    # reads are open to the edges; writes want the workers' token
-    map "\$request_method:\$http_authorization" \$djass_store_denied {
-        default                          1;
-        "~^(GET|HEAD):"                  0;
-        "PUT:$token"                     0;
-        "DELETE:$token"                  0;
-    }
-
-    server {
-        listen 127.0.0.1:$store_port;
-        root $store_dir;
-
-        location / {
-            if (\$djass_store_denied) {
-                return 403;
-            }
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-            dav_access user:rw group:r all:r;
-            client_max_body_size 64m;
-        }
-
-        location /.put/ {
-            return 404;
-        }
-    }
-}
-CONF
-}
-my $store = start_nginx(port => $store_port, conf => sub { store_conf() });
+my $store = start_http_store(token => $token);
+my ($store_port, $store_dir) = @$store{qw(port store_dir)};
 
 # --- two edges --------------------------------------------------------------
 my $edge_http = <<"HTTP";
@@ -390,7 +340,8 @@ my $store_down = sub {
     is($dl->{status}, 503, 'a download while the store is down answers 503');
     is($dl->{json}{error}{code}, 'retryable_error', 'retryable_error');
     sleep($end - time) if $end > time;
-    $store = start_nginx(port => $store_port, conf => sub { store_conf() });
+    $store = start_http_store(token => $token, port => $store_port,
+                              store_dir => $store_dir);
     return \@ids;
 };
 {

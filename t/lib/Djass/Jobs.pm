@@ -7,6 +7,9 @@ package Djass::Jobs;
 #   my $id = enqueue_project($redis, profile => 1, payload => {...});
 #   wait_finished($redis, [$id]) or ...;
 #   my $rec = project($redis, $id);          # the hash, as a Perl hash
+#   my $store = start_http_store(token => 'Bearer s3cret');
+#   # artifacts => "http://127.0.0.1:$store->{port}/", ZIPs under
+#   # $store->{store_dir}
 
 use strict;
 use warnings;
@@ -16,12 +19,13 @@ use File::Find;
 use IO::Uncompress::Unzip qw($UnzipError);
 use Time::HiRes qw(sleep time);
 use Djass::Build qw(bin valgrind_on);
-use Djass::Test qw(redis_cli json_encode temp_dir wait_until);
+use Djass::Test qw(redis_cli json_encode temp_dir wait_until start_nginx
+                   free_port);
 
 our @EXPORT = qw(enqueue_project project wait_finished wait_status
                  status_sets pending_jobs stream_length artifact_files
                  temp_files zip_entries file_sha256 worker_log render_zip
-                 slow_factor worker_template);
+                 slow_factor worker_template start_http_store);
 
 # The create script of the module, minus the quota check: one atomic step
 # that makes the record, indexes it and enqueues the job.
@@ -170,5 +174,73 @@ sub render_zip {
 }
 
 sub worker_template { Djass::Build::repo_dir() . "/t/render-templates/worker-$_[0]" }
+
+
+# An HTTP artifact store: plain nginx with WebDAV (PUT, DELETE), as
+# doc/operations.md sets one up.  With token, PUT and DELETE want
+# "Authorization: <token>" (403 without); reads are open.  port and
+# store_dir: the same again, as a store restarted.  The nginx process is
+# returned, with store_dir.
+sub start_http_store {
+    my (%o) = @_;
+    my $port = $o{port} // free_port();
+    my $dir = $o{store_dir} // temp_dir("store-$port");
+    my $prefix = temp_dir("nginx-$port");
+    # the PUT body lands here, then is renamed into place: same file system
+    mkdir "$dir/.put";
+    my $user = $> == 0 ? 'user root;' : '';
+    my ($map, $if) = ('', '');
+    if (defined $o{token}) {
+        # reads are open to the edges; writes want the workers' token
+        $map = <<"MAP";
+    map "\$request_method:\$http_authorization" \$djass_store_denied {
+        default                          1;
+        "~^(GET|HEAD):"                  0;
+        "PUT:$o{token}"                  0;
+        "DELETE:$o{token}"               0;
+    }
+MAP
+        $if = <<'IF';
+            if ($djass_store_denied) {
+                return 403;
+            }
+IF
+    }
+    my $conf = <<"CONF";
+daemon off;
+$user
+worker_processes 1;
+error_log $prefix/logs/error.log info;
+pid $prefix/logs/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log $prefix/logs/access.log;
+    client_body_temp_path $dir/.put;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+$map
+    server {
+        listen 127.0.0.1:$port;
+        root $dir;
+
+        location / {
+$if            dav_methods PUT DELETE;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+            client_max_body_size 64m;
+        }
+
+        location /.put/ {
+            return 404;
+        }
+    }
+}
+CONF
+    my $p = start_nginx(port => $port, conf => sub { $conf });
+    $p->{store_dir} = $dir;
+    return $p;
+}
 
 1;
