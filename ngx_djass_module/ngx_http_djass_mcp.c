@@ -531,19 +531,23 @@ ngx_http_djass_mcp_dispatch(ngx_http_request_t *r,
 {
     u_char                     *p;
     size_t                      len;
-    ngx_str_t                   name;
     ngx_http_djass_mcp_conf_t  *mcf;
     ngx_http_djass_loc_conf_t  *dlcf;
+#if (NGX_DEBUG)
+    ngx_str_t                   name;
+#endif
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
     mcf = dlcf->mcp;
 
+#if (NGX_DEBUG)
     name.data = (u_char *) method;
     name.len = ngx_strlen(method);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "djass mcp: method \"%V\"",
                    ngx_http_djass_log_escape(r->pool, &name));
+#endif
 
     if (ngx_strcmp(method, "initialize") == 0 && !mr->modern) {
         return ngx_http_djass_mcp_initialize(r, mr, params);

@@ -526,7 +526,7 @@ call:
  * get_project_status and get_project_download: the script's "describe",
  * the project object with its artifact's size and SHA-256.  An id that is
  * no positive integer names no project (404 project_not_found).  Also the
- * call of delete_project: the script named, its KEYS[] the project's.
+ * call of delete_project: the script named, its keys the project's.
  */
 
 static ngx_int_t
