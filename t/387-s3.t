@@ -25,7 +25,7 @@ use POSIX ();
 use Djass::Test;
 use Djass::Jobs;
 use Djass::S3;
-use Djass::Build qw(valgrind_on sanitize_on bin);
+use Djass::Build qw(valgrind_on sanitize_on bin nginx_bin);
 
 plan skip_all => 'too slow under valgrind' if valgrind_on();
 
@@ -369,7 +369,8 @@ my ($id, $project);
            'the worker logs no credential');
     local $ENV{LD_PRELOAD} = Djass::Test::asan_preload() if sanitize_on();
     local $ENV{ASAN_OPTIONS} = 'detect_leaks=0' if sanitize_on();
-    my $dump = `/usr/sbin/nginx -T -p '$stream->{prefix}' -c '$stream->{prefix}/conf/nginx.conf' -e '$stream->{prefix}/logs/t.log' 2>&1`;
+    my $nginx = nginx_bin();
+    my $dump = `$nginx -T -p '$stream->{prefix}' -c '$stream->{prefix}/conf/nginx.conf' -e '$stream->{prefix}/logs/t.log' 2>&1`;
     like($dump, qr/djass_s3_credentials \Q$good\E;/,
          'nginx -T shows the credentials file\'s path');
     unlike($dump, qr/\Q$Djass::S3::SECRET\E|\Q$Djass::S3::ACCESS\E/,
