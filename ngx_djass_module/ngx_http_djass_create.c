@@ -218,6 +218,8 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
                              pl->fill_email != 0);
     args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl->tail;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_ONESHOT,
+                             call->oneshot);
 
     idem = &args[DJASS_SCRIPT_API_CREATE_ARGV_IDEM];
     fp = &args[DJASS_SCRIPT_API_CREATE_ARGV_FP];

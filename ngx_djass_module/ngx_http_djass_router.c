@@ -31,6 +31,8 @@ enum {
     NGX_HTTP_DJASS_ROUTE_PROJECT,
     NGX_HTTP_DJASS_ROUTE_STATUS,
     NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
+    NGX_HTTP_DJASS_ROUTE_ONESHOT,
+    NGX_HTTP_DJASS_ROUTE_HELP,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -54,13 +56,17 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_status_handler, NULL, NULL },
     { ngx_string("download"), ngx_string("GET, HEAD"),
       ngx_http_djass_download_handler, NULL, NULL },
+    { ngx_string("oneshot"), ngx_string("GET, HEAD"),
+      ngx_http_djass_oneshot_handler, NULL, NULL },
+    { ngx_string("help"), ngx_string("GET, HEAD"),
+      ngx_http_djass_help_handler, NULL, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
- * "project_status", "project_download" (4 is "projects_create", 8
- * "project_delete") */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
+ * "project_status", "project_download", "project_oneshot", "help" (4 is
+ * "projects_create", 8 "project_delete") */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10 };
 
 
 ngx_int_t
@@ -157,6 +163,16 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
 
     p = tail->data;
     last = p + tail->len;
+
+    if (tail->len == 0) {
+        return NGX_HTTP_DJASS_ROUTE_HELP;
+    }
+
+    if (tail->len == sizeof("projects.zip") - 1
+        && ngx_strncmp(p, "projects.zip", tail->len) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_ONESHOT;
+    }
 
     if (tail->len == sizeof("project-options") - 1
         && ngx_strncmp(p, "project-options", tail->len) == 0)
