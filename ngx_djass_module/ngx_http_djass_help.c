@@ -2,7 +2,7 @@
  * GET /api/v1/: help for people at a terminal, without auth.
  *
  * A User-Agent of curl, HTTPie or Wget, or an Accept header without
- * "json" in it (a browser's, curl's "*\/*"), gets a text/plain page:
+ * "json" in it (a browser's, curl's "any type"), gets a text/plain page:
  * example commands that work as they are (the one-shot, the POST, the
  * events stream) on the base URL the page was asked on, and every option
  * of the loaded template with its default and allowed values.  An Accept

@@ -108,8 +108,8 @@ ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
         return ngx_http_djass_internal_error(r);
     }
 
-    if (pl.code && pl.details.len == 0
-        && ngx_strcmp(pl.code, "invalid_payload") == 0)
+    if (pl.code && ngx_strcmp(pl.code, "invalid_payload") == 0
+        && ngx_strcmp(pl.message, "Request body must be a JSON object.") == 0)
     {
         /* not a JSON object: what the query made of it was not one */
         pl.message = NGX_HTTP_DJASS_QUERY_MESSAGE;
