@@ -435,6 +435,8 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
  * call->idempotency_key set or empty); created turns the handler's
  * {"ok", ...} reply into {"project": ...}.
  */
+ngx_http_djass_call_t *ngx_http_djass_create_call_init(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
     ngx_http_djass_redis_pt handler);

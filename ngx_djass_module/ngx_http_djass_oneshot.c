@@ -83,15 +83,11 @@ ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
+    call = ngx_http_djass_create_call_init(r, ctx);
     if (call == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    call->unavailable = "Temporary failure while queueing project "
-                        "generation.";
-    call->writes = 1;
-    call->wait = 1;
     call->oneshot = 1;
 
     rc = ngx_http_djass_auth_key(r, &call->digest);

@@ -15,6 +15,7 @@ use Time::HiRes qw(time sleep);
 use POSIX qw(strftime);
 use Djass::Test;
 use Djass::Jobs;
+use HTTP::Tiny;
 
 my $f = slow_factor();
 my $today = strftime('%Y%m%d', gmtime);
@@ -363,6 +364,62 @@ is(projects_of($r3, $k3->{profile}) - $before, 1,
     ok(length $res->{content} > 1000 && $res->{content} eq $d->{content},
        '... the same bytes as its download');
     stop_process($hw);
+}
+
+# --- an S3 store: streamed, or a redirect to it -----------------------------
+SKIP: {
+    require Djass::S3;
+    my $weed = Djass::S3::s3_weed();
+    skip 'the SeaweedFS venv could not be made', 6 unless $weed;
+    my $bucket = 'djass-236';
+    my $store = Djass::S3::start_seaweed(weed => $weed, buckets => [$bucket]);
+    my $creds = Djass::S3::s3_creds_file(temp_dir('s3-236') . '/s3.env');
+    my $r6 = start_redis();
+    my $key = make_key($r6, scopes => $both)->{key};
+    my %edge;
+    for my $mode ('stream', 'redirect') {
+        $edge{$mode} = start_nginx(
+            redis => $r6,
+            http => "djass_s3_endpoint $store->{endpoint};\n"
+                    . "    djass_s3_region us-east-1;\n"
+                    . "    djass_s3_credentials $creds;\n"
+                    . '    djass_oneshot_wait ' . (20 * $f) . 's;',
+            location => $mode eq 'redirect' ? 'djass_s3_redirect on;' : '',
+            conf => sub {
+                my $c = shift;
+                $c =~ s{djass_artifacts /_djass_artifacts/;}
+                       {djass_artifacts s3://$bucket/p/;};
+                $c =~ s{location /_djass_artifacts/ \{.*?\}}{}s;
+                return $c;
+            });
+    }
+    my $sw = start_worker(redis => $r6, artifacts => "s3://$bucket/p",
+                          args => [ '--s3-endpoint', $store->{endpoint},
+                                    '--s3-region', 'us-east-1',
+                                    '--s3-credentials', $creds,
+                                    '--work-dir', temp_dir('work-236-s3') ]);
+    $res = api(GET => '/projects.zip?project_name=Bucketed', key => $key,
+               nginx => $edge{stream});
+    is($res->{status}, 200, 'S3, streamed: the one-shot answers the ZIP')
+        or diag($res->{content});
+    my ($sid) = ($res->{headers}{'content-location'} // '') =~ m{(\d+)$};
+    my $d = api(GET => "/projects/$sid/download", key => $key,
+                nginx => $edge{stream});
+    ok(length $res->{content} > 1000 && $res->{content} eq $d->{content},
+       'S3, streamed: the same bytes as its download');
+    my $ua = HTTP::Tiny->new(max_redirect => 0);
+    $res = $ua->get("http://127.0.0.1:$edge{redirect}{port}/api/v1/"
+                    . 'projects.zip?project_name=Bucketed',
+                    { headers => { 'X-API-Key' => $key } });
+    is($res->{status}, 302, 'S3, djass_s3_redirect: the one-shot is a 302');
+    like($res->{headers}{location} // '', qr/X-Amz-Signature=/,
+         '... to a presigned URL');
+    is($res->{headers}{'content-location'}, "/api/v1/projects/$sid",
+       '... with Content-Location');
+    my $got = HTTP::Tiny->new->get($res->{headers}{location} // 'http://x/');
+    ok($got->{success} && $got->{content} eq $d->{content},
+       '... where the same ZIP is');
+    stop_process($sw);
 }
 
 done_testing();
