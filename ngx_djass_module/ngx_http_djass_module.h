@@ -200,6 +200,7 @@ ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_djass_query_json(ngx_http_request_t *r, ngx_str_t *json);
 ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *out);
 

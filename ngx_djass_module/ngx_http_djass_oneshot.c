@@ -42,10 +42,6 @@
     "at most once."
 
 
-static ngx_int_t ngx_http_djass_oneshot_query(ngx_http_request_t *r,
-    ngx_str_t *json);
-static u_char *ngx_http_djass_oneshot_member(ngx_http_request_t *r,
-    u_char *p, u_char *start, u_char *end);
 static ngx_int_t ngx_http_djass_oneshot_key(ngx_http_request_t *r,
     ngx_http_djass_payload_t *pl, ngx_str_t *key);
 static ngx_int_t ngx_http_djass_oneshot_created(ngx_http_request_t *r,
@@ -97,7 +93,7 @@ ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK
-        || ngx_http_djass_oneshot_query(r, &json) != NGX_OK
+        || ngx_http_djass_query_json(r, &json) != NGX_OK
         || ngx_http_djass_payload_parse(r, json.data, json.len, &pl)
            != NGX_OK)
     {
@@ -126,142 +122,6 @@ ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
     }
 
     return rc;
-}
-
-
-/*
- * The query as a JSON object of strings, in the order given; a parameter
- * without "=" is "", an empty one ("&&") is skipped.
- */
-
-static ngx_int_t
-ngx_http_djass_oneshot_query(ngx_http_request_t *r, ngx_str_t *json)
-{
-    u_char  *p, *q, *last, *amp;
-
-    /* a byte becomes at most 6 ("\u00XX"); a member adds 4 quotes, ":" and
-     * "," */
-
-    json->data = ngx_pnalloc(r->pool, 2 + 6 * r->args.len
-                                      + 6 * (r->args.len + 1));
-    if (json->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = json->data;
-    *p++ = '{';
-
-    q = r->args.data;
-    last = q + r->args.len;
-
-    while (q < last) {
-        amp = ngx_strlchr(q, last, '&');
-        if (amp == NULL) {
-            amp = last;
-        }
-
-        if (amp > q) {
-            p = ngx_http_djass_oneshot_member(r, p, q, amp);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-        }
-
-        q = amp + 1;
-    }
-
-    *p++ = '}';
-
-    json->len = p - json->data;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "djass one-shot: the query as %uz bytes of JSON",
-                   json->len);
-
-    return NGX_OK;
-}
-
-
-/* one "name=value" as a member after p (a "," first if not the first) */
-
-static u_char *
-ngx_http_djass_oneshot_member(ngx_http_request_t *r, u_char *p,
-    u_char *start, u_char *end)
-{
-    u_char      *eq, *s, *last, c;
-    ngx_str_t    raw[2], part;
-    ngx_uint_t   i;
-
-    static u_char  hex[] = "0123456789abcdef";
-
-    eq = ngx_strlchr(start, end, '=');
-
-    raw[0].data = start;
-    raw[0].len = (eq ? eq : end) - start;
-    raw[1].data = eq ? eq + 1 : end;
-    raw[1].len = end - raw[1].data;
-
-    /* the legacy query auth's argument (ngx_http_arg: any case) */
-
-    if (raw[0].len == sizeof("api_key") - 1
-        && ngx_strncasecmp(raw[0].data, (u_char *) "api_key", raw[0].len)
-           == 0)
-    {
-        return p;
-    }
-
-    if (p[-1] != '{') {
-        *p++ = ',';
-    }
-
-    for (i = 0; i < 2; i++) {
-
-        /* "+" is a space; then "%XX" as everywhere in the module */
-
-        s = ngx_pnalloc(r->pool, raw[i].len + 1);
-        if (s == NULL) {
-            return NULL;
-        }
-
-        for (last = s; (size_t) (last - s) < raw[i].len; last++) {
-            c = raw[i].data[last - s];
-            *last = (c == '+') ? ' ' : c;
-        }
-
-        raw[i].data = s;
-
-        if (ngx_http_djass_unescape(r->pool, &raw[i], &part) != NGX_OK) {
-            return NULL;
-        }
-
-        *p++ = '"';
-
-        for (s = part.data, last = s + part.len; s < last; s++) {
-            c = *s;
-
-            if (c == '"' || c == '\\') {
-                *p++ = '\\';
-                *p++ = c;
-
-            } else if (c < 0x20) {
-                p = ngx_cpymem(p, "\\u00", sizeof("\\u00") - 1);
-                *p++ = hex[c >> 4];
-                *p++ = hex[c & 0xf];
-
-            } else {
-                /* UTF-8 or not: the JSON parser judges it, as a body's */
-                *p++ = c;
-            }
-        }
-
-        *p++ = '"';
-
-        if (i == 0) {
-            *p++ = ':';
-        }
-    }
-
-    return p;
 }
 
 
