@@ -172,12 +172,18 @@ my @same = (
     [ 'a name of spaces', [ [ project_name => '   ' ] ] ],
     [ 'a name that slugifies to nothing', [ [ project_name => '***' ] ] ],
 );
+# the same input as a POST body and as a one-shot query: both answers
+sub post_and_oneshot {
+    my ($pairs) = @_;
+    my %body = map { @$_ } @$pairs;
+    return (api(POST => '/projects', key => $s2->{key}, json => \%body,
+                nginx => $n2),
+            oneshot($s2, query(@$pairs)));
+}
+
 for my $c (@same) {
     my ($name, $pairs) = @$c;
-    my %body = map { @$_ } @$pairs;
-    my $post = api(POST => '/projects', key => $s2->{key}, json => \%body,
-                   nginx => $n2);
-    my $get = oneshot($s2, query(@$pairs));
+    my ($post, $get) = post_and_oneshot($pairs);
     is($get->{status}, $post->{status},
        "$name: the one-shot's status is the POST's ($post->{status})");
     if ($post->{status} == 400) {
@@ -229,10 +235,7 @@ my @ok = (
 );
 for my $c (@ok) {
     my ($name, $pairs) = @$c;
-    my %body = map { @$_ } @$pairs;
-    my $post = api(POST => '/projects', key => $s2->{key}, json => \%body,
-                   nginx => $n2);
-    my $get = oneshot($s2, query(@$pairs));
+    my ($post, $get) = post_and_oneshot($pairs);
     is($post->{status}, 201, "$name: the POST is 201");
     is($get->{status}, 202, "$name: the one-shot (no wait) is 202");
     is_deeply($get->{json}{project}{input_payload},
