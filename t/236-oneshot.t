@@ -345,6 +345,30 @@ is($bad, 0, '12 concurrent one-shots of one input all answer 202');
 is(projects_of($r3, $k3->{profile}) - $before, 1,
    '... and make exactly one project');
 
+# --- Redis down: 503 at once, and a held one-shot is not left hanging -------
+{
+    my $r7 = start_redis();
+    my $n7 = start_nginx(redis => $r7, http => 'djass_oneshot_wait 20s;');
+    my $key = make_key($r7, scopes => $both)->{key};
+    my $t1 = time;
+    my $kid = fork // die;
+    if (!$kid) {
+        my $r = api(GET => '/projects.zip?project_name=Dropped', key => $key,
+                    nginx => $n7);
+        exit($r->{status} == 503
+             && ($r->{json}{error}{code} // '') eq 'retryable_error' ? 0 : 1);
+    }
+    sleep 1;
+    stop_process($r7);
+    waitpid($kid, 0);
+    is($?, 0, 'Redis gone while a one-shot is held: 503 retryable_error');
+    cmp_ok(time - $t1, '<', 10, '... within seconds, not after the wait');
+    $res = api(GET => '/projects.zip?project_name=Dropped', key => $key,
+               nginx => $n7);
+    is($res->{status}, 503, 'Redis down: a one-shot is 503 at once');
+    is($res->{json}{error}{code}, 'retryable_error', '... retryable_error');
+}
+
 # --- a failing template: the failure as 500 ----------------------------------
 {
     my $r4 = start_redis();
