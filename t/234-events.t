@@ -17,7 +17,8 @@ my $slow = valgrind_on() ? 20 : sanitize_on() ? 3 : 1;
 
 my $redis = start_redis();
 my $nginx = start_nginx(redis => $redis, workers => 2,
-                        http => 'djass_events_keepalive 1s;');
+                        http => 'djass_events_keepalive 1s;',
+                        server => 'location = /mcp { djass_mcp; }');
 my $off = start_nginx(redis => $redis, http => 'djass_cache off;');
 
 my $key = make_key($redis, legacy => 1);
@@ -283,6 +284,62 @@ $res = api(GET => "/projects/$pid/status", key => $K, nginx => $nginx,
            headers => { Prefer => 'wait=30' });
 ok(time - $t < 0.5 * $slow, 'ready already: answered at once');
 is($res->{headers}{'preference-applied'}, 'wait=30', '... with Preference-Applied');
+
+# --- MCP: get_project_status with wait_seconds --------------------------------
+
+sub mcp_status {
+    my ($args) = @_;
+    my $r = http_request(POST => "http://127.0.0.1:$nginx->{port}/mcp",
+        headers => { 'Content-Type' => 'application/json',
+                     Accept => 'application/json, text/event-stream',
+                     Authorization => "Bearer $K" },
+        body => json_encode({ jsonrpc => '2.0', id => 1,
+                              method => 'tools/call',
+                              params => { name => 'get_project_status',
+                                          arguments => $args } }));
+    return $r->{json} // {};
+}
+
+my $qid = create('MCP wait');
+$t = time;
+my $m = mcp_status({ project_id => $qid + 0, wait_seconds => 1 });
+$took = time - $t;
+is($m->{result}{structuredContent}{project}{status}, 'queued',
+   'MCP wait_seconds 1, nothing changes: queued');
+cmp_ok($took, '>=', 0.9, sprintf('... after about 1 s (%.2f s)', $took));
+$t = time;
+$m = mcp_status({ project_id => $qid + 0 });
+ok(time - $t < 0.5 * $slow, 'MCP without wait_seconds: at once');
+for my $bad (61, -1, 'x', 1.5) {
+    $m = mcp_status({ project_id => $qid + 0, wait_seconds => $bad });
+    is($m->{error}{code}, -32602, "MCP wait_seconds $bad: invalid params");
+}
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $nginx->{port}, Proto => 'tcp')
+        or die "connect: $!";
+    my $body = json_encode({ jsonrpc => '2.0', id => 1,
+                             method => 'tools/call',
+                             params => { name => 'get_project_status',
+                                         arguments => { project_id => $qid + 0,
+                                                        wait_seconds => 30 } } });
+    print $s "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
+             . "Authorization: Bearer $K\r\nConnection: close\r\n"
+             . "Content-Type: application/json\r\n"
+             . "Accept: application/json, text/event-stream\r\n"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    my $h = { s => $s, raw => '', head => undef, body => '', eof => 0 };
+    ok(!sse_read($h, sub { defined $_[0]{head} }, 0.5),
+       'MCP wait_seconds 30: held while queued');
+    $t = time;
+    set_project_status($redis, $qid, 'failed', error_message => 'x',
+                       finished_at => int(time));
+    sse_read($h, sub { $_[0]{eof} }, 3);
+    my $j = json_decode($h->{body}) // {};
+    is($j->{result}{structuredContent}{project}{status}, 'failed',
+       '... answered when it failed');
+    cmp_ok(time - $t, '<', 0.5 * $slow, '... at once');
+}
 
 # djass_cache off: no tracking, the waiters re-check once a second
 my $oid = create('Off');
