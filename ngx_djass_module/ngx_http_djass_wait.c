@@ -13,9 +13,13 @@
  * connection, in the same order as the cache's.
  *
  * Here: a table of waiters by hash of the project id (a queue per bucket),
- * in this process's memory.  A wake walks one bucket and posts each
- * waiter of that id; the waiter's own event then calls its handler.  No
- * Redis command is sent for a waiting request until it is woken.
+ * in this process's memory.  A wake walks one bucket: the first waiter of
+ * that id is posted at once (its event then calls its handler), the others
+ * follow when it waits again or ends -- its re-read has filled the cache
+ * by then, so they read it there -- or after NGX_HTTP_DJASS_WAIT_FOLLOW
+ * ms at most.  No Redis command is sent for a waiting request until it is
+ * woken, and a change costs about one read per worker process, however
+ * many wait for it.
  *
  * While the tracking is not proven (djass_cache off, the invalidation
  * connection lost or late, a failover) a message may be missed: a sweep
@@ -37,10 +41,11 @@
 #define NGX_HTTP_DJASS_WAIT_BUCKETS  4096
 #define NGX_HTTP_DJASS_WAIT_ID_LEN   32
 #define NGX_HTTP_DJASS_WAIT_SWEEP    1000
+#define NGX_HTTP_DJASS_WAIT_FOLLOW   5
 
 
 typedef struct {
-    ngx_queue_t                  queue;     /* in its bucket */
+    ngx_queue_t                  queue;     /* in its bucket, or following */
     ngx_event_t                  ev;        /* the timeout, then posted */
     ngx_http_request_t          *r;
     ngx_http_djass_wait_pt       handler;
@@ -51,6 +56,8 @@ typedef struct {
     unsigned                     queued:1;  /* in a bucket */
     unsigned                     timed_out:1;
     unsigned                     active:1;  /* until its handler runs */
+    unsigned                     leading:1; /* woken first: re-reads */
+    unsigned                     following:1; /* woken after the leader */
 } ngx_http_djass_waiter_t;
 
 
@@ -60,12 +67,16 @@ static void ngx_http_djass_wait_fire(ngx_event_t *ev);
 static void ngx_http_djass_wait_cleanup(void *data);
 static void ngx_http_djass_wait_sweep(ngx_event_t *ev);
 static void ngx_http_djass_wait_all(ngx_uint_t timed_out);
+static void ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader);
+static void ngx_http_djass_wait_release_all(ngx_event_t *ev);
 
 
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
 static ngx_uint_t    ngx_http_djass_wait_ready;
 static ngx_uint_t    ngx_http_djass_waiting;
 static ngx_event_t   ngx_http_djass_wait_sweep_ev;
+static ngx_queue_t   ngx_http_djass_wait_following;
+static ngx_event_t   ngx_http_djass_wait_follow_ev;
 
 
 ngx_int_t
@@ -88,6 +99,12 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         ngx_http_djass_wait_sweep_ev.handler = ngx_http_djass_wait_sweep;
         ngx_http_djass_wait_sweep_ev.log = ngx_cycle->log;
         ngx_http_djass_wait_sweep_ev.cancelable = 1;
+
+        ngx_queue_init(&ngx_http_djass_wait_following);
+        ngx_http_djass_wait_follow_ev.handler =
+                                           ngx_http_djass_wait_release_all;
+        ngx_http_djass_wait_follow_ev.log = ngx_cycle->log;
+        ngx_http_djass_wait_follow_ev.cancelable = 1;
 
         ngx_http_djass_wait_ready = 1;
     }
@@ -121,6 +138,10 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
     } else if (w->active) {
         /* one wait at a time */
         return NGX_ERROR;
+
+    } else if (w->leading) {
+        /* its re-read is done: the others of its wake read the cache */
+        ngx_http_djass_wait_release(w);
     }
 
     w->ev.log = r->connection->log;
@@ -168,11 +189,13 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
 {
     uint32_t                  hash;
     ngx_queue_t              *bucket, *q, *next;
-    ngx_http_djass_waiter_t  *w;
+    ngx_http_djass_waiter_t  *w, *leader;
 
     if (ngx_http_djass_waiting == 0) {
         return;
     }
+
+    leader = NULL;
 
     hash = ngx_crc32_short(id, len);
     bucket = &ngx_http_djass_wait_buckets[hash % NGX_HTTP_DJASS_WAIT_BUCKETS];
@@ -184,11 +207,81 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
         next = ngx_queue_next(q);
         w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
 
-        if (w->hash == hash && w->len == len
-            && ngx_memcmp(w->id, id, len) == 0)
+        if (w->hash != hash || w->len != len
+            || ngx_memcmp(w->id, id, len) != 0)
         {
+            continue;
+        }
+
+        if (leader == NULL) {
+            leader = w;
+            w->leading = 1;
+            ngx_http_djass_wait_post(w, 0);
+            continue;
+        }
+
+        ngx_queue_remove(&w->queue);
+        w->queued = 0;
+        ngx_http_djass_waiting--;
+
+        if (w->ev.timer_set) {
+            ngx_del_timer(&w->ev);
+        }
+
+        w->following = 1;
+        ngx_queue_insert_tail(&ngx_http_djass_wait_following, &w->queue);
+
+        if (!ngx_http_djass_wait_follow_ev.timer_set) {
+            ngx_add_timer(&ngx_http_djass_wait_follow_ev,
+                          NGX_HTTP_DJASS_WAIT_FOLLOW);
+        }
+    }
+}
+
+
+/* the leader of a wake has re-read: the others of its id go now */
+
+static void
+ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader)
+{
+    ngx_queue_t              *q, *next;
+    ngx_http_djass_waiter_t  *w;
+
+    leader->leading = 0;
+
+    for (q = ngx_queue_head(&ngx_http_djass_wait_following);
+         q != ngx_queue_sentinel(&ngx_http_djass_wait_following);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
+
+        if (w->len == leader->len
+            && ngx_memcmp(w->id, leader->id, w->len) == 0)
+        {
+            ngx_queue_remove(&w->queue);
+            w->following = 0;
             ngx_http_djass_wait_post(w, 0);
         }
+    }
+}
+
+
+/* the leaders took too long: everyone still following goes */
+
+static void
+ngx_http_djass_wait_release_all(ngx_event_t *ev)
+{
+    ngx_queue_t              *q;
+    ngx_http_djass_waiter_t  *w;
+
+    while (!ngx_queue_empty(&ngx_http_djass_wait_following)) {
+        q = ngx_queue_head(&ngx_http_djass_wait_following);
+        w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
+
+        ngx_queue_remove(&w->queue);
+        w->following = 0;
+        ngx_http_djass_wait_post(w, 0);
     }
 }
 
@@ -274,6 +367,15 @@ ngx_http_djass_wait_cleanup(void *data)
         ngx_queue_remove(&w->queue);
         w->queued = 0;
         ngx_http_djass_waiting--;
+    }
+
+    if (w->following) {
+        ngx_queue_remove(&w->queue);
+        w->following = 0;
+    }
+
+    if (w->leading) {
+        ngx_http_djass_wait_release(w);
     }
 
     if (w->ev.timer_set) {

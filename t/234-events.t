@@ -201,12 +201,18 @@ my ($evalsha) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
 ok(!$evalsha, '200 waiting streams, 1.5 s: no script call')
     or diag($info);
 cmp_ok($idle, '<=', 8, "... only the heartbeats ($idle commands)");
+redis_cli($redis, 'CONFIG', 'RESETSTAT');
 set_project_status($redis, $mid, 'generating', started_at => int(time));
 my $t0 = time;
 my $woken = 0;
 for my $m (@many) { $woken++ if sse_read($m, sub { nevents($_[0]) >= 2 }) }
 is($woken, 200, 'one change wakes all 200 streams');
 diag(sprintf('200 streams woken in %.0f ms', (time - $t0) * 1000));
+$info = redis_cli($redis, 'INFO', 'commandstats');
+($evalsha) = $info =~ /^cmdstat_evalsha:calls=(\d+)/m;
+cmp_ok($evalsha // 0, '<=', 20, 'the 200 re-read the status with few script '
+       . 'calls (the first of each worker process fills the cache): '
+       . ($evalsha // 0));
 close $_->{s} for @many;
 
 # --- a client that leaves mid-wait ---------------------------------------------
