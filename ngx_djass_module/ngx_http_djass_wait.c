@@ -50,6 +50,7 @@ typedef struct {
     ngx_http_request_t          *r;
     ngx_http_djass_wait_pt       handler;
     uint32_t                     hash;
+    ngx_uint_t                   seen;      /* the wake tick when it ran */
     size_t                       len;
     u_char                       id[NGX_HTTP_DJASS_WAIT_ID_LEN];
 
@@ -69,6 +70,7 @@ static void ngx_http_djass_wait_sweep(ngx_event_t *ev);
 static void ngx_http_djass_wait_all(ngx_uint_t timed_out);
 static void ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader);
 static void ngx_http_djass_wait_release_all(ngx_event_t *ev);
+static uint64_t ngx_http_djass_wait_now(void);
 
 
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
@@ -76,6 +78,17 @@ static ngx_uint_t    ngx_http_djass_wait_ready;
 static ngx_uint_t    ngx_http_djass_waiting;
 static ngx_event_t   ngx_http_djass_wait_sweep_ev;
 static ngx_queue_t   ngx_http_djass_wait_following;
+
+/*
+ * What a request did not wait for while it re-read: the last wake of each
+ * bucket, by a tick counted here and by wall clock (for a first wait,
+ * against the request's start), and the last wake of everyone.
+ */
+static ngx_uint_t    ngx_http_djass_wait_tick;
+static ngx_uint_t    ngx_http_djass_wait_woke[NGX_HTTP_DJASS_WAIT_BUCKETS];
+static uint64_t      ngx_http_djass_wait_woke_at[NGX_HTTP_DJASS_WAIT_BUCKETS];
+static ngx_uint_t    ngx_http_djass_wait_all_tick;
+static uint64_t      ngx_http_djass_wait_all_at;
 static ngx_event_t   ngx_http_djass_wait_follow_ev;
 
 
@@ -83,7 +96,9 @@ ngx_int_t
 ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
     ngx_msec_t timeout, ngx_http_djass_wait_pt handler)
 {
-    ngx_uint_t                i;
+    uint32_t                  hash;
+    uint64_t                  start;
+    ngx_uint_t                i, b, missed;
     ngx_pool_cleanup_t       *cln;
     ngx_http_djass_waiter_t  *w;
 
@@ -120,7 +135,15 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         }
     }
 
+    hash = ngx_crc32_short(id->data, id->len);
+    b = hash % NGX_HTTP_DJASS_WAIT_BUCKETS;
+
     if (w == NULL) {
+        /* a change since the request started may have gone unseen */
+        start = (uint64_t) r->start_sec * 1000 + r->start_msec;
+        missed = ngx_http_djass_wait_woke_at[b] >= start
+                 || ngx_http_djass_wait_all_at >= start;
+
         cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_djass_waiter_t));
         if (cln == NULL) {
             return NGX_ERROR;
@@ -139,16 +162,22 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         /* one wait at a time */
         return NGX_ERROR;
 
-    } else if (w->leading) {
-        /* its re-read is done: the others of its wake read the cache */
-        ngx_http_djass_wait_release(w);
+    } else {
+        if (w->leading) {
+            /* its re-read is done: the others of its wake read the cache */
+            ngx_http_djass_wait_release(w);
+        }
+
+        /* a change came while it re-read */
+        missed = ngx_http_djass_wait_woke[b] > w->seen
+                 || ngx_http_djass_wait_all_tick > w->seen;
     }
 
     w->ev.log = r->connection->log;
     w->handler = handler;
     w->len = id->len;
     ngx_memcpy(w->id, id->data, id->len);
-    w->hash = ngx_crc32_short(id->data, id->len);
+    w->hash = hash;
     w->active = 1;
 
     r->main->count++;
@@ -167,9 +196,15 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         return NGX_OK;
     }
 
-    ngx_queue_insert_tail(
-        &ngx_http_djass_wait_buckets[w->hash % NGX_HTTP_DJASS_WAIT_BUCKETS],
-        &w->queue);
+    if (missed) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass wait: a change may have come meanwhile");
+
+        ngx_http_djass_wait_post(w, 0);
+        return NGX_OK;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_djass_wait_buckets[b], &w->queue);
     w->queued = 1;
     ngx_http_djass_waiting++;
 
@@ -191,13 +226,18 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
     ngx_queue_t              *bucket, *q, *next;
     ngx_http_djass_waiter_t  *w, *leader;
 
+    hash = ngx_crc32_short(id, len);
+
+    ngx_http_djass_wait_woke[hash % NGX_HTTP_DJASS_WAIT_BUCKETS] =
+                                                 ++ngx_http_djass_wait_tick;
+    ngx_http_djass_wait_woke_at[hash % NGX_HTTP_DJASS_WAIT_BUCKETS] =
+                                                 ngx_http_djass_wait_now();
+
     if (ngx_http_djass_waiting == 0) {
         return;
     }
 
     leader = NULL;
-
-    hash = ngx_crc32_short(id, len);
     bucket = &ngx_http_djass_wait_buckets[hash % NGX_HTTP_DJASS_WAIT_BUCKETS];
 
     for (q = ngx_queue_head(bucket);
@@ -289,7 +329,21 @@ ngx_http_djass_wait_release_all(ngx_event_t *ev)
 void
 ngx_http_djass_wait_wake_all(void)
 {
+    ngx_http_djass_wait_all_tick = ++ngx_http_djass_wait_tick;
+    ngx_http_djass_wait_all_at = ngx_http_djass_wait_now();
+
     ngx_http_djass_wait_all(0);
+}
+
+
+static uint64_t
+ngx_http_djass_wait_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
 }
 
 
@@ -345,6 +399,7 @@ ngx_http_djass_wait_fire(ngx_event_t *ev)
     }
 
     w->active = 0;
+    w->seen = ngx_http_djass_wait_tick;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "djass wait: project \"%*s\" %s", w->len, w->id,

@@ -215,6 +215,19 @@ cmp_ok($evalsha // 0, '<=', 20, 'the 200 re-read the status with few script '
        . ($evalsha // 0));
 close $_->{s} for @many;
 
+# two changes in a row: the second comes while the first's re-read is in
+# flight; no stream may miss it
+my $twice = create('Twice');
+my @t2 = map { sse_open($nginx, $twice) } 1 .. 20;
+for my $m (@t2) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
+set_project_status($redis, $twice, 'generating', started_at => int(time));
+set_project_status($redis, $twice, 'ready', finished_at => int(time));
+my $done = 0;
+for my $m (@t2) { $done++ if sse_read($m, sub { $_[0]{eof} }, 3) }
+is($done, 20, 'two changes in a row: all 20 streams end at ready');
+is(scalar(grep { ev_data(events($_)->[-1])->{status} eq 'ready' } @t2), 20,
+   '... their last event says ready');
+
 # --- a client that leaves mid-wait ---------------------------------------------
 
 my $lid = create('Leaves');
