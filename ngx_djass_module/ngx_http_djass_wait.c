@@ -15,9 +15,9 @@
  * Here: a table of waiters by hash of the project id (a queue per bucket),
  * in this process's memory.  A wake walks one bucket: the first waiter of
  * that id is posted at once (its event then calls its handler), the others
- * follow when it waits again or ends -- its re-read has filled the cache
- * by then, so they read it there -- or after NGX_HTTP_DJASS_WAIT_FOLLOW
- * ms at most.  No Redis command is sent for a waiting request until it is
+ * follow one by one, each when the one before waits again or ends -- its
+ * re-read has filled the cache by then, so they read it there -- and all
+ * after NGX_HTTP_DJASS_WAIT_FOLLOW ms at most.  No Redis command is sent for a waiting request until it is
  * woken, and a change costs about one read per worker process, however
  * many wait for it.
  *
@@ -279,21 +279,26 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
 }
 
 
-/* the leader of a wake has re-read: the others of its id go now */
+/*
+ * The leader of a wake has re-read: the next of its id leads now.  Its
+ * read is a hit when the leader's filled the cache, and it then waits
+ * again at once and hands on; when the leader's fill was not kept (the
+ * other worker process's invalidation of the same write came after it
+ * was sent) the next one fills it.
+ */
 
 static void
 ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader)
 {
-    ngx_queue_t              *q, *next;
+    ngx_queue_t              *q;
     ngx_http_djass_waiter_t  *w;
 
     leader->leading = 0;
 
     for (q = ngx_queue_head(&ngx_http_djass_wait_following);
          q != ngx_queue_sentinel(&ngx_http_djass_wait_following);
-         q = next)
+         q = ngx_queue_next(q))
     {
-        next = ngx_queue_next(q);
         w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
 
         if (w->len == leader->len
@@ -301,7 +306,9 @@ ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader)
         {
             ngx_queue_remove(&w->queue);
             w->following = 0;
+            w->leading = 1;
             ngx_http_djass_wait_post(w, 0);
+            return;
         }
     }
 }
