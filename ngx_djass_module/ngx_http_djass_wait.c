@@ -17,9 +17,9 @@
  * that id is posted at once (its event then calls its handler), the others
  * follow one by one, each when the one before waits again or ends -- its
  * re-read has filled the cache by then, so they read it there -- and all
- * after NGX_HTTP_DJASS_WAIT_FOLLOW ms at most.  No Redis command is sent for a waiting request until it is
- * woken, and a change costs about one read per worker process, however
- * many wait for it.
+ * after NGX_HTTP_DJASS_WAIT_FOLLOW ms at most.  No Redis command is sent
+ * for a waiting request until it is woken, and a change costs about one
+ * read per worker process, however many wait for it.
  *
  * While the tracking is not proven (djass_cache off, the invalidation
  * connection lost or late, a failover) a message may be missed: a sweep
