@@ -59,7 +59,7 @@ static uint64_t ngx_http_djass_event_id(ngx_str_t *status,
     ngx_str_t *updated);
 static ngx_uint_t ngx_http_djass_final(ngx_str_t *status);
 static ngx_table_elt_t *ngx_http_djass_events_header(ngx_http_request_t *r,
-    const char *name, size_t len);
+    const char *name, ngx_list_part_t **part, ngx_uint_t *i);
 static ngx_uint_t ngx_http_djass_prefer_parse(ngx_http_request_t *r);
 static void ngx_http_djass_prefer_wake(ngx_http_request_t *r,
     ngx_uint_t timed_out);
@@ -82,6 +82,8 @@ ngx_int_t
 ngx_http_djass_events_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx)
 {
+    ngx_uint_t                i;
+    ngx_list_part_t          *part;
     ngx_table_elt_t          *h;
     ngx_http_djass_events_t  *ev;
 
@@ -104,8 +106,8 @@ ngx_http_djass_events_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_http_djass_events_header(r, "Last-Event-ID",
-                                     sizeof("Last-Event-ID") - 1);
+    part = NULL;
+    h = ngx_http_djass_events_header(r, "Last-Event-ID", &part, &i);
     if (h) {
         ev->last = h->value;
     }
@@ -500,37 +502,40 @@ ngx_http_djass_final(ngx_str_t *status)
 }
 
 
+/* the request's next header called name: *part NULL starts the walk */
+
 static ngx_table_elt_t *
 ngx_http_djass_events_header(ngx_http_request_t *r, const char *name,
-    size_t len)
+    ngx_list_part_t **part, ngx_uint_t *i)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
+    size_t            len;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
+    if (*part == NULL) {
+        *part = &r->headers_in.headers.part;
+        *i = 0;
     }
 
-    return NULL;
+    len = ngx_strlen(name);
+
+    for ( ;; ) {
+        if (*i >= (*part)->nelts) {
+            if ((*part)->next == NULL) {
+                return NULL;
+            }
+
+            *part = (*part)->next;
+            *i = 0;
+        }
+
+        h = (ngx_table_elt_t *) (*part)->elts + (*i)++;
+
+        if (h->key.len == len
+            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
+        {
+            return h;
+        }
+    }
 }
 
 
@@ -641,30 +646,12 @@ ngx_http_djass_prefer_parse(ngx_http_request_t *r)
     ngx_table_elt_t  *h;
 
     wait = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    part = NULL;
 
-    for (i = 0; /* void */; i++) {
+    while ((h = ngx_http_djass_events_header(r, "Prefer", &part, &i))) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != sizeof("Prefer") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Prefer",
-                               sizeof("Prefer") - 1) != 0)
-        {
-            continue;
-        }
-
-        p = h[i].value.data;
-        last = p + h[i].value.len;
+        p = h->value.data;
+        last = p + h->value.len;
 
         while (p < last) {
             /* one preference: from here to the next "," */
