@@ -118,6 +118,8 @@ typedef struct {
     ngx_msec_t                   cache_heartbeat;     /* its PING interval */
     ngx_msec_t                   cache_heartbeat_timeout; /* its deadline */
 
+    ngx_msec_t                   events_keepalive; /* djass_events_keepalive */
+
     /* an S3 artifact store (ngx_http_djass_s3.c) */
     ngx_str_t                    s3_endpoint;    /* djass_s3_endpoint */
     ngx_str_t                    s3_region;      /* djass_s3_region */
@@ -162,6 +164,8 @@ typedef struct {
     ngx_uint_t                   project_id;
     ngx_str_t                    request_id;     /* X-Request-Id answered */
     ngx_uint_t                   endpoint;       /* metrics label, 0 other */
+    void                        *events;         /* an events stream's or
+                                                    Prefer: wait's state */
     ngx_uint_t                   scrape;         /* a djass_metrics request:
                                                     no envelope, no
                                                     X-Request-Id, not
@@ -341,6 +345,8 @@ ngx_int_t ngx_http_djass_internal_error(ngx_http_request_t *r);
 /* the endpoints: ngx_http_djass_get.c, _download.c, _list.c, _create.c */
 ngx_int_t ngx_http_djass_get_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_events_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
@@ -411,7 +417,14 @@ size_t ngx_http_djass_object_len(ngx_http_djass_shape_t *shape,
     ngx_str_t *v);
 u_char *ngx_http_djass_object(u_char *p, ngx_http_djass_shape_t *shape,
     ngx_str_t *v);
+ngx_str_t *ngx_http_djass_object_status(ngx_http_djass_shape_t *shape,
+    ngx_str_t *v);
 u_char *ngx_http_djass_time(u_char *p, ngx_str_t *value);
+
+/* ngx_http_djass_events.c: Prefer: wait=N on GET /projects/{id}, /status */
+ngx_int_t ngx_http_djass_prefer_wait(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *status, const char *op,
+    ngx_http_djass_redis_pt handler);
 u_char *ngx_http_djass_integer(u_char *p, ngx_str_t *value);
 
 /* ngx_http_djass_payload.c: the body of POST /projects */

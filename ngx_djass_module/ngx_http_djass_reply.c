@@ -32,6 +32,12 @@ ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t            out;
     ngx_http_djass_ctx_t  *ctx;
 
+    if (r->header_sent) {
+        /* an events stream that can no longer read the status: it ends */
+        rc = ngx_http_send_special(r, NGX_HTTP_LAST);
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    }
+
     /*
      * A body nobody read is discarded, whatever the method and the path:
      * left on the connection it would be parsed as the next request

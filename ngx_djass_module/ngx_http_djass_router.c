@@ -33,6 +33,7 @@ enum {
     NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
     NGX_HTTP_DJASS_ROUTE_ONESHOT,
     NGX_HTTP_DJASS_ROUTE_HELP,
+    NGX_HTTP_DJASS_ROUTE_EVENTS,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -62,13 +63,15 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_oneshot_handler, NULL, NULL },
     { ngx_string("help"), ngx_string("GET, HEAD"),
       ngx_http_djass_help_handler, NULL, NULL },
+    { ngx_string("events"), ngx_string("GET"),
+      ngx_http_djass_events_handler, NULL, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
- * "project_status", "project_download", "project_oneshot", "help" (4 is
- * "projects_create", 8 "project_delete") */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10 };
+ * "project_status", "project_download", "project_oneshot", "help", none
+ * for the events stream (4 is "projects_create", 8 "project_delete") */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 0 };
 
 
 ngx_int_t
@@ -233,6 +236,12 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         && ngx_strncmp(p, "download", sizeof("download") - 1) == 0)
     {
         return NGX_HTTP_DJASS_ROUTE_DOWNLOAD;
+    }
+
+    if ((size_t) (last - p) == sizeof("events") - 1
+        && ngx_strncmp(p, "events", sizeof("events") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_EVENTS;
     }
 
     return NGX_HTTP_DJASS_ROUTE_NONE;

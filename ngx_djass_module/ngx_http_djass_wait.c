@@ -13,9 +13,13 @@
  * connection, in the same order as the cache's.
  *
  * Here: a table of waiters by hash of the project id (a queue per bucket),
- * in this process's memory.  A wake walks one bucket and posts each
- * waiter of that id; the waiter's own event then calls its handler.  No
- * Redis command is sent for a waiting request until it is woken.
+ * in this process's memory.  A wake walks one bucket: the first waiter of
+ * that id is posted at once (its event then calls its handler), the others
+ * follow one by one, each when the one before waits again or ends -- its
+ * re-read has filled the cache by then, so they read it there -- and all
+ * after NGX_HTTP_DJASS_WAIT_FOLLOW ms at most.  No Redis command is sent
+ * for a waiting request until it is woken, and a change costs about one
+ * read per worker process, however many wait for it.
  *
  * While the tracking is not proven (djass_cache off, the invalidation
  * connection lost or late, a failover) a message may be missed: a sweep
@@ -37,20 +41,24 @@
 #define NGX_HTTP_DJASS_WAIT_BUCKETS  4096
 #define NGX_HTTP_DJASS_WAIT_ID_LEN   32
 #define NGX_HTTP_DJASS_WAIT_SWEEP    1000
+#define NGX_HTTP_DJASS_WAIT_FOLLOW   20
 
 
 typedef struct {
-    ngx_queue_t                  queue;     /* in its bucket */
+    ngx_queue_t                  queue;     /* in its bucket, or following */
     ngx_event_t                  ev;        /* the timeout, then posted */
     ngx_http_request_t          *r;
     ngx_http_djass_wait_pt       handler;
     uint32_t                     hash;
+    ngx_uint_t                   seen;      /* the wake tick when it ran */
     size_t                       len;
     u_char                       id[NGX_HTTP_DJASS_WAIT_ID_LEN];
 
     unsigned                     queued:1;  /* in a bucket */
     unsigned                     timed_out:1;
     unsigned                     active:1;  /* until its handler runs */
+    unsigned                     leading:1; /* woken first: re-reads */
+    unsigned                     following:1; /* woken after the leader */
 } ngx_http_djass_waiter_t;
 
 
@@ -60,19 +68,37 @@ static void ngx_http_djass_wait_fire(ngx_event_t *ev);
 static void ngx_http_djass_wait_cleanup(void *data);
 static void ngx_http_djass_wait_sweep(ngx_event_t *ev);
 static void ngx_http_djass_wait_all(ngx_uint_t timed_out);
+static void ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader);
+static void ngx_http_djass_wait_release_all(ngx_event_t *ev);
+static uint64_t ngx_http_djass_wait_now(void);
 
 
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
 static ngx_uint_t    ngx_http_djass_wait_ready;
 static ngx_uint_t    ngx_http_djass_waiting;
 static ngx_event_t   ngx_http_djass_wait_sweep_ev;
+static ngx_queue_t   ngx_http_djass_wait_following;
+
+/*
+ * What a request did not wait for while it re-read: the last wake of each
+ * bucket, by a tick counted here and by wall clock (for a first wait,
+ * against the request's start), and the last wake of everyone.
+ */
+static ngx_uint_t    ngx_http_djass_wait_tick;
+static ngx_uint_t    ngx_http_djass_wait_woke[NGX_HTTP_DJASS_WAIT_BUCKETS];
+static uint64_t      ngx_http_djass_wait_woke_at[NGX_HTTP_DJASS_WAIT_BUCKETS];
+static ngx_uint_t    ngx_http_djass_wait_all_tick;
+static uint64_t      ngx_http_djass_wait_all_at;
+static ngx_event_t   ngx_http_djass_wait_follow_ev;
 
 
 ngx_int_t
 ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
     ngx_msec_t timeout, ngx_http_djass_wait_pt handler)
 {
-    ngx_uint_t                i;
+    uint32_t                  hash;
+    uint64_t                  start;
+    ngx_uint_t                i, b, missed;
     ngx_pool_cleanup_t       *cln;
     ngx_http_djass_waiter_t  *w;
 
@@ -89,6 +115,12 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         ngx_http_djass_wait_sweep_ev.log = ngx_cycle->log;
         ngx_http_djass_wait_sweep_ev.cancelable = 1;
 
+        ngx_queue_init(&ngx_http_djass_wait_following);
+        ngx_http_djass_wait_follow_ev.handler =
+                                           ngx_http_djass_wait_release_all;
+        ngx_http_djass_wait_follow_ev.log = ngx_cycle->log;
+        ngx_http_djass_wait_follow_ev.cancelable = 1;
+
         ngx_http_djass_wait_ready = 1;
     }
 
@@ -103,7 +135,15 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         }
     }
 
+    hash = ngx_crc32_short(id->data, id->len);
+    b = hash % NGX_HTTP_DJASS_WAIT_BUCKETS;
+
     if (w == NULL) {
+        /* a change since the request started may have gone unseen */
+        start = (uint64_t) r->start_sec * 1000 + r->start_msec;
+        missed = ngx_http_djass_wait_woke_at[b] >= start
+                 || ngx_http_djass_wait_all_at >= start;
+
         cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_djass_waiter_t));
         if (cln == NULL) {
             return NGX_ERROR;
@@ -121,13 +161,23 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
     } else if (w->active) {
         /* one wait at a time */
         return NGX_ERROR;
+
+    } else {
+        if (w->leading) {
+            /* its re-read is done: the others of its wake read the cache */
+            ngx_http_djass_wait_release(w);
+        }
+
+        /* a change came while it re-read */
+        missed = ngx_http_djass_wait_woke[b] > w->seen
+                 || ngx_http_djass_wait_all_tick > w->seen;
     }
 
     w->ev.log = r->connection->log;
     w->handler = handler;
     w->len = id->len;
     ngx_memcpy(w->id, id->data, id->len);
-    w->hash = ngx_crc32_short(id->data, id->len);
+    w->hash = hash;
     w->active = 1;
 
     r->main->count++;
@@ -146,9 +196,15 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         return NGX_OK;
     }
 
-    ngx_queue_insert_tail(
-        &ngx_http_djass_wait_buckets[w->hash % NGX_HTTP_DJASS_WAIT_BUCKETS],
-        &w->queue);
+    if (missed) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass wait: a change may have come meanwhile");
+
+        ngx_http_djass_wait_post(w, 0);
+        return NGX_OK;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_djass_wait_buckets[b], &w->queue);
     w->queued = 1;
     ngx_http_djass_waiting++;
 
@@ -168,13 +224,20 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
 {
     uint32_t                  hash;
     ngx_queue_t              *bucket, *q, *next;
-    ngx_http_djass_waiter_t  *w;
+    ngx_http_djass_waiter_t  *w, *leader;
+
+    hash = ngx_crc32_short(id, len);
+
+    ngx_http_djass_wait_woke[hash % NGX_HTTP_DJASS_WAIT_BUCKETS] =
+                                                 ++ngx_http_djass_wait_tick;
+    ngx_http_djass_wait_woke_at[hash % NGX_HTTP_DJASS_WAIT_BUCKETS] =
+                                                 ngx_http_djass_wait_now();
 
     if (ngx_http_djass_waiting == 0) {
         return;
     }
 
-    hash = ngx_crc32_short(id, len);
+    leader = NULL;
     bucket = &ngx_http_djass_wait_buckets[hash % NGX_HTTP_DJASS_WAIT_BUCKETS];
 
     for (q = ngx_queue_head(bucket);
@@ -184,11 +247,88 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
         next = ngx_queue_next(q);
         w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
 
-        if (w->hash == hash && w->len == len
-            && ngx_memcmp(w->id, id, len) == 0)
+        if (w->hash != hash || w->len != len
+            || ngx_memcmp(w->id, id, len) != 0)
         {
-            ngx_http_djass_wait_post(w, 0);
+            continue;
         }
+
+        if (leader == NULL) {
+            leader = w;
+            w->leading = 1;
+            ngx_http_djass_wait_post(w, 0);
+            continue;
+        }
+
+        ngx_queue_remove(&w->queue);
+        w->queued = 0;
+        ngx_http_djass_waiting--;
+
+        if (w->ev.timer_set) {
+            ngx_del_timer(&w->ev);
+        }
+
+        w->following = 1;
+        ngx_queue_insert_tail(&ngx_http_djass_wait_following, &w->queue);
+
+        if (!ngx_http_djass_wait_follow_ev.timer_set) {
+            ngx_add_timer(&ngx_http_djass_wait_follow_ev,
+                          NGX_HTTP_DJASS_WAIT_FOLLOW);
+        }
+    }
+}
+
+
+/*
+ * The leader of a wake has re-read: the next of its id leads now.  Its
+ * read is a hit when the leader's filled the cache, and it then waits
+ * again at once and hands on; when the leader's fill was not kept (the
+ * other worker process's invalidation of the same write came after it
+ * was sent) the next one fills it.
+ */
+
+static void
+ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader)
+{
+    ngx_queue_t              *q;
+    ngx_http_djass_waiter_t  *w;
+
+    leader->leading = 0;
+
+    for (q = ngx_queue_head(&ngx_http_djass_wait_following);
+         q != ngx_queue_sentinel(&ngx_http_djass_wait_following);
+         q = ngx_queue_next(q))
+    {
+        w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
+
+        if (w->len == leader->len
+            && ngx_memcmp(w->id, leader->id, w->len) == 0)
+        {
+            ngx_queue_remove(&w->queue);
+            w->following = 0;
+            w->leading = 1;
+            ngx_http_djass_wait_post(w, 0);
+            return;
+        }
+    }
+}
+
+
+/* the leaders took too long: everyone still following goes */
+
+static void
+ngx_http_djass_wait_release_all(ngx_event_t *ev)
+{
+    ngx_queue_t              *q;
+    ngx_http_djass_waiter_t  *w;
+
+    while (!ngx_queue_empty(&ngx_http_djass_wait_following)) {
+        q = ngx_queue_head(&ngx_http_djass_wait_following);
+        w = ngx_queue_data(q, ngx_http_djass_waiter_t, queue);
+
+        ngx_queue_remove(&w->queue);
+        w->following = 0;
+        ngx_http_djass_wait_post(w, 0);
     }
 }
 
@@ -196,7 +336,21 @@ ngx_http_djass_wait_wake(u_char *id, size_t len)
 void
 ngx_http_djass_wait_wake_all(void)
 {
+    ngx_http_djass_wait_all_tick = ++ngx_http_djass_wait_tick;
+    ngx_http_djass_wait_all_at = ngx_http_djass_wait_now();
+
     ngx_http_djass_wait_all(0);
+}
+
+
+static uint64_t
+ngx_http_djass_wait_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
 }
 
 
@@ -252,6 +406,7 @@ ngx_http_djass_wait_fire(ngx_event_t *ev)
     }
 
     w->active = 0;
+    w->seen = ngx_http_djass_wait_tick;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "djass wait: project \"%*s\" %s", w->len, w->id,
@@ -274,6 +429,15 @@ ngx_http_djass_wait_cleanup(void *data)
         ngx_queue_remove(&w->queue);
         w->queued = 0;
         ngx_http_djass_waiting--;
+    }
+
+    if (w->following) {
+        ngx_queue_remove(&w->queue);
+        w->following = 0;
+    }
+
+    if (w->leading) {
+        ngx_http_djass_wait_release(w);
     }
 
     if (w->ev.timer_set) {
