@@ -83,6 +83,8 @@ djass_conf_usage(FILE *f)
 
     fprintf(f,
 "  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
+"  --no-hook-server           run each .py hook in a fresh interpreter,\n"
+"                             not through the per-process hook server\n"
 "  -v, --verbose              more log lines\n"
 "  -h, --help                 this text\n"
 "  --version                  print the version\n");
@@ -281,6 +283,11 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             conf->verbose = 1;
+            continue;
+        }
+
+        if (strcmp(a, "--no-hook-server") == 0) {
+            conf->no_hook_server = 1;
             continue;
         }
 

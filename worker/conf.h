@@ -58,6 +58,7 @@ typedef struct {
     char           retention_arg[24]; /* the same, as digits ("" when off),
                                          for the record scripts */
     int            verbose;
+    int            no_hook_server;  /* .py hooks in a fresh interpreter */
 } djass_conf_t;
 
 
