@@ -44,7 +44,7 @@ extern char  **environ;
 
 static const char  djass_hook_server_code[] =
     "import os, sys, json, socket, select, signal, resource, ctypes, atexit\n"
-    "import traceback, types, builtins, shutil\n"
+    "import traceback, types, builtins, shutil, gc\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     "SIGS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,\n"
     "        signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGXFSZ)\n"
@@ -146,6 +146,7 @@ static const char  djass_hook_server_code[] =
     "        os._exit(0)\n"
     "    ctl = socket.socket(fileno=3)\n"
     "    me = os.getpid()\n"
+    "    gc.freeze()\n"
     "    while True:\n"
     "        msg, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 4)\n"
     "        if not msg and not fds:\n"
