@@ -1,7 +1,8 @@
 /*
  * `djass-worker render TEMPLATE_DIR -o OUTPUT_DIR [--no-hooks]
- *  [--no-hook-server] [--zip FILE.zip] [--hook-timeout SECONDS] [--render-timeout SECONDS]
- *  [--render-memory MB] [--render-output MB] [key=value ...]`
+ *  [--no-hook-server] [--zip FILE.zip] [--hook-timeout SECONDS]
+ *  [--render-timeout SECONDS] [--render-memory MB] [--render-output MB]
+ *  [key=value ...]`
  *
  * Like `cookiecutter --no-input -o OUTPUT_DIR TEMPLATE_DIR key=value...`:
  * prints the project folder's path; on error prints file:line: what on
