@@ -46,6 +46,9 @@ if mode == 'facts':
         'argv_is_file': sys.argv == [__file__],
         'path0': sys.path[0] == os.path.dirname(sys.argv[0]),
         'name': __name__,
+        'main': sorted(k for k in globals()
+                       if k.startswith('__') and k != '__annotations__'),
+        'loader': type(__loader__).__name__,
         'env': dict(os.environ),
         'umask': os.umask(0o22),
         'rl': [resource.getrlimit(r) for r in
@@ -122,7 +125,8 @@ is($s->{rc}, 0, 'served: the render succeeds') or diag($s->{err});
 is($x->{rc}, 0, 'a fresh interpreter: the render succeeds') or diag($x->{err});
 ok($s->{facts}{served}, 'served: the hook\'s parent is the hook server');
 ok(!$x->{facts}{served}, '--no-hook-server: it is not');
-for my $k (qw(name argv_is_file path0 env umask rl sig own_group stdin)) {
+for my $k (qw(name main loader argv_is_file path0 env umask rl sig
+               own_group stdin)) {
     is_deeply($s->{facts}{$k}, $x->{facts}{$k}, "served and not: same $k");
 }
 is($s->{facts}{name}, '__main__', 'the hook runs as __main__');

@@ -45,6 +45,7 @@ extern char  **environ;
 static const char  djass_hook_server_code[] =
     "import os, sys, json, socket, select, signal, resource, ctypes, atexit\n"
     "import traceback, types, builtins, shutil, gc\n"
+    "from importlib.machinery import SourceFileLoader\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     "SIGS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,\n"
     "        signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGXFSZ)\n"
@@ -85,6 +86,8 @@ static const char  djass_hook_server_code[] =
     "    main = types.ModuleType('__main__')\n"
     "    main.__file__ = script\n"
     "    main.__builtins__ = builtins\n"
+    "    main.__cached__ = None\n"
+    "    main.__loader__ = SourceFileLoader('__main__', script)\n"
     "    sys.modules['__main__'] = main\n"
     "    code = 1\n"
     "    try:\n"
