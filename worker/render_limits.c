@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,13 @@ djass_limits_apply(const djass_limits_t *l)
     /* a file grown past the bound fails the write with EFBIG instead of
      * killing the process: the render then says which bound it hit */
     signal(SIGXFSZ, SIG_IGN);
+
+    /* a render allocates and frees the same buffers file after file (the
+     * ZIP's deflate state is made anew per entry): the heap is kept
+     * rather than given back and faulted in again each time; the process
+     * is short-lived */
+    (void) mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    (void) mallopt(M_TOP_PAD, 16 * 1024 * 1024);
 
     rl.rlim_cur = (rlim_t) l->output_mb * 1024 * 1024;
     rl.rlim_max = rl.rlim_cur;
