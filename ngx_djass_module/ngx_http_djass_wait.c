@@ -76,6 +76,7 @@ static uint64_t ngx_http_djass_wait_now(void);
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
 static ngx_uint_t    ngx_http_djass_wait_ready;
 static ngx_uint_t    ngx_http_djass_waiting;
+static ngx_uint_t    ngx_http_djass_wait_held;   /* requests with a waiter */
 static ngx_event_t   ngx_http_djass_wait_sweep_ev;
 static ngx_queue_t   ngx_http_djass_wait_following;
 
@@ -157,6 +158,8 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         w->ev.handler = ngx_http_djass_wait_fire;
 
         cln->handler = ngx_http_djass_wait_cleanup;
+
+        ngx_http_djass_metrics_waiting(++ngx_http_djass_wait_held);
 
     } else if (w->active) {
         /* one wait at a time */
@@ -354,13 +357,6 @@ ngx_http_djass_wait_now(void)
 }
 
 
-ngx_uint_t
-ngx_http_djass_wait_count(void)
-{
-    return ngx_http_djass_waiting;
-}
-
-
 /* out of its bucket, its handler to run from the posted events */
 
 static void
@@ -439,6 +435,8 @@ ngx_http_djass_wait_cleanup(void *data)
     if (w->leading) {
         ngx_http_djass_wait_release(w);
     }
+
+    ngx_http_djass_metrics_waiting(--ngx_http_djass_wait_held);
 
     if (w->ev.timer_set) {
         ngx_del_timer(&w->ev);

@@ -18,7 +18,8 @@ my $slow = valgrind_on() ? 20 : sanitize_on() ? 3 : 1;
 my $redis = start_redis();
 my $nginx = start_nginx(redis => $redis, workers => 2,
                         http => 'djass_events_keepalive 1s;',
-                        server => 'location = /mcp { djass_mcp; }');
+                        server => 'location = /mcp { djass_mcp; }
+                                   location = /metrics { djass_metrics; }');
 my $off = start_nginx(redis => $redis, http => 'djass_cache off;');
 
 my $key = make_key($redis, legacy => 1);
@@ -192,6 +193,11 @@ my @many = map { sse_open($nginx, $mid) } 1 .. 200;
 for my $m (@many) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
 is(scalar(grep { nevents($_) == 1 } @many), 200,
    '200 streams of one project have their first event');
+sub waiting_gauge {
+    my $m = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
+    return $m->{content} =~ /^djass_waiting_requests (\d+)$/m ? $1 : undef;
+}
+is(waiting_gauge(), 200, 'djass_waiting_requests: 200');
 redis_cli($redis, 'CONFIG', 'RESETSTAT');
 sleep 1.5;
 # the heartbeat: CLIENT TRACKINGINFO per worker process per second
@@ -214,6 +220,8 @@ cmp_ok($evalsha // 0, '<=', 20, 'the 200 re-read the status with few script '
        . 'calls (the first of each worker process fills the cache): '
        . ($evalsha // 0));
 close $_->{s} for @many;
+ok(wait_until(sub { (waiting_gauge() // -1) == 0 }, 5 * $slow, 0.05),
+   'djass_waiting_requests: 0 once they left');
 
 # two changes in a row: the second comes while the first's re-read is in
 # flight; no stream may miss it
