@@ -368,6 +368,30 @@ for my $bad (61, -1, 'x', 1.5) {
     cmp_ok(time - $t, '<', 0.5 * $slow, '... at once');
 }
 
+# held requests whose clients leave: the waits go with them
+{
+    my $hid = create('Held and left');
+    my @held;
+    for my $i (1 .. 10) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $nginx->{port},
+                                      Proto => 'tcp') or die "connect: $!";
+        print $s "GET /api/v1/projects/$hid/status HTTP/1.1\r\n"
+                 . "Host: localhost\r\nX-API-Key: $K\r\n"
+                 . "Prefer: wait=30\r\n\r\n";
+        push @held, $s;
+    }
+    ok(wait_until(sub { (waiting_gauge() // 0) >= 10 }, 5 * $slow, 0.05),
+       '10 held requests wait');
+    close $_ for @held;
+    ok(wait_until(sub { (waiting_gauge() // -1) == 0 }, 5 * $slow, 0.05),
+       'their clients left: no request waits');
+    set_project_status($redis, $hid, 'ready', finished_at => int(time));
+    $res = api(GET => "/projects/$hid/status", key => $K, nginx => $nginx,
+               headers => { Prefer => 'wait=5' });
+    is($res->{json}{status}, 'ready', 'and the project reads well after');
+}
+
 # djass_cache off: no tracking, the waiters re-check once a second
 my $oid = create('Off');
 $st = sse_open($off, $oid);
