@@ -21,6 +21,12 @@
  * for a waiting request until it is woken, and a change costs about one
  * read per worker process, however many wait for it.
  *
+ * A change that comes while a request is not waiting -- between its read
+ * and its wait, or while it re-reads -- is not lost: each bucket keeps the
+ * tick and the time of its last wake, and a wait finds it: a request that
+ * waits again after a wake of its bucket since its handler ran, or waits
+ * the first time after one since it started, is woken at once.
+ *
  * While the tracking is not proven (djass_cache off, the invalidation
  * connection lost or late, a failover) a message may be missed: a sweep
  * once a second wakes every waiter to re-check, and when the tracking is
