@@ -417,11 +417,25 @@ is($ended, 5, 'connections killed while waiting: the streams go on and end '
 # --- nginx -s reload while streams are open --------------------------------------
 
 SKIP: {
-    skip 'no reload with master_process off (valgrind)', 2 if valgrind_on();
+    skip 'no reload with master_process off (valgrind)', 6 if valgrind_on();
     my $hid = create('Reload');
     my @h = map { sse_open($nginx, $hid) } 1 .. 10;
     for my $m (@h) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
+    my $held = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $nginx->{port},
+                                     Proto => 'tcp') or die "connect: $!";
+    print $held "GET /api/v1/projects/$hid/status HTTP/1.1\r\n"
+                . "Host: localhost\r\nX-API-Key: $K\r\n"
+                . "Prefer: wait=30\r\nConnection: close\r\n\r\n";
+    my $hr = { s => $held, raw => '', head => undef, body => '', eof => 0 };
+    ok(!sse_read($hr, sub { defined $_[0]{head} }, 0.5),
+       'a Prefer: wait=30 request is held');
     kill 'HUP', $nginx->{pid};
+    ok(sse_read($hr, sub { $_[0]{eof} }, 4),
+       'a reload: the held request is answered');
+    is($hr->{status}, 200, '... 200');
+    is((json_decode($hr->{body}) // {})->{status}, 'queued',
+       '... with the status as it is');
     my $closed = 0;
     for my $m (@h) { $closed++ if sse_read($m, sub { $_[0]{eof} }, 4) }
     is($closed, 10, 'a reload ends the old workers\' streams');
