@@ -28,7 +28,7 @@
 #define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
-#define NGX_HTTP_DJASS_ENDPOINTS          9
+#define NGX_HTTP_DJASS_ENDPOINTS          11
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -78,6 +78,7 @@ typedef struct {
     ngx_msec_t                   redis_timeout;
     ngx_uint_t                   quota;
     time_t                       idempotency_ttl;
+    ngx_msec_t                   oneshot_wait;   /* djass_oneshot_wait */
 
     /* djass_redis resolved at start: an IP address or a socket path */
     ngx_str_t                    redis_host;     /* NUL-terminated */
@@ -100,6 +101,7 @@ typedef struct {
     json_t                      *cookiecutter;   /* cookiecutter.json */
     ngx_str_t                    options_body;   /* GET /project-options */
     ngx_str_t                    options_etag;
+    ngx_str_t                    help_options;   /* GET / (text), options */
     time_t                       options_mtime;
 
     void                        *redis_conn;     /* per-process adapter */
@@ -202,12 +204,15 @@ ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_djass_query_json(ngx_http_request_t *r, ngx_str_t *json);
 ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *out);
 
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
+ngx_int_t ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *details);
@@ -235,6 +240,12 @@ ngx_int_t ngx_http_djass_set_request_id(ngx_http_request_t *r);
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_is_flag(json_t *value);
+char *ngx_http_djass_help_build(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_help_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 
@@ -292,6 +303,7 @@ typedef struct {
     ngx_uint_t                   writes;        /* the op changes state */
     ngx_uint_t                   wait;          /* djass_redis_wait */
     ngx_str_t                    idempotency_key;  /* as sent, or empty */
+    ngx_uint_t                   oneshot;       /* GET /projects.zip */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
@@ -349,6 +361,8 @@ char *ngx_http_djass_s3_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_djass_s3_download(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
 
+ngx_int_t ngx_http_djass_serve_artifact(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *slug, ngx_str_t *artifact);
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
@@ -436,6 +450,8 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
  * call->idempotency_key set or empty); created turns the handler's
  * {"ok", ...} reply into {"project": ...}.
  */
+ngx_http_djass_call_t *ngx_http_djass_create_call_init(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
     ngx_http_djass_redis_pt handler);
