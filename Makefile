@@ -44,7 +44,7 @@ LIBS      := -lhiredis -ljansson -larchive -lcrypto
 # libcurl: the worker's webhook deliveries (one lookup thread per name:
 # -pthread) and its HTTP and S3 uploads, and the store abstraction
 # (lib/djass_store.c, djassctl gc's); never nginx
-WORKER_LIBS := $(LIBS) -lcurl -pthread
+WORKER_LIBS := $(LIBS) -lcurl -lz -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)

@@ -204,6 +204,8 @@ ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
+ngx_int_t ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *details);
@@ -344,6 +346,15 @@ ngx_int_t ngx_http_djass_s3_download(ngx_http_request_t *r,
 
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
+ngx_int_t ngx_http_djass_not_ready(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n);
+ngx_int_t ngx_http_djass_artifact_path(ngx_str_t *path);
+ngx_int_t ngx_http_djass_artifact_redirect(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
+
+/* ngx_http_djass_git.c: issue 25, GET /projects/{id}.git/... */
+ngx_int_t ngx_http_djass_git_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_list_body(ngx_http_request_t *r,

@@ -16,6 +16,15 @@ ngx_int_t
 ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
+    return ngx_http_djass_send_body(r, status, &ngx_http_djass_json_type,
+                                    body);
+}
+
+
+ngx_int_t
+ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body)
+{
     ngx_int_t              rc;
     ngx_buf_t             *b;
     ngx_chain_t            out;
@@ -39,8 +48,8 @@ ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_djass_json_type;
-    r->headers_out.content_type_len = ngx_http_djass_json_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = body->len;
 

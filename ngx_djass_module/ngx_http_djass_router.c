@@ -31,6 +31,7 @@ enum {
     NGX_HTTP_DJASS_ROUTE_PROJECT,
     NGX_HTTP_DJASS_ROUTE_STATUS,
     NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
+    NGX_HTTP_DJASS_ROUTE_GIT,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -54,13 +55,15 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_status_handler, NULL, NULL },
     { ngx_string("download"), ngx_string("GET, HEAD"),
       ngx_http_djass_download_handler, NULL, NULL },
+    { ngx_string("git"), ngx_string("GET, HEAD"),
+      ngx_http_djass_git_handler, NULL, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
  * "project_status", "project_download" (4 is "projects_create", 8
- * "project_delete") */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
+ * "project_delete"); a repository's files count as downloads */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 7 };
 
 
 ngx_int_t
@@ -190,6 +193,15 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
 
     if (slash == p) {
         return NGX_HTTP_DJASS_ROUTE_NONE;
+    }
+
+    /* issue 25: projects/{id}.git/<path>, the path checked by its handler */
+    if (slash && slash - p > 4 && ngx_strncmp(slash - 4, ".git", 4) == 0) {
+        if (ngx_http_djass_parse_id(p, slash - 4 - p, id) != NGX_OK) {
+            *id = 0;
+        }
+
+        return NGX_HTTP_DJASS_ROUTE_GIT;
     }
 
     if (ngx_http_djass_parse_id(p, (slash ? slash : last) - p, id)

@@ -152,6 +152,15 @@ end
 -- list: invalid is "1" when the query was invalid (answered after auth);
 -- status is a status or "".  Newest first from the per-profile (per-status)
 -- index: the cost is the page, not the total.
+-- issue 25: GET /projects/{id}.git/...: the repository's refs and pack
+if op == 'git' then
+  local p = redis.call('HMGET', project, 'id', 'status', 'artifact',
+    'profile', 'git_commit', 'git_pack')
+  if not p[1] or p[4] ~= profile then return {'e', 'notfound'} end
+  if p[2] ~= 'ready' then return {'e', 'notready', s(p[2])} end
+  return {'ok', s(p[3]), s(p[5]), s(p[6])}
+end
+
 if op == 'list' then
   --! ARGV.list
   if invalid == '1' then return {'e', 'invalid'} end

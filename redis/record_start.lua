@@ -28,7 +28,8 @@
 --            exhausted job's expires_at
 --
 -- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
--- {'started', attempt, input_payload}.
+-- {'started', attempt, input_payload, created_at, slug, template_version,
+-- parent_commit, upgraded_from} (issue 25: the git commit's inputs).
 
 --! KEYS project stream
 --! ARGV group entry max message redo reclaimed request_id retention
@@ -38,9 +39,15 @@
 
 local r = redis.call('HMGET', project, 'status', 'profile',
                      'attempts', 'input_payload', 'stats')
+-- issue 25: what the project's git commit is made of
+local g = redis.call('HMGET', project, 'created_at', 'slug',
+                     'template_version', 'parent_commit', 'upgraded_from')
+local function git()
+    return g[1] or '', g[2] or '', g[3] or '', g[4] or '', g[5] or ''
+end
 if r[1] == 'generating' and redo ~= '' and r[3] == redo then
     redis.call('HSET', project, 'attempts', redo)
-    return {'started', redo, r[4] or ''}
+    return {'started', redo, r[4] or '', git()}
 end
 if reclaimed == '1' then stat('reclaims') end
 if not r[1] then return {'gone'} end
@@ -70,4 +77,4 @@ redis.call('HSET', project, 'status', 'generating', 'started_at', now,
            'attempts', attempts)
 move(r[2], r[1], 'generating', r[5])
 stat('attempts')
-return {'started', tostring(attempts), r[4] or ''}
+return {'started', tostring(attempts), r[4] or '', git()}

@@ -22,6 +22,7 @@
 #include "djass_tmpl.h"
 #include "files.h"
 #include "render.h"
+#include "gitstore.h"
 #include "zip.h"
 #include "generate.h"
 #include "log.h"
@@ -97,6 +98,11 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
         djass_file_note(errno);
         snprintf(res->error, sizeof(res->error), "Reading the ZIP back "
                  "failed (%s).", strerror(errno));
+        goto done;
+    }
+
+    /* issue 25: the project's git repository, from the ZIP */
+    if (p->git != NULL && djass_gitstore_write(p, res) != 0) {
         goto done;
     }
 

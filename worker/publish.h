@@ -21,6 +21,8 @@ typedef struct {
     char  dir[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>/: the render */
     char  zip[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>.zip */
     char  rel[64];           /* projects/NNN/<id>.zip */
+    const struct djass_git_in_s  *git;   /* issue 25: the commit's inputs
+                                            (gitstore.h), NULL: no repo */
 } djass_publish_t;
 
 

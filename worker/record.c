@@ -48,6 +48,36 @@ djass_record_unexpected(djass_queue_t *q, djass_script_t *s,
 }
 
 
+/* issue 25: the git commit's inputs, after the payload; what does not
+ * fit stays "" (and the worker says so, worker/gitstore.c) */
+static void
+djass_record_git(redisReply *reply, djass_start_t *st)
+{
+    size_t   i;
+    char    *to[5];
+    size_t   len[5];
+
+    to[0] = st->created_at;
+    len[0] = sizeof(st->created_at);
+    to[1] = st->slug;
+    len[1] = sizeof(st->slug);
+    to[2] = st->template_version;
+    len[2] = sizeof(st->template_version);
+    to[3] = st->parent_commit;
+    len[3] = sizeof(st->parent_commit);
+    to[4] = st->upgraded_from;
+    len[4] = sizeof(st->upgraded_from);
+
+    for (i = 0; i < 5 && 3 + i < reply->elements; i++) {
+        if (reply->element[3 + i]->type == REDIS_REPLY_STRING
+            && strlen(reply->element[3 + i]->str) < len[i])
+        {
+            strcpy(to[i], reply->element[3 + i]->str);
+        }
+    }
+}
+
+
 static int
 djass_record_start_reply(redisReply *reply, djass_start_t *st)
 {
@@ -95,6 +125,8 @@ djass_record_start_reply(redisReply *reply, djass_start_t *st)
     }
 
     st->outcome = DJASS_START_STARTED;
+    djass_record_git(reply, st);
+
     st->payload = strdup(reply->element[2]->str);
 
     return st->payload ? 0 : -1;
@@ -214,7 +246,7 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
 {
     int          n;
     char         key[64], att[16], size[32], ms[32];
-    const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 8];
+    const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 12];
 
     djass_record_key(job, key, sizeof(key));
     snprintf(att, sizeof(att), "%d", attempt);
@@ -231,7 +263,7 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
         q->redis->conf->retention_arg;
     n = DJASS_SCRIPT_RECORD_FINISH_ARGV_FIELDS;
 
-    /* the fields: at most four pairs */
+    /* the fields: at most six pairs */
     if (f->error_message == NULL) {
         snprintf(size, sizeof(size), "%lld", f->artifact_size);
         argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "ready";
@@ -243,6 +275,13 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
         argv[n++] = f->artifact_sha256;
         argv[n++] = "error_message";
         argv[n++] = "";
+
+        if (f->git_commit) {
+            argv[n++] = "git_commit";
+            argv[n++] = f->git_commit;
+            argv[n++] = "git_pack";
+            argv[n++] = f->git_pack;
+        }
 
     } else {
         argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "failed";

@@ -24,6 +24,12 @@ typedef struct {
     djass_start_e   outcome;
     int             attempt;
     char           *payload;     /* malloc'd input_payload JSON */
+    /* issue 25: the git commit's inputs, from the record ("" if none) */
+    char            created_at[24];
+    char            slug[1024];  /* a name has 200 characters at most */
+    char            template_version[72];
+    char            parent_commit[48];
+    char            upgraded_from[24];
 } djass_start_t;
 
 
@@ -32,6 +38,8 @@ typedef struct {
     long long    artifact_size;
     const char  *artifact_sha256;
     const char  *error_message;  /* NULL when ready */
+    const char  *git_commit;     /* issue 25: when ready, or NULL */
+    const char  *git_pack;
     long long    duration_ms;    /* the render's, for the fleet's figures */
 } djass_finish_t;
 
