@@ -182,9 +182,11 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_payload_t *pl)
 {
     ngx_str_t                   *args, *idem, *fp, *rid;
+    ngx_http_djass_loc_conf_t   *dlcf;
     ngx_http_djass_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
 
     if (pl->code && call->code == NULL) {
         call->status = NGX_HTTP_BAD_REQUEST;
@@ -218,6 +220,13 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
                              pl->fill_email != 0);
     args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl->tail;
+
+    /* the job carries the template version validated against, and
+     * djass_manifest */
+    args[DJASS_SCRIPT_API_CREATE_ARGV_TEMPLATE_VERSION] =
+        dmcf->template_version;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_MANIFEST,
+                             dlcf->manifest != 0);
 
     idem = &args[DJASS_SCRIPT_API_CREATE_ARGV_IDEM];
     fp = &args[DJASS_SCRIPT_API_CREATE_ARGV_FP];

@@ -800,7 +800,9 @@ ngx_http_djass_mcp_download_len(ngx_http_request_t *r, ngx_str_t *v)
            + 3 * NGX_INT_T_LEN
            + ngx_http_djass_json_str_len(base.data, base.len)
            + ngx_http_djass_json_str_len(v[3].data, v[3].len)
-           + ngx_http_djass_json_str_len(v[13].data, v[13].len);
+           + ngx_http_djass_json_str_len(
+                 v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                 v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].len);
 }
 
 
@@ -833,8 +835,11 @@ ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
     p--;
     p = ngx_sprintf(p, "-%4d%02d%02d.zip\",\"size_bytes\":%i,\"sha256\":",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    ngx_max(ngx_atoi(v[12].data, v[12].len), 0));
-    p = ngx_http_djass_json_str(p, v[13].data, v[13].len);
+                    ngx_max(ngx_atoi(v[1 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                                     v[1 + NGX_HTTP_DJASS_PROJECT_FIELDS].len),
+                            0));
+    p = ngx_http_djass_json_str(p, v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                                v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].len);
     *p++ = '}';
 
     return p;

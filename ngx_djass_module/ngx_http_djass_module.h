@@ -35,7 +35,7 @@
 #define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
 /* the fields of a project object and of a status object, in reply order */
-#define NGX_HTTP_DJASS_PROJECT_FIELDS     11
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     12
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 
@@ -101,6 +101,7 @@ typedef struct {
     ngx_str_t                    options_body;   /* GET /project-options */
     ngx_str_t                    options_etag;
     time_t                       options_mtime;
+    ngx_str_t                    template_version;   /* 64 hex digits */
 
     void                        *redis_conn;     /* per-process adapter */
 
@@ -129,6 +130,7 @@ typedef struct {
     ngx_flag_t                   api;
     ngx_str_t                    artifacts;      /* internal location URI */
     ngx_flag_t                   query_auth;
+    ngx_flag_t                   manifest;       /* djass_manifest */
     size_t                       max_body_size;
     ngx_str_t                    prefix;         /* the location's name */
     void                        *mcp;            /* djass_mcp's, or NULL */

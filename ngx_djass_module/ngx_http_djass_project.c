@@ -25,7 +25,8 @@ enum {
     NGX_HTTP_DJASS_P_STARTED,
     NGX_HTTP_DJASS_P_FINISHED,
     NGX_HTTP_DJASS_P_PAYLOAD,
-    NGX_HTTP_DJASS_P_EXPIRES
+    NGX_HTTP_DJASS_P_EXPIRES,
+    NGX_HTTP_DJASS_P_TEMPLATE
 };
 
 
@@ -90,6 +91,9 @@ static ngx_http_djass_field_t  ngx_http_djass_project_fields[] = {
     /* i22: added, after the spec's fields: null while retention is off */
     { ngx_string("\"expires_at\":"),
       NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_EXPIRES },
+    /* i25: added: the template version it is made from ("" unknown) */
+    { ngx_string("\"template_version\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_TEMPLATE },
     { ngx_null_string, 0, 0 }
 };
 

@@ -23,7 +23,7 @@
 --! KEYS key project
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
---! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id
+--! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id template_version manifest
 --! ARGV.delete request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
@@ -48,10 +48,11 @@ if op == 'fill' then
   end
   local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
     'error_message', 'created_at', 'updated_at', 'started_at',
-    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact')
+    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact',
+    'template_version')
   local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
     p[1] and '1' or '0'}
-  for i = 1, 13 do out[#out + 1] = p[i] or '' end
+  for i = 1, 14 do out[#out + 1] = p[i] or '' end
   return out
 end
 
@@ -101,10 +102,12 @@ end
 local pk = 'djass:profile:' .. profile
 
 -- the project fields a project object is made of, in reply order (then
--- the owner); expires_at is set when a worker with --retention finished it
+-- the owner); expires_at is set when a worker with --retention finished it;
+-- template_version is the one nginx validated the create against, or the
+-- one the worker rendered with when no worker had that one
 local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'expires_at', 'profile'}
+  'input_payload', 'expires_at', 'template_version', 'profile'}
 
 local function s(v)
   if v then return v end
@@ -112,7 +115,7 @@ local function s(v)
 end
 
 local function push(out, p)
-  for i = 1, 11 do out[#out + 1] = s(p[i]) end
+  for i = 1, 12 do out[#out + 1] = s(p[i]) end
 end
 
 -- a JSON string, for the profile's email spliced into input_payload
@@ -129,13 +132,13 @@ end
 -- size and SHA-256 (empty while not ready)
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
-  if not p[1] or p[12] ~= profile then return {'e', 'notfound'} end
+  if not p[1] or p[13] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
   if op == 'describe' then
     local a = redis.call('HMGET', project, 'artifact_size', 'artifact_sha256')
-    out[13] = s(a[1])
-    out[14] = s(a[2])
+    out[#out + 1] = s(a[1])
+    out[#out + 1] = s(a[2])
   end
   return out
 end
@@ -208,14 +211,14 @@ if op == 'create' then
   if idem ~= '' then
     ik = 'djass:idem:' .. profile .. ':' .. idem
     local m = redis.call('HMGET', ik, 'fp', 'project', 'name', 'slug',
-      'created_at', 'input_payload')
+      'created_at', 'input_payload', 'template_version')
     if m[1] then
       if m[1] ~= fp then return {'e', 'reused'} end
       if redis.call('EXISTS', 'djass:project:' .. m[2]) == 0 then
         return {'e', 'notfound', m[2]}
       end
       return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-        '', '', m[6], '', '1'}
+        '', '', m[6], '', s(m[7]), '1'}
     end
   end
   quota = tonumber(pr[3]) or tonumber(quota)
@@ -231,19 +234,22 @@ if op == 'create' then
     'profile', profile, 'name', name, 'slug', slug,
     'status', 'queued', 'error_message', '', 'created_at', now,
     'updated_at', now, 'started_at', '', 'finished_at', '',
-    'input_payload', payload, 'attempts', '0', 'stats', '1')
+    'input_payload', payload, 'attempts', '0', 'stats', '1',
+    'template_version', template_version)
   stat('projects:queued')
   redis.call('ZADD', pk .. ':projects', id, id)
   redis.call('ZADD', pk .. ':projects:queued', id, id)
   redis.call('XADD', 'djass:jobs', '*', 'project', id,
-    'request_id', request_id)
+    'request_id', request_id, 'template_version', template_version,
+    'manifest', manifest)
   if ik then
     redis.call('HSET', ik, 'fp', fp, 'project', id, 'name', name,
-      'slug', slug, 'created_at', now, 'input_payload', payload)
+      'slug', slug, 'created_at', now, 'input_payload', payload,
+      'template_version', template_version)
     redis.call('EXPIRE', ik, ttl)
   end
   return {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload, '', '0'}
+    '', '', payload, '', template_version, '0'}
 end
 
 return redis.error_reply('djass: unknown operation')
