@@ -45,9 +45,9 @@
 /* the invalidation counters, by hash of type + id */
 #define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
-/* the fill reply: "raw", the key's 5 fields, exists and 14 project fields */
+/* the fill reply: "raw", the key's 5 fields, exists and 16 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
-#define NGX_HTTP_DJASS_CACHE_PFIELDS   15
+#define NGX_HTTP_DJASS_CACHE_PFIELDS   17
 #define NGX_HTTP_DJASS_CACHE_RAW                                             \
     (1 + NGX_HTTP_DJASS_CACHE_KFIELDS + NGX_HTTP_DJASS_CACHE_PFIELDS)
 
@@ -70,6 +70,8 @@
 #define NGX_HTTP_DJASS_P_PROFILE       12
 #define NGX_HTTP_DJASS_P_ARTIFACT      13
 #define NGX_HTTP_DJASS_P_TEMPLATE      14
+#define NGX_HTTP_DJASS_P_GIT_COMMIT    15
+#define NGX_HTTP_DJASS_P_UPGRADED      16
 
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
@@ -871,14 +873,16 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
     }
 
     /* get: the project object's fields, in api.lua's order: the first
-     * eleven as fill has them, then template_version (after the owner
-     * and the artifact there) */
+     * eleven as fill has them, then template_version, git_commit and
+     * upgraded_from (after the owner and the artifact there) */
 
-    for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS - 1; i++) {
+    for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS - 3; i++) {
         v[1 + i] = p[NGX_HTTP_DJASS_P_ID + i];
     }
 
-    v[NGX_HTTP_DJASS_PROJECT_FIELDS] = p[NGX_HTTP_DJASS_P_TEMPLATE];
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS - 2] = p[NGX_HTTP_DJASS_P_TEMPLATE];
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS - 1] = p[NGX_HTTP_DJASS_P_GIT_COMMIT];
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS] = p[NGX_HTTP_DJASS_P_UPGRADED];
 
     n = 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
 

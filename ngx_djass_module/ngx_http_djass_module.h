@@ -35,7 +35,7 @@
 #define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
 /* the fields of a project object and of a status object, in reply order */
-#define NGX_HTTP_DJASS_PROJECT_FIELDS     12
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     14
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 

@@ -49,10 +49,10 @@ if op == 'fill' then
   local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
     'error_message', 'created_at', 'updated_at', 'started_at',
     'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact',
-    'template_version')
+    'template_version', 'git_commit', 'upgraded_from')
   local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
     p[1] and '1' or '0'}
-  for i = 1, 14 do out[#out + 1] = p[i] or '' end
+  for i = 1, 16 do out[#out + 1] = p[i] or '' end
   return out
 end
 
@@ -104,10 +104,13 @@ local pk = 'djass:profile:' .. profile
 -- the project fields a project object is made of, in reply order (then
 -- the owner); expires_at is set when a worker with --retention finished it;
 -- template_version is the one nginx validated the create against, or the
--- one the worker rendered with when no worker had that one
+-- one the worker rendered with when no worker had that one; git_commit is
+-- the project's git commit once ready, upgraded_from the project an upgrade
+-- was made from (issue 25)
 local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'expires_at', 'template_version', 'profile'}
+  'input_payload', 'expires_at', 'template_version', 'git_commit',
+  'upgraded_from', 'profile'}
 
 local function s(v)
   if v then return v end
@@ -115,7 +118,7 @@ local function s(v)
 end
 
 local function push(out, p)
-  for i = 1, 12 do out[#out + 1] = s(p[i]) end
+  for i = 1, 14 do out[#out + 1] = s(p[i]) end
 end
 
 -- a JSON string, for the profile's email spliced into input_payload
@@ -132,7 +135,7 @@ end
 -- size and SHA-256 (empty while not ready)
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
-  if not p[1] or p[13] ~= profile then return {'e', 'notfound'} end
+  if not p[1] or p[15] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
   if op == 'describe' then
@@ -218,7 +221,7 @@ if op == 'create' then
         return {'e', 'notfound', m[2]}
       end
       return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-        '', '', m[6], '', s(m[7]), '1'}
+        '', '', m[6], '', s(m[7]), '', '', '1'}
     end
   end
   quota = tonumber(pr[3]) or tonumber(quota)
@@ -249,7 +252,7 @@ if op == 'create' then
     redis.call('EXPIRE', ik, ttl)
   end
   return {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload, '', template_version, '0'}
+    '', '', payload, '', template_version, '', '', '0'}
 end
 
 return redis.error_reply('djass: unknown operation')

@@ -56,7 +56,7 @@ is_deeply([ sort keys %{ $res->{json} } ], ['project'],
 is_deeply([ sort keys %$p ],
           [ sort qw(id name slug status error_message created_at updated_at
                     started_at finished_at artifact_ready input_payload
-                    expires_at template_version) ],
+                    expires_at template_version git_commit upgraded_from) ],
           'the project has exactly the spec\'s fields, expires_at and '
           . 'template_version');
 like($p->{template_version}, qr/^[0-9a-f]{64}$/,
@@ -77,7 +77,7 @@ ok(JSON::PP::is_bool($p->{artifact_ready}) && !$p->{artifact_ready},
    'artifact_ready is false');
 is_deeply($p->{input_payload}, \%spec,
           'input_payload holds the options as given');
-my @order = $res->{content} =~ /"input_payload":\{(.*)\},"expires_at":null,"template_version":"[0-9a-f]{64}"\}\}$/
+my @order = $res->{content} =~ /"input_payload":\{(.*)\},"expires_at":null,"template_version":"[0-9a-f]{64}","git_commit":null,"upgraded_from":null\}\}$/
             ? ($1 =~ /"(\w+)":"/g) : ();
 is_deeply(\@order, \@catalog, 'input_payload is in the catalog\'s order');
 
