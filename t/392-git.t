@@ -67,10 +67,10 @@ like($rec->{git_commit} // '', qr/^[0-9a-f]{40}$/,
      'the record holds git_commit');
 like($rec->{git_pack} // '', qr/^[0-9a-f]{40}$/, 'and git_pack');
 my $pj = api(GET => "/projects/$id", key => $key, nginx => $nginx)->{json};
-is($pj->{project}{git_commit}, $rec->{git_commit},
+is($pj->{git_commit}, $rec->{git_commit},
    'the project object shows git_commit (an added field)');
-ok(exists $pj->{project}{upgraded_from}
-   && !defined $pj->{project}{upgraded_from},
+ok(exists $pj->{upgraded_from}
+   && !defined $pj->{upgraded_from},
    'and upgraded_from, null for a create');
 like($rec->{template_version} // '', qr/^[0-9a-f]{64}$/,
      'the record holds the template version');
