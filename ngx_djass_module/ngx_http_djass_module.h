@@ -34,6 +34,8 @@
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
 #define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
+#define NGX_HTTP_DJASS_PROJECT_PREFIX     "djass:project:"
+
 /* the fields of a project object and of a status object, in reply order */
 #define NGX_HTTP_DJASS_PROJECT_FIELDS     14
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
@@ -427,6 +429,18 @@ typedef struct {
 
 ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
     u_char *body, size_t len, ngx_http_djass_payload_t *pl);
+ngx_int_t ngx_http_djass_payload_answers(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_http_djass_payload_t *pl,
+    ngx_str_t *changes, ngx_str_t *keys);
+
+/* ngx_http_djass_upgrade.c: issue 25, POST /projects/{id}/upgrade */
+ngx_int_t ngx_http_djass_upgrade_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_upgrade_call(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, u_char *body,
+    size_t len, ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_upgrade_current(ngx_http_request_t *r,
+    ngx_str_t *v, ngx_uint_t n);
 
 /*
  * ngx_http_djass_create.c: the create call for any way in.  create_args

@@ -32,6 +32,7 @@ enum {
     NGX_HTTP_DJASS_ROUTE_STATUS,
     NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
     NGX_HTTP_DJASS_ROUTE_GIT,
+    NGX_HTTP_DJASS_ROUTE_UPGRADE,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -57,13 +58,16 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_download_handler, NULL, NULL },
     { ngx_string("git"), ngx_string("GET, HEAD"),
       ngx_http_djass_git_handler, NULL, NULL },
+    { ngx_string("upgrade"), ngx_string("POST"),
+      NULL, ngx_http_djass_upgrade_handler, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
  * "project_status", "project_download" (4 is "projects_create", 8
- * "project_delete"); a repository's files count as downloads */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 7 };
+ * "project_delete"); a repository's files count as downloads, an upgrade
+ * as a create */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 7, 4 };
 
 
 ngx_int_t
@@ -227,6 +231,12 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         && ngx_strncmp(p, "download", sizeof("download") - 1) == 0)
     {
         return NGX_HTTP_DJASS_ROUTE_DOWNLOAD;
+    }
+
+    if ((size_t) (last - p) == sizeof("upgrade") - 1
+        && ngx_strncmp(p, "upgrade", sizeof("upgrade") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_UPGRADE;
     }
 
     return NGX_HTTP_DJASS_ROUTE_NONE;

@@ -19,7 +19,7 @@
 
 
 #define NGX_HTTP_DJASS_KEY_PREFIX      "djass:key:"
-#define NGX_HTTP_DJASS_PROJECT_PREFIX  "djass:project:"
+
 
 #define NGX_HTTP_DJASS_BACKOFF_GUIDANCE                                      \
     "{\"retry_guidance\":\"Retry with exponential backoff.\"}"

@@ -6,7 +6,8 @@
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
 --   project  djass:project:<id> for status, get, download and delete; ""
 --            for list and create, which name no project
---   op       status, get, download, list, create, delete; fill for the
+--   op       status, get, download, list, create, delete, git, upgrade;
+--            fill for the
 --            cache;
 --            auth and describe for the MCP endpoint
 --            (ngx_http_djass_mcp_tools.c)
@@ -17,7 +18,8 @@
 -- ARGV.create, see each branch).
 --
 -- A reply is a flat array of strings: {"ok", ...} or {"e", reason, ...}
--- with reason auth, scope, notfound, notready, quota, invalid or reused.  Keys are
+-- with reason auth, scope, notfound, notready, quota, invalid, reused or
+-- current (an upgrade with nothing to change).  Keys are
 -- those of doc/redis-layout.md.
 
 --! KEYS key project
@@ -25,6 +27,7 @@
 --! ARGV.list invalid limit offset status
 --! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id template_version manifest
 --! ARGV.delete request_id
+--! ARGV.upgrade invalid quota answers keys template_version manifest request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -253,6 +256,12 @@ if op == 'create' then
   end
   return {'ok', id, name, slug, 'queued', '', now, now,
     '', '', payload, '', template_version, '', '', '0'}
+end
+
+-- issue 25: POST /projects/{id}/upgrade (redis/lib/upgrade.lua)
+if op == 'upgrade' then
+  --! ARGV.upgrade
+  --! include lib/upgrade.lua
 end
 
 return redis.error_reply('djass: unknown operation')

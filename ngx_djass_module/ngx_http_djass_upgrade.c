@@ -1,0 +1,209 @@
+/*
+ * Issue 25: POST /projects/{id}/upgrade.  The body (empty, or
+ * {"answers": {...}}) is checked as a create's options are
+ * (ngx_http_djass_payload_answers); one call of the script (the upgrade
+ * branch, redis/lib/upgrade.lua) checks the key, the scope
+ * (projects:create), the owner, that the old project is ready, the quota,
+ * and queues a new project from the old one's answers with the changes,
+ * on nginx's template version, its job's parent_commit the old project's
+ * git commit.  201 with the new project, as a create answers; 409
+ * already_current when nothing would change; 409 artifact_not_ready while
+ * the old project is not ready.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_djass_module.h"
+#include "djass_scripts.h"
+
+
+static void ngx_http_djass_upgrade_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_djass_upgrade_done(ngx_http_request_t *r,
+    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+
+
+ngx_int_t
+ngx_http_djass_upgrade_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx)
+{
+    ngx_http_djass_call_t  *call;
+
+    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
+    if (call == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    call->unavailable = "Temporary failure while queueing project "
+                        "generation.";
+    call->writes = 1;
+    call->wait = 1;
+
+    return ngx_http_djass_keyed_body(r, &call->digest,
+                                     ngx_http_djass_upgrade_body);
+}
+
+
+static void
+ngx_http_djass_upgrade_body(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_str_t               body;
+    ngx_http_djass_ctx_t   *ctx;
+
+    ctx = ngx_http_djass_get_ctx(r);
+
+    rc = ngx_http_djass_read_body(r, &body);
+
+    if (rc == NGX_HTTP_DJASS_TOO_LARGE) {
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, ngx_http_djass_internal_error(r));
+        return;
+    }
+
+    rc = ngx_http_djass_upgrade_call(r, ctx->data, ctx->project_id,
+                                     body.data, body.len,
+                                     ngx_http_djass_upgrade_done);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/*
+ * The upgrade call, for the endpoint and MCP's upgrade_project: the body's
+ * 400 answered after auth (unless call->code names another one).
+ * NGX_DONE: the call is on its way to handler; otherwise what the request
+ * is finalized with.
+ */
+
+ngx_int_t
+ngx_http_djass_upgrade_call(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, u_char *body,
+    size_t len, ngx_http_djass_redis_pt handler)
+{
+    ngx_str_t                   *args, changes, keys;
+    ngx_http_djass_payload_t     pl;
+    ngx_http_djass_loc_conf_t   *dlcf;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
+    ngx_str_set(&changes, "{}");
+    ngx_str_set(&keys, "[]");
+
+    if (ngx_http_djass_payload_answers(r, body, len, &pl, &changes, &keys)
+        != NGX_OK)
+    {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    if (pl.code && call->code == NULL) {
+        call->status = NGX_HTTP_BAD_REQUEST;
+        call->code = pl.code;
+        call->message = pl.message;
+        call->details = pl.details.data;
+    }
+
+    if (ngx_http_djass_call_args(r, call, "upgrade",
+                                 DJASS_SCRIPT_API_UPGRADE_NARGS)
+        != NGX_OK
+        || ngx_http_djass_call_number(r, call,
+                                      DJASS_SCRIPT_API_UPGRADE_ARGV_QUOTA,
+                                      dmcf->quota)
+           != NGX_OK)
+    {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    args = call->args;
+
+    args[DJASS_SCRIPT_API_KEY_PROJECT].data =
+        ngx_pnalloc(r->pool, sizeof(NGX_HTTP_DJASS_PROJECT_PREFIX) - 1
+                             + NGX_INT_T_LEN);
+    if (args[DJASS_SCRIPT_API_KEY_PROJECT].data == NULL) {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    args[DJASS_SCRIPT_API_KEY_PROJECT].len =
+        ngx_sprintf(args[DJASS_SCRIPT_API_KEY_PROJECT].data,
+                    NGX_HTTP_DJASS_PROJECT_PREFIX "%ui", project_id)
+        - args[DJASS_SCRIPT_API_KEY_PROJECT].data;
+
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_UPGRADE_ARGV_INVALID,
+                             call->code != NULL);
+    args[DJASS_SCRIPT_API_UPGRADE_ARGV_ANSWERS] = changes;
+    args[DJASS_SCRIPT_API_UPGRADE_ARGV_KEYS] = keys;
+    args[DJASS_SCRIPT_API_UPGRADE_ARGV_TEMPLATE_VERSION] =
+        dmcf->template_version;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_UPGRADE_ARGV_MANIFEST,
+                             dlcf->manifest != 0);
+
+    if (ngx_http_djass_request_id(r,
+                              &args[DJASS_SCRIPT_API_UPGRADE_ARGV_REQUEST_ID])
+        != NGX_OK)
+    {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    return ngx_http_djass_call_send(r, call, handler);
+}
+
+
+/* 409 already_current when the reply says so (sent: its rc); else
+ * NGX_DECLINED */
+
+ngx_int_t
+ngx_http_djass_upgrade_current(ngx_http_request_t *r, ngx_str_t *v,
+    ngx_uint_t n)
+{
+    if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e'
+        || v[1].len != sizeof("current") - 1
+        || ngx_strncmp(v[1].data, "current", v[1].len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_CONFLICT, "already_current",
+                                     "The project is already made from the "
+                                     "current template version, and no "
+                                     "answer changes.", NULL);
+}
+
+
+static ngx_int_t
+ngx_http_djass_upgrade_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n)
+{
+    ngx_str_t   body;
+    ngx_uint_t  replayed;
+    ngx_int_t   sent;
+
+    if (rc == NGX_OK) {
+        sent = ngx_http_djass_not_ready(r, rc, v, n);
+        if (sent == NGX_DECLINED) {
+            sent = ngx_http_djass_upgrade_current(r, v, n);
+        }
+
+        if (sent != NGX_DECLINED) {
+            return sent;
+        }
+    }
+
+    rc = ngx_http_djass_call_reply(r, data, rc, v, n);
+    if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
+        return rc;
+    }
+
+    if (ngx_http_djass_created(r, v, n, &body, &replayed) != NGX_OK) {
+        return ngx_http_djass_internal_error(r);
+    }
+
+    return ngx_http_djass_send_json(r, NGX_HTTP_CREATED, &body);
+}
