@@ -261,7 +261,7 @@ end
 -- issue 25: POST /projects/{id}/upgrade (redis/lib/upgrade.lua)
 if op == 'upgrade' then
   --! ARGV.upgrade
-  --! include lib/upgrade.lua
+--! include lib/upgrade.lua
 end
 
 return redis.error_reply('djass: unknown operation')

@@ -59,7 +59,8 @@ for my $op ('GET /openapi.json', 'GET /project-options', 'HEAD /project-options'
             'GET /projects/{project_id}', 'DELETE /projects/{project_id}',
             'GET /projects/{project_id}/status',
             'GET /projects/{project_id}/download',
-            'HEAD /projects/{project_id}/download') {
+            'HEAD /projects/{project_id}/download',
+            'POST /projects/{project_id}/upgrade') {
     ok($ops{$op}, "the document has $op");
 }
 
