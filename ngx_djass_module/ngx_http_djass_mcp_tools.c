@@ -132,7 +132,25 @@
     "\"project_id\":{\"type\":\"integer\"}},"                                \
     "\"required\":[\"deleted\",\"project_id\"]},"                            \
     "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"     \
-    "\"idempotentHint\":true}}]"
+    "\"idempotentHint\":true}},"                                           \
+                                                                             \
+    "{\"name\":\"upgrade_project\",\"title\":\"Upgrade a project\","       \
+    "\"description\":\"Makes a new project from a ready project's answers " \
+    "(with the given answers changed) on the current template version, "    \
+    "its git commit's parent the old project's: git pull of the new "        \
+    "project's repository (<base>/projects/<id>.git, branch main) merges "  \
+    "the template's changes into a clone of the old one. Counts against "   \
+    "the quota; needs projects:create. Nothing to change is an error "      \
+    "already_current.\","                                                   \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"project_id\":{\"type\":\"integer\",\"minimum\":1},"                 \
+    "\"answers\":{\"type\":\"object\",\"additionalProperties\":"          \
+    "{\"type\":\"string\"}}},\"required\":[\"project_id\"]},"              \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"               \
+    "\"project\":" NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA "},"                    \
+    "\"required\":[\"project\"]},"                                          \
+    "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,"    \
+    "\"idempotentHint\":false}}]"
 
 #define NGX_HTTP_DJASS_MCP_PROMPTS                                           \
     "[{\"name\":\"generate_project\",\"title\":\"Generate a Djass "         \
@@ -177,6 +195,8 @@ static ngx_http_djass_mcp_tool_t  ngx_http_djass_mcp_tools[] = {
       NGX_HTTP_DJASS_SCOPE_READ },
     { "delete_project", NGX_HTTP_DJASS_MCP_DELETE,
       NGX_HTTP_DJASS_SCOPE_DELETE },
+    { "upgrade_project", NGX_HTTP_DJASS_MCP_UPGRADE,
+      NGX_HTTP_DJASS_SCOPE_CREATE },
     { NULL, 0, NULL }
 };
 
@@ -327,6 +347,10 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
 
     case NGX_HTTP_DJASS_MCP_DELETE:
         rc = ngx_http_djass_mcp_delete(r, mr, args);
+        break;
+
+    case NGX_HTTP_DJASS_MCP_UPGRADE:
+        rc = ngx_http_djass_mcp_upgrade(r, mr, args);
         break;
 
     default: /* NGX_HTTP_DJASS_MCP_OPTIONS: the key and its scope only */
@@ -670,6 +694,7 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         return NGX_OK;
 
     case NGX_HTTP_DJASS_MCP_CREATE:
+    case NGX_HTTP_DJASS_MCP_UPGRADE:
         /* a replay is the first answer again, as POST /projects gives it */
         return ngx_http_djass_created(r, v, n, out, &replayed);
 
@@ -968,6 +993,26 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
                                          "project_not_found",
                                          "Project not found.", (char *) p,
                                          envelope);
+    }
+
+    /* upgrade_project's own: the old project not ready, nothing to do */
+    if (n == 3 && v[0].len == 1 && ngx_strcmp(v[1].data, "notready") == 0) {
+        p = ngx_http_djass_not_ready_details(r->pool, mr->project_id, &v[2]);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
+                                         "artifact_not_ready",
+                                         "Project artifact is not ready yet.",
+                                         (char *) p, envelope);
+    }
+
+    if (n >= 2 && v[0].len == 1 && ngx_strcmp(v[1].data, "current") == 0) {
+        return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
+                                         "already_current",
+                                         NGX_HTTP_DJASS_CURRENT_MESSAGE,
+                                         NULL, envelope);
     }
 
     rc = ngx_http_djass_script_error(r, &mr->call, v, n, &err);

@@ -436,9 +436,13 @@ ngx_int_t ngx_http_djass_payload_answers(ngx_http_request_t *r,
 /* ngx_http_djass_upgrade.c: issue 25, POST /projects/{id}/upgrade */
 ngx_int_t ngx_http_djass_upgrade_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
-ngx_int_t ngx_http_djass_upgrade_call(ngx_http_request_t *r,
+ngx_int_t ngx_http_djass_upgrade_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_uint_t project_id, u_char *body,
-    size_t len, ngx_http_djass_redis_pt handler);
+    size_t len);
+
+#define NGX_HTTP_DJASS_CURRENT_MESSAGE                                       \
+    "The project is already made from the current template version, and "   \
+    "no answer changes."
 ngx_int_t ngx_http_djass_upgrade_current(ngx_http_request_t *r,
     ngx_str_t *v, ngx_uint_t n);
 

@@ -15,6 +15,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_djass_module.h"
+#include "ngx_http_djass_mcp.h"
 #include "djass_scripts.h"
 
 
@@ -65,9 +66,15 @@ ngx_http_djass_upgrade_body(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_djass_upgrade_call(r, ctx->data, ctx->project_id,
-                                     body.data, body.len,
-                                     ngx_http_djass_upgrade_done);
+    if (ngx_http_djass_upgrade_args(r, ctx->data, ctx->project_id, body.data,
+                                    body.len)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, ngx_http_djass_internal_error(r));
+        return;
+    }
+
+    rc = ngx_http_djass_call_send(r, ctx->data, ngx_http_djass_upgrade_done);
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
@@ -76,16 +83,15 @@ ngx_http_djass_upgrade_body(ngx_http_request_t *r)
 
 
 /*
- * The upgrade call, for the endpoint and MCP's upgrade_project: the body's
- * 400 answered after auth (unless call->code names another one).
- * NGX_DONE: the call is on its way to handler; otherwise what the request
- * is finalized with.
+ * The upgrade call's arguments, for the endpoint and MCP's
+ * upgrade_project: the body's 400 answered after auth (unless call->code
+ * names another one).  NGX_OK or NGX_ERROR.
  */
 
 ngx_int_t
-ngx_http_djass_upgrade_call(ngx_http_request_t *r,
+ngx_http_djass_upgrade_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_uint_t project_id, u_char *body,
-    size_t len, ngx_http_djass_redis_pt handler)
+    size_t len)
 {
     ngx_str_t                   *args, changes, keys;
     ngx_http_djass_payload_t     pl;
@@ -101,7 +107,7 @@ ngx_http_djass_upgrade_call(ngx_http_request_t *r,
     if (ngx_http_djass_payload_answers(r, body, len, &pl, &changes, &keys)
         != NGX_OK)
     {
-        return ngx_http_djass_internal_error(r);
+        return NGX_ERROR;
     }
 
     if (pl.code && call->code == NULL) {
@@ -119,7 +125,7 @@ ngx_http_djass_upgrade_call(ngx_http_request_t *r,
                                       dmcf->quota)
            != NGX_OK)
     {
-        return ngx_http_djass_internal_error(r);
+        return NGX_ERROR;
     }
 
     args = call->args;
@@ -128,7 +134,7 @@ ngx_http_djass_upgrade_call(ngx_http_request_t *r,
         ngx_pnalloc(r->pool, sizeof(NGX_HTTP_DJASS_PROJECT_PREFIX) - 1
                              + NGX_INT_T_LEN);
     if (args[DJASS_SCRIPT_API_KEY_PROJECT].data == NULL) {
-        return ngx_http_djass_internal_error(r);
+        return NGX_ERROR;
     }
 
     args[DJASS_SCRIPT_API_KEY_PROJECT].len =
@@ -145,14 +151,8 @@ ngx_http_djass_upgrade_call(ngx_http_request_t *r,
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_UPGRADE_ARGV_MANIFEST,
                              dlcf->manifest != 0);
 
-    if (ngx_http_djass_request_id(r,
-                              &args[DJASS_SCRIPT_API_UPGRADE_ARGV_REQUEST_ID])
-        != NGX_OK)
-    {
-        return ngx_http_djass_internal_error(r);
-    }
-
-    return ngx_http_djass_call_send(r, call, handler);
+    return ngx_http_djass_request_id(r,
+                              &args[DJASS_SCRIPT_API_UPGRADE_ARGV_REQUEST_ID]);
 }
 
 
@@ -171,9 +171,7 @@ ngx_http_djass_upgrade_current(ngx_http_request_t *r, ngx_str_t *v,
     }
 
     return ngx_http_djass_send_error(r, NGX_HTTP_CONFLICT, "already_current",
-                                     "The project is already made from the "
-                                     "current template version, and no "
-                                     "answer changes.", NULL);
+                                     NGX_HTTP_DJASS_CURRENT_MESSAGE, NULL);
 }
 
 
@@ -206,4 +204,55 @@ ngx_http_djass_upgrade_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     }
 
     return ngx_http_djass_send_json(r, NGX_HTTP_CREATED, &body);
+}
+
+
+/*
+ * upgrade_project: POST /projects/{id}/upgrade with {"answers": ...}
+ * (ngx_http_djass_upgrade.c)
+ */
+
+ngx_int_t
+ngx_http_djass_mcp_upgrade(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args)
+{
+    json_t     *id, *body;
+    ngx_int_t   rc;
+    ngx_str_t   text;
+
+    mr->call.unavailable = "Temporary failure while queueing project "
+                           "generation.";
+    mr->call.writes = 1;
+    mr->call.wait = 1;
+
+    id = json_object_get(args, "project_id");
+
+    if (json_is_integer(id) && json_integer_value(id) > 0
+        && json_integer_value(id) <= 999999999999999999LL)
+    {
+        mr->project_id = json_integer_value(id);
+    }
+
+    body = json_object();
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (json_object_get(args, "answers")
+        && json_object_set(body, "answers", json_object_get(args, "answers"))
+           != 0)
+    {
+        json_decref(body);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_djass_mcp_dump(r->pool, body, &text);
+    json_decref(body);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_upgrade_args(r, &mr->call, mr->project_id,
+                                       text.data, text.len);
 }

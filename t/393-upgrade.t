@@ -203,6 +203,45 @@ like($clash, qr/^<<<<<<< .*\nCACHE = "memcached"\n=======\nCACHE = "redis"\n>>>>
          'the user\'s edit still stays');
 }
 
+# --- MCP: upgrade_project ---------------------------------------------------------
+{
+    my $nm = start_nginx(redis => $redis, artifacts => $art, template => $v2,
+                         server => "location = /mcp { djass_mcp; }\n");
+    my $call = sub {
+        my ($args, $k) = @_;
+        my $res = http_request(POST => "http://127.0.0.1:$nm->{port}/mcp",
+            headers => { 'Content-Type' => 'application/json',
+                         Accept => 'application/json, text/event-stream',
+                         Authorization => 'Bearer ' . ($k // $key) },
+            body => json_encode({ jsonrpc => '2.0', id => 1,
+                                  method => 'tools/call',
+                                  params => { name => 'upgrade_project',
+                                              arguments => $args } }));
+        my $r = json_decode($res->{content}) // {};
+        return ($r->{result} // {},
+                json_decode($r->{result}{content}[0]{text} // '') // {});
+    };
+    my ($res, $j) = $call->({ project_id => $b + 0 });
+    ok($res->{isError}, 'upgrade_project with nothing to change: an error');
+    is($j->{error}{code}, 'already_current', '... already_current');
+    ($res, $j) = $call->({ project_id => $b + 0 }, $other);
+    is($j->{error}{code}, 'project_not_found',
+       'upgrade_project of another owner\'s project: project_not_found');
+    ($res, $j) = $call->({ project_id => $b + 0,
+                           answers => { greeting => 'salut' } });
+    ok(!$res->{isError}, 'upgrade_project with a changed answer: no error')
+        or diag(explain($j));
+    is($res->{structuredContent}{project}{upgraded_from}, $b,
+       '... a new project upgraded from B');
+    is($res->{structuredContent}{project}{input_payload}{greeting}, 'salut',
+       '... with the answer changed');
+    ($res, $j) = $call->({ project_id => $b + 0,
+                           answers => { greeting => 7 } });
+    is($j->{error}{code}, 'invalid_payload',
+       'upgrade_project with a bad answer: invalid_payload');
+    check_error_log($nm);
+}
+
 # --- a queued project cannot be upgraded yet ----------------------------------
 {
     is(stop_process($w), 0, 'the worker stops');
