@@ -39,6 +39,17 @@ ngx_int_t
 ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx)
 {
+    return ngx_http_djass_queue_handler(r, ctx, ngx_http_djass_create_body);
+}
+
+
+/* an endpoint that queues a project (create, upgrade): its call, then the
+ * body read, then handler */
+
+ngx_int_t
+ngx_http_djass_queue_handler(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
+    ngx_http_client_body_handler_pt handler)
+{
     ngx_http_djass_call_t  *call;
 
     call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
@@ -51,8 +62,7 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
     call->writes = 1;
     call->wait = 1;
 
-    return ngx_http_djass_keyed_body(r, &call->digest,
-                                     ngx_http_djass_create_body);
+    return ngx_http_djass_keyed_body(r, &call->digest, handler);
 }
 
 
@@ -188,12 +198,7 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
 
-    if (pl->code && call->code == NULL) {
-        call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl->code;
-        call->message = pl->message;
-        call->details = pl->details.data;
-    }
+    ngx_http_djass_call_invalid(call, pl);
 
     if (ngx_http_djass_call_args(r, call, "create",
                                  DJASS_SCRIPT_API_CREATE_NARGS)
@@ -249,6 +254,21 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     }
 
     return NGX_OK;
+}
+
+
+/* the payload's 400, answered after auth, unless call->code names one */
+
+void
+ngx_http_djass_call_invalid(ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl)
+{
+    if (pl->code && call->code == NULL) {
+        call->status = NGX_HTTP_BAD_REQUEST;
+        call->code = pl->code;
+        call->message = pl->message;
+        call->details = pl->details.data;
+    }
 }
 
 

@@ -438,13 +438,6 @@ ngx_http_djass_mcp_create(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (pl.code && call->code == NULL) {
-        call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl.code;
-        call->message = pl.message;
-        call->details = pl.details.data;
-    }
-
     return ngx_http_djass_create_args(r, call, &pl);
 }
 

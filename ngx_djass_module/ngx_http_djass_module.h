@@ -461,6 +461,10 @@ ngx_int_t ngx_http_djass_keyed_body(ngx_http_request_t *r, ngx_str_t *digest,
 ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_djass_create_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl);
+ngx_int_t ngx_http_djass_queue_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_http_client_body_handler_pt handler);
+void ngx_http_djass_call_invalid(ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl);
 ngx_uint_t ngx_http_djass_idempotency_valid(ngx_str_t *key);
 u_char *ngx_http_djass_reused_details(ngx_pool_t *pool, ngx_str_t *key);
 

@@ -28,20 +28,7 @@ ngx_int_t
 ngx_http_djass_upgrade_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx)
 {
-    ngx_http_djass_call_t  *call;
-
-    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
-    if (call == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    call->unavailable = "Temporary failure while queueing project "
-                        "generation.";
-    call->writes = 1;
-    call->wait = 1;
-
-    return ngx_http_djass_keyed_body(r, &call->digest,
-                                     ngx_http_djass_upgrade_body);
+    return ngx_http_djass_queue_handler(r, ctx, ngx_http_djass_upgrade_body);
 }
 
 
@@ -110,12 +97,7 @@ ngx_http_djass_upgrade_args(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (pl.code && call->code == NULL) {
-        call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl.code;
-        call->message = pl.message;
-        call->details = pl.details.data;
-    }
+    ngx_http_djass_call_invalid(call, &pl);
 
     if (ngx_http_djass_call_args(r, call, "upgrade",
                                  DJASS_SCRIPT_API_UPGRADE_NARGS)

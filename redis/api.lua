@@ -136,6 +136,26 @@ end
 
 -- get: the project object; describe (the MCP tools) adds the artifact's
 -- size and SHA-256 (empty while not ready)
+-- a new queued project, counted, listed and its job queued (create,
+-- upgrade): set and job are the extra record and job fields; the id
+local function queue_project(name, slug, payload, tv, manifest, rid, set,
+                             job)
+  local id = tostring(redis.call('INCR', 'djass:seq:project'))
+  redis.call('HSET', 'djass:project:' .. id, 'id', id,
+    'profile', profile, 'name', name, 'slug', slug,
+    'status', 'queued', 'error_message', '', 'created_at', now,
+    'updated_at', now, 'started_at', '', 'finished_at', '',
+    'input_payload', payload, 'attempts', '0', 'stats', '1',
+    'template_version', tv, unpack(set))
+  stat('projects:queued')
+  redis.call('ZADD', pk .. ':projects', id, id)
+  redis.call('ZADD', pk .. ':projects:queued', id, id)
+  redis.call('XADD', 'djass:jobs', '*', 'project', id,
+    'request_id', rid, 'template_version', tv, 'manifest', manifest,
+    unpack(job))
+  return id
+end
+
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
   if not p[1] or p[15] ~= profile then return {'e', 'notfound'} end
@@ -235,19 +255,8 @@ if op == 'create' then
   if fill_email == '1' then
     payload = payload .. jstr(s(pr[2])) .. tail
   end
-  local id = tostring(redis.call('INCR', 'djass:seq:project'))
-  redis.call('HSET', 'djass:project:' .. id, 'id', id,
-    'profile', profile, 'name', name, 'slug', slug,
-    'status', 'queued', 'error_message', '', 'created_at', now,
-    'updated_at', now, 'started_at', '', 'finished_at', '',
-    'input_payload', payload, 'attempts', '0', 'stats', '1',
-    'template_version', template_version)
-  stat('projects:queued')
-  redis.call('ZADD', pk .. ':projects', id, id)
-  redis.call('ZADD', pk .. ':projects:queued', id, id)
-  redis.call('XADD', 'djass:jobs', '*', 'project', id,
-    'request_id', request_id, 'template_version', template_version,
-    'manifest', manifest)
+  local id = queue_project(name, slug, payload, template_version, manifest,
+    request_id, {}, {})
   if ik then
     redis.call('HSET', ik, 'fp', fp, 'project', id, 'name', name,
       'slug', slug, 'created_at', now, 'input_payload', payload,

@@ -285,6 +285,51 @@ like($clash, qr/^<<<<<<< .*\nCACHE = "memcached"\n=======\nCACHE = "redis"\n>>>>
     stop_process($wh);
 }
 
+# --- an HTTP store: the packs go by PUT, the parent's comes back by GET ------
+{
+    my $store = start_http_store();
+    my ($port, $sdir) = @$store{qw(port store_dir)};
+    my $r2 = start_redis();
+    my %edge = (redis => $r2, conf => sub {
+        $_[0] =~ s{alias \S+;}{proxy_pass http://127.0.0.1:$port/;}r });
+    my $e1 = start_nginx(%edge, template => $v1);
+    my $e2 = start_nginx(%edge, template => $v2);
+    my $k2 = make_key($r2, scopes => 'projects:create,projects:read,'
+                                      . 'projects:delete')->{key};
+    my %w = (redis => $r2, artifacts => "http://127.0.0.1:$port/",
+             args => ['--work-dir', temp_dir('work-393')]);
+    my $hw = start_worker(%w, template => $v1);
+    my $id = api(POST => '/projects', key => $k2, nginx => $e1,
+                 json => { project_name => 'Http Git' })->{json}{project}{id};
+    ok(wait_until(sub { (project($r2, $id)->{status} // '') eq 'ready' },
+                  60 * $f, 0.05), 'HTTP store: ready') or diag(worker_log($hw));
+    my $rel = sprintf('projects/%03d/%d', $id % 1000, $id);
+    ok(-e "$sdir/$rel.pack" && -e "$sdir/$rel.idx",
+       'HTTP store: the pack and the index were PUT beside the ZIP');
+    stop_process($hw);
+    $hw = start_worker(%w, template => $v2);
+    my $r = api(POST => "/projects/$id/upgrade", key => $k2, nginx => $e2);
+    is($r->{status}, 201, 'HTTP store: upgrade 201') or diag($r->{content});
+    my $u = $r->{json}{project}{id};
+    ok(wait_until(sub { (project($r2, $u)->{status} // '') eq 'ready' },
+                  60 * $f, 0.05), 'HTTP store: the upgrade is ready')
+        or diag(explain(project($r2, $u)), worker_log($hw));
+    my $out = `cd '$work' && git -c "http.extraHeader=X-API-Key: $k2" clone -q '@{[ base_url($e2) ]}/projects/$u.git' http-up 2>&1`;
+    is($?, 0, 'HTTP store: the upgrade clones through the edge') or diag($out);
+    my $log = `cd '$work/http-up' && git log --format=%H`;
+    is(scalar(split /\n/, $log), 2, 'HTTP store: two commits, A\'s and B\'s');
+    ok(!glob("$w{args}[1]/.tmp/*parent*"),
+       'HTTP store: the fetched parent pack is not left behind');
+    is(api(DELETE => "/projects/$u", key => $k2, nginx => $e2)->{status}, 204,
+       'HTTP store: DELETE 204');
+    my $urel = sprintf('projects/%03d/%d', $u % 1000, $u);
+    ok(wait_until(sub { !-e "$sdir/$urel.pack" && !-e "$sdir/$urel.idx" },
+                  10 * $f, 0.05),
+       'HTTP store: DELETE removes the pack and the index');
+    stop_process($hw);
+    check_error_log($e2);
+}
+
 check_error_log($n1);
 check_error_log($n2);
 done_testing();

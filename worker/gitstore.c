@@ -44,6 +44,7 @@ djass_gitstore_setup(const djass_conf_t *conf, const djass_start_t *st,
     djass_gitstore_in_t *g)
 {
     memset(g, 0, sizeof(djass_gitstore_in_t));
+    g->conf = conf;
 
     if (djass_gitstore_parent(conf, st, g, g->err, sizeof(g->err)) != 0) {
         g->in.slug = NULL;
@@ -87,11 +88,9 @@ djass_gitstore_parent(const djass_conf_t *conf, const djass_start_t *st,
     g->in.parent = st->parent_commit;
 
     if (conf->artifacts_url) {
-        /* TODO(issue 25): fetch the parent's pack from an HTTP or S3
-         * store; until then an upgrade there fails clearly */
-        snprintf(err, len, "Upgrades need a folder artifact store (the "
-                 "parent project's git pack is read from it).");
-        return -1;
+        /* fetched in the child, beside the work folder */
+        memcpy(g->parent_rel, rel, sizeof(rel));
+        return 0;
     }
 
     if (snprintf(g->parent_pack, sizeof(g->parent_pack), "%s/%s",
@@ -135,21 +134,91 @@ djass_gitstore_tmp(const djass_publish_t *p, char *pack, char *idx)
 }
 
 
+/* an HTTP or S3 store: the parent's pack and index into the work area */
+static int
+djass_gitstore_fetch(const djass_gitstore_in_t *g, djass_git_in_t *in,
+    char *pack, char *idx, djass_generate_t *res)
+{
+    int             i;
+    char            rel[64], msg[256], *file;
+    djass_upload_e  rc;
+
+    for (i = 0; i < 2; i++) {
+        memcpy(rel, g->parent_rel, sizeof(rel));
+        file = i ? idx : pack;
+
+        if (i) {
+            strcpy(rel + strlen(rel) - 4, "idx");
+        }
+
+        rc = djass_upload_get(g->conf, rel, file, msg, sizeof(msg));
+
+        if (rc == DJASS_UPLOAD_OK) {
+            continue;
+        }
+
+        if (rc == DJASS_UPLOAD_PERMANENT) {
+            snprintf(res->error, sizeof(res->error), "The project this one "
+                     "upgrades has no git repository in the store any more "
+                     "(deleted?): %s", msg);
+
+        } else {
+            /* the store is failing, not the project: the job is redone */
+            snprintf(res->error, sizeof(res->error), "%s", msg);
+            res->store_errno = EIO;
+        }
+
+        return -1;
+    }
+
+    in->parent_pack = pack;
+    in->parent_idx = idx;
+
+    return 0;
+}
+
+
 int
 djass_gitstore_write(const djass_publish_t *p, djass_generate_t *res)
 {
-    char             pack[PATH_MAX], idx[PATH_MAX], msg[512];
-    djass_git_out_t  out;
+    int                         rc;
+    char                        pack[PATH_MAX], idx[PATH_MAX], msg[512];
+    char                        ppack[PATH_MAX], pidx[PATH_MAX];
+    djass_git_in_t              in;
+    djass_git_out_t             out;
+    const djass_gitstore_in_t  *g;
 
-    if (djass_gitstore_tmp(p, pack, idx) != 0) {
+    /* in is the first member */
+    g = (const djass_gitstore_in_t *) p->git;
+    in = g->in;
+
+    if (djass_gitstore_tmp(p, pack, idx) != 0
+        || snprintf(ppack, sizeof(ppack), "%s.parent.pack", p->dir)
+           >= (int) sizeof(ppack)
+        || snprintf(pidx, sizeof(pidx), "%s.parent.idx", p->dir)
+           >= (int) sizeof(pidx))
+    {
         snprintf(res->error, sizeof(res->error), "The artifact store's path "
                  "is too long.");
         return -1;
     }
 
-    if (djass_git_write(p->zip, pack, idx, p->git, &out, msg, sizeof(msg))
-        != 0)
+    if (g->parent_rel[0] && djass_gitstore_fetch(g, &in, ppack, pidx, res)
+                            != 0)
     {
+        (void) unlink(ppack);
+        (void) unlink(pidx);
+        return -1;
+    }
+
+    rc = djass_git_write(p->zip, pack, idx, &in, &out, msg, sizeof(msg));
+
+    if (g->parent_rel[0]) {
+        (void) unlink(ppack);
+        (void) unlink(pidx);
+    }
+
+    if (rc != 0) {
         snprintf(res->error, sizeof(res->error), "Writing the git "
                  "repository failed: %s", msg);
         return -1;

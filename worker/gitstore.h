@@ -24,12 +24,16 @@ typedef struct {
     char            parent_pack[PATH_MAX];
     char            parent_idx[PATH_MAX];
     char            err[256];    /* when in.slug is NULL: setup failed */
+    const djass_conf_t  *conf;
+    char            parent_rel[64];  /* an HTTP or S3 store: the parent's
+                                        pack, fetched by the child */
 } djass_gitstore_in_t;
 
 
 /* the commit's inputs from the record (g points into st); the parent's
- * pack, for an upgrade (a folder store: read in place).  On failure
- * g->in.slug is NULL and g->err says why (the project fails with it) */
+ * pack, for an upgrade (a folder store: read in place; an HTTP or S3
+ * store: fetched by djass_gitstore_write).  On failure g->in.slug is NULL
+ * and g->err says why (the project fails with it) */
 void djass_gitstore_setup(const djass_conf_t *conf, const djass_start_t *st,
     djass_gitstore_in_t *g);
 

@@ -50,19 +50,8 @@ end
 local payload = '{' .. table.concat(parts, ',') .. '}'
 local name = given['project_name'] or o[7]
 local slug = given['project_slug'] or o[8]
-local id = tostring(redis.call('INCR', 'djass:seq:project'))
-redis.call('HSET', 'djass:project:' .. id, 'id', id,
-  'profile', profile, 'name', name, 'slug', slug,
-  'status', 'queued', 'error_message', '', 'created_at', now,
-  'updated_at', now, 'started_at', '', 'finished_at', '',
-  'input_payload', payload, 'attempts', '0', 'stats', '1',
-  'template_version', template_version, 'upgraded_from', o[1],
-  'parent_commit', s(o[6]))
-stat('projects:queued')
-redis.call('ZADD', pk .. ':projects', id, id)
-redis.call('ZADD', pk .. ':projects:queued', id, id)
-redis.call('XADD', 'djass:jobs', '*', 'project', id,
-  'request_id', request_id, 'template_version', template_version,
-  'manifest', manifest, 'parent_commit', s(o[6]))
+local id = queue_project(name, slug, payload, template_version, manifest,
+  request_id, {'upgraded_from', o[1], 'parent_commit', s(o[6])},
+  {'parent_commit', s(o[6])})
 return {'ok', id, name, slug, 'queued', '', now, now,
   '', '', payload, '', template_version, '', o[1], '0'}
