@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "files.h"
 #include "gitrepo.h"
 
 
@@ -104,6 +105,17 @@ djass_git_fail(djass_git_pack_t *pk, const char *what)
 }
 
 
+/* a failed write: its errno noted, so that a full or failing store is
+ * the store's failure (the job is redone), not the project's */
+static int
+djass_git_io_fail(djass_git_pack_t *pk, const char *what)
+{
+    djass_file_note(errno);
+    snprintf(pk->err, pk->len, "%s (%s)", what, strerror(errno));
+    return -1;
+}
+
+
 static void
 djass_git_put32(unsigned char *p, uint32_t v)
 {
@@ -126,7 +138,7 @@ static int
 djass_git_emit(djass_git_pack_t *pk, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, pk->f) != n) {
-        return djass_git_fail(pk, "Cannot write the git pack.");
+        return djass_git_io_fail(pk, "Cannot write the git pack");
     }
 
     pk->pos += n;
@@ -699,7 +711,7 @@ djass_git_seal(djass_git_pack_t *pk, unsigned char *sum)
         || fwrite(buf, 1, 4, pk->f) != 4 || fflush(pk->f) != 0
         || fseek(pk->f, 0, SEEK_SET) != 0)
     {
-        return djass_git_fail(pk, "Cannot write the git pack.");
+        return djass_git_io_fail(pk, "Cannot write the git pack");
     }
 
     md = EVP_MD_CTX_new();
@@ -722,7 +734,7 @@ djass_git_seal(djass_git_pack_t *pk, unsigned char *sum)
     if (fseek(pk->f, 0, SEEK_END) != 0 || fwrite(sum, 1, 20, pk->f) != 20
         || fflush(pk->f) != 0 || fsync(fileno(pk->f)) != 0)
     {
-        return djass_git_fail(pk, "Cannot write the git pack.");
+        return djass_git_io_fail(pk, "Cannot write the git pack");
     }
 
     return 0;
@@ -764,11 +776,12 @@ djass_git_index(djass_git_pack_t *pk, const char *path,
     if (f == NULL || md == NULL
         || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1)
     {
+        rc = djass_git_io_fail(pk, "Cannot write the git index");
         if (f) {
             fclose(f);
         }
         EVP_MD_CTX_free(md);
-        return djass_git_fail(pk, "Cannot write the git index.");
+        return rc;
     }
 
 #define djass_git_out(p, n)                                                  \
@@ -825,16 +838,17 @@ djass_git_index(djass_git_pack_t *pk, const char *path,
         goto failed;
     }
 
-    rc = fclose(f) == 0 ? 0 : djass_git_fail(pk, "Cannot write the git "
-                                                 "index.");
+    rc = fclose(f) == 0 ? 0 : djass_git_io_fail(pk, "Cannot write the git "
+                                                    "index");
     EVP_MD_CTX_free(md);
     return rc;
 
 failed:
 
+    rc = djass_git_io_fail(pk, "Cannot write the git index");
     fclose(f);
     EVP_MD_CTX_free(md);
-    return djass_git_fail(pk, "Cannot write the git index.");
+    return rc;
 }
 
 
@@ -864,7 +878,7 @@ djass_git_write(const char *zip, const char *pack, const char *idx,
     rc = -1;
 
     if (root == NULL || commit == NULL || pk.f == NULL) {
-        djass_git_fail(&pk, "Cannot write the git pack.");
+        djass_git_io_fail(&pk, "Cannot write the git pack");
         goto done;
     }
 
@@ -908,7 +922,7 @@ djass_git_write(const char *zip, const char *pack, const char *idx,
 done:
 
     if (pk.f && fclose(pk.f) != 0 && rc == 0) {
-        rc = djass_git_fail(&pk, "Cannot write the git pack.");
+        rc = djass_git_io_fail(&pk, "Cannot write the git pack");
     }
 
     if (root) {

@@ -24,6 +24,7 @@ use Djass::Test qw(redis_cli json_encode temp_dir wait_until start_nginx
 
 our @EXPORT = qw(enqueue_project project wait_finished wait_status
                  status_sets pending_jobs stream_length artifact_files
+                 repo_files
                  temp_files zip_entries file_sha256 worker_log render_zip
                  slow_factor worker_template start_http_store);
 
@@ -117,10 +118,20 @@ sub _files {
     return sort @f;
 }
 
-# the published ZIPs, relative to the store
+# the published ZIPs, relative to the store (not their git repositories'
+# packs and indexes beside them: repo_files)
 sub artifact_files {
     my ($dir) = @_;
-    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)} && -f "$dir/$_[0]" });
+    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)} && $_[0] =~ /\.zip\z/
+                              && -f "$dir/$_[0]" });
+}
+
+# the published git packs and indexes (issue 25), relative to the store
+sub repo_files {
+    my ($dir) = @_;
+    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)}
+                              && $_[0] =~ /\.(?:pack|idx)\z/
+                              && -f "$dir/$_[0]" });
 }
 
 # anything left in the store's work folder
