@@ -23,6 +23,7 @@
 #include "generate.h"
 #include "job.h"
 #include "log.h"
+#include "manifest.h"
 #include "publish.h"
 #include "record.h"
 #include "signals.h"
@@ -375,6 +376,22 @@ djass_job_cancelled(djass_queue_t *q, const djass_job_t *job, long long t0,
 }
 
 
+/* i25: what the project's manifests say of it (worker/manifest.c) */
+static void
+djass_job_manifest(const djass_job_t *job, const djass_start_t *st)
+{
+    djass_manifest_project_t  m;
+
+    m.on = job->manifest;
+    m.id = atoll(job->project);
+    m.name = st->name;
+    m.slug = st->slug;
+    m.created_at = st->created_at;
+
+    djass_manifest_set(&m);
+}
+
+
 static void
 djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
@@ -398,6 +415,8 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
 
     djass_debug("project %s: generating (attempt %d%s)", job->project,
                 st->attempt, job->reclaimed ? ", taken over" : "");
+
+    djass_job_manifest(job, st);
 
     for (delay = DJASS_STORE_RETRY_MIN; ; ) {
         e = 0;
@@ -556,4 +575,6 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     }
 
     free(st.payload);
+    free(st.name);
+    free(st.slug);
 }

@@ -24,6 +24,9 @@ typedef struct {
     djass_start_e   outcome;
     int             attempt;
     char           *payload;     /* malloc'd input_payload JSON */
+    char           *name;        /* malloc'd, the record's; "" if not */
+    char           *slug;        /* malloc'd */
+    long long       created_at;  /* Unix seconds, 0 if not known */
 } djass_start_t;
 
 
