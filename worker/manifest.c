@@ -20,6 +20,7 @@
 
 
 static djass_manifest_project_t  djass_manifest_project;
+static json_t                   *djass_manifest_given;  /* --manifest's */
 
 
 static json_t *djass_manifest_flags(json_t *cc, json_t *payload,
@@ -50,7 +51,10 @@ djass_manifest_option(const char *text)
     json_error_t               jerr;
     djass_manifest_project_t  *p;
 
-    /* strings kept for the process's life: it renders one project */
+    /* its strings are kept until djass_manifest_free() */
+    json_decref(djass_manifest_given);
+    djass_manifest_given = NULL;
+
     o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL || !json_is_object(o)) {
         fprintf(stderr, "render: --manifest: not a JSON object\n");
@@ -86,6 +90,8 @@ djass_manifest_option(const char *text)
     }
     p->slug = json_string_value(v);
 
+    djass_manifest_given = o;
+
     return 0;
 
 invalid:
@@ -95,6 +101,15 @@ invalid:
     json_decref(o);
     p->on = 0;
     return -1;
+}
+
+
+void
+djass_manifest_free(void)
+{
+    memset(&djass_manifest_project, 0, sizeof(djass_manifest_project_t));
+    json_decref(djass_manifest_given);
+    djass_manifest_given = NULL;
 }
 
 

@@ -49,4 +49,7 @@ int djass_manifest_write(const char *template_dir, const char *project_dir,
  * left out; 0, or -1 (said on stderr) */
 int djass_manifest_option(const char *json);
 
+/* forgets what djass_manifest_option() set */
+void djass_manifest_free(void);
+
 #endif /* DJASS_MANIFEST_H */

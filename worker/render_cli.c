@@ -215,6 +215,7 @@ djass_render_main(int argc, char **argv)
 
 done:
 
+    djass_manifest_free();
     free(project);
     json_decref(given);
     return rc;
