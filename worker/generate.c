@@ -26,6 +26,7 @@
 #include "zip.h"
 #include "generate.h"
 #include "log.h"
+#include "manifest.h"
 #include "signals.h"
 
 
@@ -86,6 +87,14 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
         != 0)
     {
         djass_generate_error(res, "Rendering the template failed", &err);
+        goto done;
+    }
+
+    /* i25: djass-manifest.json and project-metadata.json, unless the
+     * job's djass_manifest is off (worker/manifest.c) */
+    if (djass_manifest_write(conf->template_dir, project, given, &err) != 0)
+    {
+        djass_generate_error(res, "Writing the manifest failed", &err);
         goto done;
     }
 

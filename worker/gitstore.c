@@ -15,6 +15,7 @@
 #include "djass_parse.h"
 #include "gitstore.h"
 #include "log.h"
+#include "rollout.h"
 #include "upload.h"
 
 
@@ -57,21 +58,21 @@ static int
 djass_gitstore_parent(const djass_conf_t *conf, const djass_start_t *st,
     djass_gitstore_in_t *g, char *err, size_t len)
 {
-    char       rel[64];
-    long long  t;
+    char  rel[64];
 
-    if (djass_parse_int(st->created_at, 0, LLONG_MAX, &t) != 0
-        || st->slug[0] == '\0')
-    {
+    if (st->created_at <= 0 || st->slug == NULL || st->slug[0] == '\0') {
         snprintf(err, len, "The project's record lacks its created_at or "
                  "slug.");
         return -1;
     }
 
-    g->in.created_at = t;
+    g->in.created_at = st->created_at;
     g->in.slug = st->slug;
-    g->in.template_version = st->template_version[0] ? st->template_version
-                                                     : "unknown";
+
+    /* the version it is rendered with (the record says the same once
+     * finished, worker/rollout.c) */
+    g->in.template_version = djass_template_current[0]
+                             ? djass_template_current : "unknown";
 
     if (st->parent_commit[0] == '\0') {
         return 0;

@@ -24,6 +24,7 @@
 #include "job.h"
 #include "log.h"
 #include "gitstore.h"
+#include "manifest.h"
 #include "publish.h"
 #include "record.h"
 #include "signals.h"
@@ -412,6 +413,22 @@ djass_job_cancelled(djass_queue_t *q, const djass_job_t *job, long long t0,
 }
 
 
+/* i25: what the project's manifests say of it (worker/manifest.c) */
+static void
+djass_job_manifest(const djass_job_t *job, const djass_start_t *st)
+{
+    djass_manifest_project_t  m;
+
+    m.on = job->manifest;
+    m.id = atoll(job->project);
+    m.name = st->name;
+    m.slug = st->slug;
+    m.created_at = st->created_at;
+
+    djass_manifest_set(&m);
+}
+
+
 static void
 djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
@@ -438,6 +455,8 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
 
     djass_debug("project %s: generating (attempt %d%s)", job->project,
                 st->attempt, job->reclaimed ? ", taken over" : "");
+
+    djass_job_manifest(job, st);
 
     for (delay = DJASS_STORE_RETRY_MIN; ; ) {
         e = 0;
@@ -596,4 +615,6 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     }
 
     free(st.payload);
+    free(st.name);
+    free(st.slug);
 }

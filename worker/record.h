@@ -24,10 +24,10 @@ typedef struct {
     djass_start_e   outcome;
     int             attempt;
     char           *payload;     /* malloc'd input_payload JSON */
-    /* issue 25: the git commit's inputs, from the record ("" if none) */
-    char            created_at[24];
-    char            slug[1024];  /* a name has 200 characters at most */
-    char            template_version[72];
+    char           *name;        /* malloc'd, the record's; "" if not */
+    char           *slug;        /* malloc'd */
+    long long       created_at;  /* Unix seconds, 0 if not known */
+    /* issue 25: an upgrade's parent (worker/gitstore.c), "" if none */
     char            parent_commit[48];
     char            upgraded_from[24];
 } djass_start_t;

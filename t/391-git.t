@@ -23,7 +23,7 @@ system('git --version >/dev/null 2>&1') == 0
     or skip_or_fail('git is not installed');
 
 my $redis = start_redis();
-my $art = temp_dir('art-392');
+my $art = temp_dir('art-391');
 my $nginx = start_nginx(redis => $redis, artifacts => $art, template => $v1);
 my $owner = make_key($redis, scopes => 'projects:create,projects:read,'
                                        . 'projects:delete');
@@ -76,7 +76,7 @@ like($rec->{template_version} // '', qr/^[0-9a-f]{64}$/,
      'the record holds the template version');
 
 # --- clone ---------------------------------------------------------------------
-my $work = temp_dir('git-392');
+my $work = temp_dir('git-391');
 my ($rc, $out) = git($work, '-c', "http.extraHeader=X-API-Key: $key",
                      'clone', "$base/projects/$id.git", 'a');
 is($rc, 0, 'git clone of projects/{id}.git works') or diag($out);
@@ -125,7 +125,7 @@ is($mode{'README.md'}, '100644', 'a plain file is 100644');
 
 # --- the same inputs give the same commit (two workers, two renders) ---------
 {
-    my $art2 = temp_dir('art-392-b');
+    my $art2 = temp_dir('art-391-b');
     my $redis2 = start_redis();
     my $nginx2 = start_nginx(redis => $redis2, artifacts => $art2,
                              template => $v1);
