@@ -232,7 +232,7 @@ djass_git_object(djass_git_pack_t *pk, int type, const void *data,
         return djass_git_fail(pk, "Out of memory in the git pack.");
     }
 
-    if (compress2(z, &zlen, data, size, Z_BEST_COMPRESSION) != Z_OK) {
+    if (compress2(z, &zlen, data, size, Z_DEFAULT_COMPRESSION) != Z_OK) {
         free(z);
         return djass_git_fail(pk, "Cannot compress a git object.");
     }
