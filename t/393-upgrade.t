@@ -242,6 +242,21 @@ like($clash, qr/^<<<<<<< .*\nCACHE = "memcached"\n=======\nCACHE = "redis"\n>>>>
     check_error_log($nm);
 }
 
+# --- a damaged parent pack: the upgrade fails, and says so ------------------
+{
+    my $rel = project($redis, $b)->{artifact} =~ s/\.zip\z//r;
+    open my $fh, '+<:raw', "$art/$rel.idx" or die "$rel.idx: $!";
+    seek $fh, 1100, 0;
+    print $fh 'XXXX';
+    close $fh;
+    my $r = upgrade($n2, $b, json => { answers => { greeting => 'hola' } });
+    is($r->{status}, 201, 'upgrade of a project whose index was damaged: 201');
+    my $d = $r->{json}{project}{id};
+    is(wait_ready($d), 'failed', '... the new project fails');
+    like(project($redis, $d)->{error_message}, qr/git pack is damaged/,
+         '... saying the parent\'s git pack is damaged');
+}
+
 # --- a queued project cannot be upgraded yet ----------------------------------
 {
     is(stop_process($w), 0, 'the worker stops');

@@ -596,6 +596,26 @@ djass_git_slurp(const char *path, unsigned char **buf, size_t *size)
 }
 
 
+/* 1 when the last 20 bytes of buf are the SHA-1 of the rest */
+static int
+djass_git_sum_ok(const unsigned char *buf, size_t size)
+{
+    int            ok;
+    EVP_MD_CTX    *md;
+    unsigned char  sum[20];
+
+    md = EVP_MD_CTX_new();
+    ok = md != NULL && size >= 20
+         && EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1
+         && EVP_DigestUpdate(md, buf, size - 20) == 1
+         && EVP_DigestFinal_ex(md, sum, NULL) == 1
+         && memcmp(sum, buf + size - 20, 20) == 0;
+
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+
 /*
  * The parent's pack, its objects copied as they are right after the
  * header: the same offsets, so its index's CRCs and offsets hold (and
@@ -631,8 +651,11 @@ djass_git_inherit(djass_git_pack_t *pk, const djass_git_in_t *in)
     n = djass_git_get32(idx + 8 + 255 * 4);
     need = 8 + 1024 + n * 28 + 40;
 
+    /* both checksums hold (a store's damage shows), and they pair up */
     if (n != djass_git_get32(pack + 8) || isize < need
-        || memcmp(idx + isize - 40, pack + psize - 20, 20) != 0)
+        || memcmp(idx + isize - 40, pack + psize - 20, 20) != 0
+        || djass_git_sum_ok(idx, isize) != 1
+        || djass_git_sum_ok(pack, psize) != 1)
     {
         djass_git_fail(pk, "The parent project's git pack is damaged.");
         goto done;
