@@ -24,8 +24,6 @@ static ngx_int_t ngx_http_djass_idempotency_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_int_t ngx_http_djass_fingerprint(ngx_http_request_t *r,
     ngx_http_djass_payload_t *pl, ngx_str_t *fp);
-static ngx_int_t ngx_http_djass_create_done(ngx_http_request_t *r,
-    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
 
 #define NGX_HTTP_DJASS_IDEM_HEADER   "Idempotency-Key"
@@ -469,7 +467,9 @@ ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body)
 }
 
 
-static ngx_int_t
+/* the create's answer (and an upgrade's): 201 with the project */
+
+ngx_int_t
 ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {

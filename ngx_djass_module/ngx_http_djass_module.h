@@ -461,6 +461,8 @@ ngx_int_t ngx_http_djass_keyed_body(ngx_http_request_t *r, ngx_str_t *digest,
 ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_djass_create_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl);
+ngx_int_t ngx_http_djass_create_done(ngx_http_request_t *r, void *data,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 ngx_int_t ngx_http_djass_queue_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx, ngx_http_client_body_handler_pt handler);
 void ngx_http_djass_call_invalid(ngx_http_djass_call_t *call,

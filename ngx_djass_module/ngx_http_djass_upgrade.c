@@ -161,9 +161,7 @@ static ngx_int_t
 ngx_http_djass_upgrade_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    ngx_str_t   body;
-    ngx_uint_t  replayed;
-    ngx_int_t   sent;
+    ngx_int_t  sent;
 
     if (rc == NGX_OK) {
         sent = ngx_http_djass_not_ready(r, rc, v, n);
@@ -176,16 +174,8 @@ ngx_http_djass_upgrade_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         }
     }
 
-    rc = ngx_http_djass_call_reply(r, data, rc, v, n);
-    if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
-        return rc;
-    }
-
-    if (ngx_http_djass_created(r, v, n, &body, &replayed) != NGX_OK) {
-        return ngx_http_djass_internal_error(r);
-    }
-
-    return ngx_http_djass_send_json(r, NGX_HTTP_CREATED, &body);
+    /* the rest as a create's: 201 with the new project */
+    return ngx_http_djass_create_done(r, data, rc, v, n);
 }
 
 
