@@ -135,7 +135,7 @@ djass_manifest_write(const char *template_dir, const char *project_dir,
     version = djass_template_current;
 
     if (version[0] == '\0') {
-        if (djass_template_version(template_dir, hex, err->msg,
+        if (djass_template_version(template_dir, hex, NULL, err->msg,
                                    sizeof(err->msg))
             != 0)
         {
