@@ -106,6 +106,13 @@ my $slow = worker_template('slow');
     isnt($rc, 0, 'a FIFO in the template is refused');
     like($err, qr{extra/fifo: not a regular file, folder or symlink},
          '... saying which and why');
+    my ($trc, $tout) = nginx_test_config(template => $t);
+    isnt($trc, 0, 'nginx -t refuses that template');
+    like($tout, qr{\[emerg\].*djass_template: cannot read ".*": extra/fifo: not a regular file, folder or symlink},
+         '... with an [emerg] naming the file');
+    my $wr = system(bin('djass-worker') . " --redis 127.0.0.1:1 --template '$t'"
+                    . " --artifacts '" . temp_dir('fifo-art') . "' 2>/dev/null");
+    is($wr >> 8, 2, 'and the worker will not start with it (exit 2)');
 }
 
 # --- nginx: the catalog, projects, jobs --------------------------------------
