@@ -205,7 +205,7 @@ $(FUZZ_DIR)/fuzz_payload: t/fuzz/fuzz_payload.c $(FUZZ_DEPS) \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NGX_INC) -o $@ $< \
 	    ngx_djass_module/ngx_http_djass_payload.c \
 	    ngx_djass_module/ngx_http_djass_catalog.c $(FUZZ_SHIM) \
-	    $(FUZZ_LIB) -ljansson
+	    $(FUZZ_LIB) -ljansson -lcrypto
 
 $(FUZZ_DIR)/fuzz_query: t/fuzz/fuzz_query.c $(FUZZ_DEPS) \
     ngx_djass_module/ngx_http_djass_router.c \
