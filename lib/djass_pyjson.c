@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "djass_pyjson.h"
+#include "djass_utf8.h"
 
 
 static void djass_pyjson_value(json_t *v, djass_buf_t *b, int level);
 static void djass_pyjson_string(const char *s, size_t n, djass_buf_t *b);
 static void djass_pyjson_indent(djass_buf_t *b, int level);
 static int djass_pyjson_cmp(const void *a, const void *b);
-static unsigned long djass_pyjson_utf8(const unsigned char **p,
-    const unsigned char *end);
 
 
 void
@@ -122,16 +121,14 @@ djass_pyjson_value(json_t *v, djass_buf_t *b, int level)
 static void
 djass_pyjson_string(const char *s, size_t n, djass_buf_t *b)
 {
-    unsigned long         c;
-    const unsigned char  *p, *end;
-
-    p = (const unsigned char *) s;
-    end = p + n;
+    size_t    i;
+    uint32_t  c;
 
     djass_buf_addc(b, '"');
 
-    while (p < end) {
-        c = djass_pyjson_utf8(&p, end);
+    for (i = 0; i < n; ) {
+        /* a byte that starts no character is U+FFFD */
+        c = djass_utf8_next(s, n, &i);
 
         switch (c) {
         case '"':
@@ -161,12 +158,13 @@ djass_pyjson_string(const char *s, size_t n, djass_buf_t *b)
             djass_buf_addc(b, (char) c);
 
         } else if (c < 0x10000) {
-            djass_buf_printf(b, "\\u%04lx", c);
+            djass_buf_printf(b, "\\u%04x", (unsigned) c);
 
         } else {
             c -= 0x10000;
-            djass_buf_printf(b, "\\u%04lx\\u%04lx", 0xd800 + (c >> 10),
-                             0xdc00 + (c & 0x3ff));
+            djass_buf_printf(b, "\\u%04x\\u%04x",
+                             (unsigned) (0xd800 + (c >> 10)),
+                             (unsigned) (0xdc00 + (c & 0x3ff)));
         }
     }
 
@@ -190,63 +188,4 @@ static int
 djass_pyjson_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-
-/* one code point; a byte that starts none is U+FFFD */
-static unsigned long
-djass_pyjson_utf8(const unsigned char **p, const unsigned char *end)
-{
-    size_t                i, n;
-    unsigned long         c, min;
-    const unsigned char  *s;
-
-    s = *p;
-
-    if (s[0] < 0x80) {
-        *p = s + 1;
-        return s[0];
-    }
-
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        c = s[0] & 0x1f;
-        min = 0x80;
-
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        c = s[0] & 0x0f;
-        min = 0x800;
-
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        c = s[0] & 0x07;
-        min = 0x10000;
-
-    } else {
-        *p = s + 1;
-        return 0xfffd;
-    }
-
-    if ((size_t) (end - s) < n) {
-        *p = s + 1;
-        return 0xfffd;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *p = s + 1;
-            return 0xfffd;
-        }
-
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        *p = s + 1;
-        return 0xfffd;
-    }
-
-    *p = s + n;
-    return c;
 }

@@ -31,13 +31,14 @@ static void djass_tv_join(char *out, const char *a, const char *b);
 static int djass_tv_add(djass_tv_list_t *l, const char *rel);
 static int djass_tv_cmp(const void *a, const void *b);
 static int djass_tv_entry(EVP_MD_CTX *md, const char *root, const char *rel,
-    char *err, size_t errlen);
+    long long *newest, char *err, size_t errlen);
 static int djass_tv_file(EVP_MD_CTX *md, const char *full, const char *rel,
     off_t size, char *err, size_t errlen);
 
 
 int
-djass_template_version(const char *dir, char *hex, char *err, size_t errlen)
+djass_template_version(const char *dir, char *hex, long long *newest,
+    char *err, size_t errlen)
 {
     int               rc;
     size_t            i;
@@ -47,6 +48,11 @@ djass_template_version(const char *dir, char *hex, char *err, size_t errlen)
     unsigned char     digest[EVP_MAX_MD_SIZE];
 
     memset(&l, 0, sizeof(djass_tv_list_t));
+
+    if (newest) {
+        *newest = 0;
+    }
+
     l.err = err;
     l.errlen = errlen;
 
@@ -65,7 +71,7 @@ djass_template_version(const char *dir, char *hex, char *err, size_t errlen)
     }
 
     for (i = 0; rc == 0 && i < l.n; i++) {
-        rc = djass_tv_entry(md, dir, l.paths[i], err, errlen);
+        rc = djass_tv_entry(md, dir, l.paths[i], newest, err, errlen);
     }
 
     if (rc == 0) {
@@ -248,7 +254,7 @@ djass_tv_cmp(const void *a, const void *b)
 
 static int
 djass_tv_entry(EVP_MD_CTX *md, const char *root, const char *rel,
-    char *err, size_t errlen)
+    long long *newest, char *err, size_t errlen)
 {
     int           rc;
     char         *full, head[DJASS_TEMPLATE_MAX_PATH + 64];
@@ -272,6 +278,10 @@ djass_tv_entry(EVP_MD_CTX *md, const char *root, const char *rel,
     if (lstat(full, &st) != 0) {
         snprintf(err, errlen, "%s: %s", rel, strerror(errno));
         goto done;
+    }
+
+    if (newest && (long long) st.st_mtime > *newest) {
+        *newest = (long long) st.st_mtime;
     }
 
     if (S_ISDIR(st.st_mode)) {

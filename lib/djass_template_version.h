@@ -34,12 +34,13 @@
 
 
 /*
- * hex gets the version (DJASS_TEMPLATE_VERSION_LEN digits and a NUL): 0;
- * -1 with err set ("<path>: <what>") when the folder cannot be read or
- * holds something the rule refuses.  Reads files only: blocking I/O, for
- * start and reload.
+ * hex gets the version (DJASS_TEMPLATE_VERSION_LEN digits and a NUL), and
+ * *newest (unless NULL) the newest modification time of an entry (Unix
+ * seconds; not part of the version): 0; -1 with err set ("<path>: <what>")
+ * when the folder cannot be read or holds something the rule refuses.
+ * Reads files only: blocking I/O, for start and reload.
  */
-int djass_template_version(const char *dir, char *hex, char *err,
-    size_t errlen);
+int djass_template_version(const char *dir, char *hex, long long *newest,
+    char *err, size_t errlen);
 
 #endif /* DJASS_TEMPLATE_VERSION_H */

@@ -48,6 +48,7 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_file_info_t   fi;
     u_char            digest[16];
     char              err[512];
+    long long         newest;
 
     file.len = dmcf->template_dir.len + sizeof("/cookiecutter.json") - 1;
     file.data = ngx_pnalloc(cf->pool, file.len + 1);
@@ -93,7 +94,7 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
 
     if (djass_template_version((char *) dmcf->template_dir.data,
                                (char *) dmcf->template_version.data,
-                               err, sizeof(err))
+                               &newest, err, sizeof(err))
         != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -103,6 +104,12 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
     }
 
     dmcf->template_version.len = DJASS_TEMPLATE_VERSION_LEN;
+
+    /* the body shows the version: Last-Modified is the newest change in
+     * the template, not only cookiecutter.json's */
+    if (newest > (long long) dmcf->options_mtime) {
+        dmcf->options_mtime = (time_t) newest;
+    }
 
     options = ngx_http_djass_build_options(cf, dmcf, &file);
     if (options == NULL) {

@@ -1,9 +1,10 @@
 -- djass-worker (worker/rollout.c): a job validated against another template
 -- version than this worker's.  While the job is younger than the visibility
 -- timeout (its age from its stream entry id, on Redis's clock), the worker
--- leaves it: the entry stays pending, its idle time set to the timeout so
--- that the next reclaim sweep of any worker may take it (a worker with that
--- version renders it); no attempt is counted and nothing is acknowledged.
+-- leaves it: the entry stays pending, its idle time set to a year so that
+-- the next reclaim sweep of any worker, whatever its own timeout, may take
+-- it (a worker with that version renders it); no attempt is counted and
+-- nothing is acknowledged.
 -- Older, no worker with that version took it: this worker renders it with
 -- its own.
 --
@@ -25,6 +26,6 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local born = tonumber(string.match(entry, '^(%d+)%-'))
 if not born or now - born >= tonumber(wait) then return 2 end
-redis.call('XCLAIM', stream, group, consumer, 0, entry, 'IDLE', wait,
-           'JUSTID')
+redis.call('XCLAIM', stream, group, consumer, 0, entry, 'IDLE',
+           365 * 86400 * 1000, 'JUSTID')
 return 1

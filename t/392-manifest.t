@@ -106,6 +106,13 @@ my $slow = worker_template('slow');
     isnt($rc, 0, 'a FIFO in the template is refused');
     like($err, qr{extra/fifo: not a regular file, folder or symlink},
          '... saying which and why');
+    my ($trc, $tout) = nginx_test_config(template => $t);
+    isnt($trc, 0, 'nginx -t refuses that template');
+    like($tout, qr{\[emerg\].*djass_template: cannot read ".*": extra/fifo: not a regular file, folder or symlink},
+         '... with an [emerg] naming the file');
+    my $wr = system(bin('djass-worker') . " --redis 127.0.0.1:1 --template '$t'"
+                    . " --artifacts '" . temp_dir('fifo-art') . "' 2>/dev/null");
+    is($wr >> 8, 2, 'and the worker will not start with it (exit 2)');
 }
 
 # --- nginx: the catalog, projects, jobs --------------------------------------
@@ -278,9 +285,12 @@ SKIP: {
 # --- a roll-out: B's jobs are B's worker's ---------------------------------------
 {
     stop_process($wB);
-    # A alone first: it reads every job and leaves each one
+    # A alone first: it reads every job and leaves each one.  Its
+    # visibility timeout is shorter than B's: B's sweep must still take
+    # what A left (before A's timeout has it made with A)
     my $wA = start_worker(redis => $redis, artifacts => $art,
-                          template => $tplA);
+                          template => $tplA,
+                          args => ['--visibility-timeout', 20 * $f]);
     my @ids;
     for my $i (1 .. 4) {
         my $res = create({ project_name => "Roll $i" });
@@ -300,9 +310,9 @@ SKIP: {
     is_deeply([ map { project($redis, $_)->{attempts} } @ids ],
               [ ('0') x 4 ], 'no attempt is counted');
 
-    # then B comes: it takes them over and renders them, A renders none
-    $wB = start_worker(redis => $redis, artifacts => $art, template => $tplB,
-                       args => ['--visibility-timeout', 4]);
+    # then B comes (the default timeout, 60 s): it takes them over and
+    # renders them, A renders none
+    $wB = start_worker(redis => $redis, artifacts => $art, template => $tplB);
     ok(wait_finished($redis, \@ids, 30 * $f), 'the worker with B makes them')
         or diag(worker_log($wB), worker_log($wA));
     is_deeply([ map { project($redis, $_)->{template_version} } @ids ],

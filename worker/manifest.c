@@ -135,7 +135,7 @@ djass_manifest_write(const char *template_dir, const char *project_dir,
     version = djass_template_current;
 
     if (version[0] == '\0') {
-        if (djass_template_version(template_dir, hex, err->msg,
+        if (djass_template_version(template_dir, hex, NULL, err->msg,
                                    sizeof(err->msg))
             != 0)
         {
@@ -145,13 +145,6 @@ djass_manifest_write(const char *template_dir, const char *project_dir,
         version = hex;
     }
 
-    /* the record's; for the render command, the payload's name and the
-     * project folder's name */
-    name = p->name ? p->name
-                   : json_string_value(json_object_get(payload,
-                                                       "project_name"));
-    slug = p->slug ? p->slug : djass_manifest_base(project_dir, base,
-                                                    sizeof(base));
 
     cc = NULL;
 
@@ -163,6 +156,21 @@ djass_manifest_write(const char *template_dir, const char *project_dir,
         json_decref(cc);
         return djass_err_set(err, "cookiecutter.json", 0, "cannot read it");
     }
+
+    /* the record's; for the render command, the name given (else the
+     * template's default) and the project folder's name */
+    name = p->name;
+
+    if (name == NULL) {
+        name = json_string_value(json_object_get(payload, "project_name"));
+    }
+
+    if (name == NULL) {
+        name = json_string_value(json_object_get(cc, "project_name"));
+    }
+
+    slug = p->slug ? p->slug : djass_manifest_base(project_dir, base,
+                                                    sizeof(base));
 
     flags = djass_manifest_flags(cc, payload, err);
     if (flags == NULL) {

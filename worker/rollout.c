@@ -30,7 +30,8 @@ djass_rollout_load(const djass_conf_t *conf)
 {
     char  hex[DJASS_TEMPLATE_VERSION_LEN + 1], err[512];
 
-    if (djass_template_version(conf->template_dir, hex, err, sizeof(err))
+    if (djass_template_version(conf->template_dir, hex, NULL, err,
+                               sizeof(err))
         != 0)
     {
         djass_log("template %s: cannot compute its version: %s%s",
