@@ -44,7 +44,7 @@ LIBS      := -lhiredis -ljansson -larchive -lcrypto
 # libcurl: the worker's webhook deliveries (one lookup thread per name:
 # -pthread) and its HTTP and S3 uploads, and the store abstraction
 # (lib/djass_store.c, djassctl gc's); never nginx
-WORKER_LIBS := $(LIBS) -lcurl -pthread
+WORKER_LIBS := $(LIBS) -lcurl -lz -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)
@@ -205,7 +205,7 @@ $(FUZZ_DIR)/fuzz_payload: t/fuzz/fuzz_payload.c $(FUZZ_DEPS) \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NGX_INC) -o $@ $< \
 	    ngx_djass_module/ngx_http_djass_payload.c \
 	    ngx_djass_module/ngx_http_djass_catalog.c $(FUZZ_SHIM) \
-	    $(FUZZ_LIB) -ljansson
+	    $(FUZZ_LIB) -ljansson -lcrypto
 
 $(FUZZ_DIR)/fuzz_query: t/fuzz/fuzz_query.c $(FUZZ_DEPS) \
     ngx_djass_module/ngx_http_djass_router.c \

@@ -90,8 +90,8 @@ static int
 ctl_gc_each(void *data, const char *rel, long long size)
 {
     ctl_gc_t    *gc = data;
-    char         id[32], **list;
-    size_t       n;
+    char         id[32], zip[64], **list;
+    size_t       n, e;
     long long    v;
     const char  *name;
 
@@ -106,26 +106,42 @@ ctl_gc_each(void *data, const char *rel, long long size)
     name++;
     n = strlen(name);
 
-    if (n < 5 || n - 4 >= sizeof(id) || strcmp(name + n - 4, ".zip") != 0) {
+    /* the ZIP, or (issue 25) its git repository's pack and index, kept
+     * or removed with it */
+    e = (n > 4 && strcmp(name + n - 4, ".zip") == 0) ? 4
+        : (n > 5 && strcmp(name + n - 5, ".pack") == 0) ? 5
+        : (n > 4 && strcmp(name + n - 4, ".idx") == 0) ? 4 : 0;
+
+    if (e == 0 || n - e >= sizeof(id)
+        || (size_t) (name - rel) + n - e + 5 > sizeof(zip))
+    {
         return 0;
     }
 
-    memcpy(id, name, n - 4);
-    id[n - 4] = '\0';
+    memcpy(id, name, n - e);
+    id[n - e] = '\0';
 
     /* not a name a worker writes: not ours to judge */
     if (djass_parse_int(id, 1, LLONG_MAX, &v) != 0) {
         return 0;
     }
 
-    gc->artifacts++;
+    snprintf(zip, sizeof(zip), "%.*s.zip", (int) (name - rel + n - e), rel);
+
+    if (e == 4 && name[n - 3] == 'z') {
+        gc->artifacts++;
+    }
+
     json_object_set_new(gc->found, rel, json_true());
 
-    if (ctl_gc_wanted(id, rel)) {
+    if (ctl_gc_wanted(id, zip)) {
         return 0;
     }
 
-    gc->orphans++;
+    /* the counts are the ZIPs' (a repository goes with its ZIP) */
+    if (e == 4 && name[n - 3] == 'z') {
+        gc->orphans++;
+    }
 
     if (gc->dry_run) {
         return 0;
@@ -157,7 +173,7 @@ ctl_gc_store(ctl_gc_t *gc)
     int             rc;
     DIR            *d;
     char            dir[PATH_MAX], err[512];
-    size_t          i;
+    size_t          i, n;
     struct dirent  *e;
 
     if (gc->st.kind == DJASS_STORE_FOLDER
@@ -186,8 +202,12 @@ ctl_gc_store(ctl_gc_t *gc)
         rc = djass_store_delete(&gc->st, gc->orphan_rels[i], err,
                                 sizeof(err));
 
+        n = strlen(gc->orphan_rels[i]);
+
         if (rc == 0) {
-            gc->removed++;
+            if (strcmp(gc->orphan_rels[i] + n - 4, ".zip") == 0) {
+                gc->removed++;
+            }
 
         } else {
             gc->failed++;

@@ -46,9 +46,9 @@
 /* the invalidation counters, by hash of type + id */
 #define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
-/* the fill reply: "raw", the key's 5 fields, exists and 13 project fields */
+/* the fill reply: "raw", the key's 5 fields, exists and 16 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
-#define NGX_HTTP_DJASS_CACHE_PFIELDS   14
+#define NGX_HTTP_DJASS_CACHE_PFIELDS   17
 #define NGX_HTTP_DJASS_CACHE_RAW                                             \
     (1 + NGX_HTTP_DJASS_CACHE_KFIELDS + NGX_HTTP_DJASS_CACHE_PFIELDS)
 
@@ -70,6 +70,9 @@
 #define NGX_HTTP_DJASS_P_FINISHED      9
 #define NGX_HTTP_DJASS_P_PROFILE       12
 #define NGX_HTTP_DJASS_P_ARTIFACT      13
+#define NGX_HTTP_DJASS_P_TEMPLATE      14
+#define NGX_HTTP_DJASS_P_GIT_COMMIT    15
+#define NGX_HTTP_DJASS_P_UPGRADED      16
 
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
@@ -889,11 +892,17 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
         goto done;
     }
 
-    /* get: the project object's eleven, in api.lua's order */
+    /* get: the project object's fields, in api.lua's order: the first
+     * eleven as fill has them, then template_version, git_commit and
+     * upgraded_from (after the owner and the artifact there) */
 
-    for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS; i++) {
+    for (i = 0; i < NGX_HTTP_DJASS_PROJECT_FIELDS - 3; i++) {
         v[1 + i] = p[NGX_HTTP_DJASS_P_ID + i];
     }
+
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS - 2] = p[NGX_HTTP_DJASS_P_TEMPLATE];
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS - 1] = p[NGX_HTTP_DJASS_P_GIT_COMMIT];
+    v[NGX_HTTP_DJASS_PROJECT_FIELDS] = p[NGX_HTTP_DJASS_P_UPGRADED];
 
     n = 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
 

@@ -14,6 +14,7 @@
 #include <ngx_md5.h>
 
 #include "ngx_http_djass_module.h"
+#include "djass_template_version.h"
 
 
 #define NGX_HTTP_DJASS_CATALOG_KEY  "_djass_catalog"
@@ -46,6 +47,8 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
     json_error_t      jerr;
     ngx_file_info_t   fi;
     u_char            digest[16];
+    char              err[512];
+    long long         newest;
 
     file.len = dmcf->template_dir.len + sizeof("/cookiecutter.json") - 1;
     file.data = ngx_pnalloc(cf->pool, file.len + 1);
@@ -79,6 +82,33 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
                            "djass_template: \"%V\" is not a JSON object",
                            &file);
         return NGX_CONF_ERROR;
+    }
+
+    /* the template's version: its contents' SHA-256 (README.md) */
+
+    dmcf->template_version.data = ngx_pnalloc(cf->pool,
+                                              DJASS_TEMPLATE_VERSION_LEN + 1);
+    if (dmcf->template_version.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (djass_template_version((char *) dmcf->template_dir.data,
+                               (char *) dmcf->template_version.data,
+                               &newest, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_template: cannot read \"%V\": %s",
+                           &dmcf->template_dir, err);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->template_version.len = DJASS_TEMPLATE_VERSION_LEN;
+
+    /* the body shows the version: Last-Modified is the newest change in
+     * the template, not only cookiecutter.json's */
+    if (newest > (long long) dmcf->options_mtime) {
+        dmcf->options_mtime = (time_t) newest;
     }
 
     options = ngx_http_djass_build_options(cf, dmcf, &file);
@@ -221,7 +251,13 @@ ngx_http_djass_build_options(ngx_conf_t *cf,
         return NULL;
     }
 
-    if (json_object_set_new(out, "groups", groups) != 0) {
+    if (json_object_set_new(out, "groups", groups) != 0
+        || json_object_set_new(out, "template_version",
+                               json_stringn((char *)
+                                            dmcf->template_version.data,
+                                            dmcf->template_version.len))
+           != 0)
+    {
         json_decref(out);
         return NULL;
     }

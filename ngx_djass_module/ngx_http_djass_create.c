@@ -24,8 +24,6 @@ static ngx_int_t ngx_http_djass_idempotency_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_int_t ngx_http_djass_fingerprint(ngx_http_request_t *r,
     ngx_http_djass_payload_t *pl, ngx_str_t *fp);
-static ngx_int_t ngx_http_djass_create_done(ngx_http_request_t *r,
-    void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 
 
 #define NGX_HTTP_DJASS_IDEM_HEADER   "Idempotency-Key"
@@ -39,6 +37,17 @@ ngx_int_t
 ngx_http_djass_create_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx)
 {
+    return ngx_http_djass_queue_handler(r, ctx, ngx_http_djass_create_body);
+}
+
+
+/* an endpoint that queues a project (create, upgrade): its call, then the
+ * body read, then handler */
+
+ngx_int_t
+ngx_http_djass_queue_handler(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
+    ngx_http_client_body_handler_pt handler)
+{
     ngx_http_djass_call_t  *call;
 
     call = ngx_http_djass_create_call_init(r, ctx);
@@ -46,8 +55,7 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_djass_keyed_body(r, &call->digest,
-                                     ngx_http_djass_create_body);
+    return ngx_http_djass_keyed_body(r, &call->digest, handler);
 }
 
 
@@ -199,16 +207,13 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_payload_t *pl)
 {
     ngx_str_t                   *args, *idem, *fp, *rid;
+    ngx_http_djass_loc_conf_t   *dlcf;
     ngx_http_djass_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
 
-    if (pl->code && call->code == NULL) {
-        call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl->code;
-        call->message = pl->message;
-        call->details = pl->details.data;
-    }
+    ngx_http_djass_call_invalid(call, pl);
 
     if (ngx_http_djass_call_args(r, call, "create",
                                  DJASS_SCRIPT_API_CREATE_NARGS)
@@ -238,6 +243,13 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_ONESHOT,
                              call->oneshot);
 
+    /* the job carries the template version validated against, and
+     * djass_manifest */
+    args[DJASS_SCRIPT_API_CREATE_ARGV_TEMPLATE_VERSION] =
+        dmcf->template_version;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_MANIFEST,
+                             dlcf->manifest != 0);
+
     idem = &args[DJASS_SCRIPT_API_CREATE_ARGV_IDEM];
     fp = &args[DJASS_SCRIPT_API_CREATE_ARGV_FP];
 
@@ -259,6 +271,21 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     }
 
     return NGX_OK;
+}
+
+
+/* the payload's 400, answered after auth, unless call->code names one */
+
+void
+ngx_http_djass_call_invalid(ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl)
+{
+    if (pl->code && call->code == NULL) {
+        call->status = NGX_HTTP_BAD_REQUEST;
+        call->code = pl->code;
+        call->message = pl->message;
+        call->details = pl->details.data;
+    }
 }
 
 
@@ -459,7 +486,9 @@ ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body)
 }
 
 
-static ngx_int_t
+/* the create's answer (and an upgrade's): 201 with the project */
+
+ngx_int_t
 ngx_http_djass_create_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {

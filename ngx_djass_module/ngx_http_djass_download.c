@@ -18,7 +18,6 @@
 
 static ngx_int_t ngx_http_djass_download_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
-static ngx_int_t ngx_http_djass_artifact_path(ngx_str_t *path);
 
 
 ngx_int_t
@@ -40,25 +39,14 @@ static ngx_int_t
 ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
-    u_char                *p;
+    ngx_int_t              nr;
     ngx_http_djass_ctx_t  *ctx;
 
     ctx = ngx_http_djass_get_ctx(r);
 
-    if (rc == NGX_OK && n == 3
-        && v[0].len == 1 && v[1].len == sizeof("notready") - 1
-        && ngx_strcmp(v[1].data, "notready") == 0)
-    {
-        p = ngx_http_djass_not_ready_details(r->pool, ctx->project_id,
-                                             &v[2]);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        return ngx_http_djass_send_error(r, NGX_HTTP_CONFLICT,
-                                         "artifact_not_ready",
-                                         "Project artifact is not ready yet.",
-                                         (char *) p);
+    nr = ngx_http_djass_not_ready(r, rc, v, n);
+    if (nr != NGX_DECLINED) {
+        return nr;
     }
 
     rc = ngx_http_djass_call_reply(r, data, rc, v, n);
@@ -87,7 +75,7 @@ ngx_http_djass_serve_artifact(ngx_http_request_t *r,
 {
     u_char                     *p, *last;
     ngx_tm_t                    tm;
-    ngx_str_t                   uri, disposition;
+    ngx_str_t                   disposition;
     ngx_uint_t                  n;
     ngx_http_djass_loc_conf_t  *dlcf;
 
@@ -139,6 +127,53 @@ ngx_http_djass_serve_artifact(ngx_http_request_t *r,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
+    return ngx_http_djass_artifact_redirect(r, ctx, artifact);
+}
+
+
+/* 409 artifact_not_ready when the reply says so (sent; its rc returned);
+ * NGX_DECLINED when it does not */
+
+ngx_int_t
+ngx_http_djass_not_ready(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *v,
+    ngx_uint_t n)
+{
+    u_char                *p;
+    ngx_http_djass_ctx_t  *ctx;
+
+    if (!(rc == NGX_OK && n == 3
+          && v[0].len == 1 && v[1].len == sizeof("notready") - 1
+          && ngx_strcmp(v[1].data, "notready") == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_djass_get_ctx(r);
+
+    p = ngx_http_djass_not_ready_details(r->pool, ctx->project_id, &v[2]);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_CONFLICT,
+                                     "artifact_not_ready",
+                                     "Project artifact is not ready yet.",
+                                     (char *) p);
+}
+
+
+/* the artifact (a checked relative path) served by nginx: an internal
+ * redirect to djass_artifacts, or from an S3 store */
+
+ngx_int_t
+ngx_http_djass_artifact_redirect(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact)
+{
+    ngx_str_t                   uri;
+    ngx_http_djass_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
+
     if (dlcf->s3) {
         /* an S3 store: streamed from it, or a redirect to it */
         ctx->download = 1;
@@ -168,7 +203,7 @@ ngx_http_djass_serve_artifact(ngx_http_request_t *r,
 
 /* a relative path of plain names: no "..", no leading "/", no oddities */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_djass_artifact_path(ngx_str_t *path)
 {
     u_char  *p, *last, c;

@@ -66,7 +66,8 @@ enum {
     NGX_HTTP_DJASS_MCP_LIST,
     NGX_HTTP_DJASS_MCP_STATUS,
     NGX_HTTP_DJASS_MCP_DOWNLOAD,
-    NGX_HTTP_DJASS_MCP_DELETE
+    NGX_HTTP_DJASS_MCP_DELETE,
+    NGX_HTTP_DJASS_MCP_UPGRADE
 };
 
 
@@ -82,6 +83,9 @@ ngx_int_t ngx_http_djass_mcp_tool_result(ngx_http_request_t *r,
     ngx_str_t *result);
 ngx_int_t ngx_http_djass_mcp_prompt(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *params);
+/* ngx_http_djass_upgrade.c: upgrade_project's call */
+ngx_int_t ngx_http_djass_mcp_upgrade(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, json_t *args);
 ngx_int_t ngx_http_djass_mcp_dump(ngx_pool_t *pool, json_t *value,
     ngx_str_t *out);
 

@@ -142,7 +142,25 @@
     "\"project_id\":{\"type\":\"integer\"}},"                                \
     "\"required\":[\"deleted\",\"project_id\"]},"                            \
     "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"     \
-    "\"idempotentHint\":true}}]"
+    "\"idempotentHint\":true}},"                                           \
+                                                                             \
+    "{\"name\":\"upgrade_project\",\"title\":\"Upgrade a project\","       \
+    "\"description\":\"Makes a new project from a ready project's answers " \
+    "(with the given answers changed) on the current template version, "    \
+    "its git commit's parent the old project's: git pull of the new "        \
+    "project's repository (<base>/projects/<id>.git, branch main) merges "  \
+    "the template's changes into a clone of the old one. Counts against "   \
+    "the quota; needs projects:create. Nothing to change is an error "      \
+    "already_current.\","                                                   \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"project_id\":{\"type\":\"integer\",\"minimum\":1},"                 \
+    "\"answers\":{\"type\":\"object\",\"additionalProperties\":"          \
+    "{\"type\":\"string\"}}},\"required\":[\"project_id\"]},"              \
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"               \
+    "\"project\":" NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA "},"                    \
+    "\"required\":[\"project\"]},"                                          \
+    "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,"    \
+    "\"idempotentHint\":false}}]"
 
 #define NGX_HTTP_DJASS_MCP_PROMPTS                                           \
     "[{\"name\":\"generate_project\",\"title\":\"Generate a Djass "         \
@@ -187,6 +205,8 @@ static ngx_http_djass_mcp_tool_t  ngx_http_djass_mcp_tools[] = {
       NGX_HTTP_DJASS_SCOPE_READ },
     { "delete_project", NGX_HTTP_DJASS_MCP_DELETE,
       NGX_HTTP_DJASS_SCOPE_DELETE },
+    { "upgrade_project", NGX_HTTP_DJASS_MCP_UPGRADE,
+      NGX_HTTP_DJASS_SCOPE_CREATE },
     { NULL, 0, NULL }
 };
 
@@ -358,6 +378,10 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
         rc = ngx_http_djass_mcp_delete(r, mr, args);
         break;
 
+    case NGX_HTTP_DJASS_MCP_UPGRADE:
+        rc = ngx_http_djass_mcp_upgrade(r, mr, args);
+        break;
+
     default: /* NGX_HTTP_DJASS_MCP_OPTIONS: the key and its scope only */
         rc = ngx_http_djass_call_args(r, &mr->call, "auth",
                                       DJASS_SCRIPT_API_NARGS);
@@ -441,13 +465,6 @@ ngx_http_djass_mcp_create(ngx_http_request_t *r,
 
     if (ngx_http_djass_payload_parse(r, body.data, body.len, &pl) != NGX_OK) {
         return NGX_ERROR;
-    }
-
-    if (pl.code && call->code == NULL) {
-        call->status = NGX_HTTP_BAD_REQUEST;
-        call->code = pl.code;
-        call->message = pl.message;
-        call->details = pl.details.data;
     }
 
     return ngx_http_djass_create_args(r, call, &pl);
@@ -699,6 +716,7 @@ ngx_http_djass_mcp_answer(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
         return NGX_OK;
 
     case NGX_HTTP_DJASS_MCP_CREATE:
+    case NGX_HTTP_DJASS_MCP_UPGRADE:
         /* a replay is the first answer again, as POST /projects gives it */
         return ngx_http_djass_created(r, v, n, out, &replayed);
 
@@ -829,7 +847,9 @@ ngx_http_djass_mcp_download_len(ngx_http_request_t *r, ngx_str_t *v)
            + 3 * NGX_INT_T_LEN
            + ngx_http_djass_json_str_len(base.data, base.len)
            + ngx_http_djass_json_str_len(v[3].data, v[3].len)
-           + ngx_http_djass_json_str_len(v[13].data, v[13].len);
+           + ngx_http_djass_json_str_len(
+                 v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                 v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].len);
 }
 
 
@@ -862,8 +882,11 @@ ngx_http_djass_mcp_download(ngx_http_request_t *r, u_char *p, ngx_str_t *v)
     p--;
     p = ngx_sprintf(p, "-%4d%02d%02d.zip\",\"size_bytes\":%i,\"sha256\":",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    ngx_max(ngx_atoi(v[12].data, v[12].len), 0));
-    p = ngx_http_djass_json_str(p, v[13].data, v[13].len);
+                    ngx_max(ngx_atoi(v[1 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                                     v[1 + NGX_HTTP_DJASS_PROJECT_FIELDS].len),
+                            0));
+    p = ngx_http_djass_json_str(p, v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].data,
+                                v[2 + NGX_HTTP_DJASS_PROJECT_FIELDS].len);
     *p++ = '}';
 
     return p;
@@ -992,6 +1015,26 @@ ngx_http_djass_mcp_api_error(ngx_http_request_t *r,
                                          "project_not_found",
                                          "Project not found.", (char *) p,
                                          envelope);
+    }
+
+    /* upgrade_project's own: the old project not ready, nothing to do */
+    if (n == 3 && v[0].len == 1 && ngx_strcmp(v[1].data, "notready") == 0) {
+        p = ngx_http_djass_not_ready_details(r->pool, mr->project_id, &v[2]);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
+                                         "artifact_not_ready",
+                                         "Project artifact is not ready yet.",
+                                         (char *) p, envelope);
+    }
+
+    if (n >= 2 && v[0].len == 1 && ngx_strcmp(v[1].data, "current") == 0) {
+        return ngx_http_djass_error_body(r, NGX_HTTP_CONFLICT,
+                                         "already_current",
+                                         NGX_HTTP_DJASS_CURRENT_MESSAGE,
+                                         NULL, envelope);
     }
 
     rc = ngx_http_djass_script_error(r, &mr->call, v, n, &err);

@@ -158,6 +158,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       0,
       NULL },
 
+    { ngx_string("djass_manifest"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_djass_loc_conf_t, manifest),
+      NULL },
+
     { ngx_string("djass_query_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -388,6 +395,7 @@ ngx_http_djass_create_loc_conf(ngx_conf_t *cf)
 
     dlcf->api = NGX_CONF_UNSET;
     dlcf->query_auth = NGX_CONF_UNSET;
+    dlcf->manifest = NGX_CONF_UNSET;
     dlcf->max_body_size = NGX_CONF_UNSET_SIZE;
     dlcf->metrics = NGX_CONF_UNSET;
     dlcf->s3_redirect = NGX_CONF_UNSET;
@@ -409,6 +417,7 @@ ngx_http_djass_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->openapi_body, prev->openapi_body, "");
     ngx_conf_merge_str_value(conf->openapi_etag, prev->openapi_etag, "");
     ngx_conf_merge_value(conf->query_auth, prev->query_auth, 1);
+    ngx_conf_merge_value(conf->manifest, prev->manifest, 1);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               NGX_HTTP_DJASS_DEFAULT_MAX_BODY);
 

@@ -34,8 +34,10 @@
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
 #define NGX_HTTP_DJASS_SCOPE_DELETE       "projects:delete"
 
+#define NGX_HTTP_DJASS_PROJECT_PREFIX     "djass:project:"
+
 /* the fields of a project object and of a status object, in reply order */
-#define NGX_HTTP_DJASS_PROJECT_FIELDS     11
+#define NGX_HTTP_DJASS_PROJECT_FIELDS     14
 #define NGX_HTTP_DJASS_STATUS_FIELDS      6
 
 
@@ -103,6 +105,7 @@ typedef struct {
     ngx_str_t                    options_etag;
     ngx_str_t                    help_options;   /* GET / (text), options */
     time_t                       options_mtime;
+    ngx_str_t                    template_version;   /* 64 hex digits */
 
     void                        *redis_conn;     /* per-process adapter */
 
@@ -133,6 +136,7 @@ typedef struct {
     ngx_flag_t                   api;
     ngx_str_t                    artifacts;      /* internal location URI */
     ngx_flag_t                   query_auth;
+    ngx_flag_t                   manifest;       /* djass_manifest */
     size_t                       max_body_size;
     ngx_str_t                    prefix;         /* the location's name */
     void                        *mcp;            /* djass_mcp's, or NULL */
@@ -365,6 +369,15 @@ ngx_int_t ngx_http_djass_serve_artifact(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx, ngx_str_t *slug, ngx_str_t *artifact);
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
+ngx_int_t ngx_http_djass_not_ready(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *v, ngx_uint_t n);
+ngx_int_t ngx_http_djass_artifact_path(ngx_str_t *path);
+ngx_int_t ngx_http_djass_artifact_redirect(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
+
+/* ngx_http_djass_git.c: issue 25, GET /projects/{id}.git/... */
+ngx_int_t ngx_http_djass_git_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_list_body(ngx_http_request_t *r,
@@ -442,6 +455,22 @@ typedef struct {
 
 ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
     u_char *body, size_t len, ngx_http_djass_payload_t *pl);
+ngx_int_t ngx_http_djass_payload_answers(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_http_djass_payload_t *pl,
+    ngx_str_t *changes, ngx_str_t *keys);
+
+/* ngx_http_djass_upgrade.c: issue 25, POST /projects/{id}/upgrade */
+ngx_int_t ngx_http_djass_upgrade_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_upgrade_args(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, u_char *body,
+    size_t len);
+
+#define NGX_HTTP_DJASS_CURRENT_MESSAGE                                       \
+    "The project is already made from the current template version, and "   \
+    "no answer changes."
+ngx_int_t ngx_http_djass_upgrade_current(ngx_http_request_t *r,
+    ngx_str_t *v, ngx_uint_t n);
 
 /*
  * ngx_http_djass_create.c: the create call for any way in.  create_args
@@ -460,6 +489,12 @@ ngx_int_t ngx_http_djass_keyed_body(ngx_http_request_t *r, ngx_str_t *digest,
 ngx_int_t ngx_http_djass_read_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_djass_create_args(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl);
+ngx_int_t ngx_http_djass_create_done(ngx_http_request_t *r, void *data,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+ngx_int_t ngx_http_djass_queue_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_http_client_body_handler_pt handler);
+void ngx_http_djass_call_invalid(ngx_http_djass_call_t *call,
+    ngx_http_djass_payload_t *pl);
 ngx_uint_t ngx_http_djass_idempotency_valid(ngx_str_t *key);
 u_char *ngx_http_djass_reused_details(ngx_pool_t *pool, ngx_str_t *key);
 

@@ -41,7 +41,8 @@
 
 
 static ngx_int_t ngx_http_djass_payload_check(ngx_http_request_t *r,
-    json_t *cc, json_t *given, ngx_http_djass_payload_t *pl);
+    json_t *cc, json_t *given, ngx_http_djass_payload_t *pl,
+    ngx_uint_t partial);
 static ngx_int_t ngx_http_djass_payload_bounds(ngx_http_request_t *r,
     json_t *cc, json_t *given, ngx_http_djass_payload_t *pl);
 static ngx_int_t ngx_http_djass_payload_slug(ngx_http_request_t *r,
@@ -86,7 +87,7 @@ ngx_http_djass_payload_parse(ngx_http_request_t *r, u_char *body,
                                             "object.", NULL);
     }
 
-    rc = ngx_http_djass_payload_check(r, dmcf->cookiecutter, given, pl);
+    rc = ngx_http_djass_payload_check(r, dmcf->cookiecutter, given, pl, 0);
 
     if (rc == NGX_OK && pl->code == NULL) {
         rc = ngx_http_djass_payload_bounds(r, dmcf->cookiecutter, given, pl);
@@ -130,7 +131,7 @@ ngx_http_djass_payload_parse(ngx_http_request_t *r, u_char *body,
 
 static ngx_int_t
 ngx_http_djass_payload_check(ngx_http_request_t *r, json_t *cc,
-    json_t *given, ngx_http_djass_payload_t *pl)
+    json_t *given, ngx_http_djass_payload_t *pl, ngx_uint_t partial)
 {
     size_t       i;
     json_t      *value, *option, *unknown, *flags, *choices, *details;
@@ -226,9 +227,10 @@ ngx_http_djass_payload_check(ngx_http_request_t *r, json_t *cc,
         goto done;
     }
 
+    /* partial (an upgrade's changes): project_name only when given */
     s = json_string_value(json_object_get(given, "project_name"));
 
-    if (s == NULL || s[0] == '\0') {
+    if ((s == NULL && !partial) || (s && s[0] == '\0')) {
         rc = ngx_http_djass_payload_error(r, pl, "invalid_payload",
                                           "project_name is required.",
                                           json_pack("{s:s}", "field",
@@ -375,6 +377,110 @@ ngx_http_djass_payload_slug(ngx_http_request_t *r, json_t *cc,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Issue 25: the body of POST /projects/{id}/upgrade, empty or
+ * {"answers": {...}}: the answers it changes, checked as a create's
+ * options are (known, strings, flags, choices, bounds; project_slug
+ * normalised), none required.  NGX_OK: pl->code is NULL, *changes is the
+ * answers (compact JSON) and *keys the catalog's option keys in its order
+ * (a JSON array), or pl->code names the 400.  NGX_ERROR: a server-side
+ * failure.
+ */
+
+ngx_int_t
+ngx_http_djass_payload_answers(ngx_http_request_t *r, u_char *body,
+    size_t len, ngx_http_djass_payload_t *pl, ngx_str_t *changes,
+    ngx_str_t *keys)
+{
+    char                        *text;
+    json_t                      *given, *answers, *list, *value, *slug;
+    ngx_int_t                    rc;
+    const char                  *key;
+    json_error_t                 jerr;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    ngx_memzero(pl, sizeof(ngx_http_djass_payload_t));
+
+    given = len ? json_loadb((char *) body, len, JSON_REJECT_DUPLICATES,
+                             &jerr)
+                : json_object();
+
+    answers = json_object_get(given, "answers");
+
+    if (given == NULL || !json_is_object(given)
+        || json_object_size(given) != (answers ? 1 : 0)
+        || (answers && !json_is_object(answers)))
+    {
+        json_decref(given);
+        return ngx_http_djass_payload_error(r, pl, "invalid_payload",
+                                            "Request body must be empty or "
+                                            "a JSON object {\"answers\": "
+                                            "{...}}.", NULL);
+    }
+
+    if (answers == NULL) {
+        answers = json_object();
+        if (answers == NULL || json_object_set_new(given, "answers", answers)
+                               != 0)
+        {
+            json_decref(given);
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_djass_payload_check(r, dmcf->cookiecutter, answers, pl, 1);
+
+    if (rc == NGX_OK && pl->code == NULL) {
+        rc = ngx_http_djass_payload_bounds(r, dmcf->cookiecutter, answers,
+                                           pl);
+    }
+
+    slug = json_object_get(answers, "project_slug");
+
+    if (rc == NGX_OK && pl->code == NULL && slug) {
+        /* given: normalised as a create's (given, it is used as it is) */
+        rc = ngx_http_djass_payload_slug(r, dmcf->cookiecutter, answers, pl);
+    }
+
+    if (rc != NGX_OK || pl->code) {
+        json_decref(given);
+        return rc;
+    }
+
+    list = json_array();
+    if (list == NULL) {
+        json_decref(given);
+        return NGX_ERROR;
+    }
+
+    json_object_foreach(dmcf->cookiecutter, key, value) {
+        if (key[0] != '_' && json_array_append_new(list, json_string(key))
+                             != 0)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    text = rc == NGX_OK ? json_dumps(list, JSON_COMPACT) : NULL;
+    rc = text ? ngx_http_djass_pool_str(r->pool, text, ngx_strlen(text), keys)
+              : NGX_ERROR;
+    free(text);
+    json_decref(list);
+
+    text = rc == NGX_OK ? json_dumps(answers, JSON_COMPACT) : NULL;
+    rc = text ? ngx_http_djass_pool_str(r->pool, text, ngx_strlen(text),
+                                        changes)
+              : NGX_ERROR;
+    free(text);
+    json_decref(given);
+
+    return rc;
 }
 
 

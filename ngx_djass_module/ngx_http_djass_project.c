@@ -25,7 +25,10 @@ enum {
     NGX_HTTP_DJASS_P_STARTED,
     NGX_HTTP_DJASS_P_FINISHED,
     NGX_HTTP_DJASS_P_PAYLOAD,
-    NGX_HTTP_DJASS_P_EXPIRES
+    NGX_HTTP_DJASS_P_EXPIRES,
+    NGX_HTTP_DJASS_P_TEMPLATE,
+    NGX_HTTP_DJASS_P_GIT_COMMIT,
+    NGX_HTTP_DJASS_P_UPGRADED_FROM
 };
 
 
@@ -44,7 +47,9 @@ enum {
     NGX_HTTP_DJASS_STRING,
     NGX_HTTP_DJASS_TIME,
     NGX_HTTP_DJASS_READY,        /* true once the status is "ready" */
-    NGX_HTTP_DJASS_OBJECT        /* stored JSON, {} when it is none */
+    NGX_HTTP_DJASS_OBJECT,       /* stored JSON, {} when it is none */
+    NGX_HTTP_DJASS_STRING_NULL,  /* a string, null when it is empty */
+    NGX_HTTP_DJASS_INTEGER_NULL  /* an integer, null when it is empty */
 };
 
 
@@ -90,6 +95,15 @@ static ngx_http_djass_field_t  ngx_http_djass_project_fields[] = {
     /* i22: added, after the spec's fields: null while retention is off */
     { ngx_string("\"expires_at\":"),
       NGX_HTTP_DJASS_TIME, NGX_HTTP_DJASS_P_EXPIRES },
+    /* i25: added: the template version it is made from ("" unknown) */
+    { ngx_string("\"template_version\":"),
+      NGX_HTTP_DJASS_STRING, NGX_HTTP_DJASS_P_TEMPLATE },
+    /* i25: added: the project's git commit once ready (null before), and
+     * the project an upgrade was made from (null for a create) */
+    { ngx_string("\"git_commit\":"),
+      NGX_HTTP_DJASS_STRING_NULL, NGX_HTTP_DJASS_P_GIT_COMMIT },
+    { ngx_string("\"upgraded_from\":"),
+      NGX_HTTP_DJASS_INTEGER_NULL, NGX_HTTP_DJASS_P_UPGRADED_FROM },
     { ngx_null_string, 0, 0 }
 };
 
@@ -186,6 +200,16 @@ ngx_http_djass_value_len(ngx_http_djass_field_t *f, ngx_str_t *value)
 {
     switch (f->type) {
 
+    case NGX_HTTP_DJASS_STRING_NULL:
+    case NGX_HTTP_DJASS_INTEGER_NULL:
+        if (value->len == 0) {
+            return sizeof("null") - 1;
+        }
+
+        return f->type == NGX_HTTP_DJASS_INTEGER_NULL
+               ? value->len + 1
+               : ngx_http_djass_json_str_len(value->data, value->len);
+
     case NGX_HTTP_DJASS_INTEGER:
         return value->len + 1;
 
@@ -209,6 +233,16 @@ static u_char *
 ngx_http_djass_value(u_char *p, ngx_http_djass_field_t *f, ngx_str_t *value)
 {
     switch (f->type) {
+
+    case NGX_HTTP_DJASS_STRING_NULL:
+    case NGX_HTTP_DJASS_INTEGER_NULL:
+        if (value->len == 0) {
+            return ngx_cpymem(p, "null", sizeof("null") - 1);
+        }
+
+        return f->type == NGX_HTTP_DJASS_INTEGER_NULL
+               ? ngx_http_djass_integer(p, value)
+               : ngx_http_djass_json_str(p, value->data, value->len);
 
     case NGX_HTTP_DJASS_INTEGER:
         return ngx_http_djass_integer(p, value);

@@ -21,7 +21,8 @@ ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* an answer of any type (the help page's text/plain), as send_json's */
+/* an answer of any type (the help page's text/plain, git's files), as
+ * send_json's */
 
 ngx_int_t
 ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,

@@ -34,6 +34,8 @@ enum {
     NGX_HTTP_DJASS_ROUTE_ONESHOT,
     NGX_HTTP_DJASS_ROUTE_HELP,
     NGX_HTTP_DJASS_ROUTE_EVENTS,
+    NGX_HTTP_DJASS_ROUTE_GIT,
+    NGX_HTTP_DJASS_ROUTE_UPGRADE,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -65,13 +67,19 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_help_handler, NULL, NULL },
     { ngx_string("events"), ngx_string("GET"),
       ngx_http_djass_events_handler, NULL, NULL },
+    { ngx_string("git"), ngx_string("GET, HEAD"),
+      ngx_http_djass_git_handler, NULL, NULL },
+    { ngx_string("upgrade"), ngx_string("POST"),
+      NULL, ngx_http_djass_upgrade_handler, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
  * "project_status", "project_download", "project_oneshot", "help", none
- * for the events stream (4 is "projects_create", 8 "project_delete") */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 0 };
+ * for the events stream (4 is "projects_create", 8 "project_delete"); a
+ * repository's files count as downloads, an upgrade as a create */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 0,
+                                                 7, 4 };
 
 
 ngx_int_t
@@ -213,6 +221,15 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         return NGX_HTTP_DJASS_ROUTE_NONE;
     }
 
+    /* issue 25: projects/{id}.git/<path>, the path checked by its handler */
+    if (slash && slash - p > 4 && ngx_strncmp(slash - 4, ".git", 4) == 0) {
+        if (ngx_http_djass_parse_id(p, slash - 4 - p, id) != NGX_OK) {
+            *id = 0;
+        }
+
+        return NGX_HTTP_DJASS_ROUTE_GIT;
+    }
+
     if (ngx_http_djass_parse_id(p, (slash ? slash : last) - p, id)
         != NGX_OK)
     {
@@ -242,6 +259,12 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         && ngx_strncmp(p, "events", sizeof("events") - 1) == 0)
     {
         return NGX_HTTP_DJASS_ROUTE_EVENTS;
+    }
+
+    if ((size_t) (last - p) == sizeof("upgrade") - 1
+        && ngx_strncmp(p, "upgrade", sizeof("upgrade") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_UPGRADE;
     }
 
     return NGX_HTTP_DJASS_ROUTE_NONE;

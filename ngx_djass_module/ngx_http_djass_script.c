@@ -19,7 +19,7 @@
 
 
 #define NGX_HTTP_DJASS_KEY_PREFIX      "djass:key:"
-#define NGX_HTTP_DJASS_PROJECT_PREFIX  "djass:project:"
+
 
 #define NGX_HTTP_DJASS_BACKOFF_GUIDANCE                                      \
     "{\"retry_guidance\":\"Retry with exponential backoff.\"}"
@@ -238,10 +238,14 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
                          ctx->project_id)
              - a->data;
 
-    /* answered from the cache, or sent to fill it */
-    rc = ngx_http_djass_cache_project(r, call, ctx->project_id, op, handler);
-    if (rc != NGX_DECLINED) {
-        return rc;
+    /* answered from the cache, or sent to fill it (a repository's files
+     * need fields the cache does not keep: always asked) */
+    if (ngx_strcmp(op, "git") != 0) {
+        rc = ngx_http_djass_cache_project(r, call, ctx->project_id, op,
+                                          handler);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
     rc = ngx_http_djass_call_send(r, call, handler);

@@ -6,7 +6,8 @@
 --   key      djass:key:<SHA-256 of the API key, lowercase hex>
 --   project  djass:project:<id> for status, get, download and delete; ""
 --            for list and create, which name no project
---   op       status, get, download, list, create, delete; fill for the
+--   op       status, get, download, list, create, delete, git, upgrade;
+--            fill for the
 --            cache;
 --            auth and describe for the MCP endpoint
 --            (ngx_http_djass_mcp_tools.c)
@@ -17,14 +18,16 @@
 -- ARGV.create, see each branch).
 --
 -- A reply is a flat array of strings: {"ok", ...} or {"e", reason, ...}
--- with reason auth, scope, notfound, notready, quota, invalid or reused.  Keys are
+-- with reason auth, scope, notfound, notready, quota, invalid, reused or
+-- current (an upgrade with nothing to change).  Keys are
 -- those of doc/redis-layout.md.
 
 --! KEYS key project
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
---! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id oneshot
+--! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id oneshot template_version manifest
 --! ARGV.delete request_id
+--! ARGV.upgrade invalid quota answers keys template_version manifest request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
 -- Inline and first, with the status branch right after it: polling is the
@@ -48,10 +51,11 @@ if op == 'fill' then
   end
   local p = redis.call('HMGET', project, 'id', 'name', 'slug', 'status',
     'error_message', 'created_at', 'updated_at', 'started_at',
-    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact')
+    'finished_at', 'input_payload', 'expires_at', 'profile', 'artifact',
+    'template_version', 'git_commit', 'upgraded_from')
   local out = {'raw', k[1] or '', k[2] or '', k[3] or '', k[4] or '', x,
     p[1] and '1' or '0'}
-  for i = 1, 13 do out[#out + 1] = p[i] or '' end
+  for i = 1, 16 do out[#out + 1] = p[i] or '' end
   return out
 end
 
@@ -101,10 +105,15 @@ end
 local pk = 'djass:profile:' .. profile
 
 -- the project fields a project object is made of, in reply order (then
--- the owner); expires_at is set when a worker with --retention finished it
+-- the owner); expires_at is set when a worker with --retention finished it;
+-- template_version is the one nginx validated the create against, or the
+-- one the worker rendered with when no worker had that one; git_commit is
+-- the project's git commit once ready, upgraded_from the project an upgrade
+-- was made from (issue 25)
 local FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'expires_at', 'profile'}
+  'input_payload', 'expires_at', 'template_version', 'git_commit',
+  'upgraded_from', 'profile'}
 
 local function s(v)
   if v then return v end
@@ -112,7 +121,7 @@ local function s(v)
 end
 
 local function push(out, p)
-  for i = 1, 11 do out[#out + 1] = s(p[i]) end
+  for i = 1, 14 do out[#out + 1] = s(p[i]) end
 end
 
 -- a JSON string, for the profile's email spliced into input_payload
@@ -127,15 +136,35 @@ end
 
 -- get: the project object; describe (the MCP tools) adds the artifact's
 -- size and SHA-256 (empty while not ready)
+-- a new queued project, counted, listed and its job queued (create,
+-- upgrade): set and job are the extra record and job fields; the id
+local function queue_project(name, slug, payload, tv, manifest, rid, set,
+                             job)
+  local id = tostring(redis.call('INCR', 'djass:seq:project'))
+  redis.call('HSET', 'djass:project:' .. id, 'id', id,
+    'profile', profile, 'name', name, 'slug', slug,
+    'status', 'queued', 'error_message', '', 'created_at', now,
+    'updated_at', now, 'started_at', '', 'finished_at', '',
+    'input_payload', payload, 'attempts', '0', 'stats', '1',
+    'template_version', tv, unpack(set))
+  stat('projects:queued')
+  redis.call('ZADD', pk .. ':projects', id, id)
+  redis.call('ZADD', pk .. ':projects:queued', id, id)
+  redis.call('XADD', 'djass:jobs', '*', 'project', id,
+    'request_id', rid, 'template_version', tv, 'manifest', manifest,
+    unpack(job))
+  return id
+end
+
 if op == 'get' or op == 'describe' then
   local p = redis.call('HMGET', project, unpack(FIELDS))
-  if not p[1] or p[12] ~= profile then return {'e', 'notfound'} end
+  if not p[1] or p[15] ~= profile then return {'e', 'notfound'} end
   local out = {'ok'}
   push(out, p)
   if op == 'describe' then
     local a = redis.call('HMGET', project, 'artifact_size', 'artifact_sha256')
-    out[13] = s(a[1])
-    out[14] = s(a[2])
+    out[#out + 1] = s(a[1])
+    out[#out + 1] = s(a[2])
   end
   return out
 end
@@ -152,6 +181,15 @@ end
 -- list: invalid is "1" when the query was invalid (answered after auth);
 -- status is a status or "".  Newest first from the per-profile (per-status)
 -- index: the cost is the page, not the total.
+-- issue 25: GET /projects/{id}.git/...: the repository's refs and pack
+if op == 'git' then
+  local p = redis.call('HMGET', project, 'id', 'status', 'artifact',
+    'profile', 'git_commit', 'git_pack')
+  if not p[1] or p[4] ~= profile then return {'e', 'notfound'} end
+  if p[2] ~= 'ready' then return {'e', 'notready', s(p[2])} end
+  return {'ok', s(p[3]), s(p[5]), s(p[6])}
+end
+
 if op == 'list' then
   --! ARGV.list
   if invalid == '1' then return {'e', 'invalid'} end
@@ -210,20 +248,18 @@ if op == 'create' then
   if idem ~= '' then
     ik = 'djass:idem:' .. profile .. ':' .. idem
     local m = redis.call('HMGET', ik, 'fp', 'project', 'name', 'slug',
-      'created_at', 'input_payload')
+      'created_at', 'input_payload', 'template_version')
     if m[1] then
       if m[1] ~= fp then return {'e', 'reused'} end
       local pkey = 'djass:project:' .. m[2]
       if oneshot == '1' then
-        local p = redis.call('HMGET', pkey, 'id', 'name', 'slug', 'status',
-          'error_message', 'created_at', 'updated_at', 'started_at',
-          'finished_at', 'input_payload', 'expires_at', 'profile',
-          'artifact')
-        if p[1] and p[12] == profile then
+        local p = redis.call('HMGET', pkey, unpack(FIELDS))
+        if p[1] and p[15] == profile then
           local out = {'ok'}
           push(out, p)
           out[#out + 1] = '1'
-          if p[4] == 'ready' then out[#out + 1] = s(p[13])
+          if p[4] == 'ready' then
+            out[#out + 1] = s(redis.call('HGET', pkey, 'artifact'))
           else out[#out + 1] = '' end
           return out
         end
@@ -232,7 +268,7 @@ if op == 'create' then
         return {'e', 'notfound', m[2]}
       else
         return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-          '', '', m[6], '', '1'}
+          '', '', m[6], '', s(m[7]), '', '', '1'}
       end
     end
   end
@@ -244,26 +280,24 @@ if op == 'create' then
   if fill_email == '1' then
     payload = payload .. jstr(s(pr[2])) .. tail
   end
-  local id = tostring(redis.call('INCR', 'djass:seq:project'))
-  redis.call('HSET', 'djass:project:' .. id, 'id', id,
-    'profile', profile, 'name', name, 'slug', slug,
-    'status', 'queued', 'error_message', '', 'created_at', now,
-    'updated_at', now, 'started_at', '', 'finished_at', '',
-    'input_payload', payload, 'attempts', '0', 'stats', '1')
-  stat('projects:queued')
-  redis.call('ZADD', pk .. ':projects', id, id)
-  redis.call('ZADD', pk .. ':projects:queued', id, id)
-  redis.call('XADD', 'djass:jobs', '*', 'project', id,
-    'request_id', request_id)
+  local id = queue_project(name, slug, payload, template_version, manifest,
+    request_id, {}, {})
   if ik then
     redis.call('HSET', ik, 'fp', fp, 'project', id, 'name', name,
-      'slug', slug, 'created_at', now, 'input_payload', payload)
+      'slug', slug, 'created_at', now, 'input_payload', payload,
+      'template_version', template_version)
     redis.call('EXPIRE', ik, ttl)
   end
   local out = {'ok', id, name, slug, 'queued', '', now, now,
-    '', '', payload, '', '0'}
+    '', '', payload, '', template_version, '', '', '0'}
   if oneshot == '1' then out[#out + 1] = '' end
   return out
+end
+
+-- issue 25: POST /projects/{id}/upgrade (redis/lib/upgrade.lua)
+if op == 'upgrade' then
+  --! ARGV.upgrade
+--! include lib/upgrade.lua
 end
 
 return redis.error_reply('djass: unknown operation')

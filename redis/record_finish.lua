@@ -55,7 +55,7 @@ local set = {'status', status, 'finished_at', now, 'updated_at', now,
 for _, v in ipairs(fields) do set[#set + 1] = v end
 if status == 'failed' then
     redis.call('HDEL', project, 'artifact', 'artifact_size',
-               'artifact_sha256')
+               'artifact_sha256', 'git_commit', 'git_pack')
 end
 redis.call('HSET', project, unpack(set))
 move(r[2], r[1], status, r[4])

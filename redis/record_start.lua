@@ -28,7 +28,10 @@
 --            exhausted job's expires_at
 --
 -- Replies {'gone'}, {'done'}, {'exhausted', attempts} or
--- {'started', attempt, input_payload}.
+-- {'started', attempt, input_payload, name, slug, created_at,
+-- parent_commit, upgraded_from} (name, slug and created_at for the
+-- project's manifest, worker/manifest.c, and its git commit with the last
+-- two, worker/gitstore.c).
 
 --! KEYS project stream
 --! ARGV group entry max message redo reclaimed request_id retention
@@ -37,10 +40,12 @@
 --! include lib/record.lua
 
 local r = redis.call('HMGET', project, 'status', 'profile',
-                     'attempts', 'input_payload', 'stats')
+                     'attempts', 'input_payload', 'stats', 'name', 'slug',
+                     'created_at', 'parent_commit', 'upgraded_from')
 if r[1] == 'generating' and redo ~= '' and r[3] == redo then
     redis.call('HSET', project, 'attempts', redo)
-    return {'started', redo, r[4] or ''}
+    return {'started', redo, r[4] or '', r[6] or '', r[7] or '',
+            r[8] or '', r[9] or '', r[10] or ''}
 end
 if reclaimed == '1' then stat('reclaims') end
 if not r[1] then return {'gone'} end
@@ -70,4 +75,5 @@ redis.call('HSET', project, 'status', 'generating', 'started_at', now,
            'attempts', attempts)
 move(r[2], r[1], 'generating', r[5])
 stat('attempts')
-return {'started', tostring(attempts), r[4] or ''}
+return {'started', tostring(attempts), r[4] or '', r[6] or '', r[7] or '',
+        r[8] or '', r[9] or '', r[10] or ''}

@@ -56,8 +56,11 @@ is_deeply([ sort keys %{ $res->{json} } ], ['project'],
 is_deeply([ sort keys %$p ],
           [ sort qw(id name slug status error_message created_at updated_at
                     started_at finished_at artifact_ready input_payload
-                    expires_at) ],
-          'the project has exactly the spec\'s fields, and expires_at');
+                    expires_at template_version git_commit upgraded_from) ],
+          'the project has exactly the spec\'s fields, expires_at and '
+          . 'template_version');
+like($p->{template_version}, qr/^[0-9a-f]{64}$/,
+     'template_version is the catalog\'s: 64 hex digits');
 is($p->{expires_at}, undef, 'expires_at is null while queued');
 like($p->{id}, qr/^\d+$/, 'id is an integer');
 ok(!ref $p->{id} && $res->{content} =~ /"id":\d+,/, 'id is a JSON number');
@@ -74,7 +77,7 @@ ok(JSON::PP::is_bool($p->{artifact_ready}) && !$p->{artifact_ready},
    'artifact_ready is false');
 is_deeply($p->{input_payload}, \%spec,
           'input_payload holds the options as given');
-my @order = $res->{content} =~ /"input_payload":\{(.*)\},"expires_at":null\}\}$/
+my @order = $res->{content} =~ /"input_payload":\{(.*)\},"expires_at":null,"template_version":"[0-9a-f]{64}","git_commit":null,"upgraded_from":null\}\}$/
             ? ($1 =~ /"(\w+)":"/g) : ();
 is_deeply(\@order, \@catalog, 'input_payload is in the catalog\'s order');
 
@@ -94,8 +97,10 @@ is(redis_cli($redis, 'ZSCORE',
    $id, 'the project is in its profile\'s queued index');
 my $jobs = redis_cli($redis, 'XRANGE', 'djass:jobs', '-', '+');
 is_deeply($jobs->[-1][1],
-          ['project', $id, 'request_id', $res->{headers}{'x-request-id'}],
-          'a job for it is on djass:jobs, with the create\'s request id');
+          ['project', $id, 'request_id', $res->{headers}{'x-request-id'},
+           'template_version', $p->{template_version}, 'manifest', '1'],
+          'a job for it is on djass:jobs, with the create\'s request id, '
+          . 'the template version and djass_manifest');
 
 # --- defaults, the slug, the email ------------------------------------------
 

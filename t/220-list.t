@@ -58,7 +58,7 @@ my $j = page_ok('', [ @newest[0 .. 19] ], total => 25, limit => 20,
 is_deeply([ sort keys %{ $j->{projects}[0] } ],
           [ sort qw(id name slug status error_message created_at updated_at
                     started_at finished_at artifact_ready input_payload
-                    expires_at) ],
+                    expires_at template_version git_commit upgraded_from) ],
           'each listed project is a full project object');
 is($j->{projects}[0]{name}, 'Project 25', 'the newest comes first');
 

@@ -62,7 +62,7 @@ for my $op ('GET /openapi.json', 'GET /project-options', 'HEAD /project-options'
             'GET /projects/{project_id}/status',
             'GET /projects/{project_id}/download',
             'HEAD /projects/{project_id}/download', 'GET /projects.zip',
-            'GET /') {
+            'GET /', 'POST /projects/{project_id}/upgrade') {
     ok($ops{$op}, "the document has $op");
 }
 
@@ -120,7 +120,9 @@ is($?, 0, 'openapi-spec-validator finds the document valid') or diag($out);
 
 # a ready project, so that downloads can answer 200
 my $w = start_worker(redis => $redis, artifacts => $art);
-my $c = api(POST => '/projects', key => $key, json => { project_name => 'Ready' });
+# (through the first nginx: its template is the worker's)
+my $c = api(POST => '/projects', key => $key, json => { project_name => 'Ready' },
+            nginx => $nginx);
 my $rid = $c->{json}{project}{id};
 ok(wait_until(sub { (project($redis, $rid)->{status} // '') eq 'ready' },
               60 * slow_factor(), 0.1), 'a ready project to download')

@@ -58,7 +58,10 @@ my $base = "http://127.0.0.1:$rport";
 # --- the stack ----------------------------------------------------------------
 my $redis = start_redis();
 my $art = temp_dir('art-370');
+# nginx validates creates with the workers' template (a job validated
+# against another template version waits for a worker that has it)
 my $nginx = start_nginx(redis => $redis, artifacts => $art,
+                        template => worker_template('slow'),
                         server => 'location = /metrics { djass_metrics; }');
 
 # djass_webhook_deliveries_total{outcome=...} of a scrape

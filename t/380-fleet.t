@@ -181,7 +181,7 @@ sub all_ready {
     open my $fh, '>:raw', $got or die $!;
     print $fh $dl->{content};
     close $fh;
-    my $ref = render_zip($tpl, $effective, 'fleet');
+    my $ref = render_zip($tpl, $effective, 'fleet', $res->{json}{project});
     is(file_sha256($got), file_sha256($ref),
        'byte-identical to djass-worker render --zip');
     my $range = $ua->request('GET',

@@ -231,7 +231,7 @@ my ($id, $project);
        'the project ends ready: uploaded to the bucket')
         or diag(worker_log($worker));
 
-    $zip_ref = render_zip($tpl, $project->{input_payload}, 's3');
+    $zip_ref = render_zip($tpl, $project->{input_payload}, 's3', $project);
     my $ref_bytes = do { local (@ARGV, $/) = ($zip_ref); binmode ARGV; <> };
 
     my $dl = call($stream, GET => "/projects/$id/download");

@@ -125,9 +125,10 @@ for my $id (@ids[0, 4, -1]) {
 # older than 2 s too: the sweep deletes it as well
 ok(wait_until(sub { !redis_cli($redis, 'EXISTS', "djass:project:$kept") },
               5), 'the project finished before retention was on goes too');
-ok(wait_until(sub { my @a = artifact_files($art); !@a }, 5),
-   'the store holds no artifact of them (within 5 s)')
-    or diag(join ' ', artifact_files($art));
+ok(wait_until(sub { my @a = (artifact_files($art), repo_files($art)); !@a },
+              5),
+   'the store holds no artifact of them, nor their git packs (within 5 s)')
+    or diag(join ' ', artifact_files($art), repo_files($art));
 is_deeply([ temp_files($art) ], [], 'and no work files');
 is(api(GET => '/projects', key => $K)->{json}{total}, 0,
    'the list is empty');

@@ -132,7 +132,8 @@ for my $run (@{ $meta->{downloads} // [] }) {
     ok(-s $zip, "$name: the page's download was saved") or next;
     my $proj = api(GET => "/projects/$run->{id}", key => $key);
     my $payload = $proj->{json}{input_payload};
-    my $ref = render_zip("$repo/template", $payload, "web-$run->{id}");
+    my $ref = render_zip("$repo/template", $payload, "web-$run->{id}",
+                         $proj->{json});
     my ($got, $want) = (zip_entries($zip), zip_entries($ref));
     is_deeply([ sort keys %$got ], [ sort keys %$want ],
               "$name: the ZIP has the files `djass-worker render` makes");

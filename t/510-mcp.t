@@ -324,7 +324,7 @@ C
                headers => { 'MCP-Protocol-Version' => '2025-06-18' });
     is($res->{status}, 200, 'tools/list: 200');
     is($res->{json}{id}, 'a', 'tools/list: the id is echoed');
-    is(scalar @{ $res->{json}{result}{tools} }, 6, 'tools/list: six tools');
+    is(scalar @{ $res->{json}{result}{tools} }, 7, 'tools/list: seven tools');
 
     $res = rpc({ jsonrpc => '2.0', id => 2, method => 'tools/list' });
     is($res->{status}, 200, 'no MCP-Protocol-Version: 2025-03-26 assumed, '
@@ -388,8 +388,8 @@ C
        'server/discover: ttlMs and cacheScope');
 
     $res = modern('tools/list');
-    is(scalar @{ $res->{json}{result}{tools} // [] }, 6,
-       'tools/list (2026-07-28): six tools');
+    is(scalar @{ $res->{json}{result}{tools} // [] }, 7,
+       'tools/list (2026-07-28): seven tools');
     is($res->{json}{result}{resultType}, 'complete',
        'tools/list (2026-07-28): resultType');
 
@@ -581,8 +581,8 @@ SKIP: {
         is_deeply([sort keys %$t],
                   [sort qw(get_generator_options create_project list_projects
                            get_project_status get_project_download
-                           delete_project)],
-                  "SDK ($mode): the six tools");
+                           delete_project upgrade_project)],
+                  "SDK ($mode): the seven tools");
         ok((!grep { ref $t->{$_}{input} ne 'HASH'
                     || ref $t->{$_}{output} ne 'HASH' } keys %$t),
            "SDK ($mode): each tool has an inputSchema and an outputSchema");

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "queue.h"
 #include "redis_util.h"
+#include "rollout.h"
 #include "signals.h"
 #include "sweep.h"
 #include "webhook.h"
@@ -48,9 +49,15 @@ djass_consumer_run(const djass_conf_t *conf)
          * holds the lease (worker/sweep.c) */
         djass_sweep_tick(&queue);
 
+        /* SIGHUP: the template's version again (worker/rollout.c) */
+        if (djass_reload_template) {
+            djass_reload_template = 0;
+            (void) djass_rollout_load(conf);
+        }
+
         rc = djass_queue_next(&queue, &job, block);
 
-        if (rc == 1) {
+        if (rc == 1 && djass_rollout_take(&queue, &job)) {
             djass_job_run(&queue, &job);
 
         } else if (rc == 0 && redis.ctx == NULL) {

@@ -22,10 +22,12 @@
 #include "djass_tmpl.h"
 #include "files.h"
 #include "render.h"
+#include "gitstore.h"
 #include "zip.h"
 #include "generate.h"
 #include "hook_server.h"
 #include "log.h"
+#include "manifest.h"
 #include "signals.h"
 
 
@@ -89,6 +91,14 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
         goto done;
     }
 
+    /* i25: djass-manifest.json and project-metadata.json, unless the
+     * job's djass_manifest is off (worker/manifest.c) */
+    if (djass_manifest_write(conf->template_dir, project, given, &err) != 0)
+    {
+        djass_generate_error(res, "Writing the manifest failed", &err);
+        goto done;
+    }
+
     if (djass_zip_write(project, p->zip, &err) != 0) {
         djass_generate_error(res, "Writing the ZIP failed", &err);
         goto done;
@@ -98,6 +108,11 @@ djass_generate_child(const djass_conf_t *conf, const char *payload,
         djass_file_note(errno);
         snprintf(res->error, sizeof(res->error), "Reading the ZIP back "
                  "failed (%s).", strerror(errno));
+        goto done;
+    }
+
+    /* issue 25: the project's git repository, from the ZIP */
+    if (p->git != NULL && djass_gitstore_write(p, res) != 0) {
         goto done;
     }
 

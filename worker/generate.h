@@ -22,6 +22,8 @@ typedef struct {
                                     (djass_store_transient), 0 if not */
     long long  size;             /* of the ZIP */
     char       sha256[65];
+    char       git_commit[41];   /* issue 25: the project's commit */
+    char       git_pack[41];     /* and its pack's name, or "" */
     char       error[1024];      /* when !ok: for error_message */
 } djass_generate_t;
 

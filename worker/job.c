@@ -23,6 +23,8 @@
 #include "generate.h"
 #include "job.h"
 #include "log.h"
+#include "gitstore.h"
+#include "manifest.h"
 #include "publish.h"
 #include "record.h"
 #include "signals.h"
@@ -226,6 +228,12 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
     memset(f, 0, sizeof(djass_finish_t));
     memset(res, 0, sizeof(djass_generate_t));
 
+    /* issue 25: no git repository, no project */
+    if (p->git && p->git->slug == NULL) {
+        f->error_message = ((djass_gitstore_in_t *) p->git)->err;
+        return 0;
+    }
+
     if (djass_publish_prepare(conf->artifacts_dir, conf->work_dir,
                               job->project, a->attempt, p, res->error,
                               sizeof(res->error))
@@ -296,6 +304,36 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
 
         f->error_message = res->error;
         return 0;
+    }
+
+    /* issue 25: the git repository beside it (upload.h's returns) */
+    if (p->git) {
+        switch (djass_gitstore_publish(conf, p, djass_job_upload_tick, beat,
+                                       res->error, sizeof(res->error)))
+        {
+        case 0:
+            break;
+
+        case 1:
+            f->error_message = res->error;
+            return 0;
+
+        default:
+            if (conf->artifacts_url) {
+                return -1;
+            }
+
+            if (djass_store_transient(errno)) {
+                *store_errno = errno;
+                return 1;
+            }
+
+            f->error_message = res->error;
+            return 0;
+        }
+
+        f->git_commit = res->git_commit;
+        f->git_pack = res->git_pack;
     }
 
     /* the crash tests' first order: in the store, not yet recorded */
@@ -376,6 +414,22 @@ djass_job_cancelled(djass_queue_t *q, const djass_job_t *job, long long t0,
 }
 
 
+/* i25: what the project's manifests say of it (worker/manifest.c) */
+static void
+djass_job_manifest(const djass_job_t *job, const djass_start_t *st)
+{
+    djass_manifest_project_t  m;
+
+    m.on = job->manifest;
+    m.id = atoll(job->project);
+    m.name = st->name;
+    m.slug = st->slug;
+    m.created_at = st->created_at;
+
+    djass_manifest_set(&m);
+}
+
+
 static void
 djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st, long long t0)
@@ -387,10 +441,13 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
     djass_publish_t    p;
     djass_job_args_t   a;
     djass_generate_t   res;
+    djass_gitstore_in_t  git;
 
     memset(&a, 0, sizeof(djass_job_args_t));
     memset(&p, 0, sizeof(djass_publish_t));
     memset(&res, 0, sizeof(djass_generate_t));
+    djass_gitstore_setup(q->redis->conf, st, &git);
+    p.git = &git.in;
     a.job = job;
     a.attempt = st->attempt;
     beat.queue = q;
@@ -399,6 +456,8 @@ djass_job_started(djass_queue_t *q, const djass_job_t *job,
 
     djass_debug("project %s: generating (attempt %d%s)", job->project,
                 st->attempt, job->reclaimed ? ", taken over" : "");
+
+    djass_job_manifest(job, st);
 
     for (delay = DJASS_STORE_RETRY_MIN; ; ) {
         e = 0;
@@ -558,4 +617,6 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
     }
 
     free(st.payload);
+    free(st.name);
+    free(st.slug);
 }

@@ -22,6 +22,8 @@ typedef struct {
                                 the work folder's .tmp/ (or the store's) */
     char  zip[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>.zip, the store's */
     char  rel[64];           /* projects/NNN/<id>.zip */
+    const struct djass_git_in_s  *git;   /* issue 25: the commit's inputs
+                                            (gitstore.h), NULL: no repo */
 } djass_publish_t;
 
 

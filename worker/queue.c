@@ -53,6 +53,9 @@ djass_queue_job(int rc, const djass_stream_entry_t *e, djass_job_t *job)
         memcpy(job->entry, e->id, sizeof(job->entry));
         memcpy(job->project, e->value, sizeof(job->project));
         memcpy(job->request_id, e->request_id, sizeof(job->request_id));
+        memcpy(job->template_version, e->template_version,
+               sizeof(job->template_version));
+        job->manifest = e->manifest == 1;
     }
 
     return rc;

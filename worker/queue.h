@@ -19,6 +19,9 @@ typedef struct {
     char       entry[64];       /* the stream entry id */
     char       project[24];     /* its project field: digits, or "" */
     char       request_id[129]; /* the create's X-Request-Id, or "" */
+    char       template_version[65];   /* validated against, or "" */
+    int        manifest;        /* djass_manifest: 1 on; 0 off or not said
+                                   (a job from an nginx without it) */
     int        reclaimed;       /* taken over from a silent worker */
 } djass_job_t;
 

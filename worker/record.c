@@ -13,6 +13,7 @@
 #include "djass_scripts.h"
 #include "log.h"
 #include "record.h"
+#include "rollout.h"
 
 
 /* the scripts are redis/record_*.lua, with their argument positions */
@@ -45,6 +46,19 @@ djass_record_unexpected(djass_queue_t *q, djass_script_t *s,
                                                : "unexpected reply");
     freeReplyObject(reply);
     return -1;
+}
+
+
+/* element i of the reply if it is a string, else "" */
+static const char *
+djass_record_str(redisReply *reply, size_t i)
+{
+    if (i < reply->elements && reply->element[i]->type == REDIS_REPLY_STRING)
+    {
+        return reply->element[i]->str;
+    }
+
+    return "";
 }
 
 
@@ -95,9 +109,29 @@ djass_record_start_reply(redisReply *reply, djass_start_t *st)
     }
 
     st->outcome = DJASS_START_STARTED;
+    free(st->payload);
+    free(st->name);
+    free(st->slug);
     st->payload = strdup(reply->element[2]->str);
+    st->name = strdup(djass_record_str(reply, 3));
+    st->slug = strdup(djass_record_str(reply, 4));
 
-    return st->payload ? 0 : -1;
+    if (djass_parse_int(djass_record_str(reply, 5), 0, LLONG_MAX,
+                       &st->created_at)
+        != 0)
+    {
+        st->created_at = 0;
+    }
+
+    /* issue 25: an upgrade's parent; one that does not fit stays "" */
+    if (strlen(djass_record_str(reply, 6)) < sizeof(st->parent_commit)
+        && strlen(djass_record_str(reply, 7)) < sizeof(st->upgraded_from))
+    {
+        strcpy(st->parent_commit, djass_record_str(reply, 6));
+        strcpy(st->upgraded_from, djass_record_str(reply, 7));
+    }
+
+    return st->payload && st->name && st->slug ? 0 : -1;
 }
 
 
@@ -214,7 +248,7 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
 {
     int          n;
     char         key[64], att[16], size[32], ms[32];
-    const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 8];
+    const char  *argv[DJASS_SCRIPT_RECORD_FINISH_NARGS + 14];
 
     djass_record_key(job, key, sizeof(key));
     snprintf(att, sizeof(att), "%d", attempt);
@@ -231,7 +265,7 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
         q->redis->conf->retention_arg;
     n = DJASS_SCRIPT_RECORD_FINISH_ARGV_FIELDS;
 
-    /* the fields: at most four pairs */
+    /* the fields: at most seven pairs */
     if (f->error_message == NULL) {
         snprintf(size, sizeof(size), "%lld", f->artifact_size);
         argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "ready";
@@ -244,10 +278,23 @@ djass_record_finish(djass_queue_t *q, const djass_job_t *job, int attempt,
         argv[n++] = "error_message";
         argv[n++] = "";
 
+        if (f->git_commit) {
+            argv[n++] = "git_commit";
+            argv[n++] = f->git_commit;
+            argv[n++] = "git_pack";
+            argv[n++] = f->git_pack;
+        }
+
     } else {
         argv[DJASS_SCRIPT_RECORD_FINISH_ARGV_STATUS] = "failed";
         argv[n++] = "error_message";
         argv[n++] = f->error_message;
+    }
+
+    /* i25: the template version it was rendered with (worker/rollout.c) */
+    if (djass_template_current[0]) {
+        argv[n++] = "template_version";
+        argv[n++] = djass_template_current;
     }
 
     return djass_record_int(q, &djass_record_finish_script,

@@ -24,6 +24,12 @@ typedef struct {
     djass_start_e   outcome;
     int             attempt;
     char           *payload;     /* malloc'd input_payload JSON */
+    char           *name;        /* malloc'd, the record's; "" if not */
+    char           *slug;        /* malloc'd */
+    long long       created_at;  /* Unix seconds, 0 if not known */
+    /* issue 25: an upgrade's parent (worker/gitstore.c), "" if none */
+    char            parent_commit[48];
+    char            upgraded_from[24];
 } djass_start_t;
 
 
@@ -32,6 +38,8 @@ typedef struct {
     long long    artifact_size;
     const char  *artifact_sha256;
     const char  *error_message;  /* NULL when ready */
+    const char  *git_commit;     /* issue 25: when ready, or NULL */
+    const char  *git_pack;
     long long    duration_ms;    /* the render's, for the fleet's figures */
 } djass_finish_t;
 

@@ -2,9 +2,12 @@
  * `djass-worker render TEMPLATE_DIR -o OUTPUT_DIR [--no-hooks]
  *  [--no-hook-server] [--zip FILE.zip] [--hook-timeout SECONDS]
  *  [--render-timeout SECONDS] [--render-memory MB] [--render-output MB]
+ *  [--manifest JSON]
  *  [key=value ...]`
  *
- * Like `cookiecutter --no-input -o OUTPUT_DIR TEMPLATE_DIR key=value...`:
+ * Like `cookiecutter --no-input -o OUTPUT_DIR TEMPLATE_DIR key=value...`
+ * (with --manifest, the project also gets the manifests the API's
+ * projects get, worker/manifest.c; without, none):
  * prints the project folder's path; on error prints file:line: what on
  * stderr, leaves nothing behind and exits non-zero.  The render limits are
  * the worker's, with its defaults; at the time limit the process ends
@@ -22,6 +25,7 @@
 #include "conf.h"
 #include "files.h"
 #include "hook_server.h"
+#include "manifest.h"
 #include "render.h"
 #include "render_cli.h"
 #include "zip.h"
@@ -34,7 +38,7 @@ djass_render_usage(void)
             "[--no-hooks] [--no-hook-server] [--zip FILE.zip] "
             "[--hook-timeout SECONDS] "
             "[--render-timeout SECONDS] [--render-memory MB] "
-            "[--render-output MB] [key=value ...]\n");
+            "[--render-output MB] [--manifest JSON] [key=value ...]\n");
     return 2;
 }
 
@@ -112,6 +116,10 @@ djass_render_args(int argc, char **argv, djass_render_args_t *a,
             }
             a->opts.hook_timeout_ms = sec * 1000;
             i++;
+        } else if (strcmp(argv[i], "--manifest") == 0 && i + 1 < argc) {
+            if (djass_manifest_option(argv[++i]) != 0) {
+                return 2;
+            }
         } else if (strcmp(argv[i], "--no-hooks") == 0) {
             a->opts.no_hooks = 1;
         } else if (strcmp(argv[i], "--no-hook-server") == 0) {
@@ -190,6 +198,13 @@ djass_render_main(int argc, char **argv)
     rc = djass_render_project(a.template_dir, a.output_dir, given, &a.opts,
                               &project, &err) == 0 ? 0 : 1;
 
+    if (rc == 0
+        && djass_manifest_write(a.template_dir, project, given, &err) != 0)
+    {
+        djass_rm_rf(project);
+        rc = 1;
+    }
+
     if (rc == 0 && a.zip != NULL
         && djass_zip_write(project, a.zip, &err) != 0)
     {
@@ -214,6 +229,7 @@ djass_render_main(int argc, char **argv)
 
 done:
 
+    djass_manifest_free();
     free(project);
     json_decref(given);
     return rc;

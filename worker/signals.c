@@ -9,12 +9,14 @@
 
 volatile sig_atomic_t  djass_stop;
 volatile sig_atomic_t  djass_reload;
+volatile sig_atomic_t  djass_reload_template;
 
 
 static void
 djass_signals_hup(int signo)
 {
     djass_reload = 1;
+    djass_reload_template = 1;
 }
 
 

@@ -18,6 +18,9 @@ extern volatile sig_atomic_t  djass_stop;
 /* SIGHUP arrived: re-read what can be re-read (the S3 credentials) */
 extern volatile sig_atomic_t  djass_reload;
 
+/* SIGHUP arrived: the consumer computes its template version again */
+extern volatile sig_atomic_t  djass_reload_template;
+
 /* installs the handlers (no SA_RESTART: a wait returns early) */
 void djass_signals_init(void);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "djass_parse.h"
+#include "gitstore.h"
 #include "log.h"
 #include "store.h"
 #include "upload.h"
@@ -32,16 +33,12 @@ djass_store_rel(const char *id, char *rel, size_t len)
 }
 
 
-int
-djass_store_remove(const djass_conf_t *conf, const char *id, char *err,
+/* one artifact (rel) out of the store */
+static int
+djass_store_remove_rel(const djass_conf_t *conf, const char *rel, char *err,
     size_t len)
 {
-    char  rel[64], path[PATH_MAX];
-
-    if (djass_store_rel(id, rel, sizeof(rel)) != 0) {
-        snprintf(err, len, "the project id is not a number");
-        return -1;
-    }
+    char  path[PATH_MAX];
 
     if (conf->artifacts_url) {
         return djass_upload_delete(conf, rel, err, len) == DJASS_UPLOAD_OK
@@ -62,6 +59,35 @@ djass_store_remove(const djass_conf_t *conf, const char *id, char *err,
     }
 
     return 0;
+}
+
+
+int
+djass_store_remove(const djass_conf_t *conf, const char *id, char *err,
+    size_t len)
+{
+    int           i;
+    char          rel[64];
+    static const char  *ext[] = { "pack", "idx" };
+
+    if (djass_store_rel(id, rel, sizeof(rel)) != 0) {
+        snprintf(err, len, "the project id is not a number");
+        return -1;
+    }
+
+    /* issue 25: its git repository first, then the ZIP, so that a removal
+     * cut short is redone while the ZIP is still there to find */
+    for (i = 0; i < 2; i++) {
+        if (djass_gitstore_rel(id, ext[i], rel, sizeof(rel)) != 0
+            || djass_store_remove_rel(conf, rel, err, len) != 0)
+        {
+            return -1;
+        }
+    }
+
+    (void) djass_store_rel(id, rel, sizeof(rel));
+
+    return djass_store_remove_rel(conf, rel, err, len);
 }
 
 

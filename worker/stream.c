@@ -90,6 +90,38 @@ djass_stream_group(djass_stream_t *s)
 }
 
 
+/* a job's "template_version" or "manifest" field: 0, or -1 when f is
+ * neither (or v is not what it may be) */
+static int
+djass_stream_job_field(redisReply *f, redisReply *v,
+    djass_stream_entry_t *out)
+{
+    if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+        return -1;
+    }
+
+    if (strcmp(f->str, "template_version") == 0) {
+        if (v->len != sizeof(out->template_version) - 1
+            || strspn(v->str, "0123456789abcdef") != v->len)
+        {
+            return -1;
+        }
+
+        memcpy(out->template_version, v->str, v->len + 1);
+        return 0;
+    }
+
+    if (strcmp(f->str, "manifest") == 0
+        && v->len == 1 && (v->str[0] == '0' || v->str[0] == '1'))
+    {
+        out->manifest = v->str[0] == '1';
+        return 0;
+    }
+
+    return -1;
+}
+
+
 /* entry = [id, [field, value, ...]] */
 static int
 djass_stream_entry(djass_stream_t *s, redisReply *e,
@@ -99,6 +131,7 @@ djass_stream_entry(djass_stream_t *s, redisReply *e,
     redisReply  *f, *v;
 
     memset(out, 0, sizeof(djass_stream_entry_t));
+    out->manifest = -1;
 
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
         || e->element[0]->type != REDIS_REPLY_STRING
@@ -127,6 +160,11 @@ djass_stream_entry(djass_stream_t *s, redisReply *e,
         {
             memcpy(out->request_id, v->str, v->len);
             out->request_id[v->len] = '\0';
+            continue;
+        }
+
+        /* i25: the job's template version and djass_manifest */
+        if (djass_stream_job_field(f->element[i], v, out) == 0) {
             continue;
         }
 

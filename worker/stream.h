@@ -35,6 +35,10 @@ typedef struct {
     char   value[128];              /* the field's value, or "" */
     char   request_id[129];         /* its "request_id" field (the
                                      * create's X-Request-Id), or "" */
+    char   template_version[65];    /* its "template_version" field (64
+                                     * hex digits), or "" */
+    int    manifest;                /* its "manifest" field: 1 "1", 0 "0",
+                                     * -1 none */
 } djass_stream_entry_t;
 
 

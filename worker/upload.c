@@ -6,9 +6,11 @@
  * header (--artifacts-header or $DJASS_ARTIFACTS_HEADER) is never logged.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -470,6 +472,84 @@ djass_upload_delete(const djass_conf_t *conf, const char *rel, char *err,
     if (res == DJASS_UPLOAD_PERMANENT && (status == 404 || status == 410)) {
         res = DJASS_UPLOAD_OK;
     }
+
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    return res;
+}
+
+
+static size_t
+djass_upload_write(char *p, size_t size, size_t n, void *data)
+{
+    return fwrite(p, size, n, data) * size;
+}
+
+
+djass_upload_e
+djass_upload_get(const djass_conf_t *conf, const char *rel, const char *file,
+    char *err, size_t len)
+{
+    FILE               *f;
+    CURL               *c;
+    char               *url, key[DJASS_S3_KEY_MAX + 1];
+    long                status;
+    djass_upload_e      res;
+    struct curl_slist  *headers;
+
+    headers = NULL;
+
+    if (conf->s3) {
+        /* a presigned GET: the same signing as nginx's downloads */
+        url = djass_s3_key(conf->s3, rel, key, sizeof(key)) == 0
+              ? djass_s3_presign(conf->s3, &djass_s3_creds, key, 300,
+                                 (long long) time(NULL))
+              : NULL;
+        c = url ? curl_easy_init() : NULL;
+
+        if (c) {
+            curl_easy_setopt(c, CURLOPT_URL, url);
+            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                             (long) DJASS_UPLOAD_CONNECT_MS);
+            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                             (long) DJASS_UPLOAD_TIMEOUT_MS);
+            curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        }
+
+        free(url);
+
+        if (c == NULL) {
+            snprintf(err, len, "Cannot sign the store's GET of %s.", rel);
+            return DJASS_UPLOAD_TRANSIENT;
+        }
+
+    } else {
+        c = djass_upload_handle(conf, rel, &headers, err, len);
+        if (c == NULL) {
+            return DJASS_UPLOAD_TRANSIENT;
+        }
+    }
+
+    f = fopen(file, "wbe");
+    if (f == NULL) {
+        snprintf(err, len, "Cannot write the work folder (%s).",
+                 strerror(errno));
+        res = DJASS_UPLOAD_TRANSIENT;
+        goto done;
+    }
+
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, djass_upload_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+
+    res = djass_upload_perform(c, "the GET", &status, err, len);
+
+    if (fclose(f) != 0 && res == DJASS_UPLOAD_OK) {
+        snprintf(err, len, "Cannot write the work folder.");
+        res = DJASS_UPLOAD_TRANSIENT;
+    }
+
+done:
 
     curl_easy_cleanup(c);
     curl_slist_free_all(headers);

@@ -60,4 +60,10 @@ int djass_upload_publish(const djass_conf_t *conf, const char *file,
 djass_upload_e djass_upload_delete(const djass_conf_t *conf, const char *rel,
     char *err, size_t len);
 
+/* issue 25: one GET of rel (an S3 store: presigned) into file, as an
+ * upgrade reads its parent's git pack; OK, TRANSIENT or PERMANENT (404:
+ * gone) */
+djass_upload_e djass_upload_get(const djass_conf_t *conf, const char *rel,
+    const char *file, char *err, size_t len);
+
 #endif /* DJASS_UPLOAD_H */

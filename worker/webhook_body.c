@@ -47,6 +47,7 @@ static const djass_wh_field_t  djass_wh_fields[] = {
     { "artifact_ready", DJASS_WH_READY, DJASS_WH_STATUS },
     { "input_payload", DJASS_WH_OBJECT, DJASS_WH_PAYLOAD },
     { "expires_at", DJASS_WH_TIME, DJASS_WH_EXPIRES },
+    { "template_version", DJASS_WH_STRING, DJASS_WH_TEMPLATE },
 };
 
 

@@ -24,6 +24,7 @@ enum {
     DJASS_WH_FINISHED,
     DJASS_WH_PAYLOAD,
     DJASS_WH_EXPIRES,            /* i22: after the spec's fields */
+    DJASS_WH_TEMPLATE,           /* i25: template_version */
     DJASS_WH_NFIELDS
 };
 

@@ -15,6 +15,7 @@
 #include "consumer.h"
 #include "worker.h"
 #include "log.h"
+#include "rollout.h"
 #include "signals.h"
 #include "supervise.h"
 #include "upload.h"
@@ -53,13 +54,20 @@ djass_worker_main(int argc, char **argv)
         return 2;
     }
 
+    /* the template's version (worker/rollout.c): the consumers' unless
+     * SIGHUP has them compute it again */
+    if (djass_rollout_load(&conf) != 0) {
+        djass_conf_free(&conf);
+        return 2;
+    }
+
     djass_signals_init();
     srand((unsigned) getpid() ^ (unsigned) time(NULL));
 
-    djass_log("starting: redis %s, template %s, artifacts %s, %d "
+    djass_log("starting: redis %s, template %s (version %s), artifacts %s, %d "
               "process(es), visibility timeout %d s, max attempts %d, "
               "render limits %d s, %d MB memory%s, %d MB output",
-              conf.redis, conf.template_dir,
+              conf.redis, conf.template_dir, djass_template_current,
               conf.artifacts_url ? conf.artifacts_url : conf.artifacts_dir,
               conf.concurrency, conf.visibility_ms / 1000,
               conf.max_attempts, conf.limits.timeout_s,

@@ -18,14 +18,16 @@ use Digest::SHA;
 use File::Find;
 use IO::Uncompress::Unzip qw($UnzipError);
 use Time::HiRes qw(sleep time);
+use Time::Local qw(timegm);
 use Djass::Build qw(bin valgrind_on);
 use Djass::Test qw(redis_cli json_encode temp_dir wait_until start_nginx
                    free_port);
 
 our @EXPORT = qw(enqueue_project project wait_finished wait_status
                  status_sets pending_jobs stream_length artifact_files
+                 repo_files
                  temp_files zip_entries file_sha256 worker_log render_zip
-                 slow_factor worker_template start_http_store);
+                 slow_factor worker_template start_http_store manifest_arg);
 
 # The create script of the module, minus the quota check: one atomic step
 # that makes the record, indexes it and enqueues the job.
@@ -117,10 +119,20 @@ sub _files {
     return sort @f;
 }
 
-# the published ZIPs, relative to the store
+# the published ZIPs, relative to the store (not their git repositories'
+# packs and indexes beside them: repo_files)
 sub artifact_files {
     my ($dir) = @_;
-    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)} && -f "$dir/$_[0]" });
+    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)} && $_[0] =~ /\.zip\z/
+                              && -f "$dir/$_[0]" });
+}
+
+# the published git packs and indexes (issue 25), relative to the store
+sub repo_files {
+    my ($dir) = @_;
+    return _files($dir, sub { $_[0] !~ m{^\.tmp(/|$)}
+                              && $_[0] =~ /\.(?:pack|idx)\z/
+                              && -f "$dir/$_[0]" });
 }
 
 # anything left in the store's work folder
@@ -156,21 +168,35 @@ sub worker_log {
     return scalar <>;
 }
 
-# `djass-worker render TEMPLATE -o OUT --zip ZIP k=v...`: the reference
+# `djass-worker render TEMPLATE -o OUT --zip ZIP k=v...`: the reference.
+# With $project (a project object of the API), the ZIP also holds the
+# manifests the worker writes for it (djass_manifest on, the default):
+# render --manifest with its id, name, slug and created_at.
 sub render_zip {
-    my ($template, $payload, $name) = @_;
+    my ($template, $payload, $name, $project) = @_;
     my $out = temp_dir("render-$name");
     my $zip = "$out.zip";
     my @kv = map { "$_=$payload->{$_}" } sort keys %$payload;
+    my @manifest = $project ? ('--manifest', manifest_arg($project)) : ();
     my $pid = fork;
     if ($pid == 0) {
         open STDOUT, '>', '/dev/null';
         exec bin('djass-worker'), 'render', $template, '-o', $out,
-             '--zip', $zip, @kv or exit 127;
+             '--zip', $zip, @manifest, @kv or exit 127;
     }
     waitpid($pid, 0);
     die "djass-worker render failed" if $?;
     return $zip;
+}
+
+# render --manifest's JSON for a project object of the API
+sub manifest_arg {
+    my ($p) = @_;
+    my @t = ($p->{created_at} // '') =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)Z$/
+        or die "manifest_arg: no created_at";
+    my $created = timegm($t[5], $t[4], $t[3], $t[2], $t[1] - 1, $t[0]);
+    return json_encode({ id => 0 + $p->{id}, name => $p->{name},
+                         slug => $p->{slug}, created_at => 0 + $created });
 }
 
 sub worker_template { Djass::Build::repo_dir() . "/t/render-templates/worker-$_[0]" }
