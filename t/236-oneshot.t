@@ -373,7 +373,10 @@ is(projects_of($r3, $k3->{profile}) - $before, 1,
 {
     my $r4 = start_redis();
     my $art4 = temp_dir('art-236-4');
+    # nginx validates against the worker's template (its version: a worker
+    # renders only what was validated against its own)
     my $n4 = start_nginx(redis => $r4, artifacts => $art4,
+                         template => worker_template('fail'),
                          http => 'djass_oneshot_wait ' . (20 * $f) . 's;');
     my $key = make_key($r4, scopes => $both)->{key};
     my $fw = start_worker(redis => $r4, artifacts => $art4,

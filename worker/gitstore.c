@@ -121,12 +121,26 @@ djass_gitstore_parent(const djass_conf_t *conf, const djass_start_t *st,
 }
 
 
-/* the temporary pack and index: .tmp/<id>.<attempt>.<pid>.pack, .idx */
+/* the temporary pack and index: .tmp/<id>.<attempt>.<pid>.pack, .idx,
+ * beside the temporary ZIP in the store's .tmp/ (the render's folder may
+ * be on another file system, --work-dir: a rename from there fails) */
 static int
 djass_gitstore_tmp(const djass_publish_t *p, char *pack, char *idx)
 {
-    if (snprintf(pack, PATH_MAX, "%s.pack", p->dir) >= PATH_MAX
-        || snprintf(idx, PATH_MAX, "%s.idx", p->dir) >= PATH_MAX)
+    size_t  n;
+
+    n = strlen(p->zip);
+
+    if (n < sizeof(".zip") - 1
+        || strcmp(p->zip + n - (sizeof(".zip") - 1), ".zip") != 0)
+    {
+        return -1;
+    }
+
+    n -= sizeof(".zip") - 1;
+
+    if (snprintf(pack, PATH_MAX, "%.*s.pack", (int) n, p->zip) >= PATH_MAX
+        || snprintf(idx, PATH_MAX, "%.*s.idx", (int) n, p->zip) >= PATH_MAX)
     {
         return -1;
     }
