@@ -515,9 +515,24 @@ static ngx_int_t
 ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
     ngx_str_t *v, ngx_uint_t n)
 {
-    u_char      *p;
+    u_char      *p, *dst;
+    size_t       size;
     uint32_t     len;
     ngx_uint_t   i;
+
+    /* one allocation for all the fields: this is on the polling path */
+
+    size = 0;
+
+    for (i = 0; i < n; i++) {
+        ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
+        size += (size_t) len + 1;
+    }
+
+    dst = ngx_pnalloc(pool, size);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
 
     p = cn->data + n * sizeof(uint32_t);
 
@@ -525,13 +540,10 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
         ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
 
         v[i].len = len;
-        v[i].data = ngx_pnalloc(pool, len + 1);
-        if (v[i].data == NULL) {
-            return NGX_ERROR;
-        }
+        v[i].data = dst;
 
-        ngx_memcpy(v[i].data, p, len);
-        v[i].data[len] = '\0';
+        dst = ngx_cpymem(dst, p, len);
+        *dst++ = '\0';
         p += len;
     }
 
