@@ -420,6 +420,7 @@ my @more = map {
         json => { project_name => "More $_" })->{json}{project}{id}
 } 1 .. 90;
 my ($hot, $hot_calls) = ($ids[0], 0);
+my $doubts = metric($small, 'djass_cache_doubts_total') // 0;
 for my $i (0 .. $#more) {
     get($small, "/projects/$more[$i]/status", $real->{key});
     if ($i % 5 == 4) {
@@ -430,8 +431,14 @@ for my $i (0 .. $#more) {
 }
 ok(metric($small, 'djass_cache_evictions_total') > 0,
    'the stream of other projects filled the zone: entries were evicted');
-is($hot_calls, 0, 'the project read all along stayed in the zone: its '
-                  . 'reads cost Redis nothing');
+SKIP: {
+    # a heartbeat late on a loaded machine puts the cache in doubt: reads
+    # then go to Redis whatever the zone holds
+    skip 'the cache was in doubt meanwhile (a late heartbeat)', 1
+        if (metric($small, 'djass_cache_doubts_total') // 0) != $doubts;
+    is($hot_calls, 0, 'the project read all along stayed in the zone: '
+                      . 'its reads cost Redis nothing');
+}
 $e0 = evalsha_calls();
 get($small, "/projects/$ids[1]/status", $real->{key});
 is(evalsha_calls() - $e0, 1, 'one left unread since was evicted');
