@@ -36,6 +36,7 @@
 #include <ngx_core.h>
 #include "ngx_http_djass_module.h"
 #include "ngx_http_djass_cache.h"
+#include "ngx_http_djass_wait.h"
 #include "djass_scripts.h"
 
 
@@ -600,6 +601,20 @@ ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (type == NGX_HTTP_DJASS_CACHE_PROJECT) {
+        /* after the entry went: the woken read cannot find the old one */
+        ngx_http_djass_wait_wake(id.data, id.len);
+    }
+}
+
+
+/* the cache is read and kept exact now: no write goes unseen */
+
+ngx_uint_t
+ngx_http_djass_cache_tracked(void)
+{
+    return ngx_http_djass_cache_is_live;
 }
 
 
@@ -645,6 +660,11 @@ ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
     sh->stats.flushes++;
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (live != 0) {
+        /* tracking (re)started, or a flush: a change may have gone unseen */
+        ngx_http_djass_wait_wake_all();
+    }
 }
 
 

@@ -39,6 +39,7 @@ void ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
     u_char *name, size_t len);
 void ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf,
     ngx_int_t live, const char *why);
+ngx_uint_t ngx_http_djass_cache_tracked(void);
 ngx_http_djass_cache_stats_t *ngx_http_djass_cache_stats(
     ngx_http_djass_main_conf_t *dmcf);
 

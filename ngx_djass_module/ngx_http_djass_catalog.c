@@ -118,7 +118,7 @@ ngx_http_djass_load_template(ngx_conf_t *cf,
     p = ngx_hex_dump(p, digest, 16);
     *p = '"';
 
-    return NGX_CONF_OK;
+    return ngx_http_djass_help_build(cf, dmcf);
 }
 
 

@@ -41,9 +41,27 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
 {
     ngx_http_djass_call_t  *call;
 
-    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
+    call = ngx_http_djass_create_call_init(r, ctx);
     if (call == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_djass_keyed_body(r, &call->digest,
+                                     ngx_http_djass_create_body);
+}
+
+
+/* a create's call (POST /projects, the one-shot): it writes, it waits */
+
+ngx_http_djass_call_t *
+ngx_http_djass_create_call_init(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx)
+{
+    ngx_http_djass_call_t  *call;
+
+    call = ngx_http_djass_call_init(r, ctx, NGX_HTTP_DJASS_SCOPE_CREATE);
+    if (call == NULL) {
+        return NULL;
     }
 
     call->unavailable = "Temporary failure while queueing project "
@@ -51,8 +69,7 @@ ngx_http_djass_create_handler(ngx_http_request_t *r,
     call->writes = 1;
     call->wait = 1;
 
-    return ngx_http_djass_keyed_body(r, &call->digest,
-                                     ngx_http_djass_create_body);
+    return call;
 }
 
 
@@ -218,6 +235,8 @@ ngx_http_djass_create_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_FILL_EMAIL,
                              pl->fill_email != 0);
     args[DJASS_SCRIPT_API_CREATE_ARGV_TAIL] = pl->tail;
+    ngx_http_djass_call_flag(call, DJASS_SCRIPT_API_CREATE_ARGV_ONESHOT,
+                             call->oneshot);
 
     idem = &args[DJASS_SCRIPT_API_CREATE_ARGV_IDEM];
     fp = &args[DJASS_SCRIPT_API_CREATE_ARGV_FP];

@@ -40,11 +40,8 @@ static ngx_int_t
 ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
-    u_char                     *p, *last;
-    ngx_tm_t                    tm;
-    ngx_str_t                   uri, disposition, *slug, *artifact;
-    ngx_http_djass_ctx_t       *ctx;
-    ngx_http_djass_loc_conf_t  *dlcf;
+    u_char                *p;
+    ngx_http_djass_ctx_t  *ctx;
 
     ctx = ngx_http_djass_get_ctx(r);
 
@@ -73,8 +70,26 @@ ngx_http_djass_download_done(ngx_http_request_t *r, void *data,
         return ngx_http_djass_internal_error(r);
     }
 
-    slug = &v[1];
-    artifact = &v[2];
+    return ngx_http_djass_serve_artifact(r, ctx, &v[1], &v[2]);
+}
+
+
+/*
+ * The answer of a ready project's download, for GET /download and the
+ * one-shot (GET /projects.zip): Content-Disposition from the slug, then
+ * the artifact from the folder or HTTP store behind djass_artifacts, or
+ * from S3.  What the request is finalized with.
+ */
+
+ngx_int_t
+ngx_http_djass_serve_artifact(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *slug, ngx_str_t *artifact)
+{
+    u_char                     *p, *last;
+    ngx_tm_t                    tm;
+    ngx_str_t                   uri, disposition;
+    ngx_uint_t                  n;
+    ngx_http_djass_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_djass_module);
 

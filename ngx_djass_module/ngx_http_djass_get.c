@@ -1,7 +1,8 @@
 /*
  * GET /projects/{id} and GET /projects/{id}/status: one call of the
  * script (ngx_http_djass_script.c), and the project or status object it
- * returned, written by ngx_http_djass_project.c, as the answer.
+ * returned, written by ngx_http_djass_project.c, as the answer; with
+ * Prefer: wait=N held first (ngx_http_djass_events.c).
  */
 
 
@@ -16,7 +17,8 @@ static ngx_int_t ngx_http_djass_status_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_object_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n,
-    ngx_http_djass_shape_t *shape);
+    ngx_http_djass_shape_t *shape, const char *op,
+    ngx_http_djass_redis_pt handler);
 
 
 ngx_int_t
@@ -41,7 +43,8 @@ ngx_http_djass_get_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
     return ngx_http_djass_object_done(r, data, rc, v, n,
-                                      &ngx_http_djass_project_shape);
+                                      &ngx_http_djass_project_shape, "get",
+                                      ngx_http_djass_get_done);
 }
 
 
@@ -50,7 +53,8 @@ ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
     return ngx_http_djass_object_done(r, data, rc, v, n,
-                                      &ngx_http_djass_status_shape);
+                                      &ngx_http_djass_status_shape, "status",
+                                      ngx_http_djass_status_done);
 }
 
 
@@ -58,7 +62,8 @@ ngx_http_djass_status_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
 
 static ngx_int_t
 ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
-    ngx_str_t *v, ngx_uint_t n, ngx_http_djass_shape_t *shape)
+    ngx_str_t *v, ngx_uint_t n, ngx_http_djass_shape_t *shape,
+    const char *op, ngx_http_djass_redis_pt handler)
 {
     u_char     *p;
     ngx_str_t   body;
@@ -70,6 +75,15 @@ ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
 
     if (n != 1 + shape->nvalues) {
         return ngx_http_djass_internal_error(r);
+    }
+
+    /* Prefer: wait=N: held while queued or generating */
+    rc = ngx_http_djass_prefer_wait(r, ngx_http_djass_get_ctx(r),
+                                    ngx_http_djass_object_status(shape,
+                                                                 &v[1]),
+                                    op, handler);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     p = ngx_pnalloc(r->pool, ngx_http_djass_object_len(shape, &v[1]));

@@ -19,6 +19,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_djass_mcp.h"
+#include "ngx_http_djass_wait.h"
 #include "djass_scripts.h"
 #include "ngx_http_djass_version.h"
 
@@ -68,6 +69,10 @@ static ngx_int_t ngx_http_djass_mcp_dispatch(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, const char *method, json_t *params);
 static ngx_int_t ngx_http_djass_mcp_initialize(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *params);
+static ngx_int_t ngx_http_djass_mcp_hold(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
+static void ngx_http_djass_mcp_wake(ngx_http_request_t *r,
+    ngx_uint_t timed_out);
 static ngx_int_t ngx_http_djass_mcp_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_mcp_send_result(ngx_http_request_t *r,
@@ -678,6 +683,12 @@ ngx_http_djass_mcp_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_unauthorized(r);
     }
 
+    if (mr->tool == NGX_HTTP_DJASS_MCP_STATUS && mr->wait
+        && ngx_http_djass_mcp_hold(r, mr, rc, v, n) == NGX_DONE)
+    {
+        return NGX_DONE;
+    }
+
     if (mr->tool) {
         if (ngx_http_djass_mcp_tool_result(r, mr, rc, v, n, &result)
             != NGX_OK)
@@ -711,6 +722,87 @@ ngx_http_djass_mcp_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     }
 
     return ngx_http_djass_mcp_send_result(r, mr, &mr->result);
+}
+
+
+/*
+ * get_project_status with wait_seconds: while the project is queued or
+ * generating and the time is not up, the answer waits for its next change
+ * (ngx_http_djass_wait.c) and the script is called again.  NGX_DONE: held.
+ */
+
+static ngx_int_t
+ngx_http_djass_mcp_hold(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
+    ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
+{
+    u_char          *p;
+    ngx_str_t        id;
+    ngx_msec_int_t   left;
+
+    left = (ngx_msec_int_t) (mr->deadline - ngx_current_msec);
+
+    /* {"ok", project fields, size, sha256}: v[4] is the status */
+
+    if (rc != NGX_OK || n != 3 + NGX_HTTP_DJASS_PROJECT_FIELDS
+        || v[0].len != 2 || ngx_strncmp(v[0].data, "ok", 2) != 0
+        || left <= 0 || ngx_exiting || ngx_terminate
+        || (v[4].len == 5 && ngx_strncmp(v[4].data, "ready", 5) == 0)
+        || (v[4].len == 6 && ngx_strncmp(v[4].data, "failed", 6) == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    id.data = p;
+    id.len = ngx_sprintf(p, "%ui", mr->project_id) - p;
+
+    if (ngx_http_djass_wait_project(r, &id, (ngx_msec_t) left,
+                                    ngx_http_djass_mcp_wake)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_djass_mcp_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
+{
+    ngx_int_t                  rc;
+    ngx_http_djass_ctx_t      *ctx;
+    ngx_http_djass_mcp_req_t  *mr;
+
+    ctx = ngx_http_djass_get_ctx(r);
+    mr = ctx->data;
+
+    if (timed_out) {
+        /* read once more, and answer whatever it says */
+        mr->wait = 0;
+    }
+
+    rc = ngx_http_djass_redis_script(r, mr->call.args, DJASS_SCRIPT_API_NKEYS,
+                                     mr->call.nargs, mr->call.wait,
+                                     ngx_http_djass_mcp_done, mr);
+
+    if (rc == NGX_OK) {
+        /* the reply's ngx_http_finalize_request() ends the wait's count */
+        return;
+    }
+
+    if (rc == NGX_HTTP_DJASS_NO_REDIS) {
+        rc = ngx_http_djass_mcp_done(r, mr, NGX_AGAIN, NULL, 0);
+
+    } else {
+        rc = ngx_http_djass_internal_error(r);
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 

@@ -55,6 +55,8 @@ typedef struct {
 
     ngx_uint_t                   tool;           /* tools/call: 1 + index */
     ngx_uint_t                   project_id;
+    ngx_uint_t                   wait;           /* wait_seconds, 0: none */
+    ngx_msec_t                   deadline;       /* ... until then */
 } ngx_http_djass_mcp_req_t;
 
 

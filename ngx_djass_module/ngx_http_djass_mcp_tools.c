@@ -104,8 +104,18 @@
                                                                              \
     "{\"name\":\"get_project_status\",\"title\":\"Project status\","        \
     "\"description\":\"The project, and once its status is ready a "        \
-    "download object (the same as get_project_download's).\","              \
-    "\"inputSchema\":" NGX_HTTP_DJASS_MCP_ID_INPUT ","                      \
+    "download object (the same as get_project_download's). With "           \
+    "wait_seconds the answer waits, while the project is queued or "        \
+    "generating, until it is ready or failed or that many seconds "         \
+    "passed.\","                                                            \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{"                \
+    "\"project_id\":{\"type\":\"integer\",\"minimum\":1,"                  \
+    "\"description\":\"The project's id, from create_project or "           \
+    "list_projects.\"},"                                                    \
+    "\"wait_seconds\":{\"type\":\"integer\",\"minimum\":0,"                \
+    "\"maximum\":60,\"default\":0,\"description\":\"Wait up to this "      \
+    "many seconds for the project to be ready or failed (0: answer at "     \
+    "once).\"}},\"required\":[\"project_id\"]},"                            \
     "\"outputSchema\":{\"type\":\"object\",\"properties\":{"                \
     "\"project\":" NGX_HTTP_DJASS_MCP_PROJECT_SCHEMA ","                    \
     "\"download\":" NGX_HTTP_DJASS_MCP_DOWNLOAD_SCHEMA "},"                 \
@@ -273,7 +283,7 @@ ngx_int_t
 ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *params)
 {
-    json_t                     *name, *args;
+    json_t                     *name, *args, *wait;
     ngx_int_t                   rc;
     ngx_http_djass_mcp_tool_t  *t;
 
@@ -320,6 +330,25 @@ ngx_http_djass_mcp_tool_prepare(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_DJASS_MCP_STATUS:
+        wait = json_object_get(args, "wait_seconds");
+
+        if (wait && !json_is_null(wait)) {
+            if (!json_is_integer(wait) || json_integer_value(wait) < 0
+                || json_integer_value(wait) > 60)
+            {
+                ngx_http_djass_mcp_bad_params(mr, "Invalid params: "
+                                              "wait_seconds must be an "
+                                              "integer from 0 to 60.");
+                return NGX_OK;
+            }
+
+            /* held until ready or failed, at most this long */
+            mr->wait = json_integer_value(wait);
+            mr->deadline = ngx_current_msec + mr->wait * 1000;
+        }
+
+        /* fall through */
+
     case NGX_HTTP_DJASS_MCP_DOWNLOAD:
         rc = ngx_http_djass_mcp_project(r, mr, args, "describe",
                                         DJASS_SCRIPT_API_NARGS);

@@ -19,7 +19,7 @@
 #include "ngx_http_djass_cache.h"
 
 
-#define NGX_HTTP_DJASS_M_CODES    19
+#define NGX_HTTP_DJASS_M_CODES    20
 #define NGX_HTTP_DJASS_M_BUCKETS  12
 #define NGX_HTTP_DJASS_M_UNSEEN   0
 #define NGX_HTTP_DJASS_M_DOWN     1
@@ -51,12 +51,12 @@ static ngx_int_t ngx_http_djass_metrics_send(ngx_http_request_t *r,
 static const char  *ngx_http_djass_endpoints[NGX_HTTP_DJASS_ENDPOINTS] = {
     "other", "project_options", "openapi", "projects_list",
     "projects_create", "project", "project_status", "project_download",
-    "project_delete"
+    "project_delete", "project_oneshot", "help"
 };
 
 /* the codes counted as themselves; the last slot is "other" */
 static ngx_uint_t  ngx_http_djass_codes[NGX_HTTP_DJASS_M_CODES - 1] = {
-    200, 201, 206, 304, 400, 401, 403, 404, 405, 409, 412, 413, 414, 416,
+    200, 201, 202, 206, 304, 400, 401, 403, 404, 405, 409, 412, 413, 414, 416,
     422, 429, 500, 503
 };
 

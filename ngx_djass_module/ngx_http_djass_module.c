@@ -88,6 +88,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, idempotency_ttl),
       NULL },
 
+    { ngx_string("djass_oneshot_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, oneshot_wait),
+      NULL },
+
     { ngx_string("djass_template"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_djass_template,
@@ -207,6 +214,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, cache_heartbeat),
       NULL },
 
+    { ngx_string("djass_events_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, events_keepalive),
+      NULL },
+
     { ngx_string("djass_cache_heartbeat_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -293,11 +307,13 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->redis_wait = NGX_CONF_UNSET_UINT;
     dmcf->redis_wait_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->idempotency_ttl = NGX_CONF_UNSET;
+    dmcf->oneshot_wait = NGX_CONF_UNSET_MSEC;
     dmcf->metrics_zone_size = NGX_CONF_UNSET_SIZE;
     dmcf->cache = NGX_CONF_UNSET;
     dmcf->cache_zone = NGX_CONF_UNSET_SIZE;
     dmcf->cache_heartbeat = NGX_CONF_UNSET_MSEC;
     dmcf->cache_heartbeat_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->events_keepalive = NGX_CONF_UNSET_MSEC;
 
     return dmcf;
 }
@@ -316,11 +332,19 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
                              NGX_HTTP_DJASS_DEFAULT_WAIT_TIMEOUT);
     ngx_conf_init_value(dmcf->idempotency_ttl,
                         NGX_HTTP_DJASS_DEFAULT_IDEM_TTL);
+    ngx_conf_init_msec_value(dmcf->oneshot_wait, 30000);
     ngx_conf_init_value(dmcf->cache, 1);
     ngx_conf_init_size_value(dmcf->cache_zone,
                              NGX_HTTP_DJASS_DEFAULT_CACHE_ZONE);
     ngx_conf_init_msec_value(dmcf->cache_heartbeat, 1000);
     ngx_conf_init_msec_value(dmcf->cache_heartbeat_timeout, 2000);
+    ngx_conf_init_msec_value(dmcf->events_keepalive, 15000);
+
+    if (dmcf->events_keepalive == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "djass_events_keepalive must not be 0");
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_init_size_value(dmcf->metrics_zone_size,
                              NGX_HTTP_DJASS_DEFAULT_METRICS);
@@ -494,6 +518,9 @@ ngx_http_djass_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dlcf->api = 1;
     dlcf->prefix = clcf->name;
     dmcf->enabled = 1;
+
+    /* the prefix without its "/" (GET /api/v1): 301 to the help page */
+    clcf->auto_redirect = 1;
     clcf->handler = ngx_http_djass_handler;
 
     return ngx_http_djass_openapi_build(cf, dmcf, dlcf);

@@ -28,7 +28,7 @@
 #define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
-#define NGX_HTTP_DJASS_ENDPOINTS          9
+#define NGX_HTTP_DJASS_ENDPOINTS          11
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"
@@ -78,6 +78,7 @@ typedef struct {
     ngx_msec_t                   redis_timeout;
     ngx_uint_t                   quota;
     time_t                       idempotency_ttl;
+    ngx_msec_t                   oneshot_wait;   /* djass_oneshot_wait */
 
     /* djass_redis resolved at start: an IP address or a socket path */
     ngx_str_t                    redis_host;     /* NUL-terminated */
@@ -100,6 +101,7 @@ typedef struct {
     json_t                      *cookiecutter;   /* cookiecutter.json */
     ngx_str_t                    options_body;   /* GET /project-options */
     ngx_str_t                    options_etag;
+    ngx_str_t                    help_options;   /* GET / (text), options */
     time_t                       options_mtime;
 
     void                        *redis_conn;     /* per-process adapter */
@@ -115,6 +117,8 @@ typedef struct {
     ngx_shm_zone_t              *cache_shm;      /* NULL: no cache */
     ngx_msec_t                   cache_heartbeat;     /* its PING interval */
     ngx_msec_t                   cache_heartbeat_timeout; /* its deadline */
+
+    ngx_msec_t                   events_keepalive; /* djass_events_keepalive */
 
     /* an S3 artifact store (ngx_http_djass_s3.c) */
     ngx_str_t                    s3_endpoint;    /* djass_s3_endpoint */
@@ -160,6 +164,8 @@ typedef struct {
     ngx_uint_t                   project_id;
     ngx_str_t                    request_id;     /* X-Request-Id answered */
     ngx_uint_t                   endpoint;       /* metrics label, 0 other */
+    void                        *events;         /* an events stream's or
+                                                    Prefer: wait's state */
     ngx_uint_t                   scrape;         /* a djass_metrics request:
                                                     no envelope, no
                                                     X-Request-Id, not
@@ -198,12 +204,15 @@ ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_djass_query_json(ngx_http_request_t *r, ngx_str_t *json);
 ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *out);
 
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
+ngx_int_t ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *details);
@@ -231,6 +240,12 @@ ngx_int_t ngx_http_djass_set_request_id(ngx_http_request_t *r);
 char *ngx_http_djass_load_template(ngx_conf_t *cf,
     ngx_http_djass_main_conf_t *dmcf);
 ngx_int_t ngx_http_djass_is_flag(json_t *value);
+char *ngx_http_djass_help_build(ngx_conf_t *cf,
+    ngx_http_djass_main_conf_t *dmcf);
+ngx_int_t ngx_http_djass_help_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_oneshot_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_options_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 
@@ -287,6 +302,7 @@ typedef struct {
     ngx_uint_t                   writes;        /* the op changes state */
     ngx_uint_t                   wait;          /* djass_redis_wait */
     ngx_str_t                    idempotency_key;  /* as sent, or empty */
+    ngx_uint_t                   oneshot;       /* GET /projects.zip */
 
     ngx_uint_t                   limit;
     ngx_uint_t                   offset;
@@ -329,6 +345,8 @@ ngx_int_t ngx_http_djass_internal_error(ngx_http_request_t *r);
 /* the endpoints: ngx_http_djass_get.c, _download.c, _list.c, _create.c */
 ngx_int_t ngx_http_djass_get_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
+ngx_int_t ngx_http_djass_events_handler(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_status_handler(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_download_handler(ngx_http_request_t *r,
@@ -342,6 +360,8 @@ char *ngx_http_djass_s3_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_djass_s3_download(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx, ngx_str_t *artifact);
 
+ngx_int_t ngx_http_djass_serve_artifact(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *slug, ngx_str_t *artifact);
 u_char *ngx_http_djass_not_ready_details(ngx_pool_t *pool,
     ngx_uint_t project_id, ngx_str_t *status);
 ngx_int_t ngx_http_djass_list_handler(ngx_http_request_t *r,
@@ -397,7 +417,14 @@ size_t ngx_http_djass_object_len(ngx_http_djass_shape_t *shape,
     ngx_str_t *v);
 u_char *ngx_http_djass_object(u_char *p, ngx_http_djass_shape_t *shape,
     ngx_str_t *v);
+ngx_str_t *ngx_http_djass_object_status(ngx_http_djass_shape_t *shape,
+    ngx_str_t *v);
 u_char *ngx_http_djass_time(u_char *p, ngx_str_t *value);
+
+/* ngx_http_djass_events.c: Prefer: wait=N on GET /projects/{id}, /status */
+ngx_int_t ngx_http_djass_prefer_wait(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx, ngx_str_t *status, const char *op,
+    ngx_http_djass_redis_pt handler);
 u_char *ngx_http_djass_integer(u_char *p, ngx_str_t *value);
 
 /* ngx_http_djass_payload.c: the body of POST /projects */
@@ -422,6 +449,8 @@ ngx_int_t ngx_http_djass_payload_parse(ngx_http_request_t *r,
  * call->idempotency_key set or empty); created turns the handler's
  * {"ok", ...} reply into {"project": ...}.
  */
+ngx_http_djass_call_t *ngx_http_djass_create_call_init(ngx_http_request_t *r,
+    ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_create_call(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_http_djass_payload_t *pl,
     ngx_http_djass_redis_pt handler);

@@ -124,6 +124,26 @@ ngx_http_djass_shape_t  ngx_http_djass_status_shape = {
 };
 
 
+/* the "status" string of an object's values (v without the "ok") */
+
+ngx_str_t *
+ngx_http_djass_object_status(ngx_http_djass_shape_t *shape, ngx_str_t *v)
+{
+    ngx_http_djass_field_t  *f;
+
+    for (f = shape->fields; f->key.len; f++) {
+        if (f->type == NGX_HTTP_DJASS_STRING
+            && f->key.len == sizeof("\"status\":") - 1
+            && ngx_strncmp(f->key.data, "\"status\":", f->key.len) == 0)
+        {
+            return &v[f->value];
+        }
+    }
+
+    return NULL;
+}
+
+
 /* an upper bound of what ngx_http_djass_object() writes */
 
 size_t

@@ -16,10 +16,27 @@ ngx_int_t
 ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
+    return ngx_http_djass_send_body(r, status, &ngx_http_djass_json_type,
+                                    body);
+}
+
+
+/* an answer of any type (the help page's text/plain), as send_json's */
+
+ngx_int_t
+ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body)
+{
     ngx_int_t              rc;
     ngx_buf_t             *b;
     ngx_chain_t            out;
     ngx_http_djass_ctx_t  *ctx;
+
+    if (r->header_sent) {
+        /* an events stream that can no longer read the status: it ends */
+        rc = ngx_http_send_special(r, NGX_HTTP_LAST);
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    }
 
     /*
      * A body nobody read is discarded, whatever the method and the path:
@@ -39,8 +56,8 @@ ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_djass_json_type;
-    r->headers_out.content_type_len = ngx_http_djass_json_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = body->len;
 

@@ -31,6 +31,9 @@ enum {
     NGX_HTTP_DJASS_ROUTE_PROJECT,
     NGX_HTTP_DJASS_ROUTE_STATUS,
     NGX_HTTP_DJASS_ROUTE_DOWNLOAD,
+    NGX_HTTP_DJASS_ROUTE_ONESHOT,
+    NGX_HTTP_DJASS_ROUTE_HELP,
+    NGX_HTTP_DJASS_ROUTE_EVENTS,
     NGX_HTTP_DJASS_ROUTE_NONE
 };
 
@@ -39,6 +42,8 @@ static ngx_uint_t ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id);
 static ngx_int_t ngx_http_djass_parse_id(u_char *p, size_t len,
     ngx_uint_t *id);
 static void ngx_http_djass_ctx_cleanup(void *data);
+static u_char *ngx_http_djass_query_member(ngx_http_request_t *r,
+    u_char *p, u_char *start, u_char *end);
 
 
 static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
@@ -54,13 +59,19 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
       ngx_http_djass_status_handler, NULL, NULL },
     { ngx_string("download"), ngx_string("GET, HEAD"),
       ngx_http_djass_download_handler, NULL, NULL },
+    { ngx_string("oneshot"), ngx_string("GET, HEAD"),
+      ngx_http_djass_oneshot_handler, NULL, NULL },
+    { ngx_string("help"), ngx_string("GET, HEAD"),
+      ngx_http_djass_help_handler, NULL, NULL },
+    { ngx_string("events"), ngx_string("GET"),
+      ngx_http_djass_events_handler, NULL, NULL },
 };
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
- * "project_status", "project_download" (4 is "projects_create", 8
- * "project_delete") */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7 };
+ * "project_status", "project_download", "project_oneshot", "help", none
+ * for the events stream (4 is "projects_create", 8 "project_delete") */
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 0 };
 
 
 ngx_int_t
@@ -158,6 +169,16 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
     p = tail->data;
     last = p + tail->len;
 
+    if (tail->len == 0) {
+        return NGX_HTTP_DJASS_ROUTE_HELP;
+    }
+
+    if (tail->len == sizeof("projects.zip") - 1
+        && ngx_strncmp(p, "projects.zip", tail->len) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_ONESHOT;
+    }
+
     if (tail->len == sizeof("project-options") - 1
         && ngx_strncmp(p, "project-options", tail->len) == 0)
     {
@@ -215,6 +236,12 @@ ngx_http_djass_route(ngx_str_t *tail, ngx_uint_t *id)
         && ngx_strncmp(p, "download", sizeof("download") - 1) == 0)
     {
         return NGX_HTTP_DJASS_ROUTE_DOWNLOAD;
+    }
+
+    if ((size_t) (last - p) == sizeof("events") - 1
+        && ngx_strncmp(p, "events", sizeof("events") - 1) == 0)
+    {
+        return NGX_HTTP_DJASS_ROUTE_EVENTS;
     }
 
     return NGX_HTTP_DJASS_ROUTE_NONE;
@@ -363,4 +390,140 @@ ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out)
     *dst = '\0';
 
     return NGX_OK;
+}
+
+
+/*
+ * The query as the JSON object of strings a POST body would be (the
+ * one-shot's payload), in the order given: "+" is a space, then "%XX" as
+ * above, in names and values; a parameter without "=" is "", an empty one
+ * ("&&") is skipped, api_key (the legacy key) left out.  Bytes are copied
+ * as they are: bad UTF-8 or a NUL ("\u0000") is for the JSON parser to
+ * refuse, as in a body.
+ */
+
+ngx_int_t
+ngx_http_djass_query_json(ngx_http_request_t *r, ngx_str_t *json)
+{
+    u_char  *p, *q, *last, *amp;
+
+    /* a byte becomes at most 6 ("\u00XX"); a member adds 4 quotes, ":" and
+     * "," */
+
+    json->data = ngx_pnalloc(r->pool, 2 + 6 * r->args.len
+                                      + 6 * (r->args.len + 1));
+    if (json->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = json->data;
+    *p++ = '{';
+
+    q = r->args.data;
+    last = q + r->args.len;
+
+    while (q < last) {
+        amp = ngx_strlchr(q, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        if (amp > q) {
+            p = ngx_http_djass_query_member(r, p, q, amp);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        q = amp + 1;
+    }
+
+    *p++ = '}';
+
+    json->len = p - json->data;
+
+    return NGX_OK;
+}
+
+
+/* one "name=value" as a member after p (a "," first if not the first) */
+
+static u_char *
+ngx_http_djass_query_member(ngx_http_request_t *r, u_char *p,
+    u_char *start, u_char *end)
+{
+    u_char      *eq, *s, *last, c;
+    ngx_str_t    raw[2], part;
+    ngx_uint_t   i;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    eq = ngx_strlchr(start, end, '=');
+
+    raw[0].data = start;
+    raw[0].len = (eq ? eq : end) - start;
+    raw[1].data = eq ? eq + 1 : end;
+    raw[1].len = end - raw[1].data;
+
+    /* the legacy query auth's argument (ngx_http_arg: any case) */
+
+    if (raw[0].len == sizeof("api_key") - 1
+        && ngx_strncasecmp(raw[0].data, (u_char *) "api_key", raw[0].len)
+           == 0)
+    {
+        return p;
+    }
+
+    if (p[-1] != '{') {
+        *p++ = ',';
+    }
+
+    for (i = 0; i < 2; i++) {
+
+        /* "+" is a space; then "%XX" as everywhere in the module */
+
+        s = ngx_pnalloc(r->pool, raw[i].len + 1);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        for (last = s; (size_t) (last - s) < raw[i].len; last++) {
+            c = raw[i].data[last - s];
+            *last = (c == '+') ? ' ' : c;
+        }
+
+        raw[i].data = s;
+
+        if (ngx_http_djass_unescape(r->pool, &raw[i], &part) != NGX_OK) {
+            return NULL;
+        }
+
+        *p++ = '"';
+
+        for (s = part.data, last = s + part.len; s < last; s++) {
+            c = *s;
+
+            if (c == '"' || c == '\\') {
+                *p++ = '\\';
+                *p++ = c;
+
+            } else if (c < 0x20) {
+                p = ngx_cpymem(p, "\\u00", sizeof("\\u00") - 1);
+                *p++ = hex[c >> 4];
+                *p++ = hex[c & 0xf];
+
+            } else {
+                /* UTF-8 or not: the JSON parser judges it, as a body's */
+                *p++ = c;
+            }
+        }
+
+        *p++ = '"';
+
+        if (i == 0) {
+            *p++ = ':';
+        }
+    }
+
+    return p;
 }

@@ -372,8 +372,9 @@ ngx_http_djass_script_error(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_str_t *v, ngx_uint_t n,
     ngx_http_djass_error_t *err)
 {
-    u_char     *p;
-    ngx_str_t  *reason;
+    u_char      *p;
+    ngx_str_t   *reason;
+    const char  *scope;
 
     if (n < 2 || v[0].len != 1 || v[0].data[0] != 'e') {
         return NGX_HTTP_DJASS_BAD_REPLY;
@@ -382,16 +383,20 @@ ngx_http_djass_script_error(ngx_http_request_t *r,
     reason = &v[1];
 
     if (ngx_strcmp(reason->data, "scope") == 0) {
+        /* the scope missing, when the script names it (the one-shot needs
+         * two): a constant of the script, no JSON escaping needed */
+        scope = (n == 3) ? (const char *) v[2].data : call->scope;
+
         p = ngx_pnalloc(r->pool, sizeof("API key is missing required scope: ")
                                  + sizeof("{\"required_scope\":\"\"}")
-                                 + 2 * ngx_strlen(call->scope));
+                                 + 2 * ngx_strlen(scope));
         if (p == NULL) {
             return NGX_ERROR;
         }
 
         (void) ngx_sprintf(p, "API key is missing required scope: %s%Z"
                            "{\"required_scope\":\"%s\"}%Z",
-                           call->scope, call->scope);
+                           scope, scope);
 
         err->status = NGX_HTTP_FORBIDDEN;
         err->code = "insufficient_scope";

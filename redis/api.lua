@@ -23,7 +23,7 @@
 --! KEYS key project
 --! ARGV op scope now
 --! ARGV.list invalid limit offset status
---! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id
+--! ARGV.create invalid quota name slug head fill_email tail idem fp ttl request_id oneshot
 --! ARGV.delete request_id
 
 -- a valid key: exists, not revoked, not expired; legacy has every scope.
@@ -190,8 +190,19 @@ end
 -- The same key again is that answer (the reply's last value "1": a replay),
 -- before the quota is looked at; with another fp it is "reused"; once that
 -- project was deleted, "notfound" with its id (never a second create).
+--
+-- oneshot "1" (GET /projects.zip, ngx_http_djass_oneshot.c): the key must
+-- also have projects:read; idem is derived from the input itself, and the
+-- reply is the project as it is now (not the remembered answer) with one
+-- more value, the artifact's path once it is ready ("" before).  Its
+-- project deleted, the input makes a new one.
 if op == 'create' then
   --! ARGV.create
+  if oneshot == '1' and k[3] ~= '1' and not string.find(
+    ',' .. (k[2] or '') .. ',', ',projects:read,', 1, true)
+  then
+    return {'e', 'scope', 'projects:read'}
+  end
   if invalid == '1' then return {'e', 'invalid'} end
   local pr = redis.call('HMGET', pk, 'id', 'email', 'quota')
   if not pr[1] then return {'e', 'auth'} end
@@ -202,11 +213,27 @@ if op == 'create' then
       'created_at', 'input_payload')
     if m[1] then
       if m[1] ~= fp then return {'e', 'reused'} end
-      if redis.call('EXISTS', 'djass:project:' .. m[2]) == 0 then
+      local pkey = 'djass:project:' .. m[2]
+      if oneshot == '1' then
+        local p = redis.call('HMGET', pkey, 'id', 'name', 'slug', 'status',
+          'error_message', 'created_at', 'updated_at', 'started_at',
+          'finished_at', 'input_payload', 'expires_at', 'profile',
+          'artifact')
+        if p[1] and p[12] == profile then
+          local out = {'ok'}
+          push(out, p)
+          out[#out + 1] = '1'
+          if p[4] == 'ready' then out[#out + 1] = s(p[13])
+          else out[#out + 1] = '' end
+          return out
+        end
+        redis.call('DEL', ik)
+      elseif redis.call('EXISTS', pkey) == 0 then
         return {'e', 'notfound', m[2]}
+      else
+        return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
+          '', '', m[6], '', '1'}
       end
-      return {'ok', m[2], m[3], m[4], 'queued', '', m[5], m[5],
-        '', '', m[6], '', '1'}
     end
   end
   quota = tonumber(pr[3]) or tonumber(quota)
@@ -233,8 +260,10 @@ if op == 'create' then
       'slug', slug, 'created_at', now, 'input_payload', payload)
     redis.call('EXPIRE', ik, ttl)
   end
-  return {'ok', id, name, slug, 'queued', '', now, now,
+  local out = {'ok', id, name, slug, 'queued', '', now, now,
     '', '', payload, '', '0'}
+  if oneshot == '1' then out[#out + 1] = '' end
+  return out
 end
 
 return redis.error_reply('djass: unknown operation')

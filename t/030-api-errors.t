@@ -25,7 +25,9 @@ sub envelope_ok {
     is(ref $e->{details}, 'HASH', "$name: details is an object");
 }
 
-for my $path ('/', '/nope', '/projects/', '/projects/1/', '/projects/1/zip',
+# ('/' is the help page: t/238)
+for my $path ('/nope', '/projects/', '/projects/1/', '/projects/1/zip',
+              '/projects.zip/', '/projects.zipx',
               '/project-options/', '/PROJECTS', '/projects/1/status/x',
               '/projects/1/download/') {
     my $res = api(GET => $path);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "djass_parse.h"
@@ -44,8 +45,11 @@ djass_conf_usage(FILE *f)
 "                             SIGHUP; never logged\n"
 "  --artifacts-header H       'Name: value' sent with each upload (or\n"
 "                             DJASS_ARTIFACTS_HEADER); never logged\n"
-"  --work-dir DIR             with an HTTP or S3 store: where ZIPs are built\n"
-"                             (default $TMPDIR or /tmp)\n"
+"  --work-dir DIR             where projects are rendered (in DIR/.tmp/)\n"
+"                             and, with an HTTP or S3 store, ZIPs built\n"
+"                             (default /dev/shm/djass-UID when /dev/shm is\n"
+"                             writable; else the store's .tmp/, or $TMPDIR\n"
+"                             or /tmp with an HTTP or S3 store)\n"
 
 "  --concurrency N            N worker processes under a supervisor\n"
 "                             (default %d)\n"
@@ -83,6 +87,8 @@ djass_conf_usage(FILE *f)
 
     fprintf(f,
 "  --password P               Redis AUTH (or DJASS_REDIS_PASSWORD)\n"
+"  --no-hook-server           run each .py hook in a fresh interpreter,\n"
+"                             not through the per-process hook server\n"
 "  -v, --verbose              more log lines\n"
 "  -h, --help                 this text\n"
 "  --version                  print the version\n");
@@ -187,6 +193,31 @@ djass_conf_dir(const char *opt, const char *s, const char **out)
 }
 
 
+/* DJASS_SHM_DIR/djass-<uid>, ours alone (0700), made when missing; -1
+ * when there is no tmpfs to use */
+static int
+djass_conf_shm(char *dir, size_t len)
+{
+    struct stat  st;
+
+    if (stat(DJASS_SHM_DIR, &st) != 0 || !S_ISDIR(st.st_mode)
+        || access(DJASS_SHM_DIR, W_OK | X_OK) != 0
+        || snprintf(dir, len, "%s/djass-%u", DJASS_SHM_DIR,
+                    (unsigned) geteuid()) >= (int) len)
+    {
+        return -1;
+    }
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        return -1;
+    }
+
+    /* one made by someone else is not ours to use */
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+           && st.st_uid == geteuid() && (st.st_mode & 077) == 0 ? 0 : -1;
+}
+
+
 /* http(s)://host[:port]/path, kept with a trailing slash */
 
 static int
@@ -245,6 +276,7 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 {
     int          i, sec, rc;
     char         err[256];
+    char         shm[64];
     const char  *a, *v, *work, *tmp, *s3_url, *s3_endpoint, *s3_region;
 
     memset(conf, 0, sizeof(djass_conf_t));
@@ -281,6 +313,11 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
 
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             conf->verbose = 1;
+            continue;
+        }
+
+        if (strcmp(a, "--no-hook-server") == 0) {
+            conf->no_hook_server = 1;
             continue;
         }
 
@@ -455,14 +492,28 @@ djass_conf_parse(int argc, char **argv, djass_conf_t *conf)
         return -1;
     }
 
+    /* projects are rendered in the work folder: tmpfs when there is one;
+     * with a local store and no tmpfs, in the store's own .tmp/ */
+    tmp = getenv("TMPDIR");
+    if (work == NULL && djass_conf_shm(shm, sizeof(shm)) == 0) {
+        work = shm;
+
+    } else if (work == NULL && conf->artifacts_url) {
+        work = tmp && tmp[0] ? tmp : "/tmp";
+    }
+
+    if (work != NULL
+        && djass_conf_dir("--work-dir", work, &conf->work_dir) != 0)
+    {
+        return -1;
+    }
+
     if (conf->artifacts_url) {
-        /* ZIPs are built in a local folder, then uploaded */
-        tmp = getenv("TMPDIR");
-        if (djass_conf_dir("--work-dir",
-                           work ? work : (tmp && tmp[0] ? tmp : "/tmp"),
-                           &conf->artifacts_dir)
-            != 0)
-        {
+        /* ZIPs are built in the work folder too, then uploaded */
+        free((char *) conf->artifacts_dir);
+        conf->artifacts_dir = strdup(conf->work_dir);
+        if (conf->artifacts_dir == NULL) {
+            fprintf(stderr, "djass-worker: out of memory\n");
             return -1;
         }
     }
@@ -497,6 +548,7 @@ djass_conf_free(djass_conf_t *conf)
     free((char *) conf->template_dir);
     free((char *) conf->artifacts_dir);
     free((char *) conf->artifacts_url);
+    free((char *) conf->work_dir);
     free(conf->s3);
     conf->s3 = NULL;
     conf->artifacts_url = NULL;

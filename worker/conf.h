@@ -24,6 +24,10 @@
 #define DJASS_WEBHOOK_CONCURRENCY_MAX   1000
 
 
+/* the default work folder, when it is a writable folder (tmpfs) */
+#define DJASS_SHM_DIR  "/dev/shm"
+
+
 typedef struct {
     const char    *redis;            /* ADDR as given, for log lines */
     const char    *password;         /* --password or DJASS_REDIS_PASSWORD */
@@ -31,6 +35,9 @@ typedef struct {
     const char    *artifacts_dir;    /* absolute; with an HTTP store, the
                                         local work folder (--work-dir) */
     const char    *artifacts_url;    /* --artifacts http(s)://.../ */
+    const char    *work_dir;         /* --work-dir, absolute: projects are
+                                        rendered in its .tmp/; NULL: in
+                                        the store's */
     const char    *artifacts_header; /* "Name: value" sent with each PUT */
     djass_s3_t    *s3;               /* --artifacts s3://BUCKET[/PREFIX]:
                                         the bucket, --s3-endpoint,
@@ -58,6 +65,7 @@ typedef struct {
     char           retention_arg[24]; /* the same, as digits ("" when off),
                                          for the record scripts */
     int            verbose;
+    int            no_hook_server;  /* .py hooks in a fresh interpreter */
 } djass_conf_t;
 
 

@@ -24,6 +24,7 @@
 #include "render.h"
 #include "zip.h"
 #include "generate.h"
+#include "hook_server.h"
 #include "log.h"
 #include "signals.h"
 
@@ -239,6 +240,13 @@ djass_generate(const djass_conf_t *conf, const char *payload,
     pid_t  pid, parent;
 
     memset(res, 0, sizeof(djass_generate_t));
+
+    /* started here, in the process that outlives the renderers */
+    if (!conf->no_hook_server
+        && djass_hook_server_wanted(conf->template_dir))
+    {
+        (void) djass_hook_server_ensure(djass_hook_python());
+    }
 
     if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(res->error, sizeof(res->error), "Internal error: no pipe "

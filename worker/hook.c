@@ -23,6 +23,7 @@
 
 #include "files.h"
 #include "hook.h"
+#include "hook_server.h"
 
 
 extern char  **environ;
@@ -40,7 +41,6 @@ static const char  *djass_hook_env_names[] = {
     "TZ", "TMPDIR", "TEMP", "TMP", "TERM", NULL
 };
 
-#define DJASS_HOOK_ENV_MAX  64
 #define DJASS_HOOK_PATH     "PATH=/usr/local/bin:/usr/bin:/bin"
 
 
@@ -72,7 +72,7 @@ djass_hook_env_allowed(const char *var)
 
 /* the allow-listed part of environ, built before fork (the child only
  * points environ at it); a PATH is always there, as execlp needs one */
-static void
+void
 djass_hook_env(char **env)
 {
     int     n, path;
@@ -134,21 +134,24 @@ djass_wait_exit(pid_t pid, int timeout, int *status)
 
 
 static int
-djass_wait_hook(const djass_hooks_t *h, const char *rel, pid_t pid)
+djass_hook_timeout(const djass_hooks_t *h)
 {
-    int  status, timeout;
+    return h->timeout_ms > 0 ? h->timeout_ms : DJASS_HOOK_TIMEOUT * 1000;
+}
 
-    timeout = h->timeout_ms > 0 ? h->timeout_ms
-                              : DJASS_HOOK_TIMEOUT * 1000;
 
-    if (!djass_wait_exit(pid, timeout, &status)) {
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return djass_err_set(h->err, rel, 0, "Hook script timed out "
-                             "after %d ms", timeout);
-    }
+static int
+djass_hook_timed_out(const djass_hooks_t *h, const char *rel)
+{
+    return djass_err_set(h->err, rel, 0, "Hook script timed out after %d "
+                         "ms", djass_hook_timeout(h));
+}
 
+
+/* what a hook's wait status means */
+static int
+djass_hook_status(const djass_hooks_t *h, const char *rel, int status)
+{
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return 0;
     }
@@ -169,16 +172,70 @@ djass_wait_hook(const djass_hooks_t *h, const char *rel, pid_t pid)
 
 
 static int
+djass_wait_hook(const djass_hooks_t *h, const char *rel, pid_t pid)
+{
+    int  status;
+
+    if (!djass_wait_exit(pid, djass_hook_timeout(h), &status)) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return djass_hook_timed_out(h, rel);
+    }
+
+    return djass_hook_status(h, rel, status);
+}
+
+
+/* a .py hook through this process's hook server (hook_server.h):
+ * DJASS_HOOK_SERVER_GONE when there is none or it did not take it */
+static int
+djass_run_served(const djass_hooks_t *h, const char *rel, const char *script,
+    char **env, int out)
+{
+    int   fd, rc, status;
+    char  cwd[PATH_MAX], abs[PATH_MAX];
+
+    fd = djass_hook_server_fd(h->python);
+    if (fd < 0 || realpath(h->project, cwd) == NULL
+        || realpath(script, abs) == NULL)
+    {
+        return DJASS_HOOK_SERVER_GONE;
+    }
+
+    rc = djass_hook_server_run(fd, cwd, abs, env, out, djass_hook_timeout(h),
+                               &status);
+    if (rc == DJASS_HOOK_SERVER_GONE) {
+        return rc;
+    }
+
+    if (rc < 0) {
+        return djass_file_err(h->err, rel, "cannot start the hook");
+    }
+
+    return rc == 1 ? djass_hook_timed_out(h, rel)
+                   : djass_hook_status(h, rel, status);
+}
+
+
+static int
 djass_run_script(const djass_hooks_t *h, const char *rel, const char *script,
     int python)
 {
-    int    out, fd;
+    int    out, fd, rc;
     char  *env[DJASS_HOOK_ENV_MAX];
     pid_t  pid, parent;
 
     out = h->stdout_fd > 0 ? h->stdout_fd : 2;
     parent = getpid();
     djass_hook_env(env);
+
+    if (python) {
+        rc = djass_run_served(h, rel, script, env, out);
+        if (rc != DJASS_HOOK_SERVER_GONE) {
+            return rc;
+        }
+    }
 
     pid = fork();
     if (pid < 0) {

@@ -32,10 +32,18 @@ typedef struct {
 } djass_hooks_t;
 
 
+#define DJASS_HOOK_ENV_MAX  64
+
+
 /* runs every hooks/<hook>.* file; 0, or -1 with h->err set */
 int djass_hooks_run(const djass_hooks_t *h, const char *hook);
 
 /* 1 when the template has a hooks/<hook>.* file (and hooks are on) */
 int djass_hooks_has(const djass_hooks_t *h, const char *hook);
+
+/* what a hook's environment holds: the allow-listed part of environ
+ * (DJASS_HOOK_ENV_MAX entries at most, NULL-terminated, pointing into
+ * environ), with a PATH always */
+void djass_hook_env(char **env);
 
 #endif /* DJASS_HOOK_H */

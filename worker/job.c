@@ -181,7 +181,7 @@ djass_job_remove(djass_queue_t *q, const djass_job_t *job)
 
     conf = q->redis->conf;
 
-    djass_publish_forget(conf->artifacts_dir, job->project);
+    djass_publish_forget(conf->artifacts_dir, conf->work_dir, job->project);
     djass_store_crash_point("recorded");
 
     if (djass_store_remove(conf, job->project, err, sizeof(err)) != 0) {
@@ -226,8 +226,9 @@ djass_job_generate(djass_queue_t *q, const djass_job_t *job,
     memset(f, 0, sizeof(djass_finish_t));
     memset(res, 0, sizeof(djass_generate_t));
 
-    if (djass_publish_prepare(conf->artifacts_dir, job->project, a->attempt,
-                              p, res->error, sizeof(res->error))
+    if (djass_publish_prepare(conf->artifacts_dir, conf->work_dir,
+                              job->project, a->attempt, p, res->error,
+                              sizeof(res->error))
         != 0)
     {
         if (djass_store_transient(errno)) {
@@ -526,7 +527,8 @@ djass_job_steps(djass_queue_t *q, const djass_job_t *job, long long t0)
         && st.outcome != DJASS_START_GONE)
     {
         /* no new attempt: what killed attempts left is removed here */
-        djass_publish_forget(q->redis->conf->artifacts_dir, job->project);
+        djass_publish_forget(q->redis->conf->artifacts_dir,
+                             q->redis->conf->work_dir, job->project);
     }
 
     switch (st.outcome) {

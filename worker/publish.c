@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,8 +75,29 @@ djass_mkdir(const char *path, const char *parent)
  * are collected first and removed after the listing, so that removing
  * never disturbs the listing.
  */
+/* name is <id>.<attempt>.<pid>[.zip]: 1 when that pid is a process here
+ * other than this one (a worker still at it) */
+static int
+djass_publish_alive(const char *name)
+{
+    long         pid;
+    const char  *p;
+
+    p = strchr(name, '.');
+    p = p ? strchr(p + 1, '.') : NULL;
+    if (p == NULL) {
+        return 0;
+    }
+
+    pid = strtol(p + 1, NULL, 10);
+
+    return pid > 0 && pid != (long) getpid()
+           && (kill((pid_t) pid, 0) == 0 || errno == EPERM);
+}
+
+
 static void
-djass_publish_sweep(const char *tmp, const char *id)
+djass_publish_sweep(const char *tmp, const char *id, int live_too)
 {
     DIR            *d;
     size_t          n, i, found, rounds;
@@ -94,7 +116,9 @@ djass_publish_sweep(const char *tmp, const char *id)
         found = 0;
 
         while (found < 16 && (e = readdir(d)) != NULL) {
-            if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.') {
+            if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.'
+                && (live_too || !djass_publish_alive(e->d_name)))
+            {
                 memcpy(names[found++], e->d_name, NAME_MAX + 1);
             }
         }
@@ -118,11 +142,36 @@ djass_publish_sweep(const char *tmp, const char *id)
 }
 
 
-int
-djass_publish_prepare(const char *artifacts, const char *id, int attempt,
-    djass_publish_t *p, char *err, size_t len)
+/* what earlier attempts left: all of it in a store's .tmp/ (which hosts
+ * may share), what no live process here owns in the work folder's */
+static void
+djass_publish_sweeps(const char *tmp, const char *wtmp, const char *id)
 {
-    char       tmp[PATH_MAX];
+    if (strcmp(tmp, wtmp) != 0) {
+        djass_publish_sweep(tmp, id, 1);
+    }
+
+    djass_publish_sweep(wtmp, id, 0);
+}
+
+
+static int
+djass_publish_tmp(char *tmp, char *wtmp, const char *artifacts,
+    const char *work)
+{
+    return snprintf(tmp, PATH_MAX, "%s/%s", artifacts, DJASS_TMP_DIR)
+           >= PATH_MAX - 64
+           || snprintf(wtmp, PATH_MAX, "%s/%s", work ? work : artifacts,
+                       DJASS_TMP_DIR) >= PATH_MAX - 64 ? -1 : 0;
+}
+
+
+int
+djass_publish_prepare(const char *artifacts, const char *work,
+    const char *id, int attempt, djass_publish_t *p, char *err, size_t len)
+{
+    int        fd;
+    char       tmp[PATH_MAX], wtmp[PATH_MAX];
     long long  n;
 
     /* ids come from INCR: digits, checked when the job was read */
@@ -132,12 +181,11 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
         return -1;
     }
 
-    if (snprintf(tmp, sizeof(tmp), "%s/%s", artifacts, DJASS_TMP_DIR)
-        >= (int) sizeof(tmp) - 64
-        || snprintf(p->dir, sizeof(p->dir), "%s/%s.%d.%d", tmp, id, attempt,
+    if (djass_publish_tmp(tmp, wtmp, artifacts, work) != 0
+        || snprintf(p->dir, sizeof(p->dir), "%s/%s.%d.%d", wtmp, id, attempt,
                     (int) getpid()) >= (int) sizeof(p->dir) - 8
-        || snprintf(p->zip, sizeof(p->zip), "%s.zip", p->dir)
-           >= (int) sizeof(p->zip)
+        || snprintf(p->zip, sizeof(p->zip), "%s/%s.%d.%d.zip", tmp, id,
+                    attempt, (int) getpid()) >= (int) sizeof(p->zip)
         || snprintf(p->rel, sizeof(p->rel), "projects/%03d/%s.zip",
                     (int) (n % 1000), id)
            >= (int) sizeof(p->rel))
@@ -152,11 +200,28 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
                                    "writable");
     }
 
-    djass_publish_sweep(tmp, id);
+    if (strcmp(tmp, wtmp) != 0 && djass_mkdir(wtmp, work) != 0) {
+        return djass_publish_error(err, len, "The work folder is not "
+                                   "writable");
+    }
+
+    djass_publish_sweeps(tmp, wtmp, id);
+
+    /* the render is elsewhere: the ZIP's place is tried now, before the
+     * work, as making the render's folder in the store would */
+    if (strcmp(tmp, wtmp) != 0) {
+        fd = open(p->zip, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return djass_publish_error(err, len, "The artifact store is not "
+                                       "writable");
+        }
+        close(fd);
+    }
 
     if (mkdir(p->dir, 0755) != 0) {
-        return djass_publish_error(err, len, "The artifact store is not "
-                                   "writable");
+        return djass_publish_error(err, len, strcmp(tmp, wtmp) != 0
+                                   ? "The work folder is not writable"
+                                   : "The artifact store is not writable");
     }
 
     return 0;
@@ -164,14 +229,13 @@ djass_publish_prepare(const char *artifacts, const char *id, int attempt,
 
 
 void
-djass_publish_forget(const char *artifacts, const char *id)
+djass_publish_forget(const char *artifacts, const char *work,
+    const char *id)
 {
-    char  tmp[PATH_MAX];
+    char  tmp[PATH_MAX], wtmp[PATH_MAX];
 
-    if (snprintf(tmp, sizeof(tmp), "%s/%s", artifacts, DJASS_TMP_DIR)
-        < (int) sizeof(tmp))
-    {
-        djass_publish_sweep(tmp, id);
+    if (djass_publish_tmp(tmp, wtmp, artifacts, work) == 0) {
+        djass_publish_sweeps(tmp, wtmp, id);
     }
 }
 

@@ -18,25 +18,29 @@
 
 
 typedef struct {
-    char  dir[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>/: the render */
-    char  zip[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>.zip */
+    char  dir[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>/: the render, in
+                                the work folder's .tmp/ (or the store's) */
+    char  zip[PATH_MAX];     /* .tmp/<id>.<attempt>.<pid>.zip, the store's */
     char  rel[64];           /* projects/NNN/<id>.zip */
 } djass_publish_t;
 
 
 /*
  * Removes what earlier attempts at project id left in .tmp/ (a killed
- * worker cannot clean up after itself), then makes a fresh work folder.
+ * worker cannot clean up after itself), then makes a fresh folder for the
+ * render in work/.tmp/ (work: --work-dir, host-local, where only what no
+ * live process of this host owns is removed; NULL: the store's .tmp/).
  * err gets a message without host paths.  On -1 here and in
  * djass_publish_commit, errno says why (djass_store_transient: the store
  * is failing, not the project).
  */
-int djass_publish_prepare(const char *artifacts, const char *id,
-    int attempt, djass_publish_t *p, char *err, size_t len);
+int djass_publish_prepare(const char *artifacts, const char *work,
+    const char *id, int attempt, djass_publish_t *p, char *err, size_t len);
 
 /* removes what any attempt at project id left in .tmp/: for a job that
  * ends without a new attempt */
-void djass_publish_forget(const char *artifacts, const char *id);
+void djass_publish_forget(const char *artifacts, const char *work,
+    const char *id);
 
 /* fsync(2)s the ZIP, renames it into place and fsyncs the folder */
 int djass_publish_commit(const char *artifacts, djass_publish_t *p,

@@ -27,6 +27,7 @@
 #include "djass_cookiecutter.h"
 #include "files.h"
 #include "hook.h"
+#include "hook_server.h"
 #include "include.h"
 #include "newline.h"
 #include "render.h"
@@ -773,9 +774,7 @@ djass_render_setup(djass_render_t *r, const djass_render_opts_t *opts,
 
     r->hooks.repo = r->repo;
     r->hooks.project = r->project;
-    r->hooks.python = opts->python ? opts->python
-                      : getenv("DJASS_PYTHON") ? getenv("DJASS_PYTHON")
-                      : "python3";
+    r->hooks.python = opts->python ? opts->python : djass_hook_python();
     r->hooks.no_hooks = opts->no_hooks;
     r->hooks.timeout_ms = opts->hook_timeout_ms;
     r->hooks.stdout_fd = opts->hook_stdout_fd;

@@ -1,7 +1,8 @@
 /*
  * `djass-worker render TEMPLATE_DIR -o OUTPUT_DIR [--no-hooks]
- *  [--zip FILE.zip] [--hook-timeout SECONDS] [--render-timeout SECONDS]
- *  [--render-memory MB] [--render-output MB] [key=value ...]`
+ *  [--no-hook-server] [--zip FILE.zip] [--hook-timeout SECONDS]
+ *  [--render-timeout SECONDS] [--render-memory MB] [--render-output MB]
+ *  [key=value ...]`
  *
  * Like `cookiecutter --no-input -o OUTPUT_DIR TEMPLATE_DIR key=value...`:
  * prints the project folder's path; on error prints file:line: what on
@@ -20,6 +21,7 @@
 
 #include "conf.h"
 #include "files.h"
+#include "hook_server.h"
 #include "render.h"
 #include "render_cli.h"
 #include "zip.h"
@@ -29,7 +31,8 @@ static int
 djass_render_usage(void)
 {
     fprintf(stderr, "usage: djass-worker render TEMPLATE_DIR -o OUTPUT_DIR "
-            "[--no-hooks] [--zip FILE.zip] [--hook-timeout SECONDS] "
+            "[--no-hooks] [--no-hook-server] [--zip FILE.zip] "
+            "[--hook-timeout SECONDS] "
             "[--render-timeout SECONDS] [--render-memory MB] "
             "[--render-output MB] [key=value ...]\n");
     return 2;
@@ -69,6 +72,7 @@ typedef struct {
     const char           *zip;
     djass_render_opts_t   opts;
     djass_limits_t        limits;
+    int                   no_hook_server;
 } djass_render_args_t;
 
 
@@ -110,6 +114,8 @@ djass_render_args(int argc, char **argv, djass_render_args_t *a,
             i++;
         } else if (strcmp(argv[i], "--no-hooks") == 0) {
             a->opts.no_hooks = 1;
+        } else if (strcmp(argv[i], "--no-hook-server") == 0) {
+            a->no_hook_server = 1;
         } else if (strcmp(argv[i], "--no-input") == 0) {
             continue;
         } else if (argv[i][0] == '-') {
@@ -150,6 +156,14 @@ djass_render_main(int argc, char **argv)
     rc = djass_render_args(argc, argv, &a, given);
     if (rc != 0) {
         goto done;
+    }
+
+    /* .py hooks through a hook server (hook_server.h), as the worker
+     * runs them */
+    if (!a.opts.no_hooks && !a.no_hook_server
+        && djass_hook_server_wanted(a.template_dir))
+    {
+        (void) djass_hook_server_ensure(djass_hook_python());
     }
 
     djass_limits_apply(&a.limits);

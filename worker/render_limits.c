@@ -14,10 +14,6 @@
 #include "render_limits.h"
 
 
-/* free heap a render process keeps mapped */
-#define DJASS_RENDER_TRIM  (64 * 1024 * 1024)
-
-
 #if defined(__SANITIZE_ADDRESS__)
 #define DJASS_ASAN  1
 #elif defined(__has_feature)
@@ -90,17 +86,18 @@ djass_limits_apply(const djass_limits_t *l)
      * killing the process: the render then says which bound it hit */
     signal(SIGXFSZ, SIG_IGN);
 
+    /* a render allocates and frees the same buffers file after file (the
+     * ZIP's deflate state is made anew per entry): the heap is kept
+     * rather than given back and faulted in again each time; the process
+     * is short-lived */
+    (void) mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    (void) mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+
     rl.rlim_cur = (rlim_t) l->output_mb * 1024 * 1024;
     rl.rlim_max = rl.rlim_cur;
     (void) setrlimit(RLIMIT_FSIZE, &rl);
 
     djass_file_out_max = (long long) l->output_mb * 1024 * 1024;
-
-    /* the process lives one render: freed heap stays mapped for the next
-     * allocation instead of going back to the kernel at every free of a
-     * few 64 KB blocks (zlib's per ZIP entry state) and being faulted in
-     * again; the bound on address space below is unchanged */
-    (void) mallopt(M_TRIM_THRESHOLD, DJASS_RENDER_TRIM);
 
     if (djass_limits_memory_enforced()) {
         rl.rlim_cur = (rlim_t) l->memory_mb * 1024 * 1024;

@@ -82,6 +82,12 @@ djass_worker_main(int argc, char **argv)
                   "%d ms)", conf.redis_wait, conf.redis_wait_timeout_ms);
     }
 
+    djass_log("projects are rendered in %s/.tmp (--work-dir); .py hooks %s",
+              conf.work_dir ? conf.work_dir : conf.artifacts_dir,
+              conf.no_hook_server ? "each in a fresh interpreter "
+                                    "(--no-hook-server)"
+                                  : "through a hook server per process");
+
     if (conf.concurrency > 1) {
         rc = djass_supervise(&conf);
 

@@ -3,13 +3,16 @@
  * source files -- GET /projects' limit, offset and status
  * (ngx_http_djass_list.c), the api_key query form of the key
  * (ngx_http_djass_auth.c), the decoding of a query value and the route of
- * a path with its project id (ngx_http_djass_router.c).  The input is the
- * query string (r->args); the same bytes are also routed as the path
- * after the API prefix.  nginx's own functions come from ngx_shim.c.
+ * a path with its project id, and the one-shot's query as the JSON body
+ * it stands for (ngx_http_djass_router.c).  The input is the query string
+ * (r->args); the same bytes are also routed as the path after the API
+ * prefix.  nginx's own functions come from ngx_shim.c.
  *
  * Checks beyond ASan/UBSan: a valid query gives limit 1..100, an offset
  * in range and a known status; a decoded value is never longer than the
- * query; an id has at most 18 digits.
+ * query; an id has at most 18 digits; the one-shot's JSON stays within its
+ * bound and is an object of strings unless a byte is one JSON refuses
+ * (bad UTF-8).
  */
 
 #include "ngx_shim.h"
@@ -32,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    json_t                 *obj, *v;
     ngx_int_t               rc;
-    ngx_str_t               key, tail;
+    ngx_str_t               key, tail, json;
+    const char             *k;
+    json_error_t            jerr;
     ngx_uint_t              route, id;
     ngx_http_request_t     *r;
     ngx_http_djass_call_t   call;
@@ -78,6 +84,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fuzz_assert(id < 1000000000000000000ULL);
+
+    rc = ngx_http_djass_query_json(r, &json);
+    fuzz_assert(rc == NGX_OK);
+    fuzz_assert(json.len <= 2 + 6 * size + 6 * (size + 1));
+    fuzz_assert(json.len >= 2 && json.data[0] == '{'
+                && json.data[json.len - 1] == '}');
+
+    obj = json_loadb((char *) json.data, json.len, JSON_ALLOW_NUL, &jerr);
+
+    if (obj == NULL) {
+        /* only bytes that are no UTF-8, or a NUL in a name, make it
+         * invalid (the payload's parser says 400 invalid_payload) */
+        fuzz_assert(json_error_code(&jerr) == json_error_invalid_utf8
+                    || json_error_code(&jerr)
+                       == json_error_null_byte_in_key);
+
+    } else {
+        fuzz_assert(json_is_object(obj));
+
+        json_object_foreach(obj, k, v) {
+            fuzz_assert(json_is_string(v));
+        }
+
+        json_decref(obj);
+    }
 
     ngx_shim_reset();
 

@@ -10,7 +10,6 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Time::HiRes qw(sleep);
-use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Djass::Build qw(repo_dir);
 use Djass::Test qw(temp_dir free_port wait_until);
@@ -37,8 +36,9 @@ sub start_seaweed {
     # SeaweedFS opens nine listeners one after another while its parts
     # already connect to each other: a port chosen free can be taken by
     # then (an outgoing connection's ephemeral port, another program).
-    # Ports below the ephemeral range, and a start whose listener found
-    # its port taken is made again on new ports, up to three times.
+    # free_port's are below the ephemeral range, and a start whose
+    # listener found its port taken is made again on new ports, up to
+    # three times.
     for my $try (1 .. 3) {
         my $p = _start_seaweed(%o);
         return $p if ref $p;
@@ -46,19 +46,6 @@ sub start_seaweed {
     }
 }
 
-# a port below the kernel's ephemeral range (no outgoing connection takes
-# it) that nothing listens on now
-sub _listen_port {
-    for (1 .. 200) {
-        my $port = 10000 + int(rand(20000));
-        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                      LocalPort => $port, Proto => 'tcp',
-                                      ReuseAddr => 1) or next;
-        close $s;
-        return $port;
-    }
-    return free_port();
-}
 
 # one start: the store, or the reason it did not start (its log's tail)
 sub _start_seaweed {
@@ -70,7 +57,7 @@ sub _start_seaweed {
             . qq({"accessKey":"$ACCESS","secretKey":"$SECRET"}],)
             . qq("actions":["Admin","Read","Write","List","Tagging"]}]}\n);
     close $fh;
-    my %port = map { $_ => _listen_port() }
+    my %port = map { $_ => free_port() }
         qw(master master_grpc volume volume_grpc filer filer_grpc s3 s3_grpc);
     my @cmd = ($o{weed}, 'server', "-dir=$dir/data", '-ip=127.0.0.1',
                '-ip.bind=127.0.0.1',
@@ -85,7 +72,7 @@ sub _start_seaweed {
                "-s3.config=$dir/identities.json", '-s3.port.iceberg=0',
                '-s3.port.lance=0', '-master.telemetry=false');
     if ($o{https}) {
-        $port{https} = _listen_port();
+        $port{https} = free_port();
         my $out = `openssl req -x509 -newkey rsa:2048 -nodes -keyout '$dir/key.pem' -out '$dir/cert.pem' -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>&1`;
         $? == 0 or die "openssl req failed: $out";
         push @cmd, "-s3.port.https=$port{https}",

@@ -59,13 +59,34 @@ sub temp_dir {
     return $d;
 }
 
+# a port nothing listens on now, below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range), so that no outgoing connection of this
+# machine takes it between the choice and the listener's bind; never the
+# same port twice in one test process
+my %ports_given;
 sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
-        or die "no free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    my ($lo) = _ephemeral_low();
+    my $span = $lo - 10000;
+    for (1 .. 500) {
+        my $port = 10000 + int(rand($span));
+        next if $ports_given{$port};
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'tcp',
+                                      ReuseAddr => 1) or next;
+        close $s;
+        $ports_given{$port} = 1;
+        return $port;
+    }
+    die "no free port below $lo";
+}
+
+sub _ephemeral_low {
+    my $lo = 32768;
+    if (open my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range') {
+        my ($l) = split ' ', (<$fh> // '');
+        $lo = $l if defined $l && $l =~ /^\d+$/ && $l > 12000;
+    }
+    return $lo;
 }
 
 sub wait_port {
