@@ -69,6 +69,8 @@ static ngx_int_t ngx_http_djass_mcp_dispatch(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, const char *method, json_t *params);
 static ngx_int_t ngx_http_djass_mcp_initialize(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, json_t *params);
+static void ngx_http_djass_mcp_call(ngx_http_request_t *r,
+    ngx_http_djass_mcp_req_t *mr);
 static ngx_int_t ngx_http_djass_mcp_hold(ngx_http_request_t *r,
     ngx_http_djass_mcp_req_t *mr, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static void ngx_http_djass_mcp_wake(ngx_http_request_t *r,
@@ -212,6 +214,17 @@ ngx_http_djass_mcp_body(ngx_http_request_t *r)
             return;
         }
     }
+
+    ngx_http_djass_mcp_call(r, mr);
+}
+
+
+/* the script call; the request is finalized here unless it was sent */
+
+static void
+ngx_http_djass_mcp_call(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr)
+{
+    ngx_int_t  rc;
 
     rc = ngx_http_djass_redis_script(r, mr->call.args, DJASS_SCRIPT_API_NKEYS,
                                      mr->call.nargs, mr->call.wait,
@@ -774,7 +787,6 @@ ngx_http_djass_mcp_hold(ngx_http_request_t *r, ngx_http_djass_mcp_req_t *mr,
 static void
 ngx_http_djass_mcp_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
 {
-    ngx_int_t                  rc;
     ngx_http_djass_ctx_t      *ctx;
     ngx_http_djass_mcp_req_t  *mr;
 
@@ -786,23 +798,8 @@ ngx_http_djass_mcp_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
         mr->wait = 0;
     }
 
-    rc = ngx_http_djass_redis_script(r, mr->call.args, DJASS_SCRIPT_API_NKEYS,
-                                     mr->call.nargs, mr->call.wait,
-                                     ngx_http_djass_mcp_done, mr);
-
-    if (rc == NGX_OK) {
-        /* the reply's ngx_http_finalize_request() ends the wait's count */
-        return;
-    }
-
-    if (rc == NGX_HTTP_DJASS_NO_REDIS) {
-        rc = ngx_http_djass_mcp_done(r, mr, NGX_AGAIN, NULL, 0);
-
-    } else {
-        rc = ngx_http_djass_internal_error(r);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    /* sent: the reply's ngx_http_finalize_request() ends the wait's count */
+    ngx_http_djass_mcp_call(r, mr);
 }
 
 

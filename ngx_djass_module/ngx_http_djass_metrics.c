@@ -35,6 +35,7 @@ typedef struct {
     ngx_atomic_t   redis_timeouts;
     ngx_atomic_t   redis_reconnects;
     ngx_atomic_t   connected[NGX_MAX_PROCESSES];
+    ngx_atomic_t   waiting[NGX_MAX_PROCESSES];
 } ngx_http_djass_metrics_t;
 
 
@@ -262,6 +263,28 @@ ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
 }
 
 
+/* the requests this worker holds in ngx_http_djass_wait.c now */
+
+void
+ngx_http_djass_metrics_waiting(ngx_uint_t n)
+{
+    ngx_http_djass_metrics_t    *m;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_djass_module);
+
+    m = dmcf ? ngx_http_djass_metrics_get(dmcf) : NULL;
+    if (m == NULL || ngx_process_slot < 0
+        || ngx_process_slot >= NGX_MAX_PROCESSES)
+    {
+        return;
+    }
+
+    m->waiting[ngx_process_slot] = n;
+}
+
+
 /* microseconds of a monotonic clock, for round trips */
 
 ngx_msec_int_t
@@ -343,7 +366,7 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
     u_char                        *p, *last;
     size_t                         size;
     ngx_int_t                      rc;
-    ngx_uint_t                     e, i, cum;
+    ngx_uint_t                     e, i, n, cum;
     ngx_buf_t                     *b;
     ngx_chain_t                    out;
     ngx_atomic_uint_t              v;
@@ -353,7 +376,7 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
     m = ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
                                        ngx_http_djass_module));
 
-    size = 4096 + 1024
+    size = 4096 + 1024 + 256
            + NGX_HTTP_DJASS_ENDPOINTS * NGX_HTTP_DJASS_M_CODES * 96
            + (NGX_HTTP_DJASS_M_BUCKETS + 1) * 96
            + NGX_MAX_PROCESSES * 48
@@ -456,6 +479,17 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
             "djass_redis_connected{slot=\"%ui\"} %d\n", i,
             m->connected[i] == NGX_HTTP_DJASS_M_UP ? 1 : 0);
     }
+
+    for (n = 0, i = 0; i < NGX_MAX_PROCESSES; i++) {
+        n += m->waiting[i];
+    }
+
+    ngx_http_djass_metrics_line(p, last,
+        "# HELP djass_waiting_requests Requests of this node that wait "
+        "for a project's change: events streams, Prefer: wait, MCP's "
+        "wait_seconds.\n"
+        "# TYPE djass_waiting_requests gauge\n"
+        "djass_waiting_requests %ui\n", n);
 
     ngx_http_djass_metrics_line(p, last,
         "# HELP djass_redis_up Whether this scrape reached Redis: 1 when "

@@ -270,6 +270,7 @@ void ngx_http_djass_metrics_redis_time(ngx_http_djass_main_conf_t *dmcf,
     ngx_msec_int_t us);
 void ngx_http_djass_metrics_redis_event(ngx_http_djass_main_conf_t *dmcf,
     ngx_uint_t event);
+void ngx_http_djass_metrics_waiting(ngx_uint_t n);
 void ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
     ngx_int_t up);
 ngx_msec_int_t ngx_http_djass_metrics_now_us(void);

@@ -21,6 +21,12 @@
  * for a waiting request until it is woken, and a change costs about one
  * read per worker process, however many wait for it.
  *
+ * A change that comes while a request is not waiting -- between its read
+ * and its wait, or while it re-reads -- is not lost: each bucket keeps the
+ * tick and the time of its last wake, and a wait finds it: a request that
+ * waits again after a wake of its bucket since its handler ran, or waits
+ * the first time after one since it started, is woken at once.
+ *
  * While the tracking is not proven (djass_cache off, the invalidation
  * connection lost or late, a failover) a message may be missed: a sweep
  * once a second wakes every waiter to re-check, and when the tracking is
@@ -76,6 +82,7 @@ static uint64_t ngx_http_djass_wait_now(void);
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
 static ngx_uint_t    ngx_http_djass_wait_ready;
 static ngx_uint_t    ngx_http_djass_waiting;
+static ngx_uint_t    ngx_http_djass_wait_held;   /* requests with a waiter */
 static ngx_event_t   ngx_http_djass_wait_sweep_ev;
 static ngx_queue_t   ngx_http_djass_wait_following;
 
@@ -157,6 +164,8 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         w->ev.handler = ngx_http_djass_wait_fire;
 
         cln->handler = ngx_http_djass_wait_cleanup;
+
+        ngx_http_djass_metrics_waiting(++ngx_http_djass_wait_held);
 
     } else if (w->active) {
         /* one wait at a time */
@@ -354,13 +363,6 @@ ngx_http_djass_wait_now(void)
 }
 
 
-ngx_uint_t
-ngx_http_djass_wait_count(void)
-{
-    return ngx_http_djass_waiting;
-}
-
-
 /* out of its bucket, its handler to run from the posted events */
 
 static void
@@ -439,6 +441,8 @@ ngx_http_djass_wait_cleanup(void *data)
     if (w->leading) {
         ngx_http_djass_wait_release(w);
     }
+
+    ngx_http_djass_metrics_waiting(--ngx_http_djass_wait_held);
 
     if (w->ev.timer_set) {
         ngx_del_timer(&w->ev);

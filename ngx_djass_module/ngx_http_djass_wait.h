@@ -45,8 +45,5 @@ void ngx_http_djass_wait_wake(u_char *id, size_t len);
 /* every waiter re-checks: tracking (re)started, Redis was flushed */
 void ngx_http_djass_wait_wake_all(void);
 
-/* how many requests this worker process holds, for djass_metrics */
-ngx_uint_t ngx_http_djass_wait_count(void);
-
 
 #endif /* _NGX_HTTP_DJASS_WAIT_H_INCLUDED_ */

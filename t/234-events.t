@@ -18,7 +18,8 @@ my $slow = valgrind_on() ? 20 : sanitize_on() ? 3 : 1;
 my $redis = start_redis();
 my $nginx = start_nginx(redis => $redis, workers => 2,
                         http => 'djass_events_keepalive 1s;',
-                        server => 'location = /mcp { djass_mcp; }');
+                        server => 'location = /mcp { djass_mcp; }
+                                   location = /metrics { djass_metrics; }');
 my $off = start_nginx(redis => $redis, http => 'djass_cache off;');
 
 my $key = make_key($redis, legacy => 1);
@@ -192,6 +193,11 @@ my @many = map { sse_open($nginx, $mid) } 1 .. 200;
 for my $m (@many) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
 is(scalar(grep { nevents($_) == 1 } @many), 200,
    '200 streams of one project have their first event');
+sub waiting_gauge {
+    my $m = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
+    return $m->{content} =~ /^djass_waiting_requests (\d+)$/m ? $1 : undef;
+}
+is(waiting_gauge(), 200, 'djass_waiting_requests: 200');
 redis_cli($redis, 'CONFIG', 'RESETSTAT');
 sleep 1.5;
 # the heartbeat: CLIENT TRACKINGINFO per worker process per second
@@ -214,6 +220,8 @@ cmp_ok($evalsha // 0, '<=', 20, 'the 200 re-read the status with few script '
        . 'calls (the first of each worker process fills the cache): '
        . ($evalsha // 0));
 close $_->{s} for @many;
+ok(wait_until(sub { (waiting_gauge() // -1) == 0 }, 5 * $slow, 0.05),
+   'djass_waiting_requests: 0 once they left');
 
 # two changes in a row: the second comes while the first's re-read is in
 # flight; no stream may miss it
@@ -360,6 +368,30 @@ for my $bad (61, -1, 'x', 1.5) {
     cmp_ok(time - $t, '<', 0.5 * $slow, '... at once');
 }
 
+# held requests whose clients leave: the waits go with them
+{
+    my $hid = create('Held and left');
+    my @held;
+    for my $i (1 .. 10) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $nginx->{port},
+                                      Proto => 'tcp') or die "connect: $!";
+        print $s "GET /api/v1/projects/$hid/status HTTP/1.1\r\n"
+                 . "Host: localhost\r\nX-API-Key: $K\r\n"
+                 . "Prefer: wait=30\r\n\r\n";
+        push @held, $s;
+    }
+    ok(wait_until(sub { (waiting_gauge() // 0) >= 10 }, 5 * $slow, 0.05),
+       '10 held requests wait');
+    close $_ for @held;
+    ok(wait_until(sub { (waiting_gauge() // -1) == 0 }, 5 * $slow, 0.05),
+       'their clients left: no request waits');
+    set_project_status($redis, $hid, 'ready', finished_at => int(time));
+    $res = api(GET => "/projects/$hid/status", key => $K, nginx => $nginx,
+               headers => { Prefer => 'wait=5' });
+    is($res->{json}{status}, 'ready', 'and the project reads well after');
+}
+
 # djass_cache off: no tracking, the waiters re-check once a second
 my $oid = create('Off');
 $st = sse_open($off, $oid);
@@ -385,11 +417,25 @@ is($ended, 5, 'connections killed while waiting: the streams go on and end '
 # --- nginx -s reload while streams are open --------------------------------------
 
 SKIP: {
-    skip 'no reload with master_process off (valgrind)', 2 if valgrind_on();
+    skip 'no reload with master_process off (valgrind)', 6 if valgrind_on();
     my $hid = create('Reload');
     my @h = map { sse_open($nginx, $hid) } 1 .. 10;
     for my $m (@h) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
+    my $held = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $nginx->{port},
+                                     Proto => 'tcp') or die "connect: $!";
+    print $held "GET /api/v1/projects/$hid/status HTTP/1.1\r\n"
+                . "Host: localhost\r\nX-API-Key: $K\r\n"
+                . "Prefer: wait=30\r\nConnection: close\r\n\r\n";
+    my $hr = { s => $held, raw => '', head => undef, body => '', eof => 0 };
+    ok(!sse_read($hr, sub { defined $_[0]{head} }, 0.5),
+       'a Prefer: wait=30 request is held');
     kill 'HUP', $nginx->{pid};
+    ok(sse_read($hr, sub { $_[0]{eof} }, 4),
+       'a reload: the held request is answered');
+    is($hr->{status}, 200, '... 200');
+    is((json_decode($hr->{body}) // {})->{status}, 'queued',
+       '... with the status as it is');
     my $closed = 0;
     for my $m (@h) { $closed++ if sse_read($m, sub { $_[0]{eof} }, 4) }
     is($closed, 10, 'a reload ends the old workers\' streams');
