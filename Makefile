@@ -43,8 +43,10 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -std=gnu99 \
 LIBS      := -lhiredis -ljansson -larchive -lcrypto
 # libcurl: the worker's webhook deliveries (one lookup thread per name:
 # -pthread) and its HTTP and S3 uploads, and the store abstraction
-# (lib/djass_store.c, djassctl gc's); never nginx
-WORKER_LIBS := $(LIBS) -lcurl -lz -pthread
+# (lib/djass_store.c, djassctl gc's); never nginx.  Not linked: loaded
+# when first called (lib/djass_curl.c), so that `djass-worker render` and
+# djassctl do not pay its thirty libraries' dynamic linking at each start
+WORKER_LIBS := $(LIBS) -lz -pthread
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_HDRS    := $(wildcard lib/*.h lib/*/*.h)

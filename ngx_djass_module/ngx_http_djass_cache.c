@@ -46,6 +46,9 @@
 /* the invalidation counters, by hash of type + id */
 #define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
+/* a hit leaves an entry in place while it is among the newest (touch) */
+#define NGX_HTTP_DJASS_CACHE_NEAR      8
+
 /* the fill reply: "raw", the key's 5 fields, exists and 16 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
 #define NGX_HTTP_DJASS_CACHE_PFIELDS   17
@@ -128,6 +131,8 @@ static void *ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, size_t size);
 static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn);
+static void ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
+    ngx_http_djass_cache_node_t *cn);
 static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool,
     ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
@@ -427,6 +432,7 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
 
     ngx_rbtree_insert(&sh->rbtree, &cn->node);
     ngx_queue_insert_head(&sh->lru, &cn->queue);
+    cn->node.data = (u_char) (sh->stats.hits + sh->stats.fills);
 
     sh->stats.fills++;
 }
@@ -476,15 +482,61 @@ ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
 }
 
 
+/*
+ * A hit makes its entry the newest unless it is among the newest already:
+ * fewer than NGX_HTTP_DJASS_CACHE_NEAR fills and hits came since it was
+ * last put at the front, so at most twice that many entries were put
+ * before it.  A poll's hit then seldom writes LRU links of the shared
+ * zone, which the worker processes would otherwise pass back and forth
+ * between their cores at every request; eviction still takes the least
+ * recently used, give or take those few places.  The count (mod 256) at
+ * the last move is kept in the node's spare byte (the tree does not use
+ * it).
+ */
+
+static void
+ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
+    ngx_http_djass_cache_node_t *cn)
+{
+    u_char  clock;
+
+    clock = (u_char) (sh->stats.hits + sh->stats.fills);
+
+    if ((u_char) (clock - cn->node.data) < NGX_HTTP_DJASS_CACHE_NEAR) {
+        return;
+    }
+
+    cn->node.data = clock;
+
+    ngx_queue_remove(&cn->queue);
+    ngx_queue_insert_head(&sh->lru, &cn->queue);
+}
+
+
 /* a valid entry's fields into the request pool, NUL-terminated */
 
 static ngx_int_t
 ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
     ngx_str_t *v, ngx_uint_t n)
 {
-    u_char      *p;
+    u_char      *p, *dst;
+    size_t       size;
     uint32_t     len;
     ngx_uint_t   i;
+
+    /* one allocation for all the fields: this is on the polling path */
+
+    size = 0;
+
+    for (i = 0; i < n; i++) {
+        ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
+        size += (size_t) len + 1;
+    }
+
+    dst = ngx_pnalloc(pool, size);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
 
     p = cn->data + n * sizeof(uint32_t);
 
@@ -492,13 +544,10 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
         ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
 
         v[i].len = len;
-        v[i].data = ngx_pnalloc(pool, len + 1);
-        if (v[i].data == NULL) {
-            return NGX_ERROR;
-        }
+        v[i].data = dst;
 
-        ngx_memcpy(v[i].data, p, len);
-        v[i].data[len] = '\0';
+        dst = ngx_cpymem(dst, p, len);
+        *dst++ = '\0';
         p += len;
     }
 
@@ -698,10 +747,8 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
                                        NGX_HTTP_DJASS_CACHE_PFIELDS);
         }
 
-        ngx_queue_remove(&kn->queue);
-        ngx_queue_insert_head(&sh->lru, &kn->queue);
-        ngx_queue_remove(&pn->queue);
-        ngx_queue_insert_head(&sh->lru, &pn->queue);
+        ngx_http_djass_cache_touch(sh, kn);
+        ngx_http_djass_cache_touch(sh, pn);
 
         sh->stats.hits++;
 

@@ -4,7 +4,9 @@
 # characters of [A-Za-z0-9._:-], otherwise nginx's $request_id is used;
 # error.request_id equals the header; the create's id travels with its job
 # to the worker's log lines; $djass_request_id and $djass_request_safe
-# (api_key= values redacted) in an access log.
+# (api_key= values redacted) in an access log, and nginx's own $request_id
+# there is the answered id (the module makes it from batches of random
+# bytes: each id once, in every worker process its own).
 use strict;
 use warnings;
 use FindBin;
@@ -21,7 +23,8 @@ my $nginx = start_nginx(
     redis => $redis, artifacts => $art,
     location => 'client_max_body_size 1k;',
     http => 'log_format djass_safe \'$remote_addr [$time_local] '
-            . '"$djass_request_safe" $status rid=$djass_request_id\';',
+            . '"$djass_request_safe" $status rid=$djass_request_id '
+            . 'nrid=$request_id\';',
     server => "access_log $logdir/access.log djass_safe;",
 );
 my $key = make_key($redis)->{key};
@@ -179,6 +182,24 @@ like($log, qr{"GET /api/v1/projects\?limit=1&api_key=\[REDACTED\]&API_KEY=\[REDA
 like($log, qr{"GET /api/v1/project-options\?api_key=\[REDACTED\] HTTP/1\.1" 200 rid=[0-9a-f]{32}},
      'a generated id reaches the log as well');
 unlike($log, qr/djk_secret[124]/, 'no key that was read reaches the log');
+my @gen = $log =~ m{ rid=([0-9a-f]{32}) nrid=(\S+)$}mg;
+ok(@gen >= 2, 'generated ids with their $request_id are in the log');
+my $same = grep { $gen[2 * $_] eq $gen[2 * $_ + 1] } 0 .. $#gen / 2;
+is($same, @gen / 2, "nginx's \$request_id in the log is the answered id");
+
+# more ids than one batch of random bytes holds: each one different, and
+# each the request's $request_id
+my %seen;
+for (1 .. 600) {
+    my $id = api(GET => '/nope')->{headers}{'x-request-id'} // '';
+    $seen{$id}++ if $id =~ $gen;
+}
+is(scalar keys %seen, 600, '600 generated ids, all well formed and distinct');
+sleep 0.2;
+$log = do { local (@ARGV, $/) = ("$logdir/access.log"); <> } // '';
+my %logged = map { $_ => 1 } $log =~ m{"GET /api/v1/nope HTTP/1\.1" 404 rid=[0-9a-f]{32} nrid=([0-9a-f]{32})$}mg;
+is(scalar(grep { $logged{$_} } keys %seen), 600,
+   'each of them is the request\'s $request_id in the log');
 like($log, qr{"GET /elsewhere HTTP/1\.1" 404 rid=[0-9a-f]{32}},
      'the variables work outside the API location too');
 

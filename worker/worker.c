@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 
 #include "conf.h"
+#include "djass_curl.h"
 #include "consumer.h"
 #include "worker.h"
 #include "log.h"
@@ -44,6 +45,14 @@ djass_worker_main(int argc, char **argv)
     if (prctl(PR_SET_DUMPABLE, 0) != 0) {
         fprintf(stderr, "djass-worker: prctl(PR_SET_DUMPABLE): %s\n",
                 strerror(errno));
+        djass_conf_free(&conf);
+        return 2;
+    }
+
+    /* libcurl (webhooks, uploads) loaded once here, before any fork:
+     * the generation children and the webhook process inherit it */
+    if (djass_curl_load(err, sizeof(err)) != 0) {
+        fprintf(stderr, "djass-worker: %s\n", err);
         djass_conf_free(&conf);
         return 2;
     }
