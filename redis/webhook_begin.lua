@@ -10,7 +10,8 @@
 -- or is disabled, or the project is gone), or {'ok', attempt, endpoint,
 -- project, type, timestamp, url, secret, allow_private, then the project's
 -- id name slug status error_message created_at updated_at started_at
--- finished_at input_payload expires_at template_version, then the create's
+-- finished_at input_payload expires_at template_version git_commit
+-- upgraded_from, then the create's
 -- request_id} ('' for a field not set).
 
 --! KEYS message
@@ -37,14 +38,16 @@ end
 local p = redis.call('HMGET', 'djass:project:' .. s(m[2]), 'id', 'name',
                      'slug', 'status', 'error_message', 'created_at',
                      'updated_at', 'started_at', 'finished_at',
-                     'input_payload', 'expires_at', 'template_version')
+                     'input_payload', 'expires_at', 'template_version',
+                     'git_commit', 'upgraded_from')
 -- project.deleted (redis/lib/delete.lua): the project as it was, kept in
 -- the message, since the record is gone
 if m[3] == 'project.deleted' then
     p = redis.call('HMGET', message, 'p_id', 'p_name', 'p_slug',
                    'p_status', 'p_error_message', 'p_created_at',
                    'p_updated_at', 'p_started_at', 'p_finished_at',
-                   'p_input_payload', 'p_expires_at', 'p_template_version')
+                   'p_input_payload', 'p_expires_at', 'p_template_version',
+                   'p_git_commit', 'p_upgraded_from')
 end
 if not p[1] then
     return {'skip', 'the project is gone', attempt, m[1], s(m[2])}
@@ -52,6 +55,6 @@ end
 
 local out = {'ok', attempt, m[1], m[2], s(m[3]), s(m[4]), ep[1], s(ep[2]),
              s(ep[3])}
-for i = 1, 12 do out[#out + 1] = s(p[i]) end
+for i = 1, 14 do out[#out + 1] = s(p[i]) end
 out[#out + 1] = s(m[5])
 return out

@@ -22,7 +22,9 @@ enum {
     DJASS_WH_STRING,
     DJASS_WH_TIME,
     DJASS_WH_READY,
-    DJASS_WH_OBJECT
+    DJASS_WH_OBJECT,
+    DJASS_WH_STRING_NULL,            /* a string, null when it is empty */
+    DJASS_WH_INTEGER_NULL            /* an integer, null when it is empty */
 };
 
 
@@ -48,6 +50,8 @@ static const djass_wh_field_t  djass_wh_fields[] = {
     { "input_payload", DJASS_WH_OBJECT, DJASS_WH_PAYLOAD },
     { "expires_at", DJASS_WH_TIME, DJASS_WH_EXPIRES },
     { "template_version", DJASS_WH_STRING, DJASS_WH_TEMPLATE },
+    { "git_commit", DJASS_WH_STRING_NULL, DJASS_WH_GIT_COMMIT },
+    { "upgraded_from", DJASS_WH_INTEGER_NULL, DJASS_WH_UPGRADED_FROM },
 };
 
 
@@ -212,6 +216,17 @@ djass_webhook_body(const char *type, const char *timestamp,
         v = fields[djass_wh_fields[i].value];
 
         switch (djass_wh_fields[i].type) {
+
+        case DJASS_WH_STRING_NULL:
+        case DJASS_WH_INTEGER_NULL:
+            if (*v == '\0') {
+                djass_buf_adds(&b, "null");
+            } else if (djass_wh_fields[i].type == DJASS_WH_STRING_NULL) {
+                djass_wh_string(&b, v);
+            } else {
+                djass_wh_integer(&b, v);
+            }
+            break;
 
         case DJASS_WH_INTEGER:
             djass_wh_integer(&b, v);

@@ -25,6 +25,8 @@ enum {
     DJASS_WH_PAYLOAD,
     DJASS_WH_EXPIRES,            /* i22: after the spec's fields */
     DJASS_WH_TEMPLATE,           /* i25: template_version */
+    DJASS_WH_GIT_COMMIT,         /* i25: git_commit, null until ready */
+    DJASS_WH_UPGRADED_FROM,      /* i25: upgraded_from, null for a create */
     DJASS_WH_NFIELDS
 };
 

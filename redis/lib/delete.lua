@@ -19,7 +19,8 @@
 -- the project's fields a webhook body is made of, in its order
 local DELETE_FIELDS = {'id', 'name', 'slug', 'status', 'error_message',
   'created_at', 'updated_at', 'started_at', 'finished_at',
-  'input_payload', 'expires_at', 'template_version'}
+  'input_payload', 'expires_at', 'template_version', 'git_commit',
+  'upgraded_from'}
 
 -- 1 when the project was deleted, 0 when there was none
 local function delete_project(id, reason, now, rid)
