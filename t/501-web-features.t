@@ -33,8 +33,8 @@ sub slurp { local (@ARGV, $/) = @_; my $t = <>; $t }
 
 # --- ZIPs for the page's reader, written by Python's zipfile -----------------
 my $fix = temp_dir('web-501-fixtures');
-system("$venv/bin/python", "$repo/t/web/zip_fixtures.py", $fix) == 0
-    or BAIL_OUT('t/web/zip_fixtures.py failed');
+system("$venv/bin/python", "$repo/t/web/fixtures.py", $fix) == 0
+    or BAIL_OUT('t/web/fixtures.py failed');
 
 # the README's location block (CSP included) and the fixtures beside it
 my ($block) = grep { /Content-Security-Policy/ }
@@ -43,7 +43,7 @@ ok($block, 'the README shows the page\'s location block');
 (my $server = $block) =~ s{/path/to/djass/web}{$repo/web}g;
 (my $fixloc = $block) =~ s!location / \{!location /fixtures/ \{!;
 $fixloc =~ s!root /path/to/djass/web;!alias $fix/;!;
-$fixloc =~ s!types \{!types \{ application/zip zip;!;
+$fixloc =~ s!types \{!types \{ application/zip zip; text/event-stream sse;!;
 $server .= $fixloc;
 
 my $redis = start_redis();

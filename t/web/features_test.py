@@ -3,7 +3,7 @@ Explore (with its ZIP reader) and events progress in Debian's chromium
 (headless) through chromium-driver: prints TAP lines that
 t/501-web-features.t relays.  Environment: as t/web/page_test.py's
 (DJASS_WEB_URL, DJASS_API_KEY, DJASS_OUT, DJASS_SHOTS), plus
-DJASS_FIXTURES (the ZIPs of t/web/zip_fixtures.py, served under
+DJASS_FIXTURES (the ZIPs of t/web/fixtures.py, served under
 /fixtures/) and DJASS_HAS_EVENTS (1 when the server has the events
 stream).  Writes DJASS_OUT/result.json: the page's download and the
 #command texts, for the .t file to run with curl."""
@@ -460,6 +460,60 @@ def check_zip_reader(d):
         ok(why in err, "%s: opening %s shows %r" % (name, item, err))
 
 
+FOLLOW = """
+    var done = arguments[arguments.length - 1];
+    var seen = [], t0 = Date.now();
+    window.DjassEvents.follow(arguments[0], {'X-API-Key': 'k'},
+        function () { return true; },
+        function (st) {
+            seen.push(st.status);
+            if (st.status === 'ready') {
+                setTimeout(function () {
+                    done({seen: seen, failed: false, ms: Date.now() - t0});
+                }, 300);
+            }
+        },
+        function () {
+            done({seen: seen, failed: true, ms: Date.now() - t0});
+        });
+"""
+
+
+def requests_to(d, path):
+    out = []
+    for e in d.get_log("performance"):
+        msg = json.loads(e["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent" \
+                and msg["params"]["request"]["url"].endswith(path):
+            out.append(msg["params"]["request"]["headers"])
+    return out
+
+
+def check_events_reader(d, urls):
+    """web/events.js against canned streams (static files): the server's
+    own stream is checked by check_progress when it has one."""
+    d.get_log("performance")
+    r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/stream.sse")
+    ok(r["seen"] == ["queued", "generating", "ready"] and not r["failed"],
+       "the SSE reader: status events in order, comments, another event "
+       "type, CRLF and two-line data handled, no fallback", r)
+    r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/cut.sse")
+    heads = requests_to(d, "/fixtures/cut.sse")
+    ok(r["failed"] and r["seen"] == ["queued"] * 3 and len(heads) == 3
+       and all(h.get("Last-Event-ID") == "5" for h in heads[1:])
+       and all(h.get("X-API-Key") == "k" for h in heads),
+       "a stream that ends early is reopened twice with Last-Event-ID "
+       "and the key header, then the page falls back to polling",
+       [r, heads])
+    r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/missing.sse")
+    ok(r["failed"] and not r["seen"], "a 404 instead of a stream: "
+       "straight to polling", r)
+    r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/stream.sse")
+    ok(r["failed"] and not requests_to(d, "/fixtures/stream.sse"),
+       "and the server is not asked for a stream again", r)
+    urls.append(ORIGIN + "/fixtures/stream.sse")
+
+
 def check_logs(d, urls):
     errors = []
     for e in d.get_log("browser"):
@@ -468,6 +522,8 @@ def check_logs(d, urls):
         m = e["message"]
         if not HAS_EVENTS and "/events - " in m and "status of 404" in m:
             continue    # a server without the stream: the page polls
+        if "/fixtures/missing.sse - " in m and "status of 404" in m:
+            continue    # check_events_reader's 404, on purpose
         errors.append(m)
     ok(not errors, "no errors in the browser console", "\n".join(errors))
     outside = [u for u in urls if not (u.startswith(ORIGIN + "/")
@@ -498,6 +554,7 @@ def main():
             readme = check_explore(d, pid)
             check_keyboard(d, pid, readme)
         check_zip_reader(d)
+        check_events_reader(d, urls)
         for e in d.get_log("performance"):
             msg = json.loads(e["message"])["message"]
             if msg["method"] == "Network.requestWillBeSent":

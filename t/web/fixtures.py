@@ -2,7 +2,10 @@
 Python's zipfile into the folder given: python.zip (stored and deflated
 entries, UTF-8 names, a folder entry, a binary file, an archive comment)
 and damaged ones, each refused with a message: truncated.zip, crc.zip,
-inflate.zip, count.zip, notzip.zip."""
+inflate.zip, count.zip, notzip.zip; and canned event streams for the
+page's Server-Sent Events reader (web/events.js): stream.sse (comments,
+an event of another type, data on two lines, CRLF and LF) and cut.sse
+(ends before the project is ready)."""
 
 import io
 import os
@@ -31,7 +34,7 @@ def build():
                    "".join("line %d of a larger file\n" % i
                            for i in range(5000)),
                    compress_type=zipfile.ZIP_DEFLATED)
-        z.comment = b"made by t/web/zip_fixtures.py"
+        z.comment = b"made by t/web/fixtures.py"
     return b.getvalue()
 
 
@@ -66,3 +69,14 @@ bad[eocd + 8:eocd + 12] = struct.pack("<HH", 65000, 65000)
 write("count.zip", bytes(bad))
 
 write("notzip.zip", b"this is not a zip archive\n" * 10)
+
+write("stream.sse",
+      b": keepalive\r\n\r\n"
+      b"event: status\nid: 1\ndata: {\"id\":7,\"status\":\"queued\"}\n\n"
+      b"event: other\ndata: {\"status\":\"failed\"}\n\n"
+      b"id: 2\r\nevent: status\r\ndata: {\"id\":7,\r\n"
+      b"data: \"status\":\"generating\"}\r\n\r\n"
+      b": keepalive\n\n"
+      b"event: status\nid: 3\ndata:{\"id\":7,\"status\":\"ready\"}\n\n")
+write("cut.sse",
+      b"event: status\nid: 5\ndata: {\"id\":7,\"status\":\"queued\"}\n\n")
