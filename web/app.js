@@ -378,6 +378,7 @@
 
     function follow(project) {
         var token = ++tracking;
+        closeStream();
         var delay = POLL_FIRST;
         var last = '';
         var label = 'Project “' + project.name + '” (' + project.slug + ')';
@@ -1012,11 +1013,14 @@
         return b;
     }
 
-    /* progress through the events stream (web/events.js) */
+    /* progress through the events stream (web/events.js); one at a time */
+    var closeStream = function () {};
+
     function streamStatus(id, token, onStatus, onFail) {
         var headers = {};
+        closeStream();
         if (apiKey()) { headers['X-API-Key'] = apiKey(); }
-        window.DjassEvents.follow(
+        closeStream = window.DjassEvents.follow(
             new URL('projects/' + encodeURIComponent(id) + '/events',
                     apiBase).href, headers,
             function () { return token === tracking; }, onStatus, onFail);

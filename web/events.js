@@ -14,10 +14,12 @@
 
     /* GET url (an events stream) with the headers given; onStatus(st) for
        each status event while current() holds; onFail() once when the
-       stream cannot be used (then the caller polls) */
+       stream cannot be used (then the caller polls); answers a function
+       that closes the stream at once */
     function follow(url, given, current, onStatus, onFail) {
         var lastId = '';
         var tries = 0;
+        var stop = null;
 
         function open() {
             var ctl = new AbortController();
@@ -80,6 +82,7 @@
                 }
             }
             if (lastId) { headers['Last-Event-ID'] = lastId; }
+            stop = function () { ctl.abort(); };
             arm();
             fetch(url, { headers: headers, cache: 'no-store',
                     credentials: 'same-origin', redirect: 'error',
@@ -114,9 +117,13 @@
         if (eventsOff || !window.TextDecoderStream || !window.AbortController)
         {
             onFail();
-            return;
+            return function () {};
         }
         open();
+        return function () {
+            current = function () { return false; };
+            if (stop) { stop(); }
+        };
     }
 
     window.DjassEvents = { follow: follow };

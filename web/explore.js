@@ -264,7 +264,13 @@
         tree().textContent = '';
         setError('');
         current = null;
-        return blob.arrayBuffer().then(function (buf) {
+        return Promise.resolve().then(function () {
+            if (blob.size > window.DjassZip.limits.archive) {
+                throw new Error('Not a readable ZIP: it is larger than '
+                    + window.DjassZip.limits.archive / 1048576 + ' MB');
+            }
+            return blob.arrayBuffer();
+        }).then(function (buf) {
             var zip = window.DjassZip.read(buf);
             var byPath = {};
             var files = 0;
