@@ -12,22 +12,12 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(time sleep);
 use Djass::Test;
 use Djass::Jobs;
-use Djass::Build qw(relay_tap);
+use Djass::Web;
 
 my $repo = repo_dir();
 my $started = time;
 
-for my $p ('/usr/bin/chromium', '/usr/bin/chromedriver', '/usr/bin/curl') {
-    skip_or_fail("$p is missing (scripts/setup --test installs chromium, "
-                 . "chromium-driver and curl)") unless -x $p;
-}
-plan skip_all => 'the browser flow is not run under valgrind'
-    if ($ENV{VALGRIND} // '') eq '1';
-my $venv = "$repo/build/venv-web";
-system("VENV='$venv' REQ='$repo/t/web/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or skip_or_fail('the selenium venv could not be made '
-                    . '(scripts/venv with t/web/requirements.txt)');
+my $venv = web_venv('/usr/bin/curl');
 
 sub slurp { local (@ARGV, $/) = @_; my $t = <>; $t }
 
@@ -37,10 +27,8 @@ system("$venv/bin/python", "$repo/t/web/fixtures.py", $fix) == 0
     or BAIL_OUT('t/web/fixtures.py failed');
 
 # the README's location block (CSP included) and the fixtures beside it
-my ($block) = grep { /Content-Security-Policy/ }
-              slurp("$repo/README.md") =~ /```nginx\n(.*?)```/gs;
+my ($server, $block) = readme_page_block();
 ok($block, 'the README shows the page\'s location block');
-(my $server = $block) =~ s{/path/to/djass/web}{$repo/web}g;
 (my $fixloc = $block) =~ s!location / \{!location /fixtures/ \{!;
 $fixloc =~ s!root /path/to/djass/web;!alias $fix/;!;
 $fixloc =~ s!types \{!types \{ application/zip zip; text/event-stream sse;!;
@@ -75,25 +63,10 @@ note("this server: events stream " . ($has_events ? 'yes' : 'no')
 
 # --- the browser -------------------------------------------------------------
 my $out = temp_dir('web-501');
-my $shots = build_dir() . '/web-shots';
-my %env = (
-    DJASS_WEB_URL => "$origin/",
-    DJASS_API_KEY => $key,
-    DJASS_OUT => $out,
-    DJASS_SHOTS => $shots,
-    DJASS_HAS_EVENTS => $has_events ? 1 : 0,
-    DJASS_FIXTURES => $fix,
-);
-my $pid = open(my $fh, '-|') // die "fork: $!";
-if ($pid == 0) {
-    $ENV{$_} = $env{$_} for keys %env;
-    open STDERR, '>&', \*STDOUT;
-    exec "$venv/bin/python", "$repo/t/web/features_test.py"
-        or die "exec python: $!";
-}
-my $seen = relay_tap($fh, sub { diag("browser: $_[0]") });
-close $fh;
-is($?, 0, 'the browser script exits 0');
+my ($seen, $status) = run_browser('features_test.py', "$origin/", $key, $out,
+                                  DJASS_HAS_EVENTS => $has_events ? 1 : 0,
+                                  DJASS_FIXTURES => $fix);
+is($status, 0, 'the browser script exits 0');
 ok($seen > 30, "the browser script made its checks ($seen)");
 note(sprintf("browser done at %.0f s", time - $started));
 

@@ -10,25 +10,11 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Djass::Test;
-use Djass::Build qw(relay_tap);
+use Djass::Web;
 
 my $repo = repo_dir();
-for my $p ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-    skip_or_fail("$p is missing (scripts/setup --test installs chromium "
-                 . "and chromium-driver)") unless -x $p;
-}
-plan skip_all => 'the browser flow is not run under valgrind'
-    if ($ENV{VALGRIND} // '') eq '1';
-my $venv = "$repo/build/venv-web";
-system("VENV='$venv' REQ='$repo/t/web/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or skip_or_fail('the selenium venv could not be made');
-
-sub slurp { local (@ARGV, $/) = @_; my $t = <>; $t }
-
-my ($block) = grep { /Content-Security-Policy/ }
-              slurp("$repo/README.md") =~ /```nginx\n(.*?)```/gs;
-(my $server = $block // '') =~ s{/path/to/djass/web}{$repo/web}g;
+web_venv();
+my $server = readme_page_block() // '';
 
 # two versions of the shipped template: v2 adds a file
 my $tpl = temp_dir('tpl-502');
@@ -78,20 +64,10 @@ $worker = start_worker(redis => $redis, artifacts => $art,
 my $v2 = api(GET => '/project-options')->{json}{template_version} // '';
 isnt($v2, $v1, 'the catalog now has template v2\'s version');
 
-my $out = temp_dir('web-502');
-my %env = (DJASS_WEB_URL => "http://127.0.0.1:$nginx->{port}/",
-           DJASS_API_KEY => $key, DJASS_OUT => $out,
-           DJASS_SHOTS => temp_dir('shots-502'), DJASS_OLD_ID => $id);
-my $pid = open(my $fh, '-|') // die "fork: $!";
-if ($pid == 0) {
-    $ENV{$_} = $env{$_} for keys %env;
-    open STDERR, '>&', \*STDOUT;
-    exec "$venv/bin/python", "$repo/t/web/upgrade_test.py"
-        or die "exec python: $!";
-}
-my $seen = relay_tap($fh, sub { diag("browser: $_[0]") });
-close $fh;
-is($?, 0, 'the browser script exits 0');
+my ($seen, $status) = run_browser('upgrade_test.py',
+                                  "http://127.0.0.1:$nginx->{port}/", $key,
+                                  temp_dir('web-502'), DJASS_OLD_ID => $id);
+is($status, 0, 'the browser script exits 0');
 ok($seen >= 6, "the browser script made its checks ($seen)");
 
 my $list = api(GET => '/projects?limit=1', key => $key)->{json};

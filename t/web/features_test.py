@@ -9,12 +9,10 @@ stream).  Writes DJASS_OUT/result.json: the page's download and the
 #command texts, for the .t file to run with curl."""
 
 import base64
-import io
 import json
 import os
 import sys
 import time
-import traceback
 import urllib.parse
 import zipfile
 
@@ -226,12 +224,20 @@ def check_create(d, result):
     return pid
 
 
-def check_progress(d, pid):
-    urls = []
+def request_log(d):
+    """(url, headers) of the requests made since the last call."""
+    out = []
     for e in d.get_log("performance"):
         msg = json.loads(e["message"])["message"]
         if msg["method"] == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
+            r = msg["params"]["request"]
+            out.append((r["url"], r["headers"]))
+    return out
+
+
+def check_progress(d, pid):
+    seen = request_log(d)
+    urls = [u for u, _ in seen]
     ev = [u for u in urls if u.endswith("/projects/%d/events" % pid)]
     st = [u for u in urls if u.endswith("/projects/%d/status" % pid)]
     ok(len(ev) == 1, "the page asked for the events stream once", urls)
@@ -242,7 +248,7 @@ def check_progress(d, pid):
            "status instead", urls)
         print("# the events stream was not there: the stream's own path "
               "is untested here (issue 24 part 1)", flush=True)
-    return urls
+    return seen
 
 
 ITEMS = """
@@ -479,20 +485,17 @@ FOLLOW = """
 """
 
 
-def requests_to(d, path):
-    out = []
-    for e in d.get_log("performance"):
-        msg = json.loads(e["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent" \
-                and msg["params"]["request"]["url"].endswith(path):
-            out.append(msg["params"]["request"]["headers"])
-    return out
-
-
-def check_events_reader(d, urls):
+def check_events_reader(d, seen):
     """web/events.js against canned streams (static files): the server's
-    own stream is checked by check_progress when it has one."""
-    d.get_log("performance")
+    own stream is checked by check_progress when it has one.  Adds the
+    requests it made to seen."""
+
+    def requests_to(d, path):
+        log = request_log(d)
+        seen.extend(log)
+        return [h for u, h in log if u.endswith(path)]
+
+    seen.extend(request_log(d))
     r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/stream.sse")
     ok(r["seen"] == ["queued", "generating", "ready"] and not r["failed"],
        "the SSE reader: status events in order, comments, another event "
@@ -511,7 +514,6 @@ def check_events_reader(d, urls):
     r = d.execute_async_script(FOLLOW, ORIGIN + "/fixtures/stream.sse")
     ok(r["failed"] and not requests_to(d, "/fixtures/stream.sse"),
        "and the server is not asked for a stream again", r)
-    urls.append(ORIGIN + "/fixtures/stream.sse")
 
 
 def check_logs(d, urls):
@@ -532,42 +534,31 @@ def check_logs(d, urls):
     ok(not outside, "no request leaves the page's origin", outside)
 
 
+def flow(d, result):
+    seen = []
+    cat = json.loads(api("GET", "project-options", key=None)[2])
+    load(d)
+    check_share(d, cat)
+    check_bad_share(d, cat)
+    set_value(d, "api_key", KEY)
+    load(d, d.current_url)
+    check_favourites(d, cat)
+    restore_favourite(d)
+    check_command(d, cat)
+    pid = check_create(d, result)
+    if pid:
+        seen += check_progress(d, pid)
+        readme = check_explore(d, pid)
+        check_keyboard(d, pid, readme)
+    check_zip_reader(d)
+    seen += request_log(d)
+    check_events_reader(d, seen)
+    check_logs(d, [u for u, _ in seen])
+
+
 def main():
-    os.makedirs(P.DL, exist_ok=True)
-    os.makedirs(SHOTS, exist_ok=True)
     result = {}
-    d = P.driver()
-    urls = []
-    try:
-        cat = json.loads(api("GET", "project-options", key=None)[2])
-        load(d)
-        check_share(d, cat)
-        check_bad_share(d, cat)
-        set_value(d, "api_key", KEY)
-        load(d, d.current_url)
-        check_favourites(d, cat)
-        restore_favourite(d)
-        check_command(d, cat)
-        pid = check_create(d, result)
-        if pid:
-            urls = check_progress(d, pid)
-            readme = check_explore(d, pid)
-            check_keyboard(d, pid, readme)
-        check_zip_reader(d)
-        check_events_reader(d, urls)
-        for e in d.get_log("performance"):
-            msg = json.loads(e["message"])["message"]
-            if msg["method"] == "Network.requestWillBeSent":
-                urls.append(msg["params"]["request"]["url"])
-        check_logs(d, urls)
-    except Exception:
-        ok(False, "the browser script ran to its end",
-           traceback.format_exc())
-    finally:
-        with open(os.path.join(OUT, "result.json"), "w") as f:
-            json.dump(result, f)
-        d.quit()
-    return 1 if P.failed else 0
+    return P.run(lambda d: flow(d, result), result)
 
 
 if __name__ == "__main__":
