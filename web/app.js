@@ -898,7 +898,7 @@
                                'No favourites yet.'));
         }
         hist.textContent = '';
-        loadStore(HIST_STORE).forEach(function (h) {
+        loadStore(HIST_STORE).slice(0, 10).forEach(function (h) {
             hist.appendChild(savedItem(String(h.name) + ' #' + h.id,
                                        describe(h.sel) + ' · '
                                        + when(h.at), h,

@@ -203,6 +203,14 @@ def restore_favourite(d):
 def check_create(d, result):
     restore_favourite(d)
     set_value(d, "api_key", KEY)
+    # ten earlier projects in the history (and one stored wrongly)
+    d.execute_script(
+        "var h = [];"
+        "for (var i = 1; i <= 10; i++) {"
+        " h.push({id: 9000 + i, name: 'Earlier ' + i, slug: 'e' + i,"
+        "         sel: {use_ai: 'y'}, at: '2026-01-01T00:00:00Z'}); }"
+        "h.splice(3, 0, {id: 1, sel: 'not an object'});"
+        "localStorage.setItem('djass.history', JSON.stringify(h));")
     result["oneshot"], result["post"] = commands(d)
     d.find_element(By.ID, "create").click()
     settle(d, lambda d: css(d, RESULT_LINK)
@@ -219,8 +227,10 @@ def check_create(d, result):
         os.rename(path, os.path.join(OUT, "page.zip"))
         result["file"] = "page.zip"
         result["id"] = pid
-    hist = visible_text(d, "#history")
-    ok("#%d" % pid in hist, "#history lists the new project", hist)
+    hist = P.texts(d, "#history > li")
+    ok(len(hist) == 10 and "#%d" % pid in hist[0]
+       and "Earlier 9 #9009" in hist[-1],
+       "#history lists the new project first, and the last 10 only", hist)
     return pid
 
 
@@ -419,6 +429,55 @@ def show_fixture(d, name):
     return time.monotonic() - t0
 
 
+# the Python-made ZIP with 1 to 4 bytes changed (half of them in its last
+# 600 bytes: the central directory), 1 in 10 also cut short, read whole:
+# every outcome is the entries or an Error the page can show
+FUZZ = """
+    var done = arguments[arguments.length - 1];
+    var seed = 12345, out = {read: 0, refused: 0, entries: 0,
+                             entry_refused: 0, other: []};
+    function rnd(n) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+    }
+    function note(e, where) {
+        if (/^Not a readable ZIP/.test(e.message)) { return true; }
+        out.other.push(where + ': ' + e.name + ': ' + e.message);
+        return false;
+    }
+    fetch('/fixtures/python.zip').then(function (r) {
+        return r.arrayBuffer();
+    }).then(async function (good) {
+        var t0 = Date.now(), i, f, at, z, e, copy;
+        for (i = 0; i < 400; i++) {
+            copy = new Uint8Array(good.slice(0));
+            for (f = 1 + rnd(4); f > 0; f--) {
+                at = rnd(2) ? copy.length - 1 - rnd(600) : rnd(copy.length);
+                copy[at] = rnd(256);
+            }
+            try {
+                z = DjassZip.read(rnd(10) ? copy.buffer
+                                  : copy.buffer.slice(0, rnd(copy.length)));
+                out.read++;
+            } catch (err) {
+                if (note(err, 'read')) { out.refused++; }
+                continue;
+            }
+            for (e of z.entries) {
+                try {
+                    await DjassZip.bytes(z, e);
+                    out.entries++;
+                } catch (err) {
+                    if (note(err, 'bytes')) { out.entry_refused++; }
+                }
+            }
+        }
+        out.ms = Date.now() - t0;
+        done(out);
+    });
+"""
+
+
 def check_zip_reader(d):
     z = zipfile.ZipFile(os.path.join(FIX, "python.zip"))
     show_fixture(d, "python.zip")
@@ -455,6 +514,13 @@ def check_zip_reader(d):
         ok(why in err and not css(d, '#explore-tree [role="treeitem"]')
            and took < 10, "%s: a visible error (%r) in %.1f s, no tree"
            % (name, err, took))
+    r = d.execute_async_script(FUZZ)
+    ok(not r["other"] and r["refused"] and r["entry_refused"]
+       and r["read"] + r["refused"] == 400 and r["ms"] < 20000,
+       "400 damaged copies of it: each read, or refused with a message, "
+       "every entry's bytes too, no other exception (%s)"
+       % json.dumps({k: v for k, v in r.items() if k != "other"}),
+       r["other"][:10])
     for name, item, why in (("crc.zip", "top/stored.txt", "CRC-32"),
                             ("inflate.zip", "top/README.txt", "damaged")):
         show_fixture(d, name)
