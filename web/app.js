@@ -797,7 +797,7 @@
 
     function onShare() {
         var url = pageUrl();
-        var status = $('favourite-status');
+        var status = $('share-status');
         $('share-url').textContent = url;
         if (!navigator.clipboard || !navigator.clipboard.writeText) {
             status.textContent = 'Copy the link shown below.';
@@ -853,7 +853,7 @@
         var refused = applySelection(item.sel, true);
         showNote(refused, what);
         selectionChanged();
-        $('favourite-status').textContent = what + ' is in the form.';
+        $('favourite-status').textContent = 'Restored ' + what + '.';
     }
 
     function savedItem(label, detail, item, what, onDelete) {

@@ -84,7 +84,7 @@ def check_share(d, cat):
        "options set, URL-encoded", fragment_of(link))
     ok(d.current_url == link, "the address bar holds the same link",
        d.current_url)
-    status = visible_text(d, "#favourite-status")
+    status = visible_text(d, "#share-status")
     ok("cop" in status.lower(), "the page says whether it copied the link",
        status)
     main = d.current_window_handle
@@ -289,7 +289,7 @@ def open_item(d, path):
     return shown_file(d)
 
 
-def shot(d, name, dark):
+def shot(d, name, dark, box="explore"):
     d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
         {"name": "prefers-color-scheme",
          "value": "dark" if dark else "light"}]})
@@ -303,9 +303,10 @@ def shot(d, name, dark):
         "requestAnimationFrame(function () {"
         " requestAnimationFrame(function () { done(true); }); });")
     r = d.execute_script(
-        "var r = document.getElementById('explore').getBoundingClientRect();"
+        "var r = document.getElementById(arguments[0])"
+        ".getBoundingClientRect();"
         "return [r.left + scrollX, r.top + scrollY, r.width,"
-        " Math.min(r.height, 640)];")
+        " Math.min(r.height, 640)];", box)
     data = d.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
         "clip": {"x": r[0], "y": r[1], "width": r[2], "height": r[3],
@@ -354,6 +355,9 @@ def check_explore(d, pid):
         p = shot(d, name, dark)
         ok(os.path.getsize(p) > 5000, "a screenshot of Explore (%s) in %s"
            % ("dark" if dark else "light", p))
+    p = shot(d, "share-save.png", False, "keep")
+    ok(os.path.getsize(p) > 5000, "a screenshot of share, command, "
+       "favourites and history in " + p)
     return readme[0] if readme else None
 
 
