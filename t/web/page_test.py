@@ -597,12 +597,12 @@ def check_keyboard(d, result):
        "Tab goes on to the pager: no keyboard trap in the list")
 
 
-def events_missing():
-    """Whether this server lacks GET /projects/{id}/events (issue 24): the
-    page then falls back to polling after one 404, which Chrome logs."""
-    st, _, _ = api("GET", "projects/%d/events" % LISTED[0]) if LISTED \
-        else (404, None, None)
-    return st == 404
+def events_missing(pid=None):
+    """Whether this server lacks GET /projects/{id}/events (issue 24), asked
+    about a ready project: the page then falls back to polling after one
+    404, which Chrome logs."""
+    pid = pid or LISTED[0]
+    return api("GET", "projects/%d/events" % pid)[0] == 404
 
 
 def check_logs(d):

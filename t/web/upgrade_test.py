@@ -49,6 +49,12 @@ def flow(d):
          "the new row")
     ok(not css(d, (ROW + ' button[name="upgrade"]') % new["id"]),
        "the list shows no Upgrade for the new project")
+    no_events = P.events_missing(OLD)
+    errors = [e["message"] for e in d.get_log("browser")
+              if e["level"] == "SEVERE" and not (
+                  no_events and "/events - " in e["message"]
+                  and "status of 404" in e["message"])]
+    ok(not errors, "no errors in the browser console", "\n".join(errors))
 
 
 def main():
