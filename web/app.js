@@ -13,6 +13,7 @@
     var KEY_STORE = 'djass.api_key';
     var POLL_FIRST = 500;
     var POLL_MAX = 5000;
+    var GUARD_POLL = 15000;
 
     /* the API base: <html data-api-base="...">, relative to the page */
     var apiBase = new URL(root.getAttribute('data-api-base') || 'api/v1/',
@@ -385,6 +386,7 @@
         var box = $('result-download');
 
         var finished = false;
+        var guard = null;
 
         box.textContent = '';
         box.hidden = true;
@@ -460,9 +462,30 @@
             }
         }, function () {
             if (token !== tracking || finished) { return; }
+            clearInterval(guard);
             setTimeout(poll, delay);
             delay = Math.min(delay * 2, POLL_MAX);
         });
+        /* a stream that stays open but misses the end must not leave the
+           page waiting: one status request every 15 s while it is open */
+        guard = setInterval(function () {
+            if (token !== tracking || finished) {
+                clearInterval(guard);
+                return;
+            }
+            request('GET', 'projects/' + encodeURIComponent(project.id)
+                    + '/status').then(function (res) {
+                if (token !== tracking || finished || !res.ok) { return; }
+                update(res.data);
+                if (res.data.status === 'ready'
+                    || res.data.status === 'failed')
+                {
+                    clearInterval(guard);
+                    closeStream();
+                    done(res.data);
+                }
+            });
+        }, GUARD_POLL);
     }
 
     function onSubmit(ev) {
