@@ -11,31 +11,17 @@ use Test::More;
 use Time::HiRes qw(time);
 use Djass::Test;
 use Djass::Jobs;
-use Djass::Build qw(relay_tap);
+use Djass::Web;
 
 my $repo = repo_dir();
 my $started = time;
 
-for my $p ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-    skip_or_fail("$p is missing (scripts/setup --test installs chromium "
-                 . "and chromium-driver)") unless -x $p;
-}
-# valgrind makes nginx about 20 times slower: the page's flow is checked
-# in the plain and ASan runs
-plan skip_all => 'the browser flow is not run under valgrind'
-    if ($ENV{VALGRIND} // '') eq '1';
-my $venv = "$repo/build/venv-web";
-system("VENV='$venv' REQ='$repo/t/web/requirements.txt' "
-       . "'$repo/scripts/venv' >&2") == 0
-    or skip_or_fail('the selenium venv could not be made '
-                    . '(scripts/venv with t/web/requirements.txt)');
+web_venv();
 
 sub slurp { local (@ARGV, $/) = @_; my $t = <>; $t }
 
 # --- the README's location block, as an operator copies it -------------------
-my $readme = slurp("$repo/README.md");
-my ($block) = grep { /Content-Security-Policy/ }
-              $readme =~ /```nginx\n(.*?)```/gs;
+my ($server, $block) = readme_page_block();
 ok($block, 'the README shows a location block with a Content-Security-Policy')
     or BAIL_OUT('no page location block in the README');
 my ($csp) = $block =~ /Content-Security-Policy\s+"([^"]+)"/;
@@ -43,7 +29,6 @@ unlike($csp, qr/unsafe-inline|unsafe-eval/,
        "the README's CSP allows no inline script or style, no eval");
 my ($run_csp) = slurp("$repo/scripts/run") =~ /^CSP="([^"]+)"/m;
 is($run_csp, $csp, 'make run serves the page under the README\'s CSP');
-(my $server = $block) =~ s{/path/to/djass/web}{$repo/web}g;
 
 my $redis = start_redis();
 my $art = temp_dir('art-500');
@@ -101,27 +86,12 @@ is(scalar @pre, 5, 'five projects made through the API for the list');
 
 # --- the browser ----------------------------------------------------------
 my $out = temp_dir('web-500');
-my $shots = build_dir() . '/web-shots';
-my %env = (
-    DJASS_WEB_URL => "$origin/",
-    DJASS_API_KEY => $key,
-    DJASS_OUT => $out,
-    DJASS_SHOTS => $shots,
-    DJASS_SLUGS => json_encode(\%slugs),
-    DJASS_LISTED => json_encode(\@pre),
-);
 note(sprintf("set-up done at %.0f s", time - $started));
-my $pid = open(my $fh, '-|') // die "fork: $!";
-if ($pid == 0) {
-    $ENV{$_} = $env{$_} for keys %env;
-    open STDERR, '>&', \*STDOUT;
-    exec "$venv/bin/python", "$repo/t/web/page_test.py"
-        or die "exec python: $!";
-}
-my $seen = relay_tap($fh, sub { diag("browser: $_[0]") });
-close $fh;
+my ($seen, $status) = run_browser('page_test.py', "$origin/", $key, $out,
+                                  DJASS_SLUGS => json_encode(\%slugs),
+                                  DJASS_LISTED => json_encode(\@pre));
 note(sprintf("browser done at %.0f s", time - $started));
-is($?, 0, 'the browser script exits 0');
+is($status, 0, 'the browser script exits 0');
 ok($seen > 20, "the browser script made its checks ($seen)");
 
 # --- what the page downloaded ----------------------------------------------

@@ -13,6 +13,7 @@
     var KEY_STORE = 'djass.api_key';
     var POLL_FIRST = 500;
     var POLL_MAX = 5000;
+    var GUARD_POLL = 15000;
 
     /* the API base: <html data-api-base="...">, relative to the page */
     var apiBase = new URL(root.getAttribute('data-api-base') || 'api/v1/',
@@ -37,85 +38,7 @@
         return e;
     }
 
-    /* --- slugify, as the server's lib/djass_slug.c ------------------- */
-
-    var LATIN = (' |!|C/|PS|$?|Y=|||SS| |(c)|a|<<|!||(r)| |deg|+-|2|3| |m|P|*|'
-        + ' |1|o|>>|1/4|1/2|3/4|?|A|A|A|A|A|A|AE|C|E|E|E|E|I|I|I|I|D|N|O|O|O|'
-        + 'O|O|x|O|U|U|U|U|Y|Th|ss|a|a|a|a|a|a|ae|c|e|e|e|e|i|i|i|i|d|n|o|o|o|'
-        + 'o|o|/|o|u|u|u|u|y|th|y|A|a|A|a|A|a|C|c|C|c|C|c|C|c|D|d|D|d|E|e|E|e|'
-        + 'E|e|E|e|E|e|G|g|G|g|G|g|G|g|H|h|H|h|I|i|I|i|I|i|I|i|I|i|IJ|ij|J|j|K|'
-        + 'k|k|L|l|L|l|L|l|L*|l*|L|l|N|n|N|n|N|n|\'n|NG|ng|O|o|O|o|O|o|OE|oe|R|'
-        + 'r|R|r|R|r|S|s|S|s|S|s|S|s|T|t|T|t|T|t|U|u|U|u|U|u|U|u|U|u|U|u|W|w|'
-        + 'Y|y|Y|Z|z|Z|z|Z|z|s').split('|');
-    var GREEK = ('A| |E|E|I| |O| |U|O|i|A|B|G|D|E|Z|E|Th|I|K|L|M|N|Ks|O|P|R| |'
-        + 'S|T|U|Ph|Kh|Ps|O|I|U|a|e|e|i|u|a|b|g|d|e|z|e|th|i|k|l|m|n|x|o|p|r|'
-        + 's|s|t|u|ph|kh|ps|o|i|u|o|u|o').split('|');
-    var CYRILLIC = ('E|E|Dj|G|E|Dz|I|I|J|Lj|Nj|Tsh|K|I|U|Dzh|A|B|V|G|D|E|Zh|Z|'
-        + 'I|I|K|L|M|N|O|P|R|S|T|U|F|Kh|Ts|Ch|Sh|Shch|\'|Y|\'|E|Iu|Ia|a|b|v|g|'
-        + 'd|e|zh|z|i|i|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|\'|y|\'|e|iu|ia|'
-        + 'e|e|dj|g|ie|dz|i|i|j|lj|nj|tsh|k|i|u|dzh').split('|');
-    /* U+00A6 is "|" itself: the split above cannot hold it */
-    LATIN.splice(6, 2, '|');
-
-    function translit(cp) {
-        if (cp >= 0xa0 && cp <= 0x17f) { return LATIN[cp - 0xa0]; }
-        if (cp >= 0x386 && cp <= 0x3ce) { return GREEK[cp - 0x386]; }
-        if (cp >= 0x400 && cp <= 0x45f) { return CYRILLIC[cp - 0x400]; }
-        if (cp >= 0x300 && cp <= 0x36f) { return ''; }
-        return ' ';
-    }
-
-    var ENTITIES = { amp: 38, lt: 60, gt: 62, quot: 34, nbsp: 0xa0,
-                     copy: 0xa9, reg: 0xae };
-
-    function entityAt(s, i) {
-        var m = /^&(?:#x([0-9a-fA-F]{1,9})|#([0-9]{1,9})|(amp|lt|gt|quot|nbsp|copy|reg));/
-            .exec(s.slice(i, i + 16));
-        var cp;
-        if (!m) { return null; }
-        cp = m[1] ? parseInt(m[1], 16) : m[2] ? parseInt(m[2], 10)
-             : ENTITIES[m[3]];
-        if (cp > 0x10ffff) { return null; }
-        return { cp: cp, len: m[0].length };
-    }
-
-    function slugify(input) {
-        var a = '';
-        var out = '';
-        var i, c, ent, ch;
-        for (ch of String(input)) {
-            var cp = ch.codePointAt(0);
-            if (cp < 0x80) {
-                a += ch === '\'' ? '-' : ch;
-            } else {
-                a += translit(cp);
-            }
-        }
-        for (i = 0; i < a.length; i++) {
-            c = a[i];
-            if (c === '&' && (ent = entityAt(a, i))) {
-                i += ent.len - 1;
-                c = ent.cp < 0x80 ? String.fromCharCode(ent.cp) : ' ';
-            }
-            if (c === '\'') { continue; }
-            if (c === ',' && /[0-9]$/.test(out) && /[0-9]/.test(a[i + 1] || '')) {
-                continue;
-            }
-            if (!/[A-Za-z0-9]/.test(c)) {
-                c = '-';
-            } else {
-                c = c.toLowerCase();
-            }
-            if (c === '-' && (out === '' || out.slice(-1) === '-')) {
-                continue;
-            }
-            out += c;
-        }
-        return out.replace(/-+$/, '');
-    }
-
-    /* the server's normalisation of project_slug: slugify, then - -> _ */
-    function projectSlug(s) { return slugify(s).replace(/-/g, '_'); }
+    var projectSlug = window.DjassSlug.projectSlug;
 
     /* --- the API ------------------------------------------------------- */
 
@@ -365,7 +288,10 @@
                            + res.error.message);
                 return;
             }
+            catalog = res.data;
             buildForm(res.data);
+            applyFragment();
+            updateCommand();
         });
     }
 
@@ -373,6 +299,7 @@
 
     var tracking = 0;
     var blobUrls = [];
+    var catalog = null;
 
     function payload() {
         var form = $('generator');
@@ -408,8 +335,7 @@
 
     /* the ZIP through an authenticated fetch, as an a[download] */
     function downloadLink(id, slug) {
-        return request('GET', 'projects/' + encodeURIComponent(id)
-                       + '/download', undefined, true).then(function (res) {
+        return zipOf(id).then(function (res) {
             var a, url, name;
             if (!res.ok) { return res; }
             url = URL.createObjectURL(res.blob);
@@ -453,10 +379,14 @@
 
     function follow(project) {
         var token = ++tracking;
+        closeStream();
         var delay = POLL_FIRST;
         var last = '';
         var label = 'Project “' + project.name + '” (' + project.slug + ')';
         var box = $('result-download');
+
+        var finished = false;
+        var guard = null;
 
         box.textContent = '';
         box.hidden = true;
@@ -474,6 +404,8 @@
         }
 
         function done(st) {
+            if (finished) { return; }
+            finished = true;
             loadList();
             if (st.status !== 'ready') { return; }
             downloadLink(project.id, project.slug).then(function (res) {
@@ -484,6 +416,13 @@
                     return;
                 }
                 box.appendChild(res.link);
+                box.appendChild(doc.createTextNode(' '));
+                box.appendChild(exploreButton(project, $('result-error')));
+                if (needsUpgrade(project)) {
+                    box.appendChild(doc.createTextNode(' '));
+                    box.appendChild(upgradeButton(project,
+                                                  $('result-error')));
+                }
                 box.hidden = false;
             });
         }
@@ -513,14 +452,45 @@
         update(project);
         if (project.status === 'ready' || project.status === 'failed') {
             done(project);
-        } else {
+            return;
+        }
+        streamStatus(project.id, token, function (st) {
+            if (token !== tracking) { return; }
+            update(st);
+            if (st.status === 'ready' || st.status === 'failed') {
+                done(st);
+            }
+        }, function () {
+            if (token !== tracking || finished) { return; }
+            clearInterval(guard);
             setTimeout(poll, delay);
             delay = Math.min(delay * 2, POLL_MAX);
-        }
+        });
+        /* a stream that stays open but misses the end must not leave the
+           page waiting: one status request every 15 s while it is open */
+        guard = setInterval(function () {
+            if (token !== tracking || finished) {
+                clearInterval(guard);
+                return;
+            }
+            request('GET', 'projects/' + encodeURIComponent(project.id)
+                    + '/status').then(function (res) {
+                if (token !== tracking || finished || !res.ok) { return; }
+                update(res.data);
+                if (res.data.status === 'ready'
+                    || res.data.status === 'failed')
+                {
+                    clearInterval(guard);
+                    closeStream();
+                    done(res.data);
+                }
+            });
+        }, GUARD_POLL);
     }
 
     function onSubmit(ev) {
         var button = $('create');
+        var sel = selection();
         ev.preventDefault();
         clearFieldErrors();
         if (button.disabled) { return; }
@@ -534,7 +504,9 @@
                 return;
             }
             $('result').hidden = false;
+            $('result-note').textContent = '';
             $('result-title').focus();
+            addHistory(res.data.project, sel);
             follow(res.data.project);
             loadList();
         });
@@ -587,6 +559,12 @@
                 });
             });
             dl.appendChild(b);
+            dl.appendChild(doc.createTextNode(' '));
+            dl.appendChild(exploreButton(p, $('list-error')));
+            if (needsUpgrade(p)) {
+                dl.appendChild(doc.createTextNode(' '));
+                dl.appendChild(upgradeButton(p, $('list-error')));
+            }
         }
         tr.appendChild(dl);
         return tr;
@@ -647,6 +625,430 @@
         }, 300);
     }
 
+    /* --- the selection: share link, command, favourites, history ------- */
+
+    var FAV_STORE = 'djass.favourites';
+    var HIST_STORE = 'djass.history';
+    var VALUE_MAX = 2000;           /* characters of one shared value */
+    var FRAGMENT_MAX = 16384;       /* characters of a share fragment */
+
+    /* the generator's option controls (never the key) */
+    function optionControls() {
+        return Array.prototype.filter.call($('generator').elements,
+            function (c) {
+                return c.name && c.name !== 'api_key'
+                       && (c.tagName === 'INPUT' || c.tagName === 'SELECT');
+            });
+    }
+
+    function valueOf(c) {
+        return c.type === 'checkbox' ? (c.checked ? 'y' : 'n') : c.value;
+    }
+
+    function defaultOf(c) {
+        var i;
+        if (c.type === 'checkbox') { return c.defaultChecked ? 'y' : 'n'; }
+        if (c.tagName === 'SELECT') {
+            for (i = 0; i < c.options.length; i++) {
+                if (c.options[i].defaultSelected) { return c.options[i].value; }
+            }
+            return c.options.length ? c.options[0].value : '';
+        }
+        return c.defaultValue;
+    }
+
+    function setControl(c, v) {
+        if (c.type === 'checkbox') {
+            c.checked = v === 'y';
+        } else {
+            c.value = v;
+        }
+        c.removeAttribute('aria-invalid');
+    }
+
+    function validFor(c, v) {
+        var i;
+        if (typeof v !== 'string') { return false; }
+        if (c.type === 'checkbox') { return v === 'y' || v === 'n'; }
+        if (c.tagName === 'SELECT') {
+            for (i = 0; i < c.options.length; i++) {
+                if (c.options[i].value === v) { return true; }
+            }
+            return false;
+        }
+        return v.length <= VALUE_MAX && !/[\u0000-\u001f\u007f]/.test(v);
+    }
+
+    /* the options that differ from the defaults, in the form's order */
+    function selection() {
+        var s = {};
+        optionControls().forEach(function (c) {
+            var v = valueOf(c);
+            if (v !== defaultOf(c)) { s[c.name] = v; }
+        });
+        return s;
+    }
+
+    /* s's values into the form (after the defaults when reset); answers
+       what was refused */
+    function applySelection(s, reset) {
+        var by = {};
+        var refused = [];
+        optionControls().forEach(function (c) {
+            by[c.name] = c;
+            if (reset) { setControl(c, defaultOf(c)); }
+        });
+        Object.keys(s).forEach(function (k) {
+            if (!Object.prototype.hasOwnProperty.call(by, k)) {
+                refused.push('unknown option “' + k + '”');
+            } else if (!validFor(by[k], s[k])) {
+                refused.push('“' + String(s[k]).slice(0, 60) + '” is not a '
+                             + 'valid value of ' + k);
+            } else {
+                setControl(by[k], s[k]);
+            }
+        });
+        updatePreview();
+        return refused;
+    }
+
+    function enc(s) {
+        return encodeURIComponent(s).replace(/[!'()*]/g, function (ch) {
+            return '%' + ch.charCodeAt(0).toString(16).toUpperCase();
+        });
+    }
+
+    function query(s) {
+        return Object.keys(s).map(function (k) {
+            return enc(k) + '=' + enc(s[k]);
+        }).join('&');
+    }
+
+    /* "#!k=v&..." -> { sel, refused } (null when not a share fragment) */
+    function parseFragment(hash) {
+        var sel = {};
+        var refused = [];
+        var parts;
+        if (hash.slice(0, 2) !== '#!') { return null; }
+        if (hash.length > FRAGMENT_MAX) {
+            return { sel: {}, refused: ['the link is too long'] };
+        }
+        parts = hash.slice(2).split('&');
+        parts.forEach(function (p) {
+            var i = p.indexOf('=');
+            var k, v;
+            if (p === '') { return; }
+            try {
+                k = decodeURIComponent((i < 0 ? p : p.slice(0, i))
+                                       .replace(/\+/g, ' '));
+                v = i < 0 ? null : decodeURIComponent(p.slice(i + 1)
+                                                      .replace(/\+/g, ' '));
+            } catch (e) {
+                refused.push('“' + p.slice(0, 60) + '” is not URL-encoded');
+                return;
+            }
+            if (v === null) {
+                refused.push('“' + k.slice(0, 60) + '” has no value');
+            } else if (k === 'api_key') {
+                refused.push('a key is never taken from a link');
+            } else {
+                sel[k] = v;
+            }
+        });
+        return { sel: sel, refused: refused };
+    }
+
+    function pageUrl(s) {
+        var q = query(s || selection());
+        return location.href.replace(/#.*$/, '') + (q ? '#!' + q : '');
+    }
+
+    function showNote(refused, what) {
+        showBanner($('share-note'), refused.length
+            ? what + ' was used without what it could not take: '
+              + refused.join('; ') + '.'
+            : '');
+    }
+
+    function applyFragment() {
+        var f = parseFragment(location.hash);
+        if (!f) { return; }
+        showNote(f.refused.concat(applySelection(f.sel, true)),
+                 'The shared link');
+        selectionChanged();
+    }
+
+    function shq(s) { return '\'' + s.replace(/'/g, '\'\\\'\'') + '\''; }
+
+    var KEY_HEADER = '-H "X-API-Key: $DJASS_API_KEY"';
+
+    function updateCommand() {
+        var s = selection();
+        var base = apiBase.href;
+        var name = $('generator').elements.namedItem('project_name');
+        var body = {};
+        /* the name always: a command reads better with it */
+        if (name && name.value !== '') { body.project_name = name.value; }
+        Object.keys(s).forEach(function (k) {
+            if (s[k] !== '') { body[k] = s[k]; }
+        });
+        $('command-oneshot').textContent = 'curl -fOJ ' + KEY_HEADER + ' \\\n'
+            + '  ' + shq(base + 'projects.zip'
+                         + (query(body) ? '?' + query(body) : ''));
+        $('command-post').textContent = 'curl -fsS ' + KEY_HEADER + ' \\\n'
+            + '  -H \'Content-Type: application/json\' \\\n'
+            + '  --data-binary ' + shq(JSON.stringify(body)) + ' \\\n'
+            + '  ' + shq(base + 'projects') + '\n'
+            + '# then, with the "id" it answers:\n'
+            + '# curl -fsS ' + KEY_HEADER + ' '
+            + shq(base + 'projects/ID/status') + '\n'
+            + '# curl -fOJ ' + KEY_HEADER + ' '
+            + shq(base + 'projects/ID/download');
+    }
+
+    /* every change of an option: the URL, the command, the link shown */
+    function selectionChanged() {
+        var url = pageUrl();
+        try {
+            history.replaceState(history.state, '', url);
+        } catch (e) { /* a sandboxed page: the link is still shown */ }
+        if ($('share-url').textContent) {
+            $('share-url').textContent = url;
+        }
+        updateCommand();
+    }
+
+    function onShare() {
+        var url = pageUrl();
+        var status = $('share-status');
+        $('share-url').textContent = url;
+        if (!navigator.clipboard || !navigator.clipboard.writeText) {
+            status.textContent = 'Copy the link shown below.';
+            return;
+        }
+        navigator.clipboard.writeText(url).then(function () {
+            status.textContent = 'The share link is copied.';
+        }, function () {
+            status.textContent = 'The clipboard is not available here: '
+                                 + 'copy the link shown below.';
+        });
+    }
+
+    function loadStore(name) {
+        var v;
+        try { v = JSON.parse(localStorage.getItem(name) || '[]'); } catch (e) {
+            return [];
+        }
+        return Array.isArray(v) ? v.filter(function (x) {
+            return x && typeof x === 'object' && x.sel
+                   && typeof x.sel === 'object';
+        }) : [];
+    }
+
+    function saveStore(name, items) {
+        try {
+            localStorage.setItem(name, JSON.stringify(items));
+            return true;
+        } catch (e) {
+            return false;
+        }
+    }
+
+    /* a selection as stored: strings only, nothing with the key in it */
+    function storable(s) {
+        var key = apiKey();
+        var out = {};
+        Object.keys(s).forEach(function (k) {
+            var v = String(s[k]);
+            if (k === 'api_key' || key && v.indexOf(key) !== -1) { return; }
+            out[k] = v;
+        });
+        return out;
+    }
+
+    function describe(sel) {
+        var n = Object.keys(sel).length;
+        return n === 0 ? 'all defaults'
+               : n + ' option' + (n === 1 ? '' : 's') + ' changed';
+    }
+
+    function restore(item, what) {
+        var refused = applySelection(item.sel, true);
+        showNote(refused, what);
+        selectionChanged();
+        $('favourite-status').textContent = 'Restored ' + what + '.';
+    }
+
+    function savedItem(label, detail, item, what, onDelete) {
+        var li = el('li');
+        var r = el('button', { type: 'button', 'class': 'small',
+                               'data-action': 'restore',
+                               'aria-label': 'Restore ' + what },
+                   'Restore');
+        li.appendChild(el('span', { 'class': 'name' }, label));
+        li.appendChild(el('span', { 'class': 'hint' }, ' ' + detail + ' '));
+        r.addEventListener('click', function () { restore(item, what); });
+        li.appendChild(r);
+        if (onDelete) {
+            r = el('button', { type: 'button', 'class': 'small',
+                               'data-action': 'delete',
+                               'aria-label': 'Delete ' + what }, 'Delete');
+            r.addEventListener('click', onDelete);
+            li.appendChild(r);
+        }
+        return li;
+    }
+
+    function renderSaved() {
+        var fav = $('favourites');
+        var hist = $('history');
+        var favs = loadStore(FAV_STORE);
+        fav.textContent = '';
+        favs.forEach(function (f, i) {
+            var what = 'favourite “' + f.name + '”';
+            fav.appendChild(savedItem(String(f.name), describe(f.sel), f,
+                                      what, function () {
+                var now = loadStore(FAV_STORE);
+                now.splice(i, 1);
+                saveStore(FAV_STORE, now);
+                renderSaved();
+                $('favourite-status').textContent = 'Deleted ' + what + '.';
+                $('favourite-name').focus();
+            }));
+        });
+        if (!favs.length) {
+            fav.appendChild(el('li', { 'class': 'hint' },
+                               'No favourites yet.'));
+        }
+        hist.textContent = '';
+        loadStore(HIST_STORE).slice(0, 10).forEach(function (h) {
+            hist.appendChild(savedItem(String(h.name) + ' #' + h.id,
+                                       describe(h.sel) + ' · '
+                                       + when(h.at), h,
+                                       'the options of #' + h.id, null));
+        });
+        if (!hist.childNodes.length) {
+            hist.appendChild(el('li', { 'class': 'hint' },
+                                'Projects you create here appear here.'));
+        }
+    }
+
+    function onSaveFavourite() {
+        var input = $('favourite-name');
+        var name = input.value.trim().slice(0, 80);
+        var favs = loadStore(FAV_STORE).filter(function (f) {
+            return f.name !== name;
+        });
+        if (!name) {
+            $('favourite-status').textContent = 'Give the favourite a name.';
+            input.focus();
+            return;
+        }
+        favs.unshift({ name: name, sel: storable(selection()),
+                       at: new Date().toISOString() });
+        $('favourite-status').textContent = saveStore(FAV_STORE,
+                                                      favs.slice(0, 50))
+            ? 'Saved “' + name + '”.' : 'The browser refused to store it.';
+        input.value = '';
+        renderSaved();
+    }
+
+    function addHistory(project, sel) {
+        var hist = loadStore(HIST_STORE).filter(function (h) {
+            return h.id !== project.id;
+        });
+        hist.unshift({ id: project.id, name: project.name,
+                       slug: project.slug, sel: storable(sel),
+                       at: project.created_at || new Date().toISOString() });
+        saveStore(HIST_STORE, hist.slice(0, 10));
+        renderSaved();
+    }
+
+    /* --- Explore and Upgrade ------------------------------------------ */
+
+    var zips = {};
+
+    /* the project's ZIP, fetched once (the download's request) */
+    function zipOf(id) {
+        if (!zips[id]) {
+            zips[id] = request('GET', 'projects/' + encodeURIComponent(id)
+                               + '/download', undefined, true)
+                .then(function (res) {
+                    if (!res.ok) { delete zips[id]; }
+                    return res;
+                });
+        }
+        return zips[id];
+    }
+
+    function exploreButton(p, errBox) {
+        var b = el('button', { type: 'button', name: 'explore',
+                               'class': 'small',
+                               'aria-label': 'Explore ' + p.name + ' (#'
+                                             + p.id + ')' }, 'Explore');
+        b.addEventListener('click', function () {
+            b.disabled = true;
+            zipOf(p.id).then(function (res) {
+                b.disabled = false;
+                if (!res.ok) {
+                    showBanner(errBox, 'The ZIP could not be fetched: '
+                               + res.error.message);
+                    return;
+                }
+                window.DjassExplore.show(res.blob, p.name + ' (#' + p.id
+                                         + ')');
+            });
+        });
+        return b;
+    }
+
+    function needsUpgrade(p) {
+        var now = catalog && catalog.template_version;
+        return !!(now && p.status === 'ready' && p.template_version
+                  && p.template_version !== now);
+    }
+
+    function upgradeButton(p, errBox) {
+        var b = el('button', { type: 'button', name: 'upgrade',
+                               'class': 'small',
+                               'aria-label': 'Upgrade ' + p.name + ' (#'
+                                             + p.id + ') to the current '
+                                             + 'template' }, 'Upgrade');
+        b.addEventListener('click', function () {
+            b.disabled = true;
+            request('POST', 'projects/' + encodeURIComponent(p.id)
+                    + '/upgrade').then(function (res) {
+                if (!res.ok) {
+                    b.disabled = false;
+                    showBanner(errBox, 'The upgrade failed: '
+                               + res.error.message);
+                    return;
+                }
+                $('result').hidden = false;
+                $('result-title').focus();
+                $('result-note').textContent = 'Upgraded from #' + p.id
+                    + ' to the template ' + String(catalog.template_version)
+                    .slice(0, 12) + ': project #' + res.data.project.id + '.';
+                follow(res.data.project);
+                loadList();
+            });
+        });
+        return b;
+    }
+
+    /* progress through the events stream (web/events.js); one at a time */
+    var closeStream = function () {};
+
+    function streamStatus(id, token, onStatus, onFail) {
+        var headers = {};
+        closeStream();
+        if (apiKey()) { headers['X-API-Key'] = apiKey(); }
+        closeStream = window.DjassEvents.follow(
+            new URL('projects/' + encodeURIComponent(id) + '/events',
+                    apiBase).href, headers,
+            function () { return token === tracking; }, onStatus, onFail);
+    }
+
     /* --- start ---------------------------------------------------------- */
 
     function start() {
@@ -686,6 +1088,27 @@
             }
         });
         form.addEventListener('submit', onSubmit);
+        form.addEventListener('input', function (ev) {
+            if (ev.target.name !== 'api_key') { selectionChanged(); }
+        });
+        form.addEventListener('change', function (ev) {
+            if (ev.target.name !== 'api_key') { selectionChanged(); }
+        });
+        window.addEventListener('hashchange', applyFragment);
+        window.addEventListener('storage', function (ev) {
+            if (ev.key === FAV_STORE || ev.key === HIST_STORE) {
+                renderSaved();
+            }
+        });
+        $('share').addEventListener('click', onShare);
+        $('save-favourite').addEventListener('click', onSaveFavourite);
+        $('favourite-name').addEventListener('keydown', function (ev) {
+            if (ev.key === 'Enter') {
+                ev.preventDefault();
+                onSaveFavourite();
+            }
+        });
+        renderSaved();
         $('list-form').addEventListener('submit', function (ev) {
             ev.preventDefault();
             loadList();
