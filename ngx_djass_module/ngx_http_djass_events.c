@@ -38,6 +38,7 @@ typedef struct {
     ngx_uint_t                   wait;        /* its N, 0: none */
     const char                  *op;          /* the held read's */
     ngx_http_djass_redis_pt      handler;
+    ngx_buf_t                   *keepalive;   /* reused by each comment */
 
     unsigned                     started:1;   /* the stream's header sent */
     unsigned                     held:1;      /* Prefer: wait timed out */
@@ -51,6 +52,10 @@ static ngx_int_t ngx_http_djass_events_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_events_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_djass_events_send(ngx_http_request_t *r,
     u_char *p, size_t len, ngx_uint_t last);
+static ngx_int_t ngx_http_djass_events_output(ngx_http_request_t *r,
+    ngx_buf_t *b);
+static ngx_int_t ngx_http_djass_events_keepalive(ngx_http_request_t *r,
+    ngx_http_djass_events_t *ev);
 static ngx_int_t ngx_http_djass_events_end(ngx_http_request_t *r);
 static void ngx_http_djass_events_wake(ngx_http_request_t *r,
     ngx_uint_t timed_out);
@@ -311,11 +316,8 @@ static ngx_int_t
 ngx_http_djass_events_send(ngx_http_request_t *r, u_char *p, size_t len,
     ngx_uint_t last)
 {
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    ngx_connection_t          *c;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_int_t   rc;
+    ngx_buf_t  *b;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -329,14 +331,69 @@ ngx_http_djass_events_send(ngx_http_request_t *r, u_char *p, size_t len,
     b->last_buf = last;
     b->last_in_chain = 1;
 
+    /* last: ngx_http_finalize_request() writes what is left */
+    rc = ngx_http_djass_events_output(r, b);
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+/*
+ * The ": keepalive" comment: one buffer per stream, used again each time,
+ * so a long stream's pool does not grow with its keepalives.  While the
+ * last one is not out yet (a slow client) it is still in the output chain:
+ * no other is sent, the client has one to read.
+ */
+
+static ngx_int_t
+ngx_http_djass_events_keepalive(ngx_http_request_t *r,
+    ngx_http_djass_events_t *ev)
+{
+    ngx_buf_t  *b;
+
+    b = ev->keepalive;
+
+    if (b == NULL) {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->memory = 1;
+        b->flush = 1;
+        b->last_in_chain = 1;
+
+        ev->keepalive = b;
+
+    } else if (b->pos != b->last) {
+        return NGX_OK;
+    }
+
+    b->pos = ngx_http_djass_keepalive;
+    b->last = ngx_http_djass_keepalive + sizeof(ngx_http_djass_keepalive) - 1;
+
+    return ngx_http_djass_events_output(r, b) == NGX_ERROR ? NGX_ERROR
+                                                           : NGX_OK;
+}
+
+
+/* b out through the filters; what a slow client leaves goes as it reads */
+
+static ngx_int_t
+ngx_http_djass_events_output(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t                  rc;
+    ngx_chain_t                out;
+    ngx_connection_t          *c;
+    ngx_http_core_loc_conf_t  *clcf;
+
     out.buf = b;
     out.next = NULL;
 
     rc = ngx_http_output_filter(r, &out);
 
-    if (rc == NGX_ERROR || last) {
-        /* the end: ngx_http_finalize_request() writes what is left */
-        return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    if (rc == NGX_ERROR || b->last_buf) {
+        return rc;
     }
 
     c = r->connection;
@@ -356,7 +413,7 @@ ngx_http_djass_events_send(ngx_http_request_t *r, u_char *p, size_t len,
         }
     }
 
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -438,8 +495,7 @@ ngx_http_djass_events_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
         return;
     }
 
-    rc = ngx_http_djass_events_send(r, ngx_http_djass_keepalive,
-                                    sizeof(ngx_http_djass_keepalive) - 1, 0);
+    rc = ngx_http_djass_events_keepalive(r, ev);
     if (rc != NGX_OK) {
         ngx_http_finalize_request(r, rc);
         return;
