@@ -29,6 +29,17 @@
 #define NGX_HTTP_DJASS_WAIT_MAX      60
 #define NGX_HTTP_DJASS_EVENT_ID_LEN  NGX_INT64_LEN
 
+/*
+ * A stream's re-reads of its status: each takes about 2 KiB of the
+ * request's pool (the call, the reply), freed only with the request.
+ * With the tracking proven a stream re-reads only when its project
+ * changed (a few times in its life); without it (djass_cache off, the
+ * invalidation connection lost) the sweep wakes it once a second: after
+ * this many re-reads it ends, and the client reconnects with
+ * Last-Event-ID, on a fresh request.
+ */
+#define NGX_HTTP_DJASS_EVENTS_REREADS  16
+
 
 typedef struct {
     ngx_str_t                    id;          /* the project id, digits */
@@ -39,6 +50,7 @@ typedef struct {
     const char                  *op;          /* the held read's */
     ngx_http_djass_redis_pt      handler;
     ngx_buf_t                   *keepalive;   /* reused by each comment */
+    ngx_uint_t                   rereads;
 
     unsigned                     started:1;   /* the stream's header sent */
     unsigned                     held:1;      /* Prefer: wait timed out */
@@ -205,6 +217,11 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
             if (len == ev->last.len && ngx_memcmp(p, ev->last.data, len) == 0)
             {
                 ev->sent = id;
+
+                /* no event now: the header goes out alone */
+                if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+                    return NGX_ERROR;
+                }
             }
         }
     }
@@ -489,6 +506,14 @@ ngx_http_djass_events_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
     }
 
     if (!timed_out) {
+        if (++ev->rereads > NGX_HTTP_DJASS_EVENTS_REREADS) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "djass events: re-read enough, the stream ends");
+
+            ngx_http_finalize_request(r, ngx_http_djass_events_end(r));
+            return;
+        }
+
         rc = ngx_http_djass_call_project(r, ctx, "status",
                                          ngx_http_djass_events_done);
         ngx_http_finalize_request(r, rc);

@@ -157,6 +157,13 @@ ok(sse_read($st, sub { $_[0]{eof} }), 'failed: the stream ends');
 is(ev_data(events($st)->[-1])->{status}, 'failed', 'the last says failed');
 is(ev_data(events($st)->[-1])->{error_message}, 'boom', 'with its message');
 
+# the metrics count the streams under their own endpoint label
+my $m = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
+my ($counted) = $m->{content}
+    =~ /^djass_http_requests_total\{endpoint="project_events",code="200"\} (\d+)$/m;
+cmp_ok($counted // 0, '>=', 2,
+       'djass_http_requests_total{endpoint="project_events",code="200"}');
+
 # --- keepalive ---------------------------------------------------------------
 
 my $kid = create('Keepalive');
@@ -431,6 +438,26 @@ ok(sse_read($st, sub { nevents($_[0]) >= 1 }), 'djass_cache off: first event');
 set_project_status($redis, $oid, 'ready', finished_at => int(time));
 ok(sse_read($st, sub { $_[0]{eof} }, 3),
    'djass_cache off: the change is seen within the 1 s re-check');
+
+# ... each re-check takes memory of the request until it ends: after 16
+# a stream ends (no growth without bound), and the client's reconnect with
+# Last-Event-ID goes on without a repeated event
+my $o2 = create('Off long');
+$st = sse_open($off, $o2);
+ok(sse_read($st, sub { nevents($_[0]) >= 1 }), 'djass_cache off: a long stream');
+my $t_off = time;
+ok(sse_read($st, sub { $_[0]{eof} }, 25),
+   sprintf('it ends after its 16 re-checks (%.1f s)', time - $t_off));
+is(nevents($st), 1, '... with its one event');
+ok($st->{last_chunk}, '... cleanly (the last chunk)');
+my $st2 = sse_open($off, $o2, 'Last-Event-ID' => ev_id(events($st)->[0]));
+ok(!sse_read($st2, sub { nevents($_[0]) >= 1 }, 0.5)
+   && defined $st2->{head} && $st2->{status} == 200,
+   'the reconnect with Last-Event-ID: open, the same event not repeated');
+set_project_status($redis, $o2, 'ready', finished_at => int(time));
+ok(sse_read($st2, sub { $_[0]{eof} }, 3)
+   && ev_data(events($st2)->[-1])->{status} eq 'ready',
+   '... and it has the next change');
 
 # --- Redis restart while streams wait ------------------------------------------
 
