@@ -163,8 +163,8 @@ is(ev_data(events($st)->[-1])->{status}, 'failed', 'the last says failed');
 is(ev_data(events($st)->[-1])->{error_message}, 'boom', 'with its message');
 
 # the metrics count the streams under their own endpoint label
-my $m = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
-my ($counted) = $m->{content}
+my $scrape = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
+my ($counted) = $scrape->{content}
     =~ /^djass_http_requests_total\{endpoint="project_events",code="200"\} (\d+)$/m;
 cmp_ok($counted // 0, '>=', 2,
        'djass_http_requests_total{endpoint="project_events",code="200"}');
