@@ -71,6 +71,10 @@
 #define NGX_HTTP_DJASS_P_PROFILE       12
 #define NGX_HTTP_DJASS_P_ARTIFACT      13
 
+/* what the status and download answers do not read: not copied for them */
+#define NGX_HTTP_DJASS_P_GET_ONLY                                            \
+    ((1 << 2) | (1 << 6) | (1 << 10) | (1 << 11))
+
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
 
@@ -125,7 +129,7 @@ static void *ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, size_t size);
 static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn);
-static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool,
+static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
     ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
@@ -473,11 +477,14 @@ ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
 }
 
 
-/* a valid entry's fields into the request pool, NUL-terminated */
+/*
+ * A valid entry's fields into the request pool, NUL-terminated; those of
+ * the bit mask skip are left empty.
+ */
 
 static ngx_int_t
-ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
-    ngx_str_t *v, ngx_uint_t n)
+ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
+    ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n)
 {
     u_char      *p;
     uint32_t     len;
@@ -487,6 +494,12 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
 
     for (i = 0; i < n; i++) {
         ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
+
+        if (skip & ((ngx_uint_t) 1 << i)) {
+            ngx_str_set(&v[i], "");
+            p += len;
+            continue;
+        }
 
         v[i].len = len;
         v[i].data = ngx_pnalloc(pool, len + 1);
@@ -686,11 +699,15 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
                                      &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
 
     if (kn && pn) {
-        rc = ngx_http_djass_cache_copy(r->pool, kn, &raw[1],
+        rc = ngx_http_djass_cache_copy(r->pool, 0, kn, &raw[1],
                                        NGX_HTTP_DJASS_CACHE_KFIELDS);
 
         if (rc == NGX_OK) {
-            rc = ngx_http_djass_cache_copy(r->pool, pn,
+            rc = ngx_http_djass_cache_copy(r->pool,
+                                       (ngx_strcmp(op, "status") == 0
+                                        || ngx_strcmp(op, "download") == 0)
+                                       ? NGX_HTTP_DJASS_P_GET_ONLY : 0,
+                                       pn,
                                        &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS],
                                        NGX_HTTP_DJASS_CACHE_PFIELDS);
         }

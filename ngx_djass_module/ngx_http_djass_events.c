@@ -515,8 +515,9 @@ ngx_http_djass_events_end(ngx_http_request_t *r)
  * ones of long headers) are freed, as ngx_http_set_keepalive() frees them
  * between requests.  What still points into them -- the request line, the
  * URI, the headers, cached variables, captures, ours (the path's tail, the
- * request id) -- is moved first into one allocation of the request's pool
- * of just their used size.  HTTP/1.x only (an HTTP/2 stream's headers are
+ * request id) -- is moved first into one allocation of the connection's
+ * pool (not the request's: its 4 KiB blocks are full) of just their used
+ * size.  HTTP/1.x only (an HTTP/2 stream's headers are
  * not in these buffers), and only without a request body.
  */
 
@@ -572,7 +573,8 @@ ngx_http_djass_events_release(ngx_http_request_t *r,
         size += s[i].last - s[i].start;
     }
 
-    p = ngx_pnalloc(r->pool, size ? size : 1);
+    /* the connection outlives the request (its access log line) */
+    p = ngx_pnalloc(c->pool, size ? size : 1);
     if (p == NULL) {
         return;
     }
