@@ -594,7 +594,9 @@ ngx_http_djass_events_release(ngx_http_request_t *r,
     ngx_http_djass_events_move(s, n, &r->method_name.data);
     ngx_http_djass_events_move(s, n, &r->http_protocol.data);
     ngx_http_djass_events_move(s, n, &r->schema.data);
+#if (NGX_PCRE)
     ngx_http_djass_events_move(s, n, &r->captures_data);
+#endif
     ngx_http_djass_events_move(s, n, &r->header_name_start);
     ngx_http_djass_events_move(s, n, &r->header_name_end);
     ngx_http_djass_events_move(s, n, &r->header_start);
