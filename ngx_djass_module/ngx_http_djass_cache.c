@@ -77,6 +77,11 @@
 #define NGX_HTTP_DJASS_P_GIT_COMMIT    15
 #define NGX_HTTP_DJASS_P_UPGRADED      16
 
+/* what the status and download answers do not read: not copied for them */
+#define NGX_HTTP_DJASS_P_GET_ONLY                                            \
+    ((1 << 2) | (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15)    \
+     | (1 << 16))
+
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
 
@@ -133,7 +138,7 @@ static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn);
 static void ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
     ngx_http_djass_cache_node_t *cn);
-static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool,
+static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
     ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
@@ -513,22 +518,28 @@ ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
 }
 
 
-/* a valid entry's fields into the request pool, NUL-terminated */
+/*
+ * A valid entry's fields into the request pool, NUL-terminated, in one
+ * allocation (this is on the polling path); those of the bit mask skip
+ * are left empty.
+ */
 
 static ngx_int_t
-ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
-    ngx_str_t *v, ngx_uint_t n)
+ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
+    ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n)
 {
     u_char      *p, *dst;
     size_t       size;
     uint32_t     len;
     ngx_uint_t   i;
 
-    /* one allocation for all the fields: this is on the polling path */
-
     size = 0;
 
     for (i = 0; i < n; i++) {
+        if (skip & ((ngx_uint_t) 1 << i)) {
+            continue;
+        }
+
         ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
         size += (size_t) len + 1;
     }
@@ -542,6 +553,12 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_http_djass_cache_node_t *cn,
 
     for (i = 0; i < n; i++) {
         ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
+
+        if (skip & ((ngx_uint_t) 1 << i)) {
+            ngx_str_set(&v[i], "");
+            p += len;
+            continue;
+        }
 
         v[i].len = len;
         v[i].data = dst;
@@ -738,11 +755,15 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
                                      &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
 
     if (kn && pn) {
-        rc = ngx_http_djass_cache_copy(r->pool, kn, &raw[1],
+        rc = ngx_http_djass_cache_copy(r->pool, 0, kn, &raw[1],
                                        NGX_HTTP_DJASS_CACHE_KFIELDS);
 
         if (rc == NGX_OK) {
-            rc = ngx_http_djass_cache_copy(r->pool, pn,
+            rc = ngx_http_djass_cache_copy(r->pool,
+                                       (ngx_strcmp(op, "status") == 0
+                                        || ngx_strcmp(op, "download") == 0)
+                                       ? NGX_HTTP_DJASS_P_GET_ONLY : 0,
+                                       pn,
                                        &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS],
                                        NGX_HTTP_DJASS_CACHE_PFIELDS);
         }

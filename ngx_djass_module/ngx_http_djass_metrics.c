@@ -52,7 +52,7 @@ static ngx_int_t ngx_http_djass_metrics_send(ngx_http_request_t *r,
 static const char  *ngx_http_djass_endpoints[NGX_HTTP_DJASS_ENDPOINTS] = {
     "other", "project_options", "openapi", "projects_list",
     "projects_create", "project", "project_status", "project_download",
-    "project_delete", "project_oneshot", "help"
+    "project_delete", "project_oneshot", "help", "project_events"
 };
 
 /* the codes counted as themselves; the last slot is "other" */

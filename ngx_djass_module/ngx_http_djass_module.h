@@ -28,7 +28,7 @@
 #define NGX_HTTP_DJASS_S3_TTL             60      /* djass_s3_redirect on */
 
 /* the endpoint labels of the metrics (ngx_http_djass_metrics.c) */
-#define NGX_HTTP_DJASS_ENDPOINTS          11
+#define NGX_HTTP_DJASS_ENDPOINTS          12
 
 #define NGX_HTTP_DJASS_SCOPE_CREATE       "projects:create"
 #define NGX_HTTP_DJASS_SCOPE_READ         "projects:read"

@@ -75,10 +75,10 @@ static ngx_http_djass_route_t  ngx_http_djass_routes[] = {
 
 
 /* per route: "project_options", "openapi", "projects_list", "project",
- * "project_status", "project_download", "project_oneshot", "help", none
- * for the events stream (4 is "projects_create", 8 "project_delete"); a
+ * "project_status", "project_download", "project_oneshot", "help",
+ * "project_events" (4 is "projects_create", 8 "project_delete"); a
  * repository's files count as downloads, an upgrade as a create */
-static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 0,
+static ngx_uint_t  ngx_http_djass_endpoint[] = { 1, 2, 3, 5, 6, 7, 9, 10, 11,
                                                  7, 4 };
 
 

@@ -290,4 +290,27 @@ sub same_answer {
     }
 }
 
+# the events stream over HTTP/2: the header buffers an HTTP/1.1 stream
+# frees are not an HTTP/2 stream's; its events come as over HTTP/1.1
+{
+    my $res = api(POST => '/projects', key => $key, nginx => $nginx,
+                  json => { project_name => 'Events h2' });
+    my $id = $res->{json}{project}{id};
+    open my $ph, '-|', 'curl', '-sS', '-k', '--http2', '-N', '--max-time',
+        '20', '-H', "X-API-Key: $key", '-H', 'Last-Event-ID: 12',
+        '-w', '%{http_version}\n', "$base/projects/$id/events"
+        or die "curl: $!";
+    select(undef, undef, undef, 1);
+    set_project_status($redis, $id, 'generating', started_at => time);
+    select(undef, undef, undef, 0.5);
+    set_project_status($redis, $id, 'ready', finished_at => time);
+    my $out = do { local $/; <$ph> };
+    close $ph;
+    my @st = $out =~ /^data: \{"id":\d+,"status":"(\w+)"/mg;
+    is_deeply(\@st, [ 'queued', 'generating', 'ready' ],
+              'events over HTTP/2: queued, generating, ready, the end')
+        or diag($out);
+    like($out, qr/^2$/m, '... over HTTP/2');
+}
+
 done_testing();

@@ -17,8 +17,13 @@ my $slow = valgrind_on() ? 20 : sanitize_on() ? 3 : 1;
 
 my $redis = start_redis();
 my $nginx = start_nginx(redis => $redis, workers => 2,
-                        http => 'djass_events_keepalive 1s;',
-                        server => 'location = /mcp { djass_mcp; }
+                        http => 'djass_events_keepalive 1s;
+                                 log_format ev "$request|$uri|$args|'
+                                 . '$request_uri|$host|$http_x_long|'
+                                 . '$http_x_pad49|$http_last_event_id|'
+                                 . '$sent_http_x_request_id|$djass_request_id";',
+                        server => 'access_log logs/ev.log ev;
+                                   location = /mcp { djass_mcp; }
                                    location = /metrics { djass_metrics; }');
 my $off = start_nginx(redis => $redis, http => 'djass_cache off;');
 
@@ -157,6 +162,13 @@ ok(sse_read($st, sub { $_[0]{eof} }), 'failed: the stream ends');
 is(ev_data(events($st)->[-1])->{status}, 'failed', 'the last says failed');
 is(ev_data(events($st)->[-1])->{error_message}, 'boom', 'with its message');
 
+# the metrics count the streams under their own endpoint label
+my $scrape = http_request(GET => "http://127.0.0.1:$nginx->{port}/metrics");
+my ($counted) = $scrape->{content}
+    =~ /^djass_http_requests_total\{endpoint="project_events",code="200"\} (\d+)$/m;
+cmp_ok($counted // 0, '>=', 2,
+       'djass_http_requests_total{endpoint="project_events",code="200"}');
+
 # --- keepalive ---------------------------------------------------------------
 
 my $kid = create('Keepalive');
@@ -165,6 +177,90 @@ ok(sse_read($st, sub { $_[0]{body} =~ /^: keepalive\n\n/m }, 3),
    'a ": keepalive" comment while nothing changes (djass_events_keepalive)');
 is(nevents($st), 1, 'and no event for it');
 close $st->{s};
+
+# a long stream's memory does not grow with its keepalives: 200 streams,
+# 10 keepalives each (1 s apart), the workers' RSS flat (the comment's
+# buffer is reused; before, each keepalive took 80 bytes of the request's
+# pool: 160 KB here)
+sub workers_rss {
+    my $t = 0;
+    for my $w (split ' ', `pgrep -P $nginx->{pid}`) {
+        open my $f, '<', "/proc/$w/status" or next;
+        while (<$f>) { $t += $1 * 1024 if /^VmRSS:\s+(\d+)/ }
+    }
+    return $t;
+}
+my @ka = map { sse_open($nginx, $kid) } 1 .. 200;
+for my $m (@ka) { sse_read($m, sub { $_[0]{body} =~ /^: keepalive\n\n/m }, 3) }
+is(scalar(grep { $_->{body} =~ /^: keepalive\n\n/m } @ka), 200,
+   '200 streams have their first keepalive');
+my $rss0 = workers_rss();
+my $until = time + 10;
+while (time < $until) { for my $m (@ka) { sse_read($m, sub { 0 }, 0) } sleep 0.2 }
+for my $m (@ka) { sse_read($m, sub { 0 }, 0.05) }
+my @kn = map { scalar(() = $_->{body} =~ /^: keepalive\n\n/mg) } @ka;
+is(scalar(grep { $_ >= 8 } @kn), 200, '... and 8 or more after 10 s');
+is(scalar(grep { nevents($_) == 1 && !$_->{eof} } @ka), 200,
+   '... still open, with their one event');
+my $grown = workers_rss() - $rss0;
+SKIP: {
+    skip 'RSS under a sanitizer or valgrind', 1 if $slow > 1;
+    cmp_ok($grown, '<', 64 * 1024, "2,000 keepalives on 200 streams: the "
+           . "workers' RSS grew by $grown bytes");
+}
+close $_->{s} for @ka;
+
+# --- the header buffers go once the stream is under way ---------------------
+#
+# A stream frees its header buffers (the 1k c->buffer and, with headers
+# this long, the large ones) after moving what points into them: a long
+# URI, 50 headers, a 3,000-byte one, Last-Event-ID and the client's
+# X-Request-Id; the events keep coming and the access log (read at the
+# end) has every value intact.  Under ASan this is the use-after-free check.
+
+my $lh = create('Long headers');
+{
+    my $pad = 'a' x 2000;
+    my $long = 'b' x 3000;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $nginx->{port}, Proto => 'tcp')
+        or die "connect: $!";
+    binmode $s;
+    print $s "GET /api/v1/projects/$lh/events?pad=$pad HTTP/1.1\r\n"
+             . "Host: localhost\r\nX-API-Key: $K\r\n"
+             . join('', map { "X-Pad$_: " . ('p' x 60) . "$_\r\n" } 1 .. 49)
+             . "X-Long: $long\r\nLast-Event-ID: 12\r\n"
+             . "X-Request-Id: long-headers.1\r\n\r\n";
+    my $h = { s => $s, raw => '', head => undef, body => '', eof => 0 };
+    ok(sse_read($h, sub { nevents($_[0]) >= 1 }),
+       'long URI and headers: the first event');
+    like($h->{head}, qr{^X-Request-Id: long-headers\.1\r$}m,
+         '... with the client\'s X-Request-Id');
+    sse_read($h, sub { $_[0]{body} =~ /^: keepalive\n\n/m }, 3);
+    set_project_status($redis, $lh, 'generating', started_at => int(time));
+    ok(sse_read($h, sub { nevents($_[0]) >= 2 }),
+       '... after the buffers went: the next change');
+    ok(sse_read($h, sub { $_[0]{body} =~ /generating.*^: keepalive\n\n/ms },
+                3),
+       '... a keepalive');
+    set_project_status($redis, $lh, 'ready', finished_at => int(time));
+    ok(sse_read($h, sub { $_[0]{eof} }), '... ready: the end');
+    is_deeply([ map { ev_data($_)->{status} } @{ events($h) } ],
+              [ 'queued', 'generating', 'ready' ], '... three events');
+    my $line;
+    ok(wait_until(sub {
+        open my $f, '<', "$nginx->{prefix}/logs/ev.log" or return 0;
+        ($line) = grep { /long-headers/ } <$f>;
+        return defined $line;
+    }, 5 * $slow, 0.05), 'the access log has the stream');
+    chomp $line if defined $line;
+    is($line // '', "GET /api/v1/projects/$lh/events?pad=$pad HTTP/1.1|"
+       . "/api/v1/projects/$lh/events|pad=$pad|"
+       . "/api/v1/projects/$lh/events?pad=$pad|localhost|$long|"
+       . ('p' x 60) . "49|12|long-headers.1|long-headers.1",
+       '... every value intact after the buffers went');
+    close $s;
+}
 
 # --- errors before the stream ------------------------------------------------
 
@@ -399,6 +495,26 @@ ok(sse_read($st, sub { nevents($_[0]) >= 1 }), 'djass_cache off: first event');
 set_project_status($redis, $oid, 'ready', finished_at => int(time));
 ok(sse_read($st, sub { $_[0]{eof} }, 3),
    'djass_cache off: the change is seen within the 1 s re-check');
+
+# ... each re-check takes memory of the request until it ends: after 16
+# a stream ends (no growth without bound), and the client's reconnect with
+# Last-Event-ID goes on without a repeated event
+my $o2 = create('Off long');
+$st = sse_open($off, $o2);
+ok(sse_read($st, sub { nevents($_[0]) >= 1 }), 'djass_cache off: a long stream');
+my $t_off = time;
+ok(sse_read($st, sub { $_[0]{eof} }, 25),
+   sprintf('it ends after its 16 re-checks (%.1f s)', time - $t_off));
+is(nevents($st), 1, '... with its one event');
+ok($st->{last_chunk}, '... cleanly (the last chunk)');
+my $st2 = sse_open($off, $o2, 'Last-Event-ID' => ev_id(events($st)->[0]));
+ok(!sse_read($st2, sub { nevents($_[0]) >= 1 }, 0.5)
+   && defined $st2->{head} && $st2->{status} == 200,
+   'the reconnect with Last-Event-ID: open, the same event not repeated');
+set_project_status($redis, $o2, 'ready', finished_at => int(time));
+ok(sse_read($st2, sub { $_[0]{eof} }, 3)
+   && ev_data(events($st2)->[-1])->{status} eq 'ready',
+   '... and it has the next change');
 
 # --- Redis restart while streams wait ------------------------------------------
 
