@@ -51,21 +51,10 @@ typedef struct {
     ngx_http_djass_redis_pt      handler;
     ngx_buf_t                   *keepalive;   /* reused by each comment */
     ngx_uint_t                   rereads;
-    ngx_uint_t                   released;    /* header buffers freed */
 
     unsigned                     started:1;   /* the stream's header sent */
     unsigned                     held:1;      /* Prefer: wait timed out */
 } ngx_http_djass_events_t;
-
-
-/* a header buffer whose used part moves to `to` */
-typedef struct {
-    u_char                      *start;
-    u_char                      *last;
-    u_char                      *to;
-} ngx_http_djass_events_span_t;
-
-#define NGX_HTTP_DJASS_EVENTS_SPANS  16
 
 
 static ngx_http_djass_events_t *ngx_http_djass_events_state(
@@ -80,12 +69,6 @@ static ngx_int_t ngx_http_djass_events_output(ngx_http_request_t *r,
 static ngx_int_t ngx_http_djass_events_keepalive(ngx_http_request_t *r,
     ngx_http_djass_events_t *ev);
 static ngx_int_t ngx_http_djass_events_end(ngx_http_request_t *r);
-static void ngx_http_djass_events_release(ngx_http_request_t *r,
-    ngx_http_djass_ctx_t *ctx);
-static void ngx_http_djass_events_list(ngx_list_t *list,
-    ngx_http_djass_events_span_t *s, ngx_uint_t n);
-static void ngx_http_djass_events_move(ngx_http_djass_events_span_t *s,
-    ngx_uint_t n, u_char **p);
 static void ngx_http_djass_events_wake(ngx_http_request_t *r,
     ngx_uint_t timed_out);
 static void ngx_http_djass_events_writer(ngx_http_request_t *r);
@@ -276,12 +259,6 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
 
     if (ngx_exiting || ngx_terminate) {
         return ngx_http_djass_events_end(r);
-    }
-
-    if (!ev->released) {
-        ngx_str_null(&ev->last);
-        ngx_http_djass_events_release(r, ctx);
-        ev->released = 1;
     }
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
@@ -506,214 +483,6 @@ ngx_http_djass_events_end(ngx_http_request_t *r)
     rc = ngx_http_send_special(r, NGX_HTTP_LAST);
 
     return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
-}
-
-
-/*
- * The stream is under way and nothing more is read from the client: its
- * header buffers (c->buffer, client_header_buffer_size, and the large
- * ones of long headers) are freed, as ngx_http_set_keepalive() frees them
- * between requests.  What still points into them -- the request line, the
- * URI, the headers, cached variables, captures, ours (the path's tail, the
- * request id) -- is moved first into one allocation of the connection's
- * pool (not the request's: its 4 KiB blocks are full) of just their used
- * size.  HTTP/1.x only (an HTTP/2 stream's headers are
- * not in these buffers), and only without a request body.
- */
-
-static void
-ngx_http_djass_events_release(ngx_http_request_t *r,
-    ngx_http_djass_ctx_t *ctx)
-{
-    u_char                        *p;
-    size_t                         size;
-    ngx_uint_t                     i, n;
-    ngx_buf_t                     *b;
-    ngx_chain_t                   *cl, *ln;
-    ngx_connection_t              *c;
-    ngx_http_connection_t         *hc;
-    ngx_http_variable_value_t     *v;
-    ngx_http_core_main_conf_t     *cmcf;
-    ngx_http_djass_events_span_t   s[NGX_HTTP_DJASS_EVENTS_SPANS];
-
-    c = r->connection;
-
-    if (r != r->main || r->http_version >= NGX_HTTP_VERSION_20
-        || r->headers_in.content_length_n > 0 || r->headers_in.chunked
-        || r->discard_body || r->reading_body || r->lingering_close
-        || c->buffer == NULL || c->buffer->start == NULL)
-    {
-        return;
-    }
-
-#if (NGX_HTTP_V2)
-    if (r->stream) {
-        return;
-    }
-#endif
-
-    hc = r->http_connection;
-
-    n = 0;
-    s[n].start = c->buffer->start;
-    s[n++].last = c->buffer->last;
-
-    for (cl = hc->busy; cl; cl = cl->next) {
-        if (n == NGX_HTTP_DJASS_EVENTS_SPANS) {
-            return;
-        }
-
-        s[n].start = cl->buf->start;
-        s[n++].last = cl->buf->last;
-    }
-
-    size = 0;
-
-    for (i = 0; i < n; i++) {
-        size += s[i].last - s[i].start;
-    }
-
-    /* the connection outlives the request (its access log line) */
-    p = ngx_pnalloc(c->pool, size ? size : 1);
-    if (p == NULL) {
-        return;
-    }
-
-    for (i = 0; i < n; i++) {
-        s[i].to = p;
-        p = ngx_cpymem(p, s[i].start, s[i].last - s[i].start);
-    }
-
-    /* what points into them */
-
-    ngx_http_djass_events_move(s, n, &r->request_line.data);
-    ngx_http_djass_events_move(s, n, &r->uri.data);
-    ngx_http_djass_events_move(s, n, &r->args.data);
-    ngx_http_djass_events_move(s, n, &r->exten.data);
-    ngx_http_djass_events_move(s, n, &r->unparsed_uri.data);
-    ngx_http_djass_events_move(s, n, &r->method_name.data);
-    ngx_http_djass_events_move(s, n, &r->http_protocol.data);
-    ngx_http_djass_events_move(s, n, &r->schema.data);
-#if (NGX_PCRE)
-    ngx_http_djass_events_move(s, n, &r->captures_data);
-#endif
-    ngx_http_djass_events_move(s, n, &r->header_name_start);
-    ngx_http_djass_events_move(s, n, &r->header_name_end);
-    ngx_http_djass_events_move(s, n, &r->header_start);
-    ngx_http_djass_events_move(s, n, &r->header_end);
-    ngx_http_djass_events_move(s, n, &r->uri_start);
-    ngx_http_djass_events_move(s, n, &r->uri_end);
-    ngx_http_djass_events_move(s, n, &r->uri_ext);
-    ngx_http_djass_events_move(s, n, &r->args_start);
-    ngx_http_djass_events_move(s, n, &r->request_start);
-    ngx_http_djass_events_move(s, n, &r->request_end);
-    ngx_http_djass_events_move(s, n, &r->method_end);
-    ngx_http_djass_events_move(s, n, &r->schema_start);
-    ngx_http_djass_events_move(s, n, &r->schema_end);
-    ngx_http_djass_events_move(s, n, &r->host_start);
-    ngx_http_djass_events_move(s, n, &r->host_end);
-
-    ngx_http_djass_events_move(s, n, &r->headers_in.server.data);
-    ngx_http_djass_events_move(s, n, &r->headers_in.user.data);
-    ngx_http_djass_events_move(s, n, &r->headers_in.passwd.data);
-    ngx_http_djass_events_list(&r->headers_in.headers, s, n);
-    ngx_http_djass_events_list(&r->headers_out.headers, s, n);
-
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
-
-    for (i = 0; i < cmcf->variables.nelts; i++) {
-        v = &r->variables[i];
-
-        if ((v->valid || v->not_found) && v->data) {
-            ngx_http_djass_events_move(s, n, &v->data);
-        }
-    }
-
-    ngx_http_djass_events_move(s, n, &ctx->tail.data);
-    ngx_http_djass_events_move(s, n, &ctx->request_id.data);
-
-    /* and free them */
-
-    for (cl = hc->busy; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-
-        b = ln->buf;
-        (void) ngx_pfree(c->pool, b->start);
-        b->start = b->pos = b->last = b->end = NULL;
-        ngx_free_chain(c->pool, ln);
-    }
-
-    for (cl = hc->free; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-
-        (void) ngx_pfree(c->pool, ln->buf->start);
-        ngx_free_chain(c->pool, ln);
-    }
-
-    hc->busy = NULL;
-    hc->free = NULL;
-    hc->nbusy = 0;
-
-    b = c->buffer;
-    (void) ngx_pfree(c->pool, b->start);
-    b->start = b->pos = b->last = b->end = NULL;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "djass events: header buffers freed, %uz bytes of "
-                   "%ui kept", size, n);
-}
-
-
-static void
-ngx_http_djass_events_list(ngx_list_t *list, ngx_http_djass_events_span_t *s,
-    ngx_uint_t n)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &list->part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-
-            if (part->nelts == 0) {
-                continue;
-            }
-        }
-
-        ngx_http_djass_events_move(s, n, &h[i].key.data);
-        ngx_http_djass_events_move(s, n, &h[i].value.data);
-        ngx_http_djass_events_move(s, n, &h[i].lowcase_key);
-    }
-}
-
-
-/* *p, when in one of the buffers, to its place in the copy */
-
-static void
-ngx_http_djass_events_move(ngx_http_djass_events_span_t *s, ngx_uint_t n,
-    u_char **p)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < n; i++) {
-        if (*p && *p >= s[i].start && *p <= s[i].last) {
-            *p = s[i].to + (*p - s[i].start);
-            return;
-        }
-    }
 }
 
 
