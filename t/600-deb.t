@@ -528,9 +528,14 @@ for my $f (sort keys %ours) {
 ok(!@left, 'purge leaves no file of ours behind') or diag("@left");
 ok(!-e '/etc/djass', 'purge removes /etc/djass');
 
-my @kept = split /\n/, `find /var/lib/djass -mindepth 1 -not -type d`;
-is_deeply(\@kept, \@zips,
-          'what purge keeps is the generated ZIPs, nothing else');
+# the generated projects: each one's ZIP and its git repository (pack and
+# index, beside it)
+my @projects = sort grep { -f }
+    glob('/var/lib/djass/artifacts/projects/*/*.{zip,pack,idx}');
+my @kept = sort split /\n/, `find /var/lib/djass -mindepth 1 -not -type d`;
+is(scalar @projects, 3, '... the project is its ZIP, pack and index');
+is_deeply(\@kept, \@projects,
+          'what purge keeps is the generated projects, nothing else');
 ok(!-e '/var/lib/djass/artifacts/.tmp', 'purge removes the work folder');
 ok(getpwnam('djass') ? 1 : 0,
    'purge keeps the djass user (as Debian does with system users)');
