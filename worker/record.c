@@ -135,6 +135,19 @@ djass_record_start_reply(redisReply *reply, djass_start_t *st)
 }
 
 
+/* the strings a start's reply gave, freed (the rest of *st kept) */
+static void
+djass_record_start_clear(djass_start_t *st)
+{
+    free(st->payload);
+    free(st->name);
+    free(st->slug);
+    st->payload = NULL;
+    st->name = NULL;
+    st->slug = NULL;
+}
+
+
 int
 djass_record_start(djass_queue_t *q, const djass_job_t *job,
     djass_start_t *st)
@@ -177,11 +190,11 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
         return -1;
     }
 
+    djass_record_start_clear(st);
     memset(st, 0, sizeof(djass_start_t));
 
     if (djass_record_start_reply(reply, st) != 0) {
-        free(st->payload);
-        st->payload = NULL;
+        djass_record_start_clear(st);
         return djass_record_unexpected(q, &djass_record_start_script, reply);
     }
 
@@ -190,9 +203,9 @@ djass_record_start(djass_queue_t *q, const djass_job_t *job,
     rc = 0;
 
     if (q->redis->unconfirmed) {
-        /* kept: the next run takes this attempt up again */
-        free(st->payload);
-        st->payload = NULL;
+        /* kept (outcome, attempt): the next run takes this attempt up
+         * again, and reads the strings again */
+        djass_record_start_clear(st);
         rc = -1;
     }
 
