@@ -2,7 +2,7 @@
 # libFuzzer targets of t/fuzz/, ASan + UBSan builds): first every input of
 # the seed corpus (t/fuzz/corpus/<target>/) and of the regressions found
 # so far (t/fuzz/regressions/<target>/) is replayed, then each target
-# fuzzes for DJASS_FUZZ_SECONDS (30 by default).  A crash, a leak, UB, an
+# fuzzes for DJASS_FUZZ_SECONDS (20 by default).  A crash, a leak, UB, an
 # allocation over 2 GB or an input running over 10 s fails the test and
 # names the input that did it.  `make fuzz` runs the targets longer.
 #
@@ -21,7 +21,7 @@ plan skip_all => 'the fuzz targets are ASan + UBSan builds: they run in '
 
 my $repo = repo_dir();
 my $dir = build_dir() . '/fuzz';
-my $seconds = $ENV{DJASS_FUZZ_SECONDS} // 30;
+my $seconds = $ENV{DJASS_FUZZ_SECONDS} // 20;
 my @targets = qw(fuzz_tmpl fuzz_cookiecutter_json fuzz_payload fuzz_query
                  fuzz_s3_xml);
 

@@ -11,7 +11,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Djass::Test;
 use Djass::Jobs;
-use Djass::Build qw(sanitize_on valgrind_on);
+use Djass::Build qw(sanitize_on valgrind_on other_nginx);
 
 my $repo = repo_dir();
 my $venv = "$repo/build/venv-openapi";
@@ -136,7 +136,8 @@ my @cmd = ("$venv/bin/schemathesis", 'run', "$base/openapi.json",
                                     response_headers_conformance)),
            '--max-examples', $ENV{DJASS_ST_EXAMPLES} // 30,
            '--max-time', $ENV{DJASS_ST_MAX_TIME}
-                         // (sanitize_on() || valgrind_on() ? 60 : 120),
+                         // (sanitize_on() || valgrind_on() || other_nginx()
+                             ? 60 : 120),
            '--seed', $ENV{DJASS_ST_SEED} // 296,
            '--request-timeout', 10,
            # one worker: hypothesis parses lambdas' source with ast in each
