@@ -105,17 +105,7 @@ ngx_http_djass_events_handler(ngx_http_request_t *r,
     ngx_http_djass_events_t  *ev;
 
     if (r->method != NGX_HTTP_GET) {
-        if (ngx_http_djass_add_header(r, "Allow",
-                                      &ngx_http_djass_events_allow)
-            == NULL)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_djass_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                         "method_not_allowed",
-                                         "Method not allowed for this "
-                                         "endpoint.", NULL);
+        return ngx_http_djass_not_allowed(r, &ngx_http_djass_events_allow);
     }
 
     ev = ngx_http_djass_events_state(r, ctx);

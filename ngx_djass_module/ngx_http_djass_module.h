@@ -215,6 +215,7 @@ ngx_int_t ngx_http_djass_unescape(ngx_pool_t *pool, ngx_str_t *in,
 /* ngx_http_djass_reply.c: JSON replies and the error envelope */
 ngx_int_t ngx_http_djass_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
+ngx_int_t ngx_http_djass_not_allowed(ngx_http_request_t *r, ngx_str_t *allow);
 ngx_int_t ngx_http_djass_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);
 ngx_int_t ngx_http_djass_send_error(ngx_http_request_t *r,

@@ -153,19 +153,28 @@ ngx_http_djass_handler(ngx_http_request_t *r)
     }
 
     if (handler == NULL) {
-        if (ngx_http_djass_add_header(r, "Allow", &route->allow) == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_djass_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                         "method_not_allowed",
-                                         "Method not allowed for this "
-                                         "endpoint.", NULL);
+        return ngx_http_djass_not_allowed(r, &route->allow);
     }
 
     rc = handler(r, ctx);
 
     return rc;
+}
+
+
+/* 405 method_not_allowed with the methods the endpoint takes in Allow */
+
+ngx_int_t
+ngx_http_djass_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
+{
+    if (ngx_http_djass_add_header(r, "Allow", allow) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_djass_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                     "method_not_allowed",
+                                     "Method not allowed for this "
+                                     "endpoint.", NULL);
 }
 
 
