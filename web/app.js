@@ -289,6 +289,9 @@
                 return;
             }
             catalog = res.data;
+            if (list.projects) {
+                drawRows();
+            }
             buildForm(res.data);
             applyFragment();
             updateCommand();
@@ -514,7 +517,8 @@
 
     /* --- your projects -------------------------------------------------- */
 
-    var list = { offset: 0, seq: 0 };
+    /* projects: the rows shown, drawn again when the catalog arrives */
+    var list = { offset: 0, seq: 0, projects: null };
 
     function when(t) {
         return t ? String(t).replace('T', ' ').replace(/:\d\dZ$/, ' UTC')
@@ -570,6 +574,14 @@
         return tr;
     }
 
+    /* the list's rows; Upgrade buttons need the catalog, which may come
+       after the list */
+    function drawRows() {
+        var body = $('list-body');
+        body.textContent = '';
+        list.projects.forEach(function (p) { body.appendChild(listRow(p)); });
+    }
+
     function loadList() {
         var status = $('l-status').value;
         var limit = parseInt($('l-limit').value, 10) || 10;
@@ -583,7 +595,6 @@
             return;
         }
         request('GET', q).then(function (res) {
-            var body = $('list-body');
             var d, first;
             if (seq !== list.seq) { return; }
             if (!res.ok) {
@@ -595,8 +606,8 @@
             }
             showBanner($('list-error'), '');
             d = res.data;
-            body.textContent = '';
-            d.projects.forEach(function (p) { body.appendChild(listRow(p)); });
+            list.projects = d.projects;
+            drawRows();
             $('list-table').hidden = d.projects.length === 0;
             first = d.projects.length ? d.offset + 1 : 0;
             $('list-summary').textContent = d.total === 0
