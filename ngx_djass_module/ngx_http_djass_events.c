@@ -24,6 +24,7 @@
 #include <ngx_http.h>
 #include "ngx_http_djass_module.h"
 #include "ngx_http_djass_wait.h"
+#include "ngx_http_djass_events.h"
 
 
 #define NGX_HTTP_DJASS_WAIT_MAX      60
@@ -72,9 +73,8 @@ static ngx_int_t ngx_http_djass_events_end(ngx_http_request_t *r);
 static void ngx_http_djass_events_wake(ngx_http_request_t *r,
     ngx_uint_t timed_out);
 static void ngx_http_djass_events_writer(ngx_http_request_t *r);
-static uint64_t ngx_http_djass_event_id(ngx_str_t *status,
-    ngx_str_t *updated);
-static ngx_uint_t ngx_http_djass_final(ngx_str_t *status);
+static ngx_int_t ngx_http_djass_events_wait(ngx_http_request_t *r,
+    ngx_http_djass_events_t *ev);
 static ngx_table_elt_t *ngx_http_djass_events_header(ngx_http_request_t *r,
     const char *name, ngx_list_part_t **part, ngx_uint_t *i);
 static ngx_uint_t ngx_http_djass_prefer_parse(ngx_http_request_t *r);
@@ -156,13 +156,12 @@ static ngx_int_t
 ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n)
 {
-    u_char                      *p, *q;
-    size_t                       len;
-    uint64_t                     id;
-    ngx_str_t                   *status;
-    ngx_http_djass_ctx_t        *ctx;
-    ngx_http_djass_events_t     *ev;
-    ngx_http_djass_main_conf_t  *dmcf;
+    u_char                   *p, *q;
+    size_t                    len;
+    uint64_t                  id;
+    ngx_uint_t                final;
+    ngx_http_djass_ctx_t     *ctx;
+    ngx_http_djass_events_t  *ev;
 
     ctx = ngx_http_djass_get_ctx(r);
     ev = ctx->events;
@@ -181,13 +180,10 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_events_end(r);
     }
 
-    if (n != 1 + ngx_http_djass_status_shape.nvalues) {
+    if (ngx_http_djass_event_status(v, n, &id, &final) != NGX_OK) {
         return ev->started ? ngx_http_djass_events_end(r)
                            : ngx_http_djass_internal_error(r);
     }
-
-    status = &v[1 + NGX_HTTP_DJASS_EV_STATUS];
-    id = ngx_http_djass_event_id(status, &v[1 + NGX_HTTP_DJASS_EV_UPDATED]);
 
     if (!ev->started) {
         rc = ngx_http_djass_events_start(r);
@@ -217,24 +213,16 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     }
 
     if (id != ev->sent) {
-        len = sizeof("event: status\nid: \ndata: \n\n") - 1
-              + NGX_HTTP_DJASS_EVENT_ID_LEN
-              + ngx_http_djass_object_len(&ngx_http_djass_status_shape,
-                                          &v[1]);
-
-        p = ngx_pnalloc(r->pool, len);
+        p = ngx_pnalloc(r->pool, ngx_http_djass_event_len(v));
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        q = ngx_sprintf(p, "event: status\nid: %uL\ndata: ", id);
-        q = ngx_http_djass_object(q, &ngx_http_djass_status_shape, &v[1]);
-        *q++ = '\n';
-        *q++ = '\n';
+        q = ngx_http_djass_event(p, id, v);
 
         ev->sent = id;
 
-        if (ngx_http_djass_final(status)) {
+        if (final) {
             return ngx_http_djass_events_send(r, p, q - p, 1);
         }
 
@@ -243,7 +231,7 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
             return rc;
         }
 
-    } else if (ngx_http_djass_final(status)) {
+    } else if (final) {
         return ngx_http_djass_events_end(r);
     }
 
@@ -251,16 +239,59 @@ ngx_http_djass_events_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
         return ngx_http_djass_events_end(r);
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
-
-    if (ngx_http_djass_wait_project(r, &ev->id, dmcf->events_keepalive,
-                                    ngx_http_djass_events_wake)
-        != NGX_OK)
-    {
+    if (ngx_http_djass_events_wait(r, ev) != NGX_OK) {
         return NGX_ERROR;
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * The stream waits for the next change: parked without its request when
+ * it can be (ngx_http_djass_events_park.c), or held with it.
+ */
+
+static ngx_int_t
+ngx_http_djass_events_wait(ngx_http_request_t *r,
+    ngx_http_djass_events_t *ev)
+{
+    ngx_int_t                    rc;
+    ngx_http_djass_ctx_t        *ctx;
+    ngx_http_djass_call_t       *call;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    ctx = ngx_http_djass_get_ctx(r);
+    call = ctx->data;
+
+    if (dmcf->events_park && call && call->digest.len) {
+        rc = ngx_http_djass_events_park(r, &ev->id, ev->sent, &call->digest);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    return ngx_http_djass_events_hold(r);
+}
+
+
+/* the stream waits with its request */
+
+ngx_int_t
+ngx_http_djass_events_hold(ngx_http_request_t *r)
+{
+    ngx_http_djass_ctx_t        *ctx;
+    ngx_http_djass_events_t     *ev;
+    ngx_http_djass_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+    ctx = ngx_http_djass_get_ctx(r);
+    ev = ctx->events;
+
+    return ngx_http_djass_wait_project(r, &ev->id, dmcf->events_keepalive,
+                                       ngx_http_djass_events_wake);
 }
 
 
@@ -481,10 +512,9 @@ ngx_http_djass_events_end(ngx_http_request_t *r)
 static void
 ngx_http_djass_events_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
 {
-    ngx_int_t                    rc;
-    ngx_http_djass_ctx_t        *ctx;
-    ngx_http_djass_events_t     *ev;
-    ngx_http_djass_main_conf_t  *dmcf;
+    ngx_int_t                 rc;
+    ngx_http_djass_ctx_t     *ctx;
+    ngx_http_djass_events_t  *ev;
 
     ctx = ngx_http_djass_get_ctx(r);
     ev = ctx->events;
@@ -516,12 +546,7 @@ ngx_http_djass_events_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
         return;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
-
-    if (ngx_http_djass_wait_project(r, &ev->id, dmcf->events_keepalive,
-                                    ngx_http_djass_events_wake)
-        != NGX_OK)
-    {
+    if (ngx_http_djass_events_wait(r, ev) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_ERROR);
         return;
     }
@@ -530,9 +555,57 @@ ngx_http_djass_events_wake(ngx_http_request_t *r, ngx_uint_t timed_out)
 }
 
 
+/*
+ * The script's status reply (v[0] "ok", then the status object): NGX_OK,
+ * its event id and whether it is final; NGX_ERROR when it has another
+ * shape.
+ */
+
+ngx_int_t
+ngx_http_djass_event_status(ngx_str_t *v, ngx_uint_t n, uint64_t *id,
+    ngx_uint_t *final)
+{
+    ngx_str_t  *status;
+
+    if (n != 1 + ngx_http_djass_status_shape.nvalues) {
+        return NGX_ERROR;
+    }
+
+    status = &v[1 + NGX_HTTP_DJASS_EV_STATUS];
+
+    *id = ngx_http_djass_event_id(status, &v[1 + NGX_HTTP_DJASS_EV_UPDATED]);
+    *final = ngx_http_djass_final(status);
+
+    return NGX_OK;
+}
+
+
+/* an event of the status object in v[1..]: its length at most, its text */
+
+size_t
+ngx_http_djass_event_len(ngx_str_t *v)
+{
+    return sizeof("event: status\nid: \ndata: \n\n") - 1
+           + NGX_HTTP_DJASS_EVENT_ID_LEN
+           + ngx_http_djass_object_len(&ngx_http_djass_status_shape, &v[1]);
+}
+
+
+u_char *
+ngx_http_djass_event(u_char *p, uint64_t id, ngx_str_t *v)
+{
+    p = ngx_sprintf(p, "event: status\nid: %uL\ndata: ", id);
+    p = ngx_http_djass_object(p, &ngx_http_djass_status_shape, &v[1]);
+    *p++ = '\n';
+    *p++ = '\n';
+
+    return p;
+}
+
+
 /* updated_at * 10 + rank: grows with each change of the project */
 
-static uint64_t
+uint64_t
 ngx_http_djass_event_id(ngx_str_t *status, ngx_str_t *updated)
 {
     off_t       t;
@@ -563,7 +636,7 @@ ngx_http_djass_event_id(ngx_str_t *status, ngx_str_t *updated)
 }
 
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_djass_final(ngx_str_t *status)
 {
     return (status->len == sizeof("ready") - 1

@@ -36,6 +36,7 @@ typedef struct {
     ngx_atomic_t   redis_reconnects;
     ngx_atomic_t   connected[NGX_MAX_PROCESSES];
     ngx_atomic_t   waiting[NGX_MAX_PROCESSES];
+    ngx_atomic_t   parked[NGX_MAX_PROCESSES];
 } ngx_http_djass_metrics_t;
 
 
@@ -263,10 +264,43 @@ ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
 }
 
 
+static ngx_atomic_t *ngx_http_djass_metrics_slot(size_t offset);
+
+
 /* the requests this worker holds in ngx_http_djass_wait.c now */
 
 void
 ngx_http_djass_metrics_waiting(ngx_uint_t n)
+{
+    ngx_atomic_t  *a;
+
+    a = ngx_http_djass_metrics_slot(offsetof(ngx_http_djass_metrics_t,
+                                             waiting));
+    if (a) {
+        *a = n;
+    }
+}
+
+
+/* ... of them, the events streams parked without their request */
+
+void
+ngx_http_djass_metrics_parked(ngx_uint_t n)
+{
+    ngx_atomic_t  *a;
+
+    a = ngx_http_djass_metrics_slot(offsetof(ngx_http_djass_metrics_t,
+                                             parked));
+    if (a) {
+        *a = n;
+    }
+}
+
+
+/* this worker process's entry of a per-slot array of the zone */
+
+static ngx_atomic_t *
+ngx_http_djass_metrics_slot(size_t offset)
 {
     ngx_http_djass_metrics_t    *m;
     ngx_http_djass_main_conf_t  *dmcf;
@@ -278,10 +312,10 @@ ngx_http_djass_metrics_waiting(ngx_uint_t n)
     if (m == NULL || ngx_process_slot < 0
         || ngx_process_slot >= NGX_MAX_PROCESSES)
     {
-        return;
+        return NULL;
     }
 
-    m->waiting[ngx_process_slot] = n;
+    return (ngx_atomic_t *) ((u_char *) m + offset) + ngx_process_slot;
 }
 
 
@@ -376,7 +410,7 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
     m = ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
                                        ngx_http_djass_module));
 
-    size = 4096 + 1024 + 256
+    size = 4096 + 1024 + 512
            + NGX_HTTP_DJASS_ENDPOINTS * NGX_HTTP_DJASS_M_CODES * 96
            + (NGX_HTTP_DJASS_M_BUCKETS + 1) * 96
            + NGX_MAX_PROCESSES * 48
@@ -490,6 +524,17 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
         "wait_seconds.\n"
         "# TYPE djass_waiting_requests gauge\n"
         "djass_waiting_requests %ui\n", n);
+
+    for (n = 0, i = 0; i < NGX_MAX_PROCESSES; i++) {
+        n += m->parked[i];
+    }
+
+    ngx_http_djass_metrics_line(p, last,
+        "# HELP djass_events_parked Events streams of this node that wait "
+        "parked, without their nginx request (counted in "
+        "djass_waiting_requests too).\n"
+        "# TYPE djass_events_parked gauge\n"
+        "djass_events_parked %ui\n", n);
 
     ngx_http_djass_metrics_line(p, last,
         "# HELP djass_redis_up Whether this scrape reached Redis: 1 when "

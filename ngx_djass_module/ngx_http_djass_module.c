@@ -228,6 +228,13 @@ static ngx_command_t  ngx_http_djass_commands[] = {
       offsetof(ngx_http_djass_main_conf_t, events_keepalive),
       NULL },
 
+    { ngx_string("djass_events_park"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_djass_main_conf_t, events_park),
+      NULL },
+
     { ngx_string("djass_cache_heartbeat_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -321,6 +328,7 @@ ngx_http_djass_create_main_conf(ngx_conf_t *cf)
     dmcf->cache_heartbeat = NGX_CONF_UNSET_MSEC;
     dmcf->cache_heartbeat_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->events_keepalive = NGX_CONF_UNSET_MSEC;
+    dmcf->events_park = NGX_CONF_UNSET;
 
     return dmcf;
 }
@@ -346,6 +354,7 @@ ngx_http_djass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(dmcf->cache_heartbeat, 1000);
     ngx_conf_init_msec_value(dmcf->cache_heartbeat_timeout, 2000);
     ngx_conf_init_msec_value(dmcf->events_keepalive, 15000);
+    ngx_conf_init_value(dmcf->events_park, 1);
 
     if (dmcf->events_keepalive == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -122,6 +122,7 @@ typedef struct {
     ngx_msec_t                   cache_heartbeat_timeout; /* its deadline */
 
     ngx_msec_t                   events_keepalive; /* djass_events_keepalive */
+    ngx_flag_t                   events_park;    /* djass_events_park */
 
     /* an S3 artifact store (ngx_http_djass_s3.c) */
     ngx_str_t                    s3_endpoint;    /* djass_s3_endpoint */
@@ -174,6 +175,9 @@ typedef struct {
                                                     no envelope, no
                                                     X-Request-Id, not
                                                     counted */
+    ngx_str_t                    digest;         /* the API key's, known
+                                                    before the call: a
+                                                    parked stream's re-read */
 } ngx_http_djass_ctx_t;
 
 
@@ -204,6 +208,7 @@ typedef struct {
 /* ngx_http_djass_router.c: the route, and the request's context */
 ngx_int_t ngx_http_djass_handler(ngx_http_request_t *r);
 ngx_http_djass_ctx_t *ngx_http_djass_get_ctx(ngx_http_request_t *r);
+ngx_uint_t ngx_http_djass_ctx_cleanup_is(ngx_pool_cleanup_pt h);
 ngx_int_t ngx_http_djass_set_ctx(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx);
 ngx_int_t ngx_http_djass_arg(ngx_http_request_t *r, const char *name,
@@ -276,6 +281,7 @@ void ngx_http_djass_metrics_redis_time(ngx_http_djass_main_conf_t *dmcf,
 void ngx_http_djass_metrics_redis_event(ngx_http_djass_main_conf_t *dmcf,
     ngx_uint_t event);
 void ngx_http_djass_metrics_waiting(ngx_uint_t n);
+void ngx_http_djass_metrics_parked(ngx_uint_t n);
 void ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
     ngx_int_t up);
 ngx_msec_int_t ngx_http_djass_metrics_now_us(void);

@@ -360,6 +360,15 @@ ngx_http_djass_ctx_cleanup(void *data)
 }
 
 
+/* h is the context's marker (a parked stream drops it with the request) */
+
+ngx_uint_t
+ngx_http_djass_ctx_cleanup_is(ngx_pool_cleanup_pt h)
+{
+    return h == ngx_http_djass_ctx_cleanup;
+}
+
+
 /*
  * A query argument decoded into the request pool; NGX_HTTP_DJASS_ABSENT
  * when the query does not have it.  Every query value (limit, offset,

@@ -58,6 +58,7 @@ ngx_http_djass_call_init(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
 
     call->scope = scope;
     call->unavailable = "Temporary failure while reading projects.";
+    call->digest = ctx->digest;
 
     ctx->data = call;
 

@@ -53,8 +53,10 @@
 typedef struct {
     ngx_queue_t                  queue;     /* in its bucket, or following */
     ngx_event_t                  ev;        /* the timeout, then posted */
-    ngx_http_request_t          *r;
+    ngx_http_request_t          *r;         /* NULL: a parked stream's */
     ngx_http_djass_wait_pt       handler;
+    ngx_http_djass_park_wait_pt  park;      /* ... its handler, its data */
+    void                        *data;
     uint32_t                     hash;
     ngx_uint_t                   seen;      /* the wake tick when it ran */
     size_t                       len;
@@ -77,6 +79,9 @@ static void ngx_http_djass_wait_all(ngx_uint_t timed_out);
 static void ngx_http_djass_wait_release(ngx_http_djass_waiter_t *leader);
 static void ngx_http_djass_wait_release_all(ngx_event_t *ev);
 static uint64_t ngx_http_djass_wait_now(void);
+static void ngx_http_djass_wait_init(void);
+static void ngx_http_djass_wait_queue(ngx_http_djass_waiter_t *w,
+    ngx_str_t *id, uint32_t hash, ngx_msec_t timeout, ngx_uint_t missed);
 
 
 static ngx_queue_t   ngx_http_djass_wait_buckets[NGX_HTTP_DJASS_WAIT_BUCKETS];
@@ -105,7 +110,7 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
 {
     uint32_t                  hash;
     uint64_t                  start;
-    ngx_uint_t                i, b, missed;
+    ngx_uint_t                b, missed;
     ngx_pool_cleanup_t       *cln;
     ngx_http_djass_waiter_t  *w;
 
@@ -113,23 +118,7 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         return NGX_ERROR;
     }
 
-    if (!ngx_http_djass_wait_ready) {
-        for (i = 0; i < NGX_HTTP_DJASS_WAIT_BUCKETS; i++) {
-            ngx_queue_init(&ngx_http_djass_wait_buckets[i]);
-        }
-
-        ngx_http_djass_wait_sweep_ev.handler = ngx_http_djass_wait_sweep;
-        ngx_http_djass_wait_sweep_ev.log = ngx_cycle->log;
-        ngx_http_djass_wait_sweep_ev.cancelable = 1;
-
-        ngx_queue_init(&ngx_http_djass_wait_following);
-        ngx_http_djass_wait_follow_ev.handler =
-                                           ngx_http_djass_wait_release_all;
-        ngx_http_djass_wait_follow_ev.log = ngx_cycle->log;
-        ngx_http_djass_wait_follow_ev.cancelable = 1;
-
-        ngx_http_djass_wait_ready = 1;
-    }
+    ngx_http_djass_wait_init();
 
     /* a request that waits again reuses its waiter */
 
@@ -184,10 +173,6 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
 
     w->ev.log = r->connection->log;
     w->handler = handler;
-    w->len = id->len;
-    ngx_memcpy(w->id, id->data, id->len);
-    w->hash = hash;
-    w->active = 1;
 
     r->main->count++;
 
@@ -196,24 +181,162 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         r->read_event_handler = ngx_http_test_reading;
     }
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+    ngx_http_djass_wait_queue(w, id, hash, timeout, missed);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A parked events stream (ngx_http_djass_events_park.c) waits without a
+ * request: *waiter, NULL the first time, is its waiter, freed by
+ * ngx_http_djass_wait_unpark().  seen: ngx_http_djass_wait_mark() when
+ * its status was read; a change after that is not missed.  The handler
+ * runs from the posted events, as a request's does.
+ */
+
+ngx_int_t
+ngx_http_djass_wait_park(void **waiter, ngx_str_t *id, ngx_msec_t timeout,
+    ngx_uint_t seen, ngx_http_djass_park_wait_pt handler, void *data,
+    ngx_log_t *log)
+{
+    uint32_t                  hash;
+    ngx_uint_t                b, missed;
+    ngx_http_djass_waiter_t  *w;
+
+    if (id->len == 0 || id->len > NGX_HTTP_DJASS_WAIT_ID_LEN) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_djass_wait_init();
+
+    w = *waiter;
+
+    if (w == NULL) {
+        w = ngx_calloc(sizeof(ngx_http_djass_waiter_t), log);
+        if (w == NULL) {
+            return NGX_ERROR;
+        }
+
+        w->ev.data = w;
+        w->ev.handler = ngx_http_djass_wait_fire;
+
+        ngx_http_djass_metrics_waiting(++ngx_http_djass_wait_held);
+
+        *waiter = w;
+
+    } else if (w->active) {
+        return NGX_ERROR;
+
+    } else if (w->leading) {
+        ngx_http_djass_wait_release(w);
+    }
+
+    hash = ngx_crc32_short(id->data, id->len);
+    b = hash % NGX_HTTP_DJASS_WAIT_BUCKETS;
+
+    missed = ngx_http_djass_wait_woke[b] > seen
+             || ngx_http_djass_wait_all_tick > seen;
+
+    w->ev.log = log;
+    w->park = handler;
+    w->data = data;
+
+    ngx_http_djass_wait_queue(w, id, hash, timeout, missed);
+
+    return NGX_OK;
+}
+
+
+/* the parked stream ends: its waiter goes */
+
+void
+ngx_http_djass_wait_unpark(void *waiter)
+{
+    ngx_http_djass_waiter_t  *w = waiter;
+
+    if (w) {
+        ngx_http_djass_wait_cleanup(w);
+        ngx_free(w);
+    }
+}
+
+
+/* h is a request's waiter's cleanup (a stream that parks drops it) */
+
+ngx_uint_t
+ngx_http_djass_wait_cleanup_is(ngx_pool_cleanup_pt h)
+{
+    return h == ngx_http_djass_wait_cleanup;
+}
+
+
+/* the wake tick now: a waiter that read its status now has seen it */
+
+ngx_uint_t
+ngx_http_djass_wait_mark(void)
+{
+    return ngx_http_djass_wait_tick;
+}
+
+
+static void
+ngx_http_djass_wait_init(void)
+{
+    ngx_uint_t  i;
+
+    if (ngx_http_djass_wait_ready) {
+        return;
+    }
+
+    for (i = 0; i < NGX_HTTP_DJASS_WAIT_BUCKETS; i++) {
+        ngx_queue_init(&ngx_http_djass_wait_buckets[i]);
+    }
+
+    ngx_http_djass_wait_sweep_ev.handler = ngx_http_djass_wait_sweep;
+    ngx_http_djass_wait_sweep_ev.log = ngx_cycle->log;
+    ngx_http_djass_wait_sweep_ev.cancelable = 1;
+
+    ngx_queue_init(&ngx_http_djass_wait_following);
+    ngx_http_djass_wait_follow_ev.handler = ngx_http_djass_wait_release_all;
+    ngx_http_djass_wait_follow_ev.log = ngx_cycle->log;
+    ngx_http_djass_wait_follow_ev.cancelable = 1;
+
+    ngx_http_djass_wait_ready = 1;
+}
+
+
+/* w waits: in its bucket, or posted at once (a missed change, an exit) */
+
+static void
+ngx_http_djass_wait_queue(ngx_http_djass_waiter_t *w, ngx_str_t *id,
+    uint32_t hash, ngx_msec_t timeout, ngx_uint_t missed)
+{
+    w->len = id->len;
+    ngx_memcpy(w->id, id->data, id->len);
+    w->hash = hash;
+    w->active = 1;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, w->ev.log, 0,
                    "djass wait: project \"%V\", %M ms, %ui waiting",
                    id, timeout, ngx_http_djass_waiting + 1);
 
     if (ngx_exiting || ngx_terminate) {
         ngx_http_djass_wait_post(w, 1);
-        return NGX_OK;
+        return;
     }
 
     if (missed) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, w->ev.log, 0,
                        "djass wait: a change may have come meanwhile");
 
         ngx_http_djass_wait_post(w, 0);
-        return NGX_OK;
+        return;
     }
 
-    ngx_queue_insert_tail(&ngx_http_djass_wait_buckets[b], &w->queue);
+    ngx_queue_insert_tail(
+        &ngx_http_djass_wait_buckets[hash % NGX_HTTP_DJASS_WAIT_BUCKETS],
+        &w->queue);
     w->queued = 1;
     ngx_http_djass_waiting++;
 
@@ -223,8 +346,6 @@ ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
         ngx_add_timer(&ngx_http_djass_wait_sweep_ev,
                       NGX_HTTP_DJASS_WAIT_SWEEP);
     }
-
-    return NGX_OK;
 }
 
 
@@ -396,7 +517,6 @@ ngx_http_djass_wait_fire(ngx_event_t *ev)
 
     w = ev->data;
     r = w->r;
-    c = r->connection;
 
     timed_out = ev->timedout || w->timed_out;
     ev->timedout = 0;
@@ -410,9 +530,16 @@ ngx_http_djass_wait_fire(ngx_event_t *ev)
     w->active = 0;
     w->seen = ngx_http_djass_wait_tick;
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "djass wait: project \"%*s\" %s", w->len, w->id,
                    timed_out ? "timed out" : "woken");
+
+    if (r == NULL) {
+        w->park(w->data, timed_out);
+        return;
+    }
+
+    c = r->connection;
 
     w->handler(r, timed_out);
 

@@ -39,6 +39,21 @@ typedef void (*ngx_http_djass_wait_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_wait_project(ngx_http_request_t *r, ngx_str_t *id,
     ngx_msec_t timeout, ngx_http_djass_wait_pt handler);
 
+/*
+ * The same for a parked events stream, which has no request
+ * (ngx_http_djass_events_park.c): the waiter is its own (*waiter, NULL the
+ * first time, then reused), freed by ngx_http_djass_wait_unpark(); seen is
+ * ngx_http_djass_wait_mark() when it last read the status.
+ */
+typedef void (*ngx_http_djass_park_wait_pt)(void *data, ngx_uint_t timed_out);
+
+ngx_int_t ngx_http_djass_wait_park(void **waiter, ngx_str_t *id,
+    ngx_msec_t timeout, ngx_uint_t seen, ngx_http_djass_park_wait_pt handler,
+    void *data, ngx_log_t *log);
+void ngx_http_djass_wait_unpark(void *waiter);
+ngx_uint_t ngx_http_djass_wait_mark(void);
+ngx_uint_t ngx_http_djass_wait_cleanup_is(ngx_pool_cleanup_pt h);
+
 /* the cache's tracking (ngx_http_djass_cache.c): a project was written */
 void ngx_http_djass_wait_wake(u_char *id, size_t len);
 

@@ -41,7 +41,8 @@ sub sse_open {
         or die "connect: $!";
     binmode $s;
     my $k = exists $h{key} ? delete $h{key} : $K;
-    my $req = "GET /api/v1/projects/$id/events HTTP/1.1\r\n"
+    my $v = delete $h{_version} // '1.1';
+    my $req = "GET /api/v1/projects/$id/events HTTP/$v\r\n"
               . "Host: localhost\r\n"
               . (defined $k ? "X-API-Key: $k\r\n" : '')
               . join('', map { "$_: $h{$_}\r\n" } sort keys %h) . "\r\n";
@@ -439,18 +440,28 @@ set_project_status($redis, $oid, 'ready', finished_at => int(time));
 ok(sse_read($st, sub { $_[0]{eof} }, 3),
    'djass_cache off: the change is seen within the 1 s re-check');
 
-# ... each re-check takes memory of the request until it ends: after 16
-# a stream ends (no growth without bound), and the client's reconnect with
-# Last-Event-ID goes on without a repeated event
+# ... a held stream's re-checks take memory of its request until it ends:
+# after 16 it ends (no growth without bound), and the client's reconnect
+# with Last-Event-ID goes on without a repeated event.  A parked stream
+# (the default) re-checks through a short-lived request freed after each:
+# it stays open.
+my $hold = start_nginx(redis => $redis,
+                       http => 'djass_cache off; djass_events_park off;');
 my $o2 = create('Off long');
-$st = sse_open($off, $o2);
-ok(sse_read($st, sub { nevents($_[0]) >= 1 }), 'djass_cache off: a long stream');
+$st = sse_open($hold, $o2);
+my $stp = sse_open($off, $o2);
+ok(sse_read($st, sub { nevents($_[0]) >= 1 })
+   && sse_read($stp, sub { nevents($_[0]) >= 1 }),
+   'djass_cache off: a long stream, held and parked');
 my $t_off = time;
 ok(sse_read($st, sub { $_[0]{eof} }, 25),
-   sprintf('it ends after its 16 re-checks (%.1f s)', time - $t_off));
+   sprintf('held: it ends after its 16 re-checks (%.1f s)', time - $t_off));
 is(nevents($st), 1, '... with its one event');
 ok($st->{last_chunk}, '... cleanly (the last chunk)');
-my $st2 = sse_open($off, $o2, 'Last-Event-ID' => ev_id(events($st)->[0]));
+ok(!sse_read($stp, sub { $_[0]{eof} || nevents($_[0]) > 1 }, 2),
+   sprintf('parked: still open after %.0f s of re-checks, no event more',
+           time - $t_off));
+my $st2 = sse_open($hold, $o2, 'Last-Event-ID' => ev_id(events($st)->[0]));
 ok(!sse_read($st2, sub { nevents($_[0]) >= 1 }, 0.5)
    && defined $st2->{head} && $st2->{status} == 200,
    'the reconnect with Last-Event-ID: open, the same event not repeated');
@@ -458,6 +469,83 @@ set_project_status($redis, $o2, 'ready', finished_at => int(time));
 ok(sse_read($st2, sub { $_[0]{eof} }, 3)
    && ev_data(events($st2)->[-1])->{status} eq 'ready',
    '... and it has the next change');
+ok(sse_read($stp, sub { $_[0]{eof} }, 3)
+   && ev_data(events($stp)->[-1])->{status} eq 'ready'
+   && $stp->{last_chunk},
+   'the parked stream has it too, and ends cleanly');
+stop_process($hold);
+
+# --- parked streams -------------------------------------------------------------
+# After its first event an HTTP/1.x stream waits without its nginx request
+# (ngx_http_djass_events_park.c): counted by djass_events_parked, logged
+# when it parks, its events written by the module, byte for byte the same.
+
+sub gauge {
+    my ($name, $n) = @_;
+    my $m = http_request(GET => "http://127.0.0.1:" . ($n // $nginx)->{port}
+                                . '/metrics');
+    return $m->{content} =~ /^$name (\d+)$/m ? $1 : undef;
+}
+my $pk = create('Parked');
+my @pk = map { sse_open($nginx, $pk) } 1 .. 20;
+push @pk, sse_open($nginx, $pk, _version => '1.0');
+for my $m (@pk) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
+is(scalar(grep { nevents($_) == 1 } @pk), 21,
+   '21 streams (one of HTTP/1.0) have their first event');
+ok(wait_until(sub { (gauge('djass_events_parked') // 0) == 21 }, 3 * $slow,
+              0.05), 'djass_events_parked: 21');
+is(gauge('djass_waiting_requests'), 21, '... counted as waiting too');
+my $alog = do { local (@ARGV, $/) = ("$nginx->{prefix}/logs/access.log");
+                <> } // '';
+is(scalar(() = $alog =~ m{"GET /api/v1/projects/$pk/events HTTP/1\.[01]" 200 }g),
+   21, 'their access log lines are written when they park (200)');
+ok(!$pk[-1]{chunked}, 'the HTTP/1.0 stream is not chunked');
+set_project_status($redis, $pk, 'generating', started_at => int(time));
+my $got = 0;
+for my $m (@pk) { $got++ if sse_read($m, sub { nevents($_[0]) >= 2 }) }
+is($got, 21, 'a change reaches every parked stream');
+$status = api(GET => "/projects/$pk/status", key => $K, nginx => $nginx);
+is(scalar(grep { events($_)->[1] eq "event: status\nid: "
+                     . ev_id(events($_)->[1]) . "\ndata: "
+                     . $status->{content} . "\n\n" } @pk), 21,
+   '... the event byte for byte: the status object of now');
+# clients that leave while their parked streams re-read: nothing breaks
+my @left = splice(@pk, 0, 10);
+set_project_status($redis, $pk, 'ready', finished_at => int(time));
+close $_->{s} for @left;
+my $pk_ended = 0;
+for my $m (@pk) {
+    $pk_ended++ if sse_read($m, sub { $_[0]{eof} }) && nevents($m) == 3
+                && ev_data(events($m)->[2])->{status} eq 'ready';
+}
+is($pk_ended, 11, 'ready: the other 11 have it and end');
+is(scalar(grep { $_->{last_chunk} } @pk), 10,
+   '... the chunked ones with the last chunk');
+ok(wait_until(sub { (gauge('djass_events_parked') // -1) == 0 }, 3 * $slow,
+              0.05), 'djass_events_parked: 0 again');
+
+# a request that another module holds is not parked: limit_conn's slot
+# stays taken while its stream lives
+my $lim = start_nginx(redis => $redis,
+                      http => 'limit_conn_zone $binary_remote_addr '
+                              . 'zone=djass_streams:1m;',
+                      location => 'limit_conn djass_streams 2;',
+                      server => 'location = /metrics { djass_metrics; }');
+my $lim_id = create('Limited');
+my @lim = map { sse_open($lim, $lim_id) } 1 .. 2;
+for my $m (@lim) { sse_read($m, sub { nevents($_[0]) >= 1 }) }
+sleep 0.3;
+is(gauge('djass_events_parked', $lim), 0,
+   'limit_conn on the location: its streams are not parked');
+is(gauge('djass_waiting_requests', $lim), 2, '... they wait with their requests');
+my $third = sse_open($lim, $lim_id);
+sse_read($third, sub { defined $_[0]{head} });
+is($third->{status}, 503, '... and hold their limit_conn slots: a third is 503');
+set_project_status($redis, $lim_id, 'ready', finished_at => int(time));
+is(scalar(grep { sse_read($_, sub { $_[0]{eof} }) && nevents($_) == 2 } @lim),
+   2, '... and have their events');
+stop_process($lim);
+check_error_log($lim);
 
 # --- Redis restart while streams wait ------------------------------------------
 
@@ -503,4 +591,5 @@ SKIP: {
     is($n, 10, '... cleanly (the chunked body ended)');
 }
 
+check_error_log($_) for $nginx, $off;
 done_testing();
