@@ -290,13 +290,15 @@ sub same_answer {
     }
 }
 
-# the events stream over HTTP/2: the header buffers an HTTP/1.1 stream
-# frees are not an HTTP/2 stream's; its events come as over HTTP/1.1
-{
+# the events stream over HTTP/2 (it waits with its request) and over
+# HTTP/1.1 on TLS (parked without it: the module writes its events through
+# OpenSSL and ends with a TLS close): the same events
+for my $proto (['--http2', '2', 'HTTP/2'], ['--http1.1', '1.1', 'HTTP/1.1 on TLS']) {
+    my ($flag, $version, $name) = @$proto;
     my $res = api(POST => '/projects', key => $key, nginx => $nginx,
-                  json => { project_name => 'Events h2' });
+                  json => { project_name => "Events $version" });
     my $id = $res->{json}{project}{id};
-    open my $ph, '-|', 'curl', '-sS', '-k', '--http2', '-N', '--max-time',
+    open my $ph, '-|', 'curl', '-sS', '-k', $flag, '-N', '--max-time',
         '20', '-H', "X-API-Key: $key", '-H', 'Last-Event-ID: 12',
         '-w', '%{http_version}\n', "$base/projects/$id/events"
         or die "curl: $!";
@@ -305,12 +307,14 @@ sub same_answer {
     select(undef, undef, undef, 0.5);
     set_project_status($redis, $id, 'ready', finished_at => time);
     my $out = do { local $/; <$ph> };
-    close $ph;
+    my $ok = close $ph;
     my @st = $out =~ /^data: \{"id":\d+,"status":"(\w+)"/mg;
     is_deeply(\@st, [ 'queued', 'generating', 'ready' ],
-              'events over HTTP/2: queued, generating, ready, the end')
+              "events over $name: queued, generating, ready, the end")
         or diag($out);
-    like($out, qr/^2$/m, '... over HTTP/2');
+    like($out, qr/^\Q$version\E$/m, "... over $name");
+    ok($ok, "... curl exits 0 (the body ended properly)");
 }
+check_error_log($nginx);
 
 done_testing();
