@@ -87,7 +87,8 @@ static ngx_str_t  ngx_http_djass_events_allow = ngx_string("GET");
 static ngx_str_t  ngx_http_djass_event_stream =
     ngx_string("text/event-stream");
 
-static u_char  ngx_http_djass_keepalive[] = ": keepalive\n\n";
+/* the comment sent while nothing changes (ngx_http_djass_events_park.c too) */
+ngx_str_t  ngx_http_djass_event_keepalive = ngx_string(": keepalive\n\n");
 
 
 /* the status object's values (after the "ok"): project.c's order */
@@ -407,8 +408,8 @@ ngx_http_djass_events_keepalive(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    b->pos = ngx_http_djass_keepalive;
-    b->last = ngx_http_djass_keepalive + sizeof(ngx_http_djass_keepalive) - 1;
+    b->pos = ngx_http_djass_event_keepalive.data;
+    b->last = b->pos + ngx_http_djass_event_keepalive.len;
 
     return ngx_http_djass_events_output(r, b) == NGX_ERROR ? NGX_ERROR
                                                            : NGX_OK;

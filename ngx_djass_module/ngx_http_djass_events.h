@@ -14,6 +14,8 @@
 
 
 /* ngx_http_djass_events.c */
+extern ngx_str_t  ngx_http_djass_event_keepalive;
+
 ngx_int_t ngx_http_djass_event_status(ngx_str_t *v, ngx_uint_t n,
     uint64_t *id, ngx_uint_t *final);
 size_t ngx_http_djass_event_len(ngx_str_t *v);

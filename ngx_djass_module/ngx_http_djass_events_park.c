@@ -69,9 +69,7 @@ typedef struct {
     u_char                       digest[NGX_HTTP_DJASS_DIGEST_LEN];
 
     unsigned                     chunked:1;
-    unsigned                     parked:1;
-    unsigned                     done:1;      /* the read's reply came */
-    unsigned                     end:1;       /* ... and the stream ends */
+    unsigned                     end:1;       /* the read says: it ends */
     unsigned                     ending:1;    /* the last bytes are queued */
 } ngx_http_djass_park_t;
 
@@ -93,7 +91,7 @@ static ssize_t ngx_http_djass_park_no_send(ngx_connection_t *c, u_char *buf,
 static ngx_chain_t *ngx_http_djass_park_no_send_chain(ngx_connection_t *c,
     ngx_chain_t *in, off_t limit);
 static ngx_int_t ngx_http_djass_park_write(ngx_http_djass_park_t *pk,
-    u_char *data, size_t len);
+    ngx_str_t *data, ngx_uint_t chunk);
 static ngx_int_t ngx_http_djass_park_flush(ngx_http_djass_park_t *pk);
 static void ngx_http_djass_park_end(ngx_http_djass_park_t *pk);
 static void ngx_http_djass_park_close(ngx_http_djass_park_t *pk);
@@ -102,9 +100,11 @@ static ngx_int_t ngx_http_djass_park_read_client(ngx_http_djass_park_t *pk);
 static void ngx_http_djass_park_writer(ngx_event_t *wev);
 
 
-static u_char  ngx_http_djass_park_keepalive[] = ": keepalive\n\n";
-
 static ngx_uint_t  ngx_http_djass_parked;
+
+static void ngx_http_djass_park_trim_later(void);
+static void ngx_http_djass_park_free_buffers(ngx_connection_t *c,
+    ngx_chain_t *cl);
 
 #ifdef NGX_HTTP_DJASS_PARK_TRIM
 static void ngx_http_djass_park_trim(ngx_event_t *ev);
@@ -243,7 +243,6 @@ ngx_http_djass_park_start(ngx_event_t *ev)
     ngx_http_djass_park_t  *pk = ev->data;
 
     ngx_buf_t              *b;
-    ngx_chain_t            *cl, *ln;
     ngx_connection_t       *c;
     ngx_http_request_t     *r;
     ngx_http_connection_t  *hc;
@@ -288,22 +287,9 @@ ngx_http_djass_park_start(ngx_event_t *ev)
         b->end = NULL;
     }
 
-    for (cl = hc->free; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-        ngx_pfree(c->pool, ln->buf->start);
-        ngx_free_chain(c->pool, ln);
-    }
-
+    ngx_http_djass_park_free_buffers(c, hc->free);
+    ngx_http_djass_park_free_buffers(c, hc->busy);
     hc->free = NULL;
-
-    for (cl = hc->busy; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-        ngx_pfree(c->pool, ln->buf->start);
-        ngx_free_chain(c->pool, ln);
-    }
-
     hc->busy = NULL;
     hc->nbusy = 0;
 
@@ -336,33 +322,9 @@ ngx_http_djass_park_start(ngx_event_t *ev)
     c->read->handler = ngx_http_djass_park_reader;
     c->write->handler = ngx_http_djass_park_writer;
 
-    pk->parked = 1;
     ngx_http_djass_metrics_parked(++ngx_http_djass_parked);
 
-#ifdef NGX_HTTP_DJASS_PARK_TRIM
-    /*
-     * A burst of streams held whole requests (about 10 KiB each, most of
-     * them at once while their first reads were with Redis) and freed
-     * them here: the heap's free pages go back to the system once the
-     * burst is over (no park for a quarter of a second, or after a second
-     * of them), not to stay as the worker's resident memory.
-     */
-    if (!ngx_http_djass_park_trim_ev.timer_set) {
-        ngx_http_djass_park_trim_ev.handler = ngx_http_djass_park_trim;
-        ngx_http_djass_park_trim_ev.log = ngx_cycle->log;
-        ngx_http_djass_park_trim_ev.cancelable = 1;
-        ngx_http_djass_park_trim_since = ngx_current_msec;
-        ngx_add_timer(&ngx_http_djass_park_trim_ev,
-                      NGX_HTTP_DJASS_PARK_TRIM_AFTER);
-
-    } else if (ngx_current_msec - ngx_http_djass_park_trim_since
-               < NGX_HTTP_DJASS_PARK_TRIM_MAX)
-    {
-        /* the burst goes on */
-        ngx_add_timer(&ngx_http_djass_park_trim_ev,
-                      NGX_HTTP_DJASS_PARK_TRIM_AFTER);
-    }
-#endif
+    ngx_http_djass_park_trim_later();
 
     /* the client may have left already */
     if (c->read->ready && ngx_http_djass_park_read_client(pk) != NGX_OK) {
@@ -375,6 +337,37 @@ ngx_http_djass_park_start(ngx_event_t *ev)
 
 #ifdef NGX_HTTP_DJASS_PARK_TRIM
 
+/*
+ * A burst of streams held whole requests (about 10 KiB each, most of them
+ * at once while their first reads were with Redis) and freed them as they
+ * parked: the heap's free pages go back to the system once the burst is
+ * over (no park for a quarter of a second, or after a second of them),
+ * not to stay as the worker's resident memory.
+ */
+
+static void
+ngx_http_djass_park_trim_later(void)
+{
+    ngx_event_t  *ev;
+
+    ev = &ngx_http_djass_park_trim_ev;
+
+    if (!ev->timer_set) {
+        ev->handler = ngx_http_djass_park_trim;
+        ev->log = ngx_cycle->log;
+        ev->cancelable = 1;
+        ngx_http_djass_park_trim_since = ngx_current_msec;
+
+    } else if (ngx_current_msec - ngx_http_djass_park_trim_since
+               >= NGX_HTTP_DJASS_PARK_TRIM_MAX)
+    {
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_DJASS_PARK_TRIM_AFTER);
+}
+
+
 static void
 ngx_http_djass_park_trim(ngx_event_t *ev)
 {
@@ -384,7 +377,30 @@ ngx_http_djass_park_trim(ngx_event_t *ev)
     (void) malloc_trim(0);
 }
 
+#else
+
+static void
+ngx_http_djass_park_trim_later(void)
+{
+}
+
 #endif
+
+
+/* the large header buffers of cl (nginx's keepalive frees them alike) */
+
+static void
+ngx_http_djass_park_free_buffers(ngx_connection_t *c, ngx_chain_t *cl)
+{
+    ngx_chain_t  *ln;
+
+    while (cl) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+}
 
 
 static void
@@ -418,8 +434,8 @@ ngx_http_djass_park_wake(void *data, ngx_uint_t timed_out)
 
     if (timed_out) {
         if (pk->out == NULL
-            && ngx_http_djass_park_write(pk, ngx_http_djass_park_keepalive,
-                                  sizeof(ngx_http_djass_park_keepalive) - 1)
+            && ngx_http_djass_park_write(pk,
+                                         &ngx_http_djass_event_keepalive, 1)
                != NGX_OK)
         {
             ngx_http_djass_park_close(pk);
@@ -464,7 +480,6 @@ ngx_http_djass_park_reread(ngx_http_djass_park_t *pk)
     }
 
     pk->read = r;
-    pk->done = 0;
     pk->end = 0;
 
     rc = ngx_http_djass_call_project(r, ngx_http_djass_get_ctx(r), "status",
@@ -491,9 +506,8 @@ static ngx_int_t
 ngx_http_djass_park_read_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
-    u_char                 *p, *q, *buf;
-    size_t                  len;
     uint64_t                id;
+    ngx_str_t               event;
     ngx_uint_t              final;
     ngx_http_djass_ctx_t   *ctx;
     ngx_http_djass_park_t  *pk;
@@ -501,7 +515,6 @@ ngx_http_djass_park_read_done(ngx_http_request_t *r, void *data,
     ctx = ngx_http_djass_get_ctx(r);
     pk = ctx->events;
 
-    pk->done = 1;
     ngx_post_event(&pk->ev, &ngx_posted_events);
 
     if (rc != NGX_OK || n == 0 || v[0].len != 2
@@ -514,20 +527,17 @@ ngx_http_djass_park_read_done(ngx_http_request_t *r, void *data,
     }
 
     if (id != pk->sent) {
-        len = ngx_http_djass_event_len(v);
-
-        buf = ngx_pnalloc(r->pool, len);
-        if (buf == NULL) {
+        event.data = ngx_pnalloc(r->pool, ngx_http_djass_event_len(v));
+        if (event.data == NULL) {
             pk->end = 1;
             return NGX_DONE;
         }
 
-        p = buf;
-        q = ngx_http_djass_event(p, id, v);
+        event.len = ngx_http_djass_event(event.data, id, v) - event.data;
 
         pk->sent = id;
 
-        if (ngx_http_djass_park_write(pk, p, q - p) != NGX_OK) {
+        if (ngx_http_djass_park_write(pk, &event, 1) != NGX_OK) {
             pk->end = 1;
             return NGX_DONE;
         }
@@ -672,7 +682,8 @@ failed:
 static void
 ngx_http_djass_park_request_free(ngx_http_djass_park_t *pk)
 {
-    ngx_event_t         *ev;
+    ngx_uint_t           i;
+    ngx_event_t         *evs[2];
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
     ngx_http_cleanup_t  *cln;
@@ -698,14 +709,16 @@ ngx_http_djass_park_request_free(ngx_http_djass_park_t *pk)
 
     /* its events live in its pool: none may stay in a timer or queue */
     c = r->connection;
+    evs[0] = c->read;
+    evs[1] = c->write;
 
-    for (ev = c->read; ev; ev = (ev == c->read) ? c->write : NULL) {
-        if (ev->timer_set) {
-            ngx_del_timer(ev);
+    for (i = 0; i < 2; i++) {
+        if (evs[i]->timer_set) {
+            ngx_del_timer(evs[i]);
         }
 
-        if (ev->posted) {
-            ngx_delete_posted_event(ev);
+        if (evs[i]->posted) {
+            ngx_delete_posted_event(evs[i]);
         }
     }
 
@@ -728,17 +741,21 @@ ngx_http_djass_park_no_send_chain(ngx_connection_t *c, ngx_chain_t *in,
 }
 
 
-/* data out to the client (a chunk of it when chunked), what is left kept */
+/*
+ * data out to the client, framed as a chunk when chunk is set and the
+ * answer is chunked; what the client does not take now is kept
+ */
 
 static ngx_int_t
-ngx_http_djass_park_write(ngx_http_djass_park_t *pk, u_char *data,
-    size_t len)
+ngx_http_djass_park_write(ngx_http_djass_park_t *pk, ngx_str_t *data,
+    ngx_uint_t chunk)
 {
     u_char  *out, *p;
     size_t   size, left;
 
+    chunk = chunk && pk->chunked && data->len;
     left = pk->last - pk->pos;
-    size = left + len + (pk->chunked ? NGX_OFF_T_LEN + 4 : 0);
+    size = left + data->len + (chunk ? NGX_OFF_T_LEN + 4 : 0);
 
     if (size > NGX_HTTP_DJASS_PARK_OUT_MAX) {
         ngx_log_error(NGX_LOG_INFO, pk->connection->log, 0,
@@ -757,14 +774,15 @@ ngx_http_djass_park_write(ngx_http_djass_park_t *pk, u_char *data,
         p = ngx_cpymem(p, pk->out + pk->pos, left);
     }
 
-    if (pk->chunked && len) {
-        p = ngx_sprintf(p, "%xz" CRLF, len);
-        p = ngx_cpymem(p, data, len);
+    if (chunk) {
+        p = ngx_sprintf(p, "%xz" CRLF, data->len);
+    }
+
+    p = ngx_cpymem(p, data->data, data->len);
+
+    if (chunk) {
         *p++ = CR;
         *p++ = LF;
-
-    } else {
-        p = ngx_cpymem(p, data, len);
     }
 
     if (pk->out) {
@@ -830,7 +848,7 @@ ngx_http_djass_park_flush(ngx_http_djass_park_t *pk)
 static void
 ngx_http_djass_park_end(ngx_http_djass_park_t *pk)
 {
-    static u_char  last_chunk[] = "0" CRLF CRLF;
+    static ngx_str_t  last_chunk = ngx_string("0" CRLF CRLF);
 
     ngx_http_djass_park_request_free(pk);
 
@@ -842,17 +860,11 @@ ngx_http_djass_park_end(ngx_http_djass_park_t *pk)
     if (!pk->ending) {
         pk->ending = 1;
 
-        if (pk->chunked) {
-            /* the terminating chunk as it is: not framed again */
-            pk->chunked = 0;
-
-            if (ngx_http_djass_park_write(pk, last_chunk,
-                                          sizeof(last_chunk) - 1)
-                != NGX_OK)
-            {
-                ngx_http_djass_park_close(pk);
-                return;
-            }
+        if (pk->chunked
+            && ngx_http_djass_park_write(pk, &last_chunk, 0) != NGX_OK)
+        {
+            ngx_http_djass_park_close(pk);
+            return;
         }
     }
 
@@ -885,9 +897,7 @@ ngx_http_djass_park_close(ngx_http_djass_park_t *pk)
         ngx_free(pk->out);
     }
 
-    if (pk->parked) {
-        ngx_http_djass_metrics_parked(--ngx_http_djass_parked);
-    }
+    ngx_http_djass_metrics_parked(--ngx_http_djass_parked);
 
     ngx_free(pk);
 

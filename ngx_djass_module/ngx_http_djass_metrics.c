@@ -264,7 +264,7 @@ ngx_http_djass_metrics_connected(ngx_http_djass_main_conf_t *dmcf,
 }
 
 
-static ngx_atomic_t *ngx_http_djass_metrics_slot(size_t offset);
+static void ngx_http_djass_metrics_slot_set(size_t offset, ngx_uint_t n);
 
 
 /* the requests this worker holds in ngx_http_djass_wait.c now */
@@ -272,13 +272,8 @@ static ngx_atomic_t *ngx_http_djass_metrics_slot(size_t offset);
 void
 ngx_http_djass_metrics_waiting(ngx_uint_t n)
 {
-    ngx_atomic_t  *a;
-
-    a = ngx_http_djass_metrics_slot(offsetof(ngx_http_djass_metrics_t,
-                                             waiting));
-    if (a) {
-        *a = n;
-    }
+    ngx_http_djass_metrics_slot_set(offsetof(ngx_http_djass_metrics_t,
+                                             waiting), n);
 }
 
 
@@ -287,20 +282,15 @@ ngx_http_djass_metrics_waiting(ngx_uint_t n)
 void
 ngx_http_djass_metrics_parked(ngx_uint_t n)
 {
-    ngx_atomic_t  *a;
-
-    a = ngx_http_djass_metrics_slot(offsetof(ngx_http_djass_metrics_t,
-                                             parked));
-    if (a) {
-        *a = n;
-    }
+    ngx_http_djass_metrics_slot_set(offsetof(ngx_http_djass_metrics_t,
+                                             parked), n);
 }
 
 
-/* this worker process's entry of a per-slot array of the zone */
+/* this worker process's entry of a per-slot array of the zone: n */
 
-static ngx_atomic_t *
-ngx_http_djass_metrics_slot(size_t offset)
+static void
+ngx_http_djass_metrics_slot_set(size_t offset, ngx_uint_t n)
 {
     ngx_http_djass_metrics_t    *m;
     ngx_http_djass_main_conf_t  *dmcf;
@@ -312,10 +302,10 @@ ngx_http_djass_metrics_slot(size_t offset)
     if (m == NULL || ngx_process_slot < 0
         || ngx_process_slot >= NGX_MAX_PROCESSES)
     {
-        return NULL;
+        return;
     }
 
-    return (ngx_atomic_t *) ((u_char *) m + offset) + ngx_process_slot;
+    ((ngx_atomic_t *) ((u_char *) m + offset))[ngx_process_slot] = n;
 }
 
 
