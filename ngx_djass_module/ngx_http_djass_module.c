@@ -641,5 +641,4 @@ ngx_http_djass_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_djass_cache_track_exit_process(cycle);
     ngx_http_djass_redis_exit_process(cycle);
-    ngx_http_djass_auth_exit();
 }

@@ -175,6 +175,35 @@ for my $path ("/projects/$id", "/projects/$id/status",
 $res = api(GET => '/projects', key => $other->{key});
 is($res->{json}{total}, 0, "another profile's list does not show the project");
 
+# one connection, several keys: from a connection's second request on, the
+# last key's digest is kept with the connection and taken for the very same
+# key only (a proxy may pass several clients' requests over one connection)
+{
+    my $L = $legacy->{key};
+    my @sent = (
+        [$L, 200], [$L, 200], [$other->{key}, 404],
+        [substr($L, 0, -1) . (substr($L, -1) eq 'a' ? 'b' : 'a'), 401],
+        [$L, 200], [substr($L, 0, -1), 401], [$L . 'x', 401],
+        ['Bearer ' . $L, 200, 'Authorization'], [$L, 200],
+        ['k' x 200, 401], [$revoked->{key}, 401], [undef, 401],
+        [$L, 200], [$other->{key}, 404], [$other->{key}, 404], [$L, 200],
+    );
+    my $bytes = '';
+    for my $x (@sent) {
+        my ($k, undef, $h) = @$x;
+        $bytes .= "GET /api/v1/projects/$id/status HTTP/1.1\r\n"
+                  . "Host: localhost\r\n"
+                  . (defined $k ? ($h // 'X-API-Key') . ": $k\r\n" : '')
+                  . "\r\n";
+    }
+    $bytes =~ s/\r\n\r\n\z/\r\nConnection: close\r\n\r\n/;
+    my @got = map { $_->{status} }
+              parse_responses(raw_http($nginx, $bytes));
+    is("@got", join(' ', map { $_->[1] } @sent),
+       'one connection, 16 requests with the same, other, altered, longer, '
+       . 'shorter and no keys: each answered by its own key');
+}
+
 # keys never reach the error log
 my $log = nginx_error_log($nginx) . nginx_error_log($noquery);
 for my $k ($legacy, $read, $create, $revoked) {

@@ -285,5 +285,12 @@ ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
 }
 
 
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    memset(buf, 0, n);
+}
+
+
 /* the module's ctx_index is 0: a request's main_conf[0] is its conf */
 ngx_module_t  ngx_http_djass_module;
