@@ -27,8 +27,22 @@
  * flight holds no room: requests with random keys or ids cannot push the
  * real entries out.
  *
- * Bounded: entries live in the zone's slab, in an rbtree, and in an LRU
- * queue; when the slab is full the least recently used go.
+ * Bounded: entries live in the zone's slab, in an rbtree, and in a queue,
+ * newest first; when the slab is full, the oldest go unless read since
+ * the eviction last passed them (a second chance, the CLOCK approximation
+ * of LRU): those go to the front again, unmarked.
+ *
+ * Read without the lock: with two or more worker processes every poll
+ * taking the zone's mutex passed its cache line from core to core, and a
+ * process that found it held spun and then yielded its core.  Entries
+ * change only under the mutex, between two increments of a generation
+ * count (odd while a change is under way); a hit reads the count, finds
+ * and copies its two entries, and keeps the copy only if the count is the
+ * same even number after (a sequence lock).  Everything such a read
+ * follows is checked to lie in the zone, as an entry may be freed under
+ * it; a read that raced a change is made again under the mutex.  The hits
+ * are counted in per-process stripes, and a read marks its entries under
+ * the mutex only when the eviction has unmarked them since.
  */
 
 
@@ -46,8 +60,18 @@
 /* the invalidation counters, by hash of type + id */
 #define NGX_HTTP_DJASS_CACHE_SEQS      1024
 
-/* a hit leaves an entry in place while it is among the newest (touch) */
-#define NGX_HTTP_DJASS_CACHE_NEAR      8
+/* the hits counted without the lock: a stripe per process slot, mod this */
+#define NGX_HTTP_DJASS_CACHE_STRIPES   32
+
+/* the longest path a read follows in the tree (its depth is far less) */
+#define NGX_HTTP_DJASS_CACHE_DEPTH     96
+
+/* the reads of a read without the lock stay between its two of gen */
+#if defined(__ATOMIC_ACQUIRE)
+#define ngx_http_djass_cache_acquire()  __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#else
+#define ngx_http_djass_cache_acquire()  ngx_memory_barrier()
+#endif
 
 /* the fill reply: "raw", the key's 5 fields, exists and 16 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
@@ -77,21 +101,20 @@
 #define NGX_HTTP_DJASS_P_GIT_COMMIT    15
 #define NGX_HTTP_DJASS_P_UPGRADED      16
 
-/* what the status and download answers do not read: not copied for them */
-#define NGX_HTTP_DJASS_P_GET_ONLY                                            \
-    ((1 << 2) | (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15)    \
-     | (1 << 16))
-
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
 
 #define NGX_HTTP_DJASS_CACHE_ID_LEN    128
 
+/* the answers made from an entry */
+#define NGX_HTTP_DJASS_CACHE_GET       0
+#define NGX_HTTP_DJASS_CACHE_STATUS    1
+#define NGX_HTTP_DJASS_CACHE_DOWNLOAD  2
+
 
 typedef struct {
-    ngx_rbtree_node_t            node;        /* key: crc32 of type + id */
-    ngx_queue_t                  queue;       /* LRU, newest first */
-    u_char                      *data;        /* the fields, after id */
+    ngx_rbtree_node_t            node;        /* key: hash of type + id */
+    ngx_queue_t                  queue;       /* newest first */
     u_char                       type;
     u_char                       len;
     u_char                       id[1];
@@ -99,6 +122,15 @@ typedef struct {
 
 
 typedef struct {
+    ngx_atomic_t                  n;
+    u_char                        pad[NGX_CPU_CACHE_LINE
+                                      - sizeof(ngx_atomic_t)];
+} ngx_http_djass_cache_stripe_t;
+
+
+typedef struct {
+    ngx_http_djass_cache_stripe_t hits[NGX_HTTP_DJASS_CACHE_STRIPES];
+    ngx_atomic_t                  gen;        /* odd: an entry changes */
     ngx_rbtree_t                  rbtree;
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   lru;
@@ -111,7 +143,7 @@ typedef struct {
 /* a miss on its way: what it may keep, and the counters it saw */
 typedef struct {
     ngx_http_djass_redis_pt      handler;
-    const char                  *op;
+    ngx_uint_t                   kind;        /* get, status, download */
     uint64_t                     flushes;
     uint32_t                     seq[2];
     ngx_uint_t                   want[2];
@@ -123,8 +155,14 @@ static ngx_int_t ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_djass_cache_change(ngx_http_djass_cache_sh_t *sh);
+static ngx_int_t ngx_http_djass_cache_read(ngx_http_request_t *r,
+    ngx_slab_pool_t *shpool, ngx_http_djass_cache_sh_t *sh,
+    ngx_http_djass_call_t *call, ngx_uint_t kind, ngx_str_t *id,
+    ngx_str_t *v, ngx_uint_t *n);
 static ngx_http_djass_cache_node_t *ngx_http_djass_cache_lookup(
-    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id);
+    ngx_slab_pool_t *shpool, ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
+    ngx_str_t *id);
 static uint32_t *ngx_http_djass_cache_seq(ngx_http_djass_cache_sh_t *sh,
     ngx_uint_t type, ngx_str_t *id);
 static void ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
@@ -136,17 +174,18 @@ static void *ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, size_t size);
 static void ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, ngx_http_djass_cache_node_t *cn);
-static void ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
-    ngx_http_djass_cache_node_t *cn);
-static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
+static void ngx_http_djass_cache_use(ngx_http_djass_cache_node_t *cn);
+static ngx_int_t ngx_http_djass_cache_view(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n);
+static ngx_int_t ngx_http_djass_cache_copy(ngx_pool_t *pool,
+    ngx_str_t *v, ngx_uint_t n);
 static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
-static ngx_int_t ngx_http_djass_cache_answer(ngx_http_request_t *r,
-    ngx_http_djass_call_t *call, const char *op,
-    ngx_http_djass_redis_pt handler, ngx_str_t *raw);
+static ngx_uint_t ngx_http_djass_cache_reply(ngx_http_djass_call_t *call,
+    ngx_uint_t kind, ngx_str_t *k, ngx_str_t *p, ngx_str_t *v);
 static ngx_uint_t ngx_http_djass_cache_has_scope(ngx_str_t *scopes,
     const char *scope);
+static ngx_uint_t ngx_http_djass_cache_op(const char *op);
 
 
 /* this worker process's tracking is live: it may read and fill */
@@ -234,6 +273,27 @@ ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+/* the hits: those counted under the lock and the stripes' */
+
+ngx_atomic_uint_t
+ngx_http_djass_cache_hits(ngx_http_djass_main_conf_t *dmcf)
+{
+    ngx_uint_t                  i;
+    ngx_atomic_uint_t           hits;
+    ngx_http_djass_cache_sh_t  *sh;
+
+    sh = dmcf->cache_shm->data;
+
+    hits = sh->stats.hits;
+
+    for (i = 0; i < NGX_HTTP_DJASS_CACHE_STRIPES; i++) {
+        hits += sh->hits[i].n;
+    }
+
+    return hits;
+}
+
+
 ngx_http_djass_cache_stats_t *
 ngx_http_djass_cache_stats(ngx_http_djass_main_conf_t *dmcf)
 {
@@ -299,38 +359,57 @@ ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
 }
 
 
+/*
+ * The tree's key and the invalidation counter's slot: MurmurHash2 of the
+ * id (four bytes a step; the table-driven crc32 of a 64-byte digest took
+ * a sixth of the module's time on a cached poll), the type mixed in.
+ * Entries of a zone kept across a reload were hashed by this same code:
+ * the module's image stays loaded while the old cycle holds it.
+ */
+
 static uint32_t
 ngx_http_djass_cache_hash(ngx_uint_t type, ngx_str_t *id)
 {
-    u_char    t;
-    uint32_t  crc;
-
-    t = (u_char) type;
-
-    ngx_crc32_init(crc);
-    ngx_crc32_update(&crc, &t, 1);
-    ngx_crc32_update(&crc, id->data, id->len);
-    ngx_crc32_final(crc);
-
-    return crc;
+    return ngx_murmur_hash2(id->data, id->len) ^ ((uint32_t) type << 31);
 }
 
 
+/*
+ * Also without the lock: then the tree may change under the walk, and
+ * every node it steps on is checked to lie in the zone, its id too, and
+ * the walk is cut short; what it finds is used only if no change came.
+ */
+
 static ngx_http_djass_cache_node_t *
-ngx_http_djass_cache_lookup(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
-    ngx_str_t *id)
+ngx_http_djass_cache_lookup(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_uint_t type, ngx_str_t *id)
 {
     uint32_t                      hash;
     ngx_int_t                     c;
+    ngx_uint_t                    depth;
     ngx_rbtree_node_t            *node, *sentinel;
     ngx_http_djass_cache_node_t  *cn;
 
     hash = ngx_http_djass_cache_hash(type, id);
 
     node = sh->rbtree.root;
-    sentinel = sh->rbtree.sentinel;
+    sentinel = &sh->sentinel;
 
-    while (node != sentinel) {
+    for (depth = 0; depth < NGX_HTTP_DJASS_CACHE_DEPTH; depth++) {
+
+        if (node == sentinel) {
+            return NULL;
+        }
+
+        cn = (ngx_http_djass_cache_node_t *) node;
+
+        if ((u_char *) node < shpool->start
+            || (u_char *) node + sizeof(ngx_http_djass_cache_node_t)
+               > shpool->end
+            || cn->id + cn->len > shpool->end)
+        {
+            return NULL;
+        }
 
         if (hash < node->key) {
             node = node->left;
@@ -341,8 +420,6 @@ ngx_http_djass_cache_lookup(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
             node = node->right;
             continue;
         }
-
-        cn = (ngx_http_djass_cache_node_t *) node;
 
         c = (ngx_int_t) type - (ngx_int_t) cn->type;
 
@@ -362,6 +439,20 @@ ngx_http_djass_cache_lookup(ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
     }
 
     return NULL;
+}
+
+
+/*
+ * Around every change of the tree or of an entry, under the mutex: the
+ * generation is odd while it lasts (the reads without the lock see it).
+ */
+
+static void
+ngx_http_djass_cache_change(ngx_http_djass_cache_sh_t *sh)
+{
+    ngx_memory_barrier();
+    sh->gen++;
+    ngx_memory_barrier();
 }
 
 
@@ -401,7 +492,7 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
         || id->len > NGX_HTTP_DJASS_CACHE_ID_LEN
         || f->flushes != sh->flushes
         || f->seq[type] != *ngx_http_djass_cache_seq(sh, type, id)
-        || ngx_http_djass_cache_lookup(sh, type, id) != NULL)
+        || ngx_http_djass_cache_lookup(shpool, sh, type, id) != NULL)
     {
         return;
     }
@@ -413,8 +504,11 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
         size += v[i].len;
     }
 
+    ngx_http_djass_cache_change(sh);
+
     cn = ngx_http_djass_cache_alloc(shpool, sh, size);
     if (cn == NULL) {
+        ngx_http_djass_cache_change(sh);
         return;
     }
 
@@ -422,9 +516,9 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
     cn->len = (u_char) id->len;
     ngx_memcpy(cn->id, id->data, id->len);
     cn->node.key = ngx_http_djass_cache_hash(type, id);
-    cn->data = cn->id + id->len;
 
-    p = cn->data;
+    /* the fields after the id: their lengths, then their bytes */
+    p = cn->id + id->len;
 
     for (i = 0; i < n; i++) {
         len = (uint32_t) v[i].len;
@@ -437,7 +531,9 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
 
     ngx_rbtree_insert(&sh->rbtree, &cn->node);
     ngx_queue_insert_head(&sh->lru, &cn->queue);
-    cn->node.data = (u_char) (sh->stats.hits + sh->stats.fills);
+    cn->node.data = 0;
+
+    ngx_http_djass_cache_change(sh);
 
     sh->stats.fills++;
 }
@@ -461,7 +557,7 @@ ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
         }
 
         /* a few at a time: a large value needs whole pages */
-        for (i = 0; i < 8; i++) {
+        for (i = 0; i < 8; /* void */) {
             if (ngx_queue_empty(&sh->lru)) {
                 return NULL;
             }
@@ -469,8 +565,17 @@ ngx_http_djass_cache_alloc(ngx_slab_pool_t *shpool,
             q = ngx_queue_last(&sh->lru);
             cn = ngx_queue_data(q, ngx_http_djass_cache_node_t, queue);
 
+            if (cn->node.data) {
+                /* read since it was last here: a second chance */
+                cn->node.data = 0;
+                ngx_queue_remove(q);
+                ngx_queue_insert_head(&sh->lru, q);
+                continue;
+            }
+
             ngx_http_djass_cache_delete(shpool, sh, cn);
             sh->stats.evictions++;
+            i++;
         }
     }
 }
@@ -488,60 +593,78 @@ ngx_http_djass_cache_delete(ngx_slab_pool_t *shpool,
 
 
 /*
- * A hit makes its entry the newest unless it is among the newest already:
- * fewer than NGX_HTTP_DJASS_CACHE_NEAR fills and hits came since it was
- * last put at the front, so at most twice that many entries were put
- * before it.  A poll's hit then seldom writes LRU links of the shared
- * zone, which the worker processes would otherwise pass back and forth
- * between their cores at every request; eviction still takes the least
- * recently used, give or take those few places.  The count (mod 256) at
- * the last move is kept in the node's spare byte (the tree does not use
- * it).
+ * A read marks its entry, under the lock: the eviction, which takes the
+ * oldest entries, passes a marked one over once (unmarked, to the front).
+ * The mark is the node's spare byte (the tree does not use it).  Reads
+ * write nothing while it is set: a poll's hit then writes no shared
+ * memory, which the worker processes would otherwise pass back and forth
+ * between their cores at every request.
  */
 
 static void
-ngx_http_djass_cache_touch(ngx_http_djass_cache_sh_t *sh,
-    ngx_http_djass_cache_node_t *cn)
+ngx_http_djass_cache_use(ngx_http_djass_cache_node_t *cn)
 {
-    u_char  clock;
-
-    clock = (u_char) (sh->stats.hits + sh->stats.fills);
-
-    if ((u_char) (clock - cn->node.data) < NGX_HTTP_DJASS_CACHE_NEAR) {
-        return;
+    if (cn->node.data == 0) {
+        cn->node.data = 1;
     }
-
-    cn->node.data = clock;
-
-    ngx_queue_remove(&cn->queue);
-    ngx_queue_insert_head(&sh->lru, &cn->queue);
 }
 
 
 /*
- * A valid entry's fields into the request pool, NUL-terminated, in one
- * allocation (this is on the polling path); those of the bit mask skip
- * are left empty.
+ * An entry's fields as strings where they are, in the zone.  NGX_ERROR:
+ * they do not fit in the zone (a read without the lock met an entry
+ * being changed).
  */
 
 static ngx_int_t
-ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
+ngx_http_djass_cache_view(ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_node_t *cn, ngx_str_t *v, ngx_uint_t n)
 {
-    u_char      *p, *dst;
-    size_t       size;
+    u_char      *p, *lens;
     uint32_t     len;
+    ngx_uint_t   i;
+
+    lens = cn->id + cn->len;
+    p = lens + n * sizeof(uint32_t);
+
+    if (p > shpool->end) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_memcpy(&len, lens + i * sizeof(uint32_t), sizeof(uint32_t));
+
+        if (len > (size_t) (shpool->end - p)) {
+            return NGX_ERROR;
+        }
+
+        v[i].len = len;
+        v[i].data = p;
+
+        p += len;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The strings of an answer, read from the zone, into the request pool,
+ * NUL-terminated as a reply's from Redis, in one allocation (this is on
+ * the polling path).
+ */
+
+static ngx_int_t
+ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_str_t *v, ngx_uint_t n)
+{
+    u_char      *dst;
+    size_t       size;
     ngx_uint_t   i;
 
     size = 0;
 
     for (i = 0; i < n; i++) {
-        if (skip & ((ngx_uint_t) 1 << i)) {
-            continue;
-        }
-
-        ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
-        size += (size_t) len + 1;
+        size += v[i].len + 1;
     }
 
     dst = ngx_pnalloc(pool, size);
@@ -549,23 +672,12 @@ ngx_http_djass_cache_copy(ngx_pool_t *pool, ngx_uint_t skip,
         return NGX_ERROR;
     }
 
-    p = cn->data + n * sizeof(uint32_t);
-
     for (i = 0; i < n; i++) {
-        ngx_memcpy(&len, cn->data + i * sizeof(uint32_t), sizeof(uint32_t));
-
-        if (skip & ((ngx_uint_t) 1 << i)) {
-            ngx_str_set(&v[i], "");
-            p += len;
-            continue;
-        }
-
-        v[i].len = len;
+        ngx_memcpy(dst, v[i].data, v[i].len);
         v[i].data = dst;
 
-        dst = ngx_cpymem(dst, p, len);
+        dst += v[i].len;
         *dst++ = '\0';
-        p += len;
     }
 
     return NGX_OK;
@@ -613,10 +725,13 @@ ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
 
     (*ngx_http_djass_cache_seq(sh, type, &id))++;
 
-    cn = ngx_http_djass_cache_lookup(sh, type, &id);
+    cn = ngx_http_djass_cache_lookup(shpool, sh, type, &id);
 
     if (cn) {
+        ngx_http_djass_cache_change(sh);
         ngx_http_djass_cache_delete(shpool, sh, cn);
+        ngx_http_djass_cache_change(sh);
+
         sh->stats.invalidations++;
     }
 
@@ -670,11 +785,15 @@ ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    ngx_http_djass_cache_change(sh);
+
     while (!ngx_queue_empty(&sh->lru)) {
         q = ngx_queue_head(&sh->lru);
         cn = ngx_queue_data(q, ngx_http_djass_cache_node_t, queue);
         ngx_http_djass_cache_delete(shpool, sh, cn);
     }
+
+    ngx_http_djass_cache_change(sh);
 
     sh->flushes++;
     sh->stats.flushes++;
@@ -701,9 +820,14 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_uint_t project_id, const char *op,
     ngx_http_djass_redis_pt handler)
 {
-    u_char                       *p;
+    u_char                        digits[NGX_INT_T_LEN], *p;
+    uint32_t                      seq[2];
+    uint64_t                      flushes;
     ngx_int_t                     rc;
-    ngx_str_t                    *raw, *a;
+    ngx_str_t                    *v, *a, id;
+    ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
+    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PFIELDS];
+    ngx_uint_t                    kind, n;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
     ngx_http_djass_cache_fill_t  *f;
@@ -724,52 +848,65 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    f = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_cache_fill_t));
-    if (f == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    kind = ngx_http_djass_cache_op(op);
 
-    f->id[NGX_HTTP_DJASS_CACHE_KEY] = call->digest;
+    /* the project's name: its digits, written by hand (the polling path) */
 
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    p = digits + NGX_INT_T_LEN;
+    n = project_id;
 
-    f->id[NGX_HTTP_DJASS_CACHE_PROJECT].data = p;
-    f->id[NGX_HTTP_DJASS_CACHE_PROJECT].len = ngx_sprintf(p, "%ui",
-                                                          project_id) - p;
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
 
-    raw = ngx_palloc(r->pool, NGX_HTTP_DJASS_CACHE_RAW * sizeof(ngx_str_t));
-    if (raw == NULL) {
+    id.data = p;
+    id.len = digits + NGX_INT_T_LEN - p;
+
+    v = ngx_palloc(r->pool, (1 + NGX_HTTP_DJASS_PROJECT_FIELDS)
+                            * sizeof(ngx_str_t));
+    if (v == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
 
+    rc = ngx_http_djass_cache_read(r, shpool, sh, call, kind, &id, v, &n);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "djass cache hit: op \"%s\"", op);
+
+        return handler(r, call, NGX_OK, v, n);
+    }
+
+    /* a miss, or a read that met a change: again, under the lock */
+
     ngx_shmtx_lock(&shpool->mutex);
 
-    kn = ngx_http_djass_cache_lookup(sh, NGX_HTTP_DJASS_CACHE_KEY,
-                                     &f->id[NGX_HTTP_DJASS_CACHE_KEY]);
-    pn = ngx_http_djass_cache_lookup(sh, NGX_HTTP_DJASS_CACHE_PROJECT,
-                                     &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
+    kn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
+                                     &call->digest);
+    pn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                                     &id);
 
     if (kn && pn) {
-        rc = ngx_http_djass_cache_copy(r->pool, 0, kn, &raw[1],
-                                       NGX_HTTP_DJASS_CACHE_KFIELDS);
+        /* the answer made in place; only its own strings are copied */
 
-        if (rc == NGX_OK) {
-            rc = ngx_http_djass_cache_copy(r->pool,
-                                       (ngx_strcmp(op, "status") == 0
-                                        || ngx_strcmp(op, "download") == 0)
-                                       ? NGX_HTTP_DJASS_P_GET_ONLY : 0,
-                                       pn,
-                                       &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS],
-                                       NGX_HTTP_DJASS_CACHE_PFIELDS);
-        }
+        (void) ngx_http_djass_cache_view(shpool, kn, k,
+                                         NGX_HTTP_DJASS_CACHE_KFIELDS);
+        (void) ngx_http_djass_cache_view(shpool, pn, pf,
+                                         NGX_HTTP_DJASS_CACHE_PFIELDS);
 
-        ngx_http_djass_cache_touch(sh, kn);
-        ngx_http_djass_cache_touch(sh, pn);
+        n = ngx_http_djass_cache_reply(call, kind, k, pf, v);
+
+        rc = ngx_http_djass_cache_copy(r->pool, &v[1], n - 1);
+
+        ngx_http_djass_cache_use(kn);
+        ngx_http_djass_cache_use(pn);
 
         sh->stats.hits++;
 
@@ -782,33 +919,62 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "djass cache hit: op \"%s\"", op);
 
-        ngx_str_set(&raw[0], "raw");
+        return handler(r, call, NGX_OK, v, n);
+    }
 
-        return ngx_http_djass_cache_answer(r, call, op, handler, raw);
+    /* the entry found is in use all the same (the key's, mostly) */
+
+    if (kn) {
+        ngx_http_djass_cache_use(kn);
+    }
+
+    if (pn) {
+        ngx_http_djass_cache_use(pn);
     }
 
     sh->stats.misses++;
 
     /* nothing is taken from the zone until the reply says what to keep */
 
-    f->flushes = sh->flushes;
-    f->want[NGX_HTTP_DJASS_CACHE_KEY] = (kn == NULL);
-    f->want[NGX_HTTP_DJASS_CACHE_PROJECT] = (pn == NULL);
-
-    f->seq[NGX_HTTP_DJASS_CACHE_KEY] =
-        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_KEY,
-                                  &f->id[NGX_HTTP_DJASS_CACHE_KEY]);
-    f->seq[NGX_HTTP_DJASS_CACHE_PROJECT] =
-        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_PROJECT,
-                                  &f->id[NGX_HTTP_DJASS_CACHE_PROJECT]);
+    flushes = sh->flushes;
+    seq[NGX_HTTP_DJASS_CACHE_KEY] =
+        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_KEY, &call->digest);
+    seq[NGX_HTTP_DJASS_CACHE_PROJECT] =
+        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_PROJECT, &id);
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "djass cache miss");
 
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_cache_fill_t));
+    if (f == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f->flushes = flushes;
+    f->seq[NGX_HTTP_DJASS_CACHE_KEY] = seq[NGX_HTTP_DJASS_CACHE_KEY];
+    f->seq[NGX_HTTP_DJASS_CACHE_PROJECT] = seq[NGX_HTTP_DJASS_CACHE_PROJECT];
+    f->want[NGX_HTTP_DJASS_CACHE_KEY] = (kn == NULL);
+    f->want[NGX_HTTP_DJASS_CACHE_PROJECT] = (pn == NULL);
+    f->id[NGX_HTTP_DJASS_CACHE_KEY] = call->digest;
+
+    /* the digits were on the stack: the reply needs them in the pool */
+
+    a = &f->id[NGX_HTTP_DJASS_CACHE_PROJECT];
+
+    a->len = id.len;
+    a->data = ngx_pstrdup(r->pool, &id);
+    if (a->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_djass_call_project_args(r, call, project_id, op) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     f->handler = handler;
-    f->op = op;
+    f->kind = kind;
     call->cache = f;
 
     a = &call->args[DJASS_SCRIPT_API_ARGV_OP];
@@ -825,13 +991,101 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 }
 
 
+/*
+ * A hit read without the lock (see the top of this file): NGX_OK with the
+ * answer in v, n long; NGX_DECLINED when an entry is missing or a change
+ * came meanwhile (the read is made again under the lock); NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_call_t *call,
+    ngx_uint_t kind, ngx_str_t *id, ngx_str_t *v, ngx_uint_t *n)
+{
+    ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
+    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PFIELDS];
+    ngx_atomic_uint_t             gen;
+    ngx_http_djass_cache_node_t  *kn, *pn;
+
+    gen = sh->gen;
+    ngx_http_djass_cache_acquire();
+
+    if (gen & 1) {
+        return NGX_DECLINED;
+    }
+
+    kn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
+                                     &call->digest);
+    pn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
+                                     id);
+
+    if (kn == NULL || pn == NULL
+        || ngx_http_djass_cache_view(shpool, kn, k,
+                                     NGX_HTTP_DJASS_CACHE_KFIELDS)
+           != NGX_OK
+        || ngx_http_djass_cache_view(shpool, pn, pf,
+                                     NGX_HTTP_DJASS_CACHE_PFIELDS)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    *n = ngx_http_djass_cache_reply(call, kind, k, pf, v);
+
+    if (ngx_http_djass_cache_copy(r->pool, &v[1], *n - 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_djass_cache_acquire();
+
+    if (sh->gen != gen) {
+        return NGX_DECLINED;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->hits[(ngx_uint_t) ngx_process_slot
+                                          % NGX_HTTP_DJASS_CACHE_STRIPES].n,
+                                1);
+
+    if (kn->node.data == 0 || pn->node.data == 0) {
+        ngx_shmtx_lock(&shpool->mutex);
+
+        /* the entries are still there if nothing changed since */
+        if (sh->gen == gen) {
+            ngx_http_djass_cache_use(kn);
+            ngx_http_djass_cache_use(pn);
+        }
+
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
+
+    return NGX_OK;
+}
+
+
+/* what an answer reads: the whole project for GET /projects/{id} */
+
+static ngx_uint_t
+ngx_http_djass_cache_op(const char *op)
+{
+    if (ngx_strcmp(op, "status") == 0) {
+        return NGX_HTTP_DJASS_CACHE_STATUS;
+    }
+
+    if (ngx_strcmp(op, "download") == 0) {
+        return NGX_HTTP_DJASS_CACHE_DOWNLOAD;
+    }
+
+    return NGX_HTTP_DJASS_CACHE_GET;
+}
+
+
 static ngx_int_t
 ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
     ngx_int_t rc, ngx_str_t *v, ngx_uint_t n)
 {
     ngx_http_djass_call_t        *call = data;
 
-    ngx_str_t                    *k, *p;
+    ngx_str_t                    *k, *p, *reply;
     ngx_uint_t                    ok;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
@@ -848,10 +1102,10 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
     shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
     sh = dmcf->cache_shm->data;
 
-    if (ok) {
-        k = &v[1];
-        p = &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
+    k = &v[1];
+    p = &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
 
+    if (ok) {
         /* an unknown key is not kept; a project only for its owner */
         if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0) {
             f->want[NGX_HTTP_DJASS_CACHE_KEY] = 0;
@@ -879,39 +1133,36 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
         return f->handler(r, call, rc == NGX_OK ? NGX_ERROR : rc, v, n);
     }
 
-    return ngx_http_djass_cache_answer(r, call, f->op, f->handler, v);
+    /* the reply's strings are in the pool already */
+
+    reply = ngx_palloc(r->pool, (1 + NGX_HTTP_DJASS_PROJECT_FIELDS)
+                                * sizeof(ngx_str_t));
+    if (reply == NULL) {
+        return f->handler(r, call, NGX_ERROR, v, n);
+    }
+
+    n = ngx_http_djass_cache_reply(call, f->kind, k, p, reply);
+
+    return f->handler(r, call, NGX_OK, reply, n);
 }
 
 
 /*
- * The reply redis/api.lua makes for op from the raw fields, by its rules
- * (the key valid now, the scope, the owner), handed to the endpoint's
- * reply handler.
+ * The reply redis/api.lua makes for the answer from the raw fields, by its
+ * rules (the key valid now, the scope, the owner), into v: its length.
  */
 
-static ngx_int_t
-ngx_http_djass_cache_answer(ngx_http_request_t *r,
-    ngx_http_djass_call_t *call, const char *op,
-    ngx_http_djass_redis_pt handler, ngx_str_t *raw)
+static ngx_uint_t
+ngx_http_djass_cache_reply(ngx_http_djass_call_t *call, ngx_uint_t kind,
+    ngx_str_t *k, ngx_str_t *p, ngx_str_t *v)
 {
-    ngx_str_t   *k, *p, *v;
-    ngx_uint_t   n, i;
-
-    k = &raw[1];
-    p = &raw[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
-
-    v = ngx_palloc(r->pool, (1 + NGX_HTTP_DJASS_PROJECT_FIELDS)
-                            * sizeof(ngx_str_t));
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
+    ngx_uint_t  i;
 
     ngx_str_set(&v[0], "e");
-    n = 2;
 
     if (!ngx_http_djass_cache_key_valid(k)) {
         ngx_str_set(&v[1], "auth");
-        goto done;
+        return 2;
     }
 
     if (!(k[NGX_HTTP_DJASS_K_LEGACY].len == 1
@@ -920,15 +1171,15 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
                                            call->scope))
     {
         ngx_str_set(&v[1], "scope");
-        goto done;
+        return 2;
     }
 
     if (!ngx_http_djass_cache_owned(k, p)) {
         ngx_str_set(&v[1], "notfound");
-        goto done;
+        return 2;
     }
 
-    if (ngx_strcmp(op, "download") == 0) {
+    if (kind == NGX_HTTP_DJASS_CACHE_DOWNLOAD) {
         if (p[NGX_HTTP_DJASS_P_STATUS].len != sizeof("ready") - 1
             || ngx_strncmp(p[NGX_HTTP_DJASS_P_STATUS].data, "ready",
                            sizeof("ready") - 1)
@@ -936,28 +1187,25 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
         {
             ngx_str_set(&v[1], "notready");
             v[2] = p[NGX_HTTP_DJASS_P_STATUS];
-            n = 3;
-            goto done;
+            return 3;
         }
 
         ngx_str_set(&v[0], "ok");
         v[1] = p[NGX_HTTP_DJASS_P_SLUG];
         v[2] = p[NGX_HTTP_DJASS_P_ARTIFACT];
-        n = 3;
-        goto done;
+        return 3;
     }
 
     ngx_str_set(&v[0], "ok");
 
-    if (ngx_strcmp(op, "status") == 0) {
+    if (kind == NGX_HTTP_DJASS_CACHE_STATUS) {
         v[1] = p[NGX_HTTP_DJASS_P_ID];
         v[2] = p[NGX_HTTP_DJASS_P_STATUS];
         v[3] = p[NGX_HTTP_DJASS_P_ERROR];
         v[4] = p[NGX_HTTP_DJASS_P_STARTED];
         v[5] = p[NGX_HTTP_DJASS_P_FINISHED];
         v[6] = p[NGX_HTTP_DJASS_P_UPDATED];
-        n = 1 + NGX_HTTP_DJASS_STATUS_FIELDS;
-        goto done;
+        return 1 + NGX_HTTP_DJASS_STATUS_FIELDS;
     }
 
     /* get: the project object's fields, in api.lua's order: the first
@@ -972,11 +1220,7 @@ ngx_http_djass_cache_answer(ngx_http_request_t *r,
     v[NGX_HTTP_DJASS_PROJECT_FIELDS - 1] = p[NGX_HTTP_DJASS_P_GIT_COMMIT];
     v[NGX_HTTP_DJASS_PROJECT_FIELDS] = p[NGX_HTTP_DJASS_P_UPGRADED];
 
-    n = 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
-
-done:
-
-    return handler(r, call, NGX_OK, v, n);
+    return 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
 }
 
 

@@ -42,6 +42,7 @@ void ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf,
 ngx_uint_t ngx_http_djass_cache_tracked(void);
 ngx_http_djass_cache_stats_t *ngx_http_djass_cache_stats(
     ngx_http_djass_main_conf_t *dmcf);
+ngx_atomic_uint_t ngx_http_djass_cache_hits(ngx_http_djass_main_conf_t *dmcf);
 
 /* ngx_http_djass_cache_track.c: the invalidation connection */
 ngx_int_t ngx_http_djass_cache_track_init_process(ngx_cycle_t *cycle);

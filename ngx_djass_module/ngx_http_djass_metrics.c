@@ -25,9 +25,17 @@
 #define NGX_HTTP_DJASS_M_DOWN     1
 #define NGX_HTTP_DJASS_M_UP       2
 
+/*
+ * The answers are counted in stripes by process slot (summed by a scrape):
+ * with every worker process adding to the same counter, each answer passed
+ * its cache line from core to core.
+ */
+#define NGX_HTTP_DJASS_M_STRIPES  8
+
 
 typedef struct {
-    ngx_atomic_t   requests[NGX_HTTP_DJASS_ENDPOINTS][NGX_HTTP_DJASS_M_CODES];
+    ngx_atomic_t   requests[NGX_HTTP_DJASS_M_STRIPES][NGX_HTTP_DJASS_ENDPOINTS]
+                           [NGX_HTTP_DJASS_M_CODES];
     ngx_atomic_t   unavailable;
     ngx_atomic_t   redis_bucket[NGX_HTTP_DJASS_M_BUCKETS + 1];
     ngx_atomic_t   redis_sum_us;
@@ -173,7 +181,10 @@ ngx_http_djass_metrics_log(ngx_http_request_t *r)
 
     endpoint = ctx->endpoint < NGX_HTTP_DJASS_ENDPOINTS ? ctx->endpoint : 0;
 
-    (void) ngx_atomic_fetch_add(&m->requests[endpoint][i], 1);
+    (void) ngx_atomic_fetch_add(&m->requests[(ngx_uint_t) ngx_process_slot
+                                             % NGX_HTTP_DJASS_M_STRIPES]
+                                            [endpoint][i],
+                                1);
 
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         (void) ngx_atomic_fetch_add(&m->unavailable, 1);
@@ -390,15 +401,17 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
     u_char                        *p, *last;
     size_t                         size;
     ngx_int_t                      rc;
-    ngx_uint_t                     e, i, n, cum;
+    ngx_uint_t                     e, i, s, n, cum;
     ngx_buf_t                     *b;
     ngx_chain_t                    out;
     ngx_atomic_uint_t              v;
     ngx_http_djass_metrics_t      *m;
+    ngx_http_djass_main_conf_t    *dmcf;
     ngx_http_djass_cache_stats_t  *cs;
 
-    m = ngx_http_djass_metrics_get(ngx_http_get_module_main_conf(r,
-                                       ngx_http_djass_module));
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
+
+    m = ngx_http_djass_metrics_get(dmcf);
 
     size = 4096 + 1024 + 512
            + NGX_HTTP_DJASS_ENDPOINTS * NGX_HTTP_DJASS_M_CODES * 96
@@ -421,7 +434,9 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
 
     for (e = 0; e < NGX_HTTP_DJASS_ENDPOINTS; e++) {
         for (i = 0; i < NGX_HTTP_DJASS_M_CODES; i++) {
-            v = m->requests[e][i];
+            for (v = 0, s = 0; s < NGX_HTTP_DJASS_M_STRIPES; s++) {
+                v += m->requests[s][e][i];
+            }
 
             if (v == 0) {
                 continue;
@@ -539,8 +554,7 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
 
     /* the read cache of this node (djass_cache), when it is on */
 
-    cs = ngx_http_djass_cache_stats(ngx_http_get_module_main_conf(r,
-                                        ngx_http_djass_module));
+    cs = ngx_http_djass_cache_stats(dmcf);
     if (cs) {
         ngx_http_djass_metrics_line(p, last,
             "# HELP djass_cache_hits_total Reads answered from the read "
@@ -575,7 +589,8 @@ ngx_http_djass_metrics_send(ngx_http_request_t *r, void *fleet)
             "reading the cache: tracking in doubt.\n"
             "# TYPE djass_cache_doubts_total counter\n"
             "djass_cache_doubts_total %uA\n",
-            cs->hits, cs->misses, cs->fills, cs->invalidations, cs->flushes,
+            ngx_http_djass_cache_hits(dmcf), cs->misses, cs->fills,
+            cs->invalidations, cs->flushes,
             cs->evictions, cs->bypasses, cs->doubts);
     }
 

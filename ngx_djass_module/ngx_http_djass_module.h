@@ -346,6 +346,8 @@ ngx_int_t ngx_http_djass_call_send(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_call_project(ngx_http_request_t *r,
     ngx_http_djass_ctx_t *ctx, const char *op,
     ngx_http_djass_redis_pt handler);
+ngx_int_t ngx_http_djass_call_project_args(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, const char *op);
 ngx_int_t ngx_http_djass_call_reply(ngx_http_request_t *r,
     ngx_http_djass_call_t *call, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 ngx_int_t ngx_http_djass_unauthorized(ngx_http_request_t *r);
@@ -421,7 +423,6 @@ ngx_int_t ngx_http_djass_redis_call(ngx_http_request_t *r,
 ngx_int_t ngx_http_djass_auth_key(ngx_http_request_t *r, ngx_str_t *digest);
 ngx_int_t ngx_http_djass_sha256_hex(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *hex);
-void ngx_http_djass_auth_exit(void);
 
 /* ngx_http_djass_project.c: project and status objects */
 typedef struct ngx_http_djass_field_s  ngx_http_djass_field_t;

@@ -197,7 +197,8 @@ ngx_http_djass_call_send(ngx_http_request_t *r, ngx_http_djass_call_t *call,
 
 /*
  * GET /projects/{id}, /status and /download: the call names the project.
- * A malformed id is sent as 0: it names no project.
+ * The key is hashed first and the read cache asked: a hit answers before
+ * any of the call's arguments is made (this is the polling path).
  */
 
 ngx_int_t
@@ -205,7 +206,6 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     const char *op, ngx_http_djass_redis_pt handler)
 {
     ngx_int_t               rc;
-    ngx_str_t              *a;
     ngx_http_djass_call_t  *call;
 
     rc = ngx_http_discard_request_body(r);
@@ -218,26 +218,17 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_djass_call_args(r, call, op, DJASS_SCRIPT_API_NARGS);
+    if (call->digest.len == 0) {
+        rc = ngx_http_djass_auth_key(r, &call->digest);
 
-    if (rc == NGX_HTTP_DJASS_NO_KEY) {
-        return ngx_http_djass_unauthorized(r);
+        if (rc == NGX_HTTP_DJASS_NO_KEY) {
+            return ngx_http_djass_unauthorized(r);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    a = &call->args[DJASS_SCRIPT_API_KEY_PROJECT];
-    a->data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_DJASS_PROJECT_PREFIX) - 1
-                                   + NGX_INT_T_LEN);
-    if (a->data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_PROJECT_PREFIX "%ui",
-                         ctx->project_id)
-             - a->data;
 
     /* answered from the cache, or sent to fill it (a repository's files
      * need fields the cache does not keep: always asked) */
@@ -249,6 +240,12 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
         }
     }
 
+    if (ngx_http_djass_call_project_args(r, call, ctx->project_id, op)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_http_djass_call_send(r, call, handler);
 
     if (rc == NGX_DONE) {
@@ -256,6 +253,35 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     }
 
     return rc;
+}
+
+
+/* the arguments of a call on one project, the key hashed already */
+
+ngx_int_t
+ngx_http_djass_call_project_args(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_uint_t project_id, const char *op)
+{
+    ngx_str_t  *a;
+
+    if (ngx_http_djass_call_args(r, call, op, DJASS_SCRIPT_API_NARGS)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a = &call->args[DJASS_SCRIPT_API_KEY_PROJECT];
+    a->data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_DJASS_PROJECT_PREFIX) - 1
+                                   + NGX_INT_T_LEN);
+    if (a->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->len = ngx_sprintf(a->data, NGX_HTTP_DJASS_PROJECT_PREFIX "%ui",
+                         project_id)
+             - a->data;
+
+    return NGX_OK;
 }
 
 

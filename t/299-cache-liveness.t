@@ -443,6 +443,81 @@ $e0 = evalsha_calls();
 get($small, "/projects/$ids[1]/status", $real->{key});
 is(evalsha_calls() - $e0, 1, 'one left unread since was evicted');
 
+# --- reads without the lock: two worker processes, a full zone, writes ----
+
+# a hit reads the zone under its generation count, without the mutex; one
+# that meets a change (a fill, an eviction, an invalidation) is made again
+# under the mutex.  Pollers on both worker processes read one project as
+# fast as they can while a writer raises a counter in it and a churner's
+# reads of other projects keep the 32k zone filling and evicting: every
+# answer must be a status object, no poller may see the counter go back,
+# the last value must show, and every read must be counted once.
+my $two = start_nginx(redis => $redis, artifacts => $artifacts, workers => 2,
+                      http => 'djass_cache_zone 32k;',
+                      server => 'location = /metrics { djass_metrics; }');
+my $hotp = api(POST => '/projects', key => $real->{key}, nginx => $off,
+               json => { project_name => 'Hot' })->{json}{project}{id};
+ok(warm($two, "/projects/$hotp/status", $real->{key}),
+   'two worker processes: the polled project is cached');
+my @reads0 = map { metric($two, "djass_cache_${_}_total") // 0 }
+             qw(hits misses bypasses);
+my $dir = temp_dir('lockless');
+my $until = time + 3;
+my @kids;
+for my $k (0 .. 3) {
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid) { push @kids, $pid; next }
+    forget_connections();
+    open my $fh, '>', "$dir/$k" or _exit(1);
+    my ($n, $last, $bad) = (0, -1, 0);
+    while (time < $until) {
+        my $path = $k == 3 ? "/projects/$more[$n % @more]/status"
+                           : "/projects/$hotp/status";
+        my $s = get($two, $path, $real->{key});
+        $n++;
+        if ($s->{status} != 200 || !$s->{json} || !$s->{json}{status}) {
+            $bad++;
+            next;
+        }
+        next if $k == 3;
+        my $v = $s->{json}{error_message};
+        $v = 0 if $v eq '';
+        $bad++ if $v < $last;
+        $last = $v;
+    }
+    print $fh "$n $last $bad\n";
+    close $fh;
+    _exit(0);
+}
+my $wrote = 0;
+while (time < $until - 0.5) {
+    set_project_status($redis, $hotp, 'generating',
+                       error_message => ++$wrote);
+    sleep 0.01;
+}
+waitpid($_, 0) for @kids;
+my ($reads, $backwards, $last_seen) = (0, 0, 0);
+for my $k (0 .. 3) {
+    open my $fh, '<', "$dir/$k" or die $!;
+    my ($n, $last, $bad) = split ' ', scalar <$fh>;
+    close $fh;
+    $reads += $n;
+    $backwards += $bad;
+    $last_seen++ if $k < 3 && $last == $wrote;
+}
+is($backwards, 0, sprintf('%d reads by 3 pollers and a churner while %d '
+                          . 'writes came: every answer a status object, '
+                          . 'no counter went back', $reads, $wrote));
+is($last_seen, 3, 'every poller saw the last write');
+ok(metric($two, 'djass_cache_evictions_total') > 0,
+   'the churner kept the zone evicting meanwhile');
+my @reads1 = map { metric($two, "djass_cache_${_}_total") // 0 }
+             qw(hits misses bypasses);
+is($reads1[0] + $reads1[1] + $reads1[2]
+   - $reads0[0] - $reads0[1] - $reads0[2], $reads,
+   'every read was counted once: hits, misses and bypasses add up');
+
 # --- a reload: the heartbeat keeps no old worker process -----------------
 
 sub workers_of {
