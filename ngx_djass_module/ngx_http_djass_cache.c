@@ -76,6 +76,9 @@
 /* the fill reply: "raw", the key's 5 fields, exists and 16 project fields */
 #define NGX_HTTP_DJASS_CACHE_KFIELDS   5
 #define NGX_HTTP_DJASS_CACHE_PFIELDS   17
+
+/* a project's entry keeps one more: its status object, made at the fill */
+#define NGX_HTTP_DJASS_CACHE_PSTORED   (NGX_HTTP_DJASS_CACHE_PFIELDS + 1)
 #define NGX_HTTP_DJASS_CACHE_RAW                                             \
     (1 + NGX_HTTP_DJASS_CACHE_KFIELDS + NGX_HTTP_DJASS_CACHE_PFIELDS)
 
@@ -100,6 +103,7 @@
 #define NGX_HTTP_DJASS_P_TEMPLATE      14
 #define NGX_HTTP_DJASS_P_GIT_COMMIT    15
 #define NGX_HTTP_DJASS_P_UPGRADED      16
+#define NGX_HTTP_DJASS_P_STATUS_JSON   17
 
 #define NGX_HTTP_DJASS_KEY_NAME        "djass:key:"
 #define NGX_HTTP_DJASS_PROJECT_NAME    "djass:project:"
@@ -183,6 +187,10 @@ static ngx_int_t ngx_http_djass_cache_fill_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc, ngx_str_t *v, ngx_uint_t n);
 static ngx_uint_t ngx_http_djass_cache_reply(ngx_http_djass_call_t *call,
     ngx_uint_t kind, ngx_str_t *k, ngx_str_t *p, ngx_str_t *v);
+static ngx_int_t ngx_http_djass_cache_answer(ngx_pool_t *pool,
+    ngx_http_djass_call_t *call, ngx_uint_t kind, ngx_str_t *k, ngx_str_t *p,
+    ngx_str_t *v, ngx_uint_t *n);
+static void ngx_http_djass_cache_status_values(ngx_str_t *p, ngx_str_t *v);
 static ngx_uint_t ngx_http_djass_cache_has_scope(ngx_str_t *scopes,
     const char *scope);
 static ngx_uint_t ngx_http_djass_cache_op(const char *op);
@@ -360,17 +368,40 @@ ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
 
 
 /*
- * The tree's key and the invalidation counter's slot: MurmurHash2 of the
- * id (four bytes a step; the table-driven crc32 of a 64-byte digest took
- * a sixth of the module's time on a cached poll), the type mixed in.
- * Entries of a zone kept across a reload were hashed by this same code:
- * the module's image stays loaded while the old cycle holds it.
+ * The tree's key and the invalidation counter's slot, from the id's last
+ * 16 bytes at most, its length and the type, eight bytes a step: a key's
+ * id is a SHA-256 in hex, whose digits are all equally random, and a
+ * project's its number, whose last digits change fastest.  Ids that agree
+ * there share a tree key and are told apart by their bytes (the lookup
+ * compares them), so the hash decides speed only: the table-driven crc32
+ * of the whole 64-digit digest took a sixth of the module's time on a
+ * cached poll.  Entries of a zone kept across a reload were hashed by this
+ * same code: the module's image stays loaded while the old cycle holds it.
  */
 
 static uint32_t
 ngx_http_djass_cache_hash(ngx_uint_t type, ngx_str_t *id)
 {
-    return ngx_murmur_hash2(id->data, id->len) ^ ((uint32_t) type << 31);
+    size_t     n;
+    u_char    *p;
+    uint64_t   h, w;
+
+    n = ngx_min(id->len, 16);
+    p = id->data + id->len - n;
+
+    h = (uint64_t) (id->len << 1 | type) * 0x9e3779b97f4a7c15ULL;
+
+    for ( /* void */ ; n >= sizeof(uint64_t); n -= sizeof(uint64_t)) {
+        ngx_memcpy(&w, p, sizeof(uint64_t));
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        p += sizeof(uint64_t);
+    }
+
+    while (n--) {
+        h = (h ^ *p++) * 0xff51afd7ed558ccdULL;
+    }
+
+    return (uint32_t) (h >> 32);
 }
 
 
@@ -826,7 +857,7 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
     ngx_int_t                     rc;
     ngx_str_t                    *v, *a, id;
     ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
-    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PFIELDS];
+    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PSTORED];
     ngx_uint_t                    kind, n;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
@@ -899,11 +930,9 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
         (void) ngx_http_djass_cache_view(shpool, kn, k,
                                          NGX_HTTP_DJASS_CACHE_KFIELDS);
         (void) ngx_http_djass_cache_view(shpool, pn, pf,
-                                         NGX_HTTP_DJASS_CACHE_PFIELDS);
+                                         NGX_HTTP_DJASS_CACHE_PSTORED);
 
-        n = ngx_http_djass_cache_reply(call, kind, k, pf, v);
-
-        rc = ngx_http_djass_cache_copy(r->pool, &v[1], n - 1);
+        rc = ngx_http_djass_cache_answer(r->pool, call, kind, k, pf, v, &n);
 
         ngx_http_djass_cache_use(kn);
         ngx_http_djass_cache_use(pn);
@@ -1003,7 +1032,7 @@ ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
     ngx_uint_t kind, ngx_str_t *id, ngx_str_t *v, ngx_uint_t *n)
 {
     ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
-    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PFIELDS];
+    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PSTORED];
     ngx_atomic_uint_t             gen;
     ngx_http_djass_cache_node_t  *kn, *pn;
 
@@ -1024,15 +1053,15 @@ ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
                                      NGX_HTTP_DJASS_CACHE_KFIELDS)
            != NGX_OK
         || ngx_http_djass_cache_view(shpool, pn, pf,
-                                     NGX_HTTP_DJASS_CACHE_PFIELDS)
+                                     NGX_HTTP_DJASS_CACHE_PSTORED)
            != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    *n = ngx_http_djass_cache_reply(call, kind, k, pf, v);
-
-    if (ngx_http_djass_cache_copy(r->pool, &v[1], *n - 1) != NGX_OK) {
+    if (ngx_http_djass_cache_answer(r->pool, call, kind, k, pf, v, n)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1085,8 +1114,11 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_djass_call_t        *call = data;
 
+    u_char                       *json;
     ngx_str_t                    *k, *p, *reply;
-    ngx_uint_t                    ok;
+    ngx_str_t                     pv[NGX_HTTP_DJASS_CACHE_PSTORED];
+    ngx_str_t                     sv[NGX_HTTP_DJASS_STATUS_FIELDS];
+    ngx_uint_t                    i, ok;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
     ngx_http_djass_cache_fill_t  *f;
@@ -1103,9 +1135,29 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
     sh = dmcf->cache_shm->data;
 
     k = &v[1];
-    p = &v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS];
+    p = pv;
 
     if (ok) {
+        /* the project's fields and its status object, as kept */
+
+        for (i = 0; i < NGX_HTTP_DJASS_CACHE_PFIELDS; i++) {
+            pv[i] = v[1 + NGX_HTTP_DJASS_CACHE_KFIELDS + i];
+        }
+
+        ngx_http_djass_cache_status_values(pv, sv);
+
+        json = ngx_pnalloc(r->pool,
+                           ngx_http_djass_object_len(
+                               &ngx_http_djass_status_shape, sv));
+        if (json == NULL) {
+            return f->handler(r, call, NGX_ERROR, v, n);
+        }
+
+        pv[NGX_HTTP_DJASS_P_STATUS_JSON].data = json;
+        pv[NGX_HTTP_DJASS_P_STATUS_JSON].len =
+            ngx_http_djass_object(json, &ngx_http_djass_status_shape, sv)
+            - json;
+
         /* an unknown key is not kept; a project only for its owner */
         if (k[NGX_HTTP_DJASS_K_PROFILE].len == 0) {
             f->want[NGX_HTTP_DJASS_CACHE_KEY] = 0;
@@ -1123,7 +1175,7 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
                                    k, NGX_HTTP_DJASS_CACHE_KFIELDS);
         ngx_http_djass_cache_store(shpool, sh, f,
                                    NGX_HTTP_DJASS_CACHE_PROJECT, p,
-                                   NGX_HTTP_DJASS_CACHE_PFIELDS);
+                                   NGX_HTTP_DJASS_CACHE_PSTORED);
 
         ngx_shmtx_unlock(&shpool->mutex);
     }
@@ -1142,6 +1194,12 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
     }
 
     n = ngx_http_djass_cache_reply(call, f->kind, k, p, reply);
+
+    if (f->kind == NGX_HTTP_DJASS_CACHE_STATUS
+        && n == 1 + NGX_HTTP_DJASS_STATUS_FIELDS)
+    {
+        call->status_json = p[NGX_HTTP_DJASS_P_STATUS_JSON];
+    }
 
     return f->handler(r, call, NGX_OK, reply, n);
 }
@@ -1199,12 +1257,7 @@ ngx_http_djass_cache_reply(ngx_http_djass_call_t *call, ngx_uint_t kind,
     ngx_str_set(&v[0], "ok");
 
     if (kind == NGX_HTTP_DJASS_CACHE_STATUS) {
-        v[1] = p[NGX_HTTP_DJASS_P_ID];
-        v[2] = p[NGX_HTTP_DJASS_P_STATUS];
-        v[3] = p[NGX_HTTP_DJASS_P_ERROR];
-        v[4] = p[NGX_HTTP_DJASS_P_STARTED];
-        v[5] = p[NGX_HTTP_DJASS_P_FINISHED];
-        v[6] = p[NGX_HTTP_DJASS_P_UPDATED];
+        ngx_http_djass_cache_status_values(p, &v[1]);
         return 1 + NGX_HTTP_DJASS_STATUS_FIELDS;
     }
 
@@ -1221,6 +1274,55 @@ ngx_http_djass_cache_reply(ngx_http_djass_call_t *call, ngx_uint_t kind,
     v[NGX_HTTP_DJASS_PROJECT_FIELDS] = p[NGX_HTTP_DJASS_P_UPGRADED];
 
     return 1 + NGX_HTTP_DJASS_PROJECT_FIELDS;
+}
+
+
+/* the status object's values, in its order (ngx_http_djass_project.c) */
+
+static void
+ngx_http_djass_cache_status_values(ngx_str_t *p, ngx_str_t *v)
+{
+    v[0] = p[NGX_HTTP_DJASS_P_ID];
+    v[1] = p[NGX_HTTP_DJASS_P_STATUS];
+    v[2] = p[NGX_HTTP_DJASS_P_ERROR];
+    v[3] = p[NGX_HTTP_DJASS_P_STARTED];
+    v[4] = p[NGX_HTTP_DJASS_P_FINISHED];
+    v[5] = p[NGX_HTTP_DJASS_P_UPDATED];
+}
+
+
+/*
+ * A hit's reply made from the entries in the zone, its strings copied into
+ * the pool; a status's with the object made at the fill, which its handler
+ * sends as it is (call->status_json).
+ */
+
+static ngx_int_t
+ngx_http_djass_cache_answer(ngx_pool_t *pool, ngx_http_djass_call_t *call,
+    ngx_uint_t kind, ngx_str_t *k, ngx_str_t *p, ngx_str_t *v, ngx_uint_t *n)
+{
+    ngx_uint_t  m;
+
+    *n = ngx_http_djass_cache_reply(call, kind, k, p, v);
+    m = *n - 1;
+
+    if (kind == NGX_HTTP_DJASS_CACHE_STATUS
+        && *n == 1 + NGX_HTTP_DJASS_STATUS_FIELDS)
+    {
+        /* past the reply's end: v holds a project's fields */
+        v[*n] = p[NGX_HTTP_DJASS_P_STATUS_JSON];
+        m++;
+    }
+
+    if (ngx_http_djass_cache_copy(pool, &v[1], m) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (m == *n) {
+        call->status_json = v[*n];
+    }
+
+    return NGX_OK;
 }
 
 

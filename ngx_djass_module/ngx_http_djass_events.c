@@ -699,6 +699,7 @@ ngx_http_djass_prefer_wait(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
 {
     u_char                   *p;
     ngx_str_t                 applied;
+    ngx_uint_t                wait;
     ngx_msec_t                now;
     ngx_msec_int_t            left;
     ngx_http_djass_events_t  *ev;
@@ -706,12 +707,19 @@ ngx_http_djass_prefer_wait(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
     ev = ctx->events;
 
     if (ev == NULL) {
+        wait = ngx_http_djass_prefer_parse(r);
+
+        if (wait == 0) {
+            /* no wait asked: nothing to keep (the polling path) */
+            return NGX_DECLINED;
+        }
+
         ev = ngx_http_djass_events_state(r, ctx);
         if (ev == NULL) {
             return NGX_ERROR;
         }
 
-        ev->wait = ngx_http_djass_prefer_parse(r);
+        ev->wait = wait;
         ev->deadline = ngx_current_msec + ev->wait * 1000;
     }
 

@@ -65,10 +65,12 @@ ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
     ngx_str_t *v, ngx_uint_t n, ngx_http_djass_shape_t *shape,
     const char *op, ngx_http_djass_redis_pt handler)
 {
-    u_char     *p;
-    ngx_str_t   body;
+    ngx_http_djass_call_t  *call = data;
 
-    rc = ngx_http_djass_call_reply(r, data, rc, v, n);
+    u_char                 *p;
+    ngx_str_t               body;
+
+    rc = ngx_http_djass_call_reply(r, call, rc, v, n);
     if (rc != NGX_HTTP_DJASS_SCRIPT_OK) {
         return rc;
     }
@@ -84,6 +86,11 @@ ngx_http_djass_object_done(ngx_http_request_t *r, void *data, ngx_int_t rc,
                                     op, handler);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    if (shape == &ngx_http_djass_status_shape && call->status_json.len) {
+        /* the read cache's, made from these same values at its fill */
+        return ngx_http_djass_send_json(r, NGX_HTTP_OK, &call->status_json);
     }
 
     p = ngx_pnalloc(r->pool, ngx_http_djass_object_len(shape, &v[1]));

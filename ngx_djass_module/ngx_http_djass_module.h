@@ -321,6 +321,8 @@ typedef struct {
     ngx_str_t                    filter;        /* status=, or empty */
 
     void                        *cache;         /* a cache fill's state */
+    ngx_str_t                    status_json;   /* the status object, as
+                                                   the read cache keeps it */
 } ngx_http_djass_call_t;
 
 /* an error envelope's parts, before it is sent or wrapped */
