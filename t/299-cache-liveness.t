@@ -420,7 +420,7 @@ my @more = map {
         json => { project_name => "More $_" })->{json}{project}{id}
 } 1 .. 90;
 my ($hot, $hot_calls) = ($ids[0], 0);
-my $doubts = metric($small, 'djass_cache_doubts_total') // 0;
+$doubts = metric($small, 'djass_cache_doubts_total') // 0;
 for my $i (0 .. $#more) {
     get($small, "/projects/$more[$i]/status", $real->{key});
     if ($i % 5 == 4) {
