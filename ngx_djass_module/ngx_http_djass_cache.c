@@ -159,7 +159,8 @@ static ngx_int_t ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_djass_cache_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static void ngx_http_djass_cache_change(ngx_http_djass_cache_sh_t *sh);
+static void ngx_http_djass_cache_change_begin(ngx_http_djass_cache_sh_t *sh);
+static void ngx_http_djass_cache_change_end(ngx_http_djass_cache_sh_t *sh);
 static ngx_int_t ngx_http_djass_cache_read(ngx_http_request_t *r,
     ngx_slab_pool_t *shpool, ngx_http_djass_cache_sh_t *sh,
     ngx_http_djass_call_t *call, ngx_uint_t kind, ngx_str_t *id,
@@ -475,15 +476,25 @@ ngx_http_djass_cache_lookup(ngx_slab_pool_t *shpool,
 
 /*
  * Around every change of the tree or of an entry, under the mutex: the
- * generation is odd while it lasts (the reads without the lock see it).
+ * generation is odd while it lasts, even after, and never the same twice
+ * (the reads without the lock see it).  A worker process that died during
+ * a change left it odd (nginx unlocks the mutex of a process that died):
+ * the reads go under the mutex until the next change starts from there.
  */
 
 static void
-ngx_http_djass_cache_change(ngx_http_djass_cache_sh_t *sh)
+ngx_http_djass_cache_change_begin(ngx_http_djass_cache_sh_t *sh)
+{
+    sh->gen += (sh->gen & 1) ? 2 : 1;
+    ngx_memory_barrier();
+}
+
+
+static void
+ngx_http_djass_cache_change_end(ngx_http_djass_cache_sh_t *sh)
 {
     ngx_memory_barrier();
     sh->gen++;
-    ngx_memory_barrier();
 }
 
 
@@ -535,11 +546,11 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
         size += v[i].len;
     }
 
-    ngx_http_djass_cache_change(sh);
+    ngx_http_djass_cache_change_begin(sh);
 
     cn = ngx_http_djass_cache_alloc(shpool, sh, size);
     if (cn == NULL) {
-        ngx_http_djass_cache_change(sh);
+        ngx_http_djass_cache_change_end(sh);
         return;
     }
 
@@ -564,7 +575,7 @@ ngx_http_djass_cache_store(ngx_slab_pool_t *shpool,
     ngx_queue_insert_head(&sh->lru, &cn->queue);
     cn->node.data = 0;
 
-    ngx_http_djass_cache_change(sh);
+    ngx_http_djass_cache_change_end(sh);
 
     sh->stats.fills++;
 }
@@ -759,9 +770,9 @@ ngx_http_djass_cache_invalidate(ngx_http_djass_main_conf_t *dmcf,
     cn = ngx_http_djass_cache_lookup(shpool, sh, type, &id);
 
     if (cn) {
-        ngx_http_djass_cache_change(sh);
+        ngx_http_djass_cache_change_begin(sh);
         ngx_http_djass_cache_delete(shpool, sh, cn);
-        ngx_http_djass_cache_change(sh);
+        ngx_http_djass_cache_change_end(sh);
 
         sh->stats.invalidations++;
     }
@@ -816,7 +827,7 @@ ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ngx_http_djass_cache_change(sh);
+    ngx_http_djass_cache_change_begin(sh);
 
     while (!ngx_queue_empty(&sh->lru)) {
         q = ngx_queue_head(&sh->lru);
@@ -824,7 +835,7 @@ ngx_http_djass_cache_live(ngx_http_djass_main_conf_t *dmcf, ngx_int_t live,
         ngx_http_djass_cache_delete(shpool, sh, cn);
     }
 
-    ngx_http_djass_cache_change(sh);
+    ngx_http_djass_cache_change_end(sh);
 
     sh->flushes++;
     sh->stats.flushes++;
