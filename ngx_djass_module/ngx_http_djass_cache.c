@@ -164,7 +164,7 @@ static void ngx_http_djass_cache_change_end(ngx_http_djass_cache_sh_t *sh);
 static ngx_int_t ngx_http_djass_cache_read(ngx_http_request_t *r,
     ngx_slab_pool_t *shpool, ngx_http_djass_cache_sh_t *sh,
     ngx_http_djass_call_t *call, ngx_uint_t kind, ngx_str_t *id,
-    ngx_str_t *v, ngx_uint_t *n);
+    ngx_str_t *v, ngx_uint_t *n, ngx_uint_t locked);
 static ngx_http_djass_cache_node_t *ngx_http_djass_cache_lookup(
     ngx_slab_pool_t *shpool, ngx_http_djass_cache_sh_t *sh, ngx_uint_t type,
     ngx_str_t *id);
@@ -195,6 +195,12 @@ static void ngx_http_djass_cache_status_values(ngx_str_t *p, ngx_str_t *v);
 static ngx_uint_t ngx_http_djass_cache_has_scope(ngx_str_t *scopes,
     const char *scope);
 static ngx_uint_t ngx_http_djass_cache_op(const char *op);
+static void ngx_http_djass_cache_miss(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_call_t *call,
+    ngx_str_t *id, ngx_http_djass_cache_fill_t *f);
+static ngx_int_t ngx_http_djass_cache_send_fill(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_http_djass_cache_fill_t *f,
+    ngx_uint_t project_id, const char *op);
 
 
 /* this worker process's tracking is live: it may read and fill */
@@ -282,7 +288,7 @@ ngx_http_djass_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-/* the hits: those counted under the lock and the stripes' */
+/* the hits: the stripes' sum */
 
 ngx_atomic_uint_t
 ngx_http_djass_cache_hits(ngx_http_djass_main_conf_t *dmcf)
@@ -293,7 +299,7 @@ ngx_http_djass_cache_hits(ngx_http_djass_main_conf_t *dmcf)
 
     sh = dmcf->cache_shm->data;
 
-    hits = sh->stats.hits;
+    hits = 0;
 
     for (i = 0; i < NGX_HTTP_DJASS_CACHE_STRIPES; i++) {
         hits += sh->hits[i].n;
@@ -863,17 +869,12 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
     ngx_http_djass_redis_pt handler)
 {
     u_char                        digits[NGX_INT_T_LEN], *p;
-    uint32_t                      seq[2];
-    uint64_t                      flushes;
     ngx_int_t                     rc;
-    ngx_str_t                    *v, *a, id;
-    ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
-    ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PSTORED];
+    ngx_str_t                    *v, id;
     ngx_uint_t                    kind, n;
     ngx_slab_pool_t              *shpool;
     ngx_http_djass_cache_sh_t    *sh;
     ngx_http_djass_cache_fill_t  *f;
-    ngx_http_djass_cache_node_t  *kn, *pn;
     ngx_http_djass_main_conf_t   *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_djass_module);
@@ -913,98 +914,98 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 
     shpool = (ngx_slab_pool_t *) dmcf->cache_shm->shm.addr;
 
-    rc = ngx_http_djass_cache_read(r, shpool, sh, call, kind, &id, v, &n);
+    rc = ngx_http_djass_cache_read(r, shpool, sh, call, kind, &id, v, &n, 0);
+
+    if (rc == NGX_DECLINED) {
+        /* a miss, or a read that met a change: again, under the lock */
+
+        f = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_cache_fill_t));
+        if (f == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_shmtx_lock(&shpool->mutex);
+
+        rc = ngx_http_djass_cache_read(r, shpool, sh, call, kind, &id, v, &n,
+                                       1);
+
+        if (rc == NGX_DECLINED) {
+            ngx_http_djass_cache_miss(shpool, sh, call, &id, f);
+        }
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        if (rc == NGX_DECLINED) {
+            f->handler = handler;
+            f->kind = kind;
+
+            return ngx_http_djass_cache_send_fill(r, call, f, project_id, op);
+        }
+    }
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_OK) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass cache hit: op \"%s\"", op);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "djass cache hit: op \"%s\"", op);
 
-        return handler(r, call, NGX_OK, v, n);
-    }
+    return handler(r, call, NGX_OK, v, n);
+}
 
-    /* a miss, or a read that met a change: again, under the lock */
 
-    ngx_shmtx_lock(&shpool->mutex);
+/*
+ * A miss, under the lock: the entry found is in use all the same (the
+ * key's, mostly), and the fill notes what it may keep and the counters it
+ * saw.  Nothing is taken from the zone until the reply says what to keep.
+ */
 
-    kn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_KEY,
-                                     &call->digest);
-    pn = ngx_http_djass_cache_lookup(shpool, sh, NGX_HTTP_DJASS_CACHE_PROJECT,
-                                     &id);
+static void
+ngx_http_djass_cache_miss(ngx_slab_pool_t *shpool,
+    ngx_http_djass_cache_sh_t *sh, ngx_http_djass_call_t *call,
+    ngx_str_t *id, ngx_http_djass_cache_fill_t *f)
+{
+    ngx_uint_t                    type;
+    ngx_http_djass_cache_node_t  *cn;
 
-    if (kn && pn) {
-        /* the answer made in place; only its own strings are copied */
+    f->id[NGX_HTTP_DJASS_CACHE_KEY] = call->digest;
+    f->id[NGX_HTTP_DJASS_CACHE_PROJECT] = *id;
 
-        (void) ngx_http_djass_cache_view(shpool, kn, k,
-                                         NGX_HTTP_DJASS_CACHE_KFIELDS);
-        (void) ngx_http_djass_cache_view(shpool, pn, pf,
-                                         NGX_HTTP_DJASS_CACHE_PSTORED);
+    for (type = 0; type < 2; type++) {
+        cn = ngx_http_djass_cache_lookup(shpool, sh, type, &f->id[type]);
 
-        rc = ngx_http_djass_cache_answer(r->pool, call, kind, k, pf, v, &n);
-
-        ngx_http_djass_cache_use(kn);
-        ngx_http_djass_cache_use(pn);
-
-        sh->stats.hits++;
-
-        ngx_shmtx_unlock(&shpool->mutex);
-
-        if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (cn) {
+            ngx_http_djass_cache_use(cn);
         }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "djass cache hit: op \"%s\"", op);
-
-        return handler(r, call, NGX_OK, v, n);
+        f->want[type] = (cn == NULL);
+        f->seq[type] = *ngx_http_djass_cache_seq(sh, type, &f->id[type]);
     }
 
-    /* the entry found is in use all the same (the key's, mostly) */
-
-    if (kn) {
-        ngx_http_djass_cache_use(kn);
-    }
-
-    if (pn) {
-        ngx_http_djass_cache_use(pn);
-    }
+    f->flushes = sh->flushes;
 
     sh->stats.misses++;
+}
 
-    /* nothing is taken from the zone until the reply says what to keep */
 
-    flushes = sh->flushes;
-    seq[NGX_HTTP_DJASS_CACHE_KEY] =
-        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_KEY, &call->digest);
-    seq[NGX_HTTP_DJASS_CACHE_PROJECT] =
-        *ngx_http_djass_cache_seq(sh, NGX_HTTP_DJASS_CACHE_PROJECT, &id);
+/* a miss's read sent as "fill": the reply is kept if it may be */
 
-    ngx_shmtx_unlock(&shpool->mutex);
+static ngx_int_t
+ngx_http_djass_cache_send_fill(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call, ngx_http_djass_cache_fill_t *f,
+    ngx_uint_t project_id, const char *op)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *a;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "djass cache miss");
 
-    f = ngx_pcalloc(r->pool, sizeof(ngx_http_djass_cache_fill_t));
-    if (f == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    f->flushes = flushes;
-    f->seq[NGX_HTTP_DJASS_CACHE_KEY] = seq[NGX_HTTP_DJASS_CACHE_KEY];
-    f->seq[NGX_HTTP_DJASS_CACHE_PROJECT] = seq[NGX_HTTP_DJASS_CACHE_PROJECT];
-    f->want[NGX_HTTP_DJASS_CACHE_KEY] = (kn == NULL);
-    f->want[NGX_HTTP_DJASS_CACHE_PROJECT] = (pn == NULL);
-    f->id[NGX_HTTP_DJASS_CACHE_KEY] = call->digest;
-
-    /* the digits were on the stack: the reply needs them in the pool */
+    /* the project's digits were on the stack: the reply needs them */
 
     a = &f->id[NGX_HTTP_DJASS_CACHE_PROJECT];
 
-    a->len = id.len;
-    a->data = ngx_pstrdup(r->pool, &id);
+    a->data = ngx_pstrdup(r->pool, a);
     if (a->data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1013,8 +1014,6 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    f->handler = handler;
-    f->kind = kind;
     call->cache = f;
 
     a = &call->args[DJASS_SCRIPT_API_ARGV_OP];
@@ -1032,15 +1031,17 @@ ngx_http_djass_cache_project(ngx_http_request_t *r,
 
 
 /*
- * A hit read without the lock (see the top of this file): NGX_OK with the
- * answer in v, n long; NGX_DECLINED when an entry is missing or a change
- * came meanwhile (the read is made again under the lock); NGX_ERROR.
+ * A hit: NGX_OK with the answer in v, n long; NGX_DECLINED when an entry is
+ * missing or, read without the lock (see the top of this file), a change
+ * came meanwhile: the caller reads again under the lock (locked), where
+ * nothing can change; NGX_ERROR.
  */
 
 static ngx_int_t
 ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
     ngx_http_djass_cache_sh_t *sh, ngx_http_djass_call_t *call,
-    ngx_uint_t kind, ngx_str_t *id, ngx_str_t *v, ngx_uint_t *n)
+    ngx_uint_t kind, ngx_str_t *id, ngx_str_t *v, ngx_uint_t *n,
+    ngx_uint_t locked)
 {
     ngx_str_t                     k[NGX_HTTP_DJASS_CACHE_KFIELDS];
     ngx_str_t                     pf[NGX_HTTP_DJASS_CACHE_PSTORED];
@@ -1050,7 +1051,7 @@ ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
     gen = sh->gen;
     ngx_http_djass_cache_acquire();
 
-    if (gen & 1) {
+    if ((gen & 1) && !locked) {
         return NGX_DECLINED;
     }
 
@@ -1086,7 +1087,11 @@ ngx_http_djass_cache_read(ngx_http_request_t *r, ngx_slab_pool_t *shpool,
                                           % NGX_HTTP_DJASS_CACHE_STRIPES].n,
                                 1);
 
-    if (kn->node.data == 0 || pn->node.data == 0) {
+    if (locked) {
+        ngx_http_djass_cache_use(kn);
+        ngx_http_djass_cache_use(pn);
+
+    } else if (kn->node.data == 0 || pn->node.data == 0) {
         ngx_shmtx_lock(&shpool->mutex);
 
         /* the entries are still there if nothing changed since */
@@ -1196,20 +1201,15 @@ ngx_http_djass_cache_fill_done(ngx_http_request_t *r, void *data,
         return f->handler(r, call, rc == NGX_OK ? NGX_ERROR : rc, v, n);
     }
 
-    /* the reply's strings are in the pool already */
-
     reply = ngx_palloc(r->pool, (1 + NGX_HTTP_DJASS_PROJECT_FIELDS)
                                 * sizeof(ngx_str_t));
-    if (reply == NULL) {
-        return f->handler(r, call, NGX_ERROR, v, n);
-    }
 
-    n = ngx_http_djass_cache_reply(call, f->kind, k, p, reply);
-
-    if (f->kind == NGX_HTTP_DJASS_CACHE_STATUS
-        && n == 1 + NGX_HTTP_DJASS_STATUS_FIELDS)
+    if (reply == NULL
+        || ngx_http_djass_cache_answer(r->pool, call, f->kind, k, p, reply,
+                                       &n)
+           != NGX_OK)
     {
-        call->status_json = p[NGX_HTTP_DJASS_P_STATUS_JSON];
+        return f->handler(r, call, NGX_ERROR, v, n);
     }
 
     return f->handler(r, call, NGX_OK, reply, n);
@@ -1303,9 +1303,9 @@ ngx_http_djass_cache_status_values(ngx_str_t *p, ngx_str_t *v)
 
 
 /*
- * A hit's reply made from the entries in the zone, its strings copied into
- * the pool; a status's with the object made at the fill, which its handler
- * sends as it is (call->status_json).
+ * The reply made from an entry's fields (in the zone, or a fill's in the
+ * pool), its strings copied into the pool; a status's with the object made
+ * at the fill, which its handler sends as it is (call->status_json).
  */
 
 static ngx_int_t

@@ -15,15 +15,15 @@
 
 /*
  * the zone's counters, for djass_metrics to read; the last two are added
- * to without the zone's lock (ngx_atomic_fetch_add)
+ * to without the zone's lock (ngx_atomic_fetch_add); the hits are counted
+ * apart, in stripes (ngx_http_djass_cache_hits())
  */
 typedef struct {
-    ngx_atomic_uint_t            hits;
     ngx_atomic_uint_t            misses;
     ngx_atomic_uint_t            invalidations;  /* entries a write dropped */
     ngx_atomic_uint_t            flushes;        /* the whole cache dropped */
     ngx_atomic_uint_t            fills;
-    ngx_atomic_uint_t            evictions;      /* LRU, the zone was full */
+    ngx_atomic_uint_t            evictions;      /* the zone was full */
     ngx_atomic_uint_t            bypasses;       /* reads while in doubt */
     ngx_atomic_uint_t            doubts;         /* tracking put in doubt */
 } ngx_http_djass_cache_stats_t;

@@ -37,6 +37,8 @@
     "may create a duplicate and count against the quota.\"}"
 
 
+static ngx_int_t ngx_http_djass_call_key(ngx_http_request_t *r,
+    ngx_http_djass_call_t *call);
 static ngx_int_t ngx_http_djass_not_found(ngx_http_request_t *r);
 
 
@@ -67,6 +69,22 @@ ngx_http_djass_call_init(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
 
 
 /*
+ * The key's digest, once per call (an events stream's re-read has it
+ * already): NGX_HTTP_DJASS_NO_KEY when the request carries no key.
+ */
+
+static ngx_int_t
+ngx_http_djass_call_key(ngx_http_request_t *r, ngx_http_djass_call_t *call)
+{
+    if (call->digest.len) {
+        return NGX_OK;
+    }
+
+    return ngx_http_djass_auth_key(r, &call->digest);
+}
+
+
+/*
  * The arguments every call starts with: KEYS key and project (empty: set
  * by the operations on one project), ARGV op, scope and now.  nargs is
  * the length of the whole call.  NGX_HTTP_DJASS_NO_KEY: the request
@@ -81,11 +99,9 @@ ngx_http_djass_call_args(ngx_http_request_t *r, ngx_http_djass_call_t *call,
     ngx_int_t   rc;
     ngx_str_t  *args, *a;
 
-    if (call->digest.len == 0) {
-        rc = ngx_http_djass_auth_key(r, &call->digest);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    rc = ngx_http_djass_call_key(r, call);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     args = ngx_pcalloc(r->pool, nargs * sizeof(ngx_str_t));
@@ -218,16 +234,14 @@ ngx_http_djass_call_project(ngx_http_request_t *r, ngx_http_djass_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (call->digest.len == 0) {
-        rc = ngx_http_djass_auth_key(r, &call->digest);
+    rc = ngx_http_djass_call_key(r, call);
 
-        if (rc == NGX_HTTP_DJASS_NO_KEY) {
-            return ngx_http_djass_unauthorized(r);
-        }
+    if (rc == NGX_HTTP_DJASS_NO_KEY) {
+        return ngx_http_djass_unauthorized(r);
+    }
 
-        if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* answered from the cache, or sent to fill it (a repository's files
